@@ -72,7 +72,7 @@ struct kv_stats {
 	uint64_t pages;      /* pages in the file (0 for the memory engine) */
 	uint64_t free_pages; /* of those, free for reuse */
 	uint64_t file_bytes;
-	uint64_t commits;    /* commits since open */
+	uint64_t commits; /* commits since open */
 };
 
 struct kv;
