@@ -1,0 +1,433 @@
+/*
+ * kv_memory.c — the memory KV engine, a skip list.
+ *
+ * A skip list is a sorted linked list with express lanes: every node is on level 0, about
+ * a quarter of them also on level 1, a sixteenth on level 2, and so on. A search starts on
+ * the highest lane and drops a level whenever the next node would overshoot, so it visits
+ * O(log n) nodes. Level 0 is also linked backwards, which gives reverse scans for free.
+ *
+ * Why a skip list rather than a balanced tree: inserts and deletes touch only the
+ * neighbours on each lane, there is no rebalancing to get wrong, and the code is short.
+ * The price is randomness in the node heights; we draw them from a PRNG seeded with a
+ * constant, so two engines fed the same batches have the same shape.
+ *
+ * Each node is one allocation: links, then the key bytes, then the value bytes. A batch is
+ * applied in two passes: the first allocates a node for every put (the only step that can
+ * fail), the second links and unlinks nodes and cannot fail. That is what makes kv_apply()
+ * all-or-nothing.
+ */
+#include "storage/kv_memory.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/prng.h"
+
+/* With a 1-in-4 chance per extra level, 16 levels serve 4^16 (four billion) keys well. */
+#define KVMEM__MAX_HEIGHT 16
+/* The constant the level generator is seeded with: the same shape on every run. */
+#define KVMEM__LEVEL_SEED 0x6b766d656d6c766cULL
+
+struct kvmem__node {
+	struct kvmem__node *prev; /* level 0 backwards; the head for the first node */
+	uint32_t key_len;
+	uint32_t value_len;
+	uint32_t height;
+	struct kvmem__node *next[]; /* height links, then key bytes, then value bytes */
+};
+
+struct kvmem {
+	struct kv base;
+	struct kvmem__node *head; /* a sentinel of full height holding no key */
+	uint32_t height;          /* levels in use: 1..KVMEM__MAX_HEIGHT */
+	struct prng levels;
+	uint64_t generation; /* bumped by every apply and commit; iterators check it */
+	uint32_t open_iters;
+	struct kv_stats stats;
+	struct buf meta;
+};
+
+struct kvmem__iter {
+	struct kv_iter base;
+	struct kvmem *kv;
+	uint64_t generation;    /* the engine's generation when opened */
+	struct kvmem__node *at; /* the next node to return; NULL when exhausted */
+	bool reverse;
+	bool bounded;       /* whether `bound` applies */
+	struct slice bound; /* forward: stop at keys >= bound; reverse: stop at keys < bound */
+	uint8_t bound_bytes[];
+};
+
+static const struct kv_ops kvmem__ops;
+static const struct kv_iter_ops kvmem__iter_ops;
+
+/* ---- nodes ---- */
+
+static uint8_t *kvmem__key_ptr(struct kvmem__node *n)
+{
+	return (uint8_t *)&n->next[n->height];
+}
+
+static struct slice kvmem__key(struct kvmem__node *n)
+{
+	return slice_of(kvmem__key_ptr(n), n->key_len);
+}
+
+static struct slice kvmem__value(struct kvmem__node *n)
+{
+	return slice_of(kvmem__key_ptr(n) + n->key_len, n->value_len);
+}
+
+/* Draws a height: 1, then each further level with probability 1/4. */
+static uint32_t kvmem__random_height(struct kvmem *kv)
+{
+	uint64_t bits = prng_next(&kv->levels);
+	uint32_t h = 1;
+	while (h < KVMEM__MAX_HEIGHT && (bits & 3) == 0) {
+		h++;
+		bits >>= 2;
+	}
+	assert(h >= 1 && h <= KVMEM__MAX_HEIGHT);
+	return h;
+}
+
+/* Allocates an unlinked node holding copies of key and value; NULL when out of memory. */
+static struct kvmem__node *kvmem__node_new(uint32_t height, struct slice key, struct slice value)
+{
+	assert(height >= 1 && height <= KVMEM__MAX_HEIGHT);
+	assert(key.len <= KV_KEY_MAX && value.len <= KV_VALUE_MAX);
+	size_t size = sizeof(struct kvmem__node) + height * sizeof(struct kvmem__node *) + key.len +
+	              value.len;
+	struct kvmem__node *n = malloc(size);
+	if (!n)
+		return NULL;
+	n->prev = NULL;
+	n->key_len = (uint32_t)key.len;
+	n->value_len = (uint32_t)value.len;
+	n->height = height;
+	for (uint32_t l = 0; l < height; l++)
+		n->next[l] = NULL;
+	if (key.len)
+		memcpy(kvmem__key_ptr(n), key.ptr, key.len);
+	if (value.len)
+		memcpy(kvmem__key_ptr(n) + key.len, value.ptr, value.len);
+	return n;
+}
+
+/*
+ * Fills preds[l] with the last node on level l whose key is < key (the head if none), for
+ * every level. Returns the first node with key >= key (NULL if none).
+ */
+static struct kvmem__node *kvmem__seek(struct kvmem *kv, struct slice key,
+                                       struct kvmem__node **preds)
+{
+	assert(kv->height >= 1 && kv->height <= KVMEM__MAX_HEIGHT);
+	struct kvmem__node *x = kv->head;
+	for (uint32_t l = KVMEM__MAX_HEIGHT; l-- > kv->height;)
+		preds[l] = kv->head;
+	for (uint32_t l = kv->height; l-- > 0;) {
+		while (x->next[l] && slice_cmp(kvmem__key(x->next[l]), key) < 0)
+			x = x->next[l];
+		preds[l] = x;
+	}
+	assert(preds[0] == kv->head || slice_cmp(kvmem__key(preds[0]), key) < 0);
+	return x->next[0];
+}
+
+/* The node with the largest key, or the head if the list is empty. */
+static struct kvmem__node *kvmem__last(struct kvmem *kv)
+{
+	struct kvmem__node *x = kv->head;
+	for (uint32_t l = kv->height; l-- > 0;)
+		while (x->next[l])
+			x = x->next[l];
+	return x;
+}
+
+static void kvmem__stats_add(struct kvmem *kv, struct kvmem__node *n, int sign)
+{
+	if (sign > 0) {
+		kv->stats.keys++;
+		kv->stats.key_bytes += n->key_len;
+		kv->stats.value_bytes += n->value_len;
+	} else {
+		assert(kv->stats.keys > 0 && kv->stats.key_bytes >= n->key_len);
+		kv->stats.keys--;
+		kv->stats.key_bytes -= n->key_len;
+		kv->stats.value_bytes -= n->value_len;
+	}
+}
+
+/* Unlinks and frees x, whose predecessors on every level are in preds (from a seek). */
+static void kvmem__unlink(struct kvmem *kv, struct kvmem__node *x, struct kvmem__node **preds)
+{
+	for (uint32_t l = 0; l < x->height; l++) {
+		assert(preds[l]->next[l] == x);
+		preds[l]->next[l] = x->next[l];
+	}
+	if (x->next[0])
+		x->next[0]->prev = x->prev;
+	kvmem__stats_add(kv, x, -1);
+	free(x);
+}
+
+/* Unlinks and frees the node with `key`, if there is one. */
+static void kvmem__remove(struct kvmem *kv, struct slice key)
+{
+	struct kvmem__node *preds[KVMEM__MAX_HEIGHT];
+	struct kvmem__node *x = kvmem__seek(kv, key, preds);
+	if (x && slice_cmp(kvmem__key(x), key) == 0)
+		kvmem__unlink(kv, x, preds);
+}
+
+/*
+ * Links `n` in, replacing a node with the same key if there is one. The predecessors of
+ * the replaced node are the new node's predecessors too, so one seek serves both.
+ */
+static void kvmem__insert(struct kvmem *kv, struct kvmem__node *n)
+{
+	struct kvmem__node *preds[KVMEM__MAX_HEIGHT];
+	struct kvmem__node *succ = kvmem__seek(kv, kvmem__key(n), preds);
+	if (succ && slice_cmp(kvmem__key(succ), kvmem__key(n)) == 0) {
+		struct kvmem__node *old = succ;
+		succ = old->next[0];
+		kvmem__unlink(kv, old, preds);
+	}
+	assert(!succ || slice_cmp(kvmem__key(succ), kvmem__key(n)) > 0);
+	for (uint32_t l = 0; l < n->height; l++) {
+		n->next[l] = preds[l]->next[l];
+		preds[l]->next[l] = n;
+	}
+	n->prev = preds[0];
+	if (succ)
+		succ->prev = n;
+	if (n->height > kv->height)
+		kv->height = n->height;
+	kvmem__stats_add(kv, n, +1);
+}
+
+/* ---- engine operations ---- */
+
+static err *kvmem__get(struct kv *base, struct slice key, struct buf *out, bool *found)
+{
+	struct kvmem *kv = (struct kvmem *)base;
+	assert(base->ops == &kvmem__ops);
+	*found = false;
+	TRY(kv_check_key(key));
+	struct kvmem__node *preds[KVMEM__MAX_HEIGHT];
+	struct kvmem__node *x = kvmem__seek(kv, key, preds);
+	if (!x || slice_cmp(kvmem__key(x), key) != 0)
+		return NULL;
+	buf_clear(out);
+	struct slice v = kvmem__value(x);
+	TRY(buf_append(out, v.ptr, v.len));
+	*found = true;
+	return NULL;
+}
+
+static void kvmem__free_nodes(struct kvmem__node **nodes, uint32_t count)
+{
+	for (uint32_t i = 0; i < count; i++)
+		free(nodes[i]);
+	free(nodes);
+}
+
+static err *kvmem__apply(struct kv *base, const struct kv_batch *batch)
+{
+	struct kvmem *kv = (struct kvmem *)base;
+	assert(base->ops == &kvmem__ops);
+	uint32_t count = batch->count;
+	/* Pass 1: allocate every node the batch needs; nothing changes yet. */
+	struct kvmem__node **nodes = calloc(count ? count : 1, sizeof *nodes);
+	if (!nodes)
+		return err_new(ERR_NOMEM, "cannot apply a batch of %u operations", count);
+	struct kv_batch_cursor c;
+	enum kv_op op;
+	struct slice key, value;
+	uint32_t i = 0;
+	kv_batch_cursor_init(&c, batch);
+	while (kv_batch_next(&c, &op, &key, &value)) {
+		assert(i < count);
+		assert(key.len >= 1 && key.len <= KV_KEY_MAX);
+		if (op == KV_PUT) {
+			nodes[i] = kvmem__node_new(kvmem__random_height(kv), key, value);
+			if (!nodes[i]) {
+				kvmem__free_nodes(nodes, i);
+				return err_new(ERR_NOMEM, "cannot store a key of %zu bytes",
+				               key.len);
+			}
+		}
+		i++;
+	}
+	assert(i == count);
+	/* Pass 2: link and unlink; nothing here can fail. */
+	kv_batch_cursor_init(&c, batch);
+	for (i = 0; kv_batch_next(&c, &op, &key, &value); i++) {
+		if (op == KV_PUT)
+			kvmem__insert(kv, nodes[i]);
+		else
+			kvmem__remove(kv, key);
+	}
+	free(nodes);
+	kv->generation++;
+	return NULL;
+}
+
+static err *kvmem__commit(struct kv *base, struct slice meta, bool sync)
+{
+	struct kvmem *kv = (struct kvmem *)base;
+	(void)sync; /* nothing to make durable */
+	assert(base->ops == &kvmem__ops);
+	if (meta.len > KV_META_MAX)
+		return err_new(ERR_LIMIT, "commit metadata of %zu bytes exceeds %d bytes", meta.len,
+		               KV_META_MAX);
+	buf_clear(&kv->meta);
+	TRY(buf_append(&kv->meta, meta.ptr, meta.len));
+	kv->stats.commits++;
+	kv->generation++;
+	assert(kv->meta.len == meta.len);
+	return NULL;
+}
+
+static err *kvmem__meta(struct kv *base, struct buf *out)
+{
+	struct kvmem *kv = (struct kvmem *)base;
+	assert(base->ops == &kvmem__ops);
+	buf_clear(out);
+	return buf_append(out, kv->meta.data, kv->meta.len);
+}
+
+static err *kvmem__stats(struct kv *base, struct kv_stats *out)
+{
+	struct kvmem *kv = (struct kvmem *)base;
+	assert(base->ops == &kvmem__ops);
+	*out = kv->stats;
+	return NULL;
+}
+
+static void kvmem__close(struct kv *base)
+{
+	struct kvmem *kv = (struct kvmem *)base;
+	assert(base->ops == &kvmem__ops);
+	assert(kv->open_iters == 0); /* iterators point into the engine */
+	struct kvmem__node *x = kv->head->next[0];
+	while (x) {
+		struct kvmem__node *next = x->next[0];
+		free(x);
+		x = next;
+	}
+	free(kv->head);
+	buf_free(&kv->meta);
+	free(kv);
+}
+
+/* ---- iterators ---- */
+
+static err *kvmem__iter_open(struct kv *base, const struct slice *from, const struct slice *to,
+                             bool reverse, struct kv_iter **out)
+{
+	struct kvmem *kv = (struct kvmem *)base;
+	assert(base->ops == &kvmem__ops);
+	*out = NULL;
+	const struct slice *bound = reverse ? from : to;
+	size_t bound_len = bound ? bound->len : 0;
+	if (bound_len > KV_KEY_MAX)
+		return err_new(ERR_LIMIT, "scan bound of %zu bytes exceeds %d bytes", bound_len,
+		               KV_KEY_MAX);
+	struct kvmem__iter *it = malloc(sizeof *it + bound_len);
+	if (!it)
+		return err_new(ERR_NOMEM, "cannot open an iterator");
+	it->base.ops = &kvmem__iter_ops;
+	it->kv = kv;
+	it->generation = kv->generation;
+	it->reverse = reverse;
+	it->bounded = bound != NULL;
+	if (bound_len)
+		memcpy(it->bound_bytes, bound->ptr, bound_len);
+	it->bound = slice_of(it->bound_bytes, bound_len);
+	struct kvmem__node *preds[KVMEM__MAX_HEIGHT];
+	if (!reverse) {
+		it->at = from ? kvmem__seek(kv, *from, preds) : kv->head->next[0];
+	} else {
+		struct kvmem__node *last =
+		    to ? (kvmem__seek(kv, *to, preds), preds[0]) : kvmem__last(kv);
+		it->at = last == kv->head ? NULL : last;
+	}
+	kv->open_iters++;
+	*out = &it->base;
+	return NULL;
+}
+
+static err *kvmem__iter_next(struct kv_iter *base, struct slice *key, struct slice *value,
+                             bool *done)
+{
+	struct kvmem__iter *it = (struct kvmem__iter *)base;
+	assert(base->ops == &kvmem__iter_ops);
+	/* The kv contract: an iterator dies with the next apply or commit. */
+	assert(it->generation == it->kv->generation);
+	*done = true;
+	struct kvmem__node *x = it->at;
+	if (!x)
+		return NULL;
+	if (it->bounded) {
+		int c = slice_cmp(kvmem__key(x), it->bound);
+		if (it->reverse ? c < 0 : c >= 0) {
+			it->at = NULL;
+			return NULL;
+		}
+	}
+	*key = kvmem__key(x);
+	*value = kvmem__value(x);
+	*done = false;
+	if (it->reverse)
+		it->at = x->prev == it->kv->head ? NULL : x->prev;
+	else
+		it->at = x->next[0];
+	return NULL;
+}
+
+static void kvmem__iter_close(struct kv_iter *base)
+{
+	struct kvmem__iter *it = (struct kvmem__iter *)base;
+	assert(base->ops == &kvmem__iter_ops);
+	assert(it->kv->open_iters > 0);
+	it->kv->open_iters--;
+	free(it);
+}
+
+static const struct kv_ops kvmem__ops = {
+    .name = "memory",
+    .get = kvmem__get,
+    .apply = kvmem__apply,
+    .commit = kvmem__commit,
+    .meta = kvmem__meta,
+    .iter_open = kvmem__iter_open,
+    .stats = kvmem__stats,
+    .close = kvmem__close,
+};
+
+static const struct kv_iter_ops kvmem__iter_ops = {
+    .next = kvmem__iter_next,
+    .close = kvmem__iter_close,
+};
+
+err *kvmem_open(struct kv **out)
+{
+	*out = NULL;
+	struct kvmem *kv = calloc(1, sizeof *kv);
+	if (!kv)
+		return err_new(ERR_NOMEM, "cannot open a memory engine");
+	kv->head = kvmem__node_new(KVMEM__MAX_HEIGHT, slice_of(NULL, 0), slice_of(NULL, 0));
+	if (!kv->head) {
+		free(kv);
+		return err_new(ERR_NOMEM, "cannot open a memory engine");
+	}
+	kv->base.ops = &kvmem__ops;
+	kv->height = 1;
+	prng_seed(&kv->levels, KVMEM__LEVEL_SEED);
+	buf_init(&kv->meta, KV_META_MAX);
+	assert(kv->generation == 0 && kv->open_iters == 0);
+	*out = &kv->base;
+	return NULL;
+}
