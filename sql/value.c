@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-const char *sql_type_name(enum sql_type t)
+const char *sql_value_type_name(enum sql_value_type t)
 {
 	switch (t) {
 	case SQL_NULL: return "NULL";
@@ -156,7 +156,7 @@ err *sql_value_format(const struct sql_value *v, struct buf *out)
 
 /* ---- ordering and comparison ---- */
 
-static int type_rank(enum sql_type t)
+static int type_rank(enum sql_value_type t)
 {
 	switch (t) {
 	case SQL_NULL: return 0;
@@ -242,8 +242,8 @@ err *sql_value_compare(const struct sql_value *a, const struct sql_value *b, int
 		return NULL;
 	}
 	if (a->type != b->type)
-		return err_new(ERR_TYPE, "cannot compare %s with %s", sql_type_name(a->type),
-		               sql_type_name(b->type));
+		return err_new(ERR_TYPE, "cannot compare %s with %s", sql_value_type_name(a->type),
+		               sql_value_type_name(b->type));
 	*cmp = a->type == SQL_TEXT ? cmp_text(a, b) : (int)a->u.b - (int)b->u.b;
 	return NULL;
 }
@@ -304,8 +304,8 @@ err *sql_value_arith(enum sql_arith op, const struct sql_value *a, const struct 
 	if (a->type == SQL_NULL || b->type == SQL_NULL)
 		return NULL;
 	if (!sql_value_is_numeric(a) || !sql_value_is_numeric(b))
-		return err_new(ERR_TYPE, "arithmetic on %s and %s", sql_type_name(a->type),
-		               sql_type_name(b->type));
+		return err_new(ERR_TYPE, "arithmetic on %s and %s", sql_value_type_name(a->type),
+		               sql_value_type_name(b->type));
 	if (a->type == SQL_INT && b->type == SQL_INT)
 		return arith_int(op, a->u.i, b->u.i, out);
 	double x = as_double(a), y = as_double(b);
@@ -341,7 +341,7 @@ err *sql_value_negate(const struct sql_value *a, struct sql_value *out)
 		*out = sql_int(-a->u.i);
 		return NULL;
 	case SQL_FLOAT: *out = sql_float(-a->u.f); return NULL;
-	default: return err_new(ERR_TYPE, "cannot negate %s", sql_type_name(a->type));
+	default: return err_new(ERR_TYPE, "cannot negate %s", sql_value_type_name(a->type));
 	}
 }
 
@@ -422,7 +422,7 @@ static err *float_to_int(double f, struct sql_value *out)
 	return NULL;
 }
 
-err *sql_value_cast(const struct sql_value *v, enum sql_type to, struct sql_value *out)
+err *sql_value_cast(const struct sql_value *v, enum sql_value_type to, struct sql_value *out)
 {
 	*out = sql_null();
 	if (v->type == SQL_NULL || to == SQL_NULL)

@@ -37,7 +37,7 @@
 /* The default limit of VARCHAR / TEXT columns without an explicit length. */
 #define SQL_VARCHAR_DEFAULT_BYTES 1024
 
-enum sql_type {
+enum sql_value_type {
 	SQL_NULL = 0,
 	SQL_BOOL,
 	SQL_INT,
@@ -46,7 +46,7 @@ enum sql_type {
 };
 
 struct sql_value {
-	enum sql_type type;
+	enum sql_value_type type;
 	union {
 		bool b;
 		int64_t i;
@@ -59,7 +59,7 @@ struct sql_value {
 };
 
 /* The type's name as SQL spells it: "NULL", "BOOLEAN", "INTEGER", "FLOAT", "TEXT". */
-const char *sql_type_name(enum sql_type t);
+const char *sql_value_type_name(enum sql_value_type t);
 
 static inline struct sql_value sql_null(void)
 {
@@ -138,6 +138,6 @@ err *sql_value_concat(const struct sql_value *a, const struct sql_value *b, stru
  * an error out of range; BOOLEAN to INTEGER is 0/1; anything to TEXT is its rendering;
  * INTEGER/FLOAT to BOOLEAN is "not zero"; TEXT to BOOLEAN accepts true/false/1/0.
  */
-err *sql_value_cast(const struct sql_value *v, enum sql_type to, struct sql_value *out);
+err *sql_value_cast(const struct sql_value *v, enum sql_value_type to, struct sql_value *out);
 
 #endif
