@@ -1,0 +1,307 @@
+/*
+ * keycode.c — the order-preserving encoding of keycode.h.
+ *
+ * Why the transformations order correctly:
+ *   - two's complement integers order as unsigned once the sign bit is flipped (INT64_MIN
+ *     becomes 0x00.., -1 becomes 0x7f.., 0 becomes 0x80..);
+ *   - IEEE-754 doubles of the same sign order like their magnitudes' bit patterns; flipping
+ *     the sign bit of positives lifts them above all negatives, and flipping every bit of
+ *     negatives reverses their order (a larger magnitude is a smaller number);
+ *   - in an escaped string the terminator 0x00 0x01 is below every continuation (0x00 0xFF
+ *     for a NUL, or any byte >= 0x01), so a string sorts before its extensions, and an
+ *     escaped NUL sorts below any other byte as 0x00 does.
+ */
+#include "storage/keycode.h"
+
+#include <assert.h>
+#include <math.h>
+#include <string.h>
+
+#define KEYCODE_SIGN ((uint64_t)1 << 63)
+#define KEYCODE_NAN_BITS ((uint64_t)0x7ff8000000000000)
+
+static err *keycode__tagged_u64(struct buf *out, enum keycode_type tag, uint64_t v)
+{
+	uint8_t b[9];
+	b[0] = (uint8_t)tag;
+	store_u64be(b + 1, v);
+	return buf_append(out, b, sizeof b);
+}
+
+err *keycode_put_null(struct buf *out)
+{
+	uint8_t tag = KEYCODE_NULL;
+	return buf_append(out, &tag, 1);
+}
+
+err *keycode_put_bool(struct buf *out, bool v)
+{
+	uint8_t b[2] = {KEYCODE_BOOL, v ? 1 : 0};
+	return buf_append(out, b, sizeof b);
+}
+
+err *keycode_put_int(struct buf *out, int64_t v)
+{
+	return keycode__tagged_u64(out, KEYCODE_INT, (uint64_t)v ^ KEYCODE_SIGN);
+}
+
+err *keycode_put_float(struct buf *out, double v)
+{
+	uint64_t bits;
+	if (isnan(v))
+		bits = KEYCODE_NAN_BITS;
+	else if (v == 0.0)
+		bits = 0; /* -0.0 and +0.0 both */
+	else
+		memcpy(&bits, &v, sizeof bits);
+	bits = (bits & KEYCODE_SIGN) ? ~bits : bits ^ KEYCODE_SIGN;
+	return keycode__tagged_u64(out, KEYCODE_FLOAT, bits);
+}
+
+/* Appends tag, escaped bytes and the terminator; the buffer is unchanged on error. */
+static err *keycode__put_escaped(struct buf *out, enum keycode_type tag, struct slice s)
+{
+	size_t zeros = 0;
+	for (size_t i = 0; i < s.len; i++)
+		zeros += s.ptr[i] == 0;
+	TRY(buf_reserve(out, 1 + s.len + zeros + 2));
+	uint8_t *p = out->data + out->len;
+	*p++ = (uint8_t)tag;
+	for (size_t i = 0; i < s.len; i++) {
+		*p++ = s.ptr[i];
+		if (s.ptr[i] == 0)
+			*p++ = 0xFF;
+	}
+	*p++ = 0x00;
+	*p++ = 0x01;
+	out->len = (size_t)(p - out->data);
+	assert(out->len <= out->cap);
+	return NULL;
+}
+
+err *keycode_put_string(struct buf *out, struct slice text)
+{
+	return keycode__put_escaped(out, KEYCODE_STRING, text);
+}
+
+err *keycode_put_bytes(struct buf *out, struct slice bytes)
+{
+	return keycode__put_escaped(out, KEYCODE_BYTES, bytes);
+}
+
+err *keycode_put_u64(struct buf *out, uint64_t v)
+{
+	return keycode__tagged_u64(out, KEYCODE_U64, v);
+}
+
+void keycode_value_init(struct keycode_value *v)
+{
+	memset(v, 0, sizeof *v);
+	buf_init(&v->bytes, KEYCODE_BYTES_MAX);
+}
+
+void keycode_value_free(struct keycode_value *v)
+{
+	buf_free(&v->bytes);
+}
+
+err *keycode_peek(struct slice cursor, enum keycode_type *type)
+{
+	if (cursor.len == 0)
+		return err_new(ERR_DECODE, "key ends where a value was expected");
+	switch (cursor.ptr[0]) {
+	case KEYCODE_NULL:
+	case KEYCODE_BOOL:
+	case KEYCODE_INT:
+	case KEYCODE_FLOAT:
+	case KEYCODE_STRING:
+	case KEYCODE_BYTES:
+	case KEYCODE_U64: *type = (enum keycode_type)cursor.ptr[0]; return NULL;
+	default: return err_new(ERR_DECODE, "unknown key type tag 0x%02x", cursor.ptr[0]);
+	}
+}
+
+/* Reads the 8 bytes after the tag. */
+static err *keycode__fixed8(struct slice s, uint64_t *v)
+{
+	if (s.len < 9)
+		return err_new(ERR_DECODE, "key ends inside an 8-byte value");
+	*v = load_u64be(s.ptr + 1);
+	return NULL;
+}
+
+/*
+ * Unescapes the string whose tag is at s.ptr[0] into out (appending); *used is set to the
+ * encoded length including tag and terminator. On error out is as before.
+ */
+static err *keycode__unescape(struct slice s, struct buf *out, size_t *used)
+{
+	size_t start_len = out->len;
+	size_t i = 1, run = 1;
+	for (;;) {
+		/* copy the run of plain bytes before the next 0x00 in one append */
+		const uint8_t *zero = i < s.len ? memchr(s.ptr + i, 0, s.len - i) : NULL;
+		if (!zero) {
+			out->len = start_len;
+			return err_new(ERR_DECODE, "unterminated string in key");
+		}
+		size_t z = (size_t)(zero - s.ptr);
+		err *e = buf_append(out, s.ptr + run, z - run);
+		if (!e && z + 1 >= s.len)
+			e = err_new(ERR_DECODE, "string in key ends inside an escape");
+		if (!e && s.ptr[z + 1] == 0x01) {
+			*used = z + 2;
+			assert(*used <= s.len);
+			return NULL;
+		}
+		if (!e && s.ptr[z + 1] != 0xFF)
+			e = err_new(ERR_DECODE, "bad escape 0x00 0x%02x in key", s.ptr[z + 1]);
+		if (!e)
+			e = buf_append(out, "", 1);
+		if (e) {
+			out->len = start_len;
+			return e;
+		}
+		i = z + 2;
+		run = i;
+		assert(i <= s.len);
+	}
+}
+
+err *keycode_next(struct slice *cursor, struct keycode_value *out)
+{
+	assert(cursor != NULL && out != NULL);
+	enum keycode_type type;
+	TRY(keycode_peek(*cursor, &type));
+	struct slice s = *cursor;
+	size_t used = 0;
+	uint64_t raw = 0;
+	switch (type) {
+	case KEYCODE_NULL: used = 1; break;
+	case KEYCODE_BOOL:
+		if (s.len < 2 || s.ptr[1] > 1)
+			return err_new(ERR_DECODE, "bad boolean in key");
+		out->b = s.ptr[1] == 1;
+		used = 2;
+		break;
+	case KEYCODE_INT:
+		TRY(keycode__fixed8(s, &raw));
+		out->i = (int64_t)(raw ^ KEYCODE_SIGN);
+		used = 9;
+		break;
+	case KEYCODE_FLOAT:
+		TRY(keycode__fixed8(s, &raw));
+		raw = (raw & KEYCODE_SIGN) ? raw ^ KEYCODE_SIGN : ~raw;
+		memcpy(&out->f, &raw, sizeof raw);
+		used = 9;
+		break;
+	case KEYCODE_STRING:
+	case KEYCODE_BYTES:
+		buf_clear(&out->bytes);
+		TRY(keycode__unescape(s, &out->bytes, &used));
+		break;
+	case KEYCODE_U64:
+		TRY(keycode__fixed8(s, &out->u));
+		used = 9;
+		break;
+	}
+	assert(used > 0 && used <= s.len);
+	out->type = type;
+	cursor->ptr += used;
+	cursor->len -= used;
+	return NULL;
+}
+
+/* ERR_TYPE unless the value at the cursor has type `want`. */
+static err *keycode__expect(struct slice cursor, enum keycode_type want)
+{
+	enum keycode_type type;
+	TRY(keycode_peek(cursor, &type));
+	if (type != want)
+		return err_new(ERR_TYPE, "key holds type 0x%02x where 0x%02x was expected", type,
+		               want);
+	return NULL;
+}
+
+/* Decodes a fixed-size value of type `want` into a scratch value. */
+static err *keycode__get_fixed(struct slice *cursor, enum keycode_type want,
+                               struct keycode_value *v)
+{
+	TRY(keycode__expect(*cursor, want));
+	memset(v, 0, sizeof *v); /* fixed-size values never touch v->bytes */
+	return keycode_next(cursor, v);
+}
+
+err *keycode_get_null(struct slice *cursor)
+{
+	struct keycode_value v;
+	return keycode__get_fixed(cursor, KEYCODE_NULL, &v);
+}
+
+err *keycode_get_bool(struct slice *cursor, bool *out)
+{
+	struct keycode_value v;
+	TRY(keycode__get_fixed(cursor, KEYCODE_BOOL, &v));
+	*out = v.b;
+	return NULL;
+}
+
+err *keycode_get_int(struct slice *cursor, int64_t *out)
+{
+	struct keycode_value v;
+	TRY(keycode__get_fixed(cursor, KEYCODE_INT, &v));
+	*out = v.i;
+	return NULL;
+}
+
+err *keycode_get_float(struct slice *cursor, double *out)
+{
+	struct keycode_value v;
+	TRY(keycode__get_fixed(cursor, KEYCODE_FLOAT, &v));
+	*out = v.f;
+	return NULL;
+}
+
+err *keycode_get_u64(struct slice *cursor, uint64_t *out)
+{
+	struct keycode_value v;
+	TRY(keycode__get_fixed(cursor, KEYCODE_U64, &v));
+	*out = v.u;
+	return NULL;
+}
+
+static err *keycode__get_escaped(struct slice *cursor, enum keycode_type want, struct buf *out)
+{
+	TRY(keycode__expect(*cursor, want));
+	size_t used;
+	TRY(keycode__unescape(*cursor, out, &used));
+	cursor->ptr += used;
+	cursor->len -= used;
+	return NULL;
+}
+
+err *keycode_get_string(struct slice *cursor, struct buf *out)
+{
+	return keycode__get_escaped(cursor, KEYCODE_STRING, out);
+}
+
+err *keycode_get_bytes(struct slice *cursor, struct buf *out)
+{
+	return keycode__get_escaped(cursor, KEYCODE_BYTES, out);
+}
+
+err *keycode_prefix_end(struct slice prefix, struct buf *out, bool *unbounded)
+{
+	assert(out != NULL && unbounded != NULL);
+	buf_clear(out);
+	size_t n = prefix.len;
+	while (n > 0 && prefix.ptr[n - 1] == 0xFF)
+		n--;
+	*unbounded = n == 0;
+	if (n == 0)
+		return NULL;
+	TRY(buf_append(out, prefix.ptr, n));
+	out->data[n - 1]++;
+	assert(out->len == n);
+	return NULL;
+}
