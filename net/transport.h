@@ -1,0 +1,94 @@
+/*
+ * transport.h — Raft messages between nodes over TCP.
+ *
+ * Who dials: every node dials each peer to *send* to it, and accepts connections to
+ * *receive*. So between nodes a and b there are two connections, a→b and b→a, and each
+ * carries frames one way only; no node ever has to decide which of two crossing dials wins.
+ * The first frame on a connection is a hello naming sender and receiver:
+ *
+ *     hello = ["cairn-raft", version, from_id, to_id]      (msgpack)
+ *
+ * A receiver accepts a connection only after a hello from a configured peer addressed to
+ * itself; a newer connection from the same peer replaces the older one (the peer
+ * restarted). Everything after the hello is one Raft message per frame, delivered as
+ * `receive(ctx, from_id, bytes, len)`.
+ *
+ * Sending is best effort, as env.h promises: a message for a peer that is not connected
+ * (or whose bounded queue is full) is dropped and counted — Raft retransmits. A lost
+ * outgoing connection is re-dialled after a back-off that doubles from backoff_min_ms to
+ * backoff_max_ms and resets once a connection is established.
+ */
+#ifndef CAIRN_NET_TRANSPORT_H
+#define CAIRN_NET_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "base/log.h"
+#include "net/loop.h"
+#include "net/sock.h"
+
+/* A cluster has at most this many nodes. */
+#define NET_TRANSPORT_MAX_NODES 16
+#define NET_TRANSPORT_HELLO_MAGIC "cairn-raft"
+#define NET_TRANSPORT_VERSION 1
+
+struct net_transport;
+
+struct net_transport_peer {
+	uint32_t id;
+	struct net_addr addr; /* where the peer's transport listens */
+};
+
+/* Receives one message from node `from`; the bytes are valid only during the call. */
+typedef void (*net_transport_receive_fn)(void *ctx, uint32_t from, const uint8_t *bytes,
+                                         size_t len);
+
+/* Receives one log message (no prefix, no newline); the env adds time and node. */
+typedef void (*net_log_fn)(void *ctx, enum log_level level, const char *line);
+
+struct net_transport_config {
+	uint32_t self_id;
+	struct net_addr listen; /* port 0 picks a free port; see net_transport_port() */
+	const struct net_transport_peer *peers; /* the other nodes (self is skipped) */
+	size_t peer_count;
+	size_t max_frame_bytes;      /* 0: NET_FRAME_MAX_RAFT_BYTES */
+	size_t max_queue_bytes;      /* per peer; 0: 64 MiB */
+	size_t max_queue_frames;     /* per peer; 0: 4096 */
+	uint64_t backoff_min_ms;     /* 0: 50 */
+	uint64_t backoff_max_ms;     /* 0: 2000 */
+	uint64_t connect_timeout_ms; /* 0: 2000 */
+	net_transport_receive_fn receive;
+	void *receive_ctx;
+	net_log_fn log; /* may be NULL */
+	void *log_ctx;
+};
+
+struct net_transport_stats {
+	uint64_t sent;     /* messages queued on a connection */
+	uint64_t dropped;  /* messages dropped: no connection or queue full */
+	uint64_t received; /* messages delivered to `receive` */
+	uint64_t dials;    /* outgoing connection attempts */
+	uint64_t rejected; /* incoming connections closed for a bad hello or frame */
+};
+
+/* Listens and starts dialling every peer. The config's arrays are copied. */
+err *net_transport_new(struct net_loop *loop, const struct net_transport_config *config,
+                       struct net_transport **out);
+
+/* Closes every connection and the listener at once; not from inside `receive`. */
+void net_transport_free(struct net_transport *t);
+
+/* Queues a message for node `to` (copied), or drops it; never blocks. */
+void net_transport_send(struct net_transport *t, uint32_t to, const uint8_t *bytes, size_t len);
+
+/* The port the transport listens on. */
+uint16_t net_transport_port(const struct net_transport *t);
+
+/* True when an outgoing connection to `to` is established (and its hello queued). */
+bool net_transport_connected(const struct net_transport *t, uint32_t to);
+
+struct net_transport_stats net_transport_stats(const struct net_transport *t);
+
+#endif

@@ -1,0 +1,315 @@
+/*
+ * Transport tests: three transports in one process on 127.0.0.1 exchange messages; one is
+ * restarted and the others reconnect to it; a full send queue drops; strangers with a bad
+ * hello or garbage are disconnected while the peers keep talking.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/codec.h"
+#include "check_main.h"
+#include "net/frame.h"
+#include "net/transport.h"
+
+#define NODES 3
+
+struct inbox {
+	uint32_t self;
+	int count;
+	int from_count[NODES + 1];
+	char last[64];
+};
+
+static void on_receive(void *ctx, uint32_t from, const uint8_t *bytes, size_t len)
+{
+	struct inbox *box = ctx;
+	ck_assert_uint_ge(from, 1);
+	ck_assert_uint_le(from, NODES);
+	ck_assert_uint_ne(from, box->self);
+	ck_assert_uint_lt(len, sizeof box->last);
+	memcpy(box->last, bytes, len);
+	box->last[len] = '\0';
+	box->count++;
+	box->from_count[from]++;
+}
+
+/* A port that was free a moment ago (bind to 0, read it back, release it). */
+static uint16_t free_port(void)
+{
+	struct net_addr addr;
+	ck_assert_ptr_null(net_addr_parse("127.0.0.1:0", &addr));
+	int fd;
+	ck_assert_ptr_null(net_sock_listen(&addr, 1, &fd));
+	uint16_t port;
+	ck_assert_ptr_null(net_sock_local_port(fd, &port));
+	close(fd);
+	return port;
+}
+
+struct cluster {
+	struct net_loop loop;
+	struct net_transport_peer peers[NODES];
+	struct net_transport *t[NODES + 1];
+	struct inbox box[NODES + 1];
+};
+
+static void start_node(struct cluster *c, uint32_t id, size_t max_queue_frames)
+{
+	struct net_transport_config cfg = {
+	    .self_id = id,
+	    .listen = c->peers[id - 1].addr,
+	    .peers = c->peers,
+	    .peer_count = NODES,
+	    .max_queue_frames = max_queue_frames,
+	    .backoff_min_ms = 10,
+	    .backoff_max_ms = 80,
+	    .receive = on_receive,
+	    .receive_ctx = &c->box[id],
+	};
+	c->box[id].self = id;
+	ck_assert_ptr_null(net_transport_new(&c->loop, &cfg, &c->t[id]));
+	ck_assert_uint_eq(net_transport_port(c->t[id]), c->peers[id - 1].addr.port);
+}
+
+static void cluster_start(struct cluster *c)
+{
+	memset(c, 0, sizeof *c);
+	ck_assert_ptr_null(net_loop_init(&c->loop));
+	for (uint32_t id = 1; id <= NODES; id++) {
+		c->peers[id - 1].id = id;
+		ck_assert_ptr_null(net_addr_set(&c->peers[id - 1].addr, "127.0.0.1", free_port()));
+	}
+	for (uint32_t id = 1; id <= NODES; id++)
+		start_node(c, id, 0);
+}
+
+static void cluster_stop(struct cluster *c)
+{
+	for (uint32_t id = 1; id <= NODES; id++)
+		net_transport_free(c->t[id]);
+	net_loop_close(&c->loop);
+}
+
+static bool all_connected(struct cluster *c)
+{
+	for (uint32_t a = 1; a <= NODES; a++)
+		for (uint32_t b = 1; b <= NODES; b++)
+			if (a != b && !net_transport_connected(c->t[a], b))
+				return false;
+	return true;
+}
+
+/* Steps the loop until pred(c) or the time limit; returns pred(c). */
+static bool pump(struct cluster *c, bool (*pred)(struct cluster *), uint64_t limit_ms)
+{
+	uint64_t end = net_loop_now_ms(&c->loop) + limit_ms;
+	while (!pred(c) && net_loop_now_ms(&c->loop) < end)
+		ck_assert_ptr_null(net_loop_step(&c->loop, 5));
+	return pred(c);
+}
+
+static void send_str(struct net_transport *t, uint32_t to, const char *s)
+{
+	net_transport_send(t, to, (const uint8_t *)s, strlen(s));
+}
+
+static bool everyone_heard_from_everyone(struct cluster *c)
+{
+	for (uint32_t a = 1; a <= NODES; a++)
+		for (uint32_t b = 1; b <= NODES; b++)
+			if (a != b && c->box[a].from_count[b] < 10)
+				return false;
+	return true;
+}
+
+START_TEST(three_nodes_exchange_messages)
+{
+	struct cluster c;
+	cluster_start(&c);
+	ck_assert(pump(&c, all_connected, 5000));
+	for (int round = 0; round < 10; round++)
+		for (uint32_t a = 1; a <= NODES; a++)
+			for (uint32_t b = 1; b <= NODES; b++)
+				if (a != b)
+					send_str(c.t[a], b, "hello");
+	ck_assert(pump(&c, everyone_heard_from_everyone, 5000));
+	for (uint32_t a = 1; a <= NODES; a++) {
+		ck_assert_int_eq(c.box[a].count, 20);
+		ck_assert_str_eq(c.box[a].last, "hello");
+		struct net_transport_stats s = net_transport_stats(c.t[a]);
+		ck_assert_uint_eq(s.sent, 20);
+		ck_assert_uint_eq(s.received, 20);
+		ck_assert_uint_eq(s.dropped, 0);
+	}
+	/* a message to an unknown node is dropped, not an error */
+	send_str(c.t[1], 9, "nobody");
+	ck_assert_uint_eq(net_transport_stats(c.t[1]).dropped, 1);
+	cluster_stop(&c);
+}
+END_TEST
+
+static bool node2_heard_from_1_after_restart(struct cluster *c)
+{
+	if (c->box[2].from_count[1] > 0)
+		return true;
+	/* keep offering messages: those sent before the reconnect are dropped */
+	send_str(c->t[1], 2, "again");
+	return false;
+}
+
+static bool node1_heard_from_2(struct cluster *c)
+{
+	return c->box[1].from_count[2] > 0;
+}
+
+START_TEST(a_restarted_node_is_reconnected)
+{
+	struct cluster c;
+	cluster_start(&c);
+	ck_assert(pump(&c, all_connected, 5000));
+	net_transport_free(c.t[2]);
+	c.t[2] = NULL;
+	memset(&c.box[2], 0, sizeof c.box[2]);
+	/* let the others notice the loss and back off a few times */
+	uint64_t end = net_loop_now_ms(&c.loop) + 150;
+	while (net_loop_now_ms(&c.loop) < end) {
+		send_str(c.t[1], 2, "into the void");
+		ck_assert_ptr_null(net_loop_step(&c.loop, 5));
+	}
+	ck_assert(!net_transport_connected(c.t[1], 2));
+	ck_assert_uint_gt(net_transport_stats(c.t[1]).dropped, 0);
+	uint64_t dials_before = net_transport_stats(c.t[1]).dials;
+	start_node(&c, 2, 0);
+	ck_assert(pump(&c, node2_heard_from_1_after_restart, 5000));
+	ck_assert_uint_gt(net_transport_stats(c.t[1]).dials, dials_before);
+	ck_assert_str_eq(c.box[2].last, "again");
+	send_str(c.t[2], 1, "back");
+	ck_assert(pump(&c, node1_heard_from_2, 5000));
+	ck_assert_str_eq(c.box[1].last, "back");
+	cluster_stop(&c);
+}
+END_TEST
+
+START_TEST(a_full_queue_drops)
+{
+	struct cluster c;
+	memset(&c, 0, sizeof c);
+	ck_assert_ptr_null(net_loop_init(&c.loop));
+	for (uint32_t id = 1; id <= NODES; id++) {
+		c.peers[id - 1].id = id;
+		ck_assert_ptr_null(net_addr_set(&c.peers[id - 1].addr, "127.0.0.1", free_port()));
+	}
+	/* node 2 listens but never accepts; node 1 has room for its hello and three messages */
+	int listener;
+	ck_assert_ptr_null(net_sock_listen(&c.peers[1].addr, 8, &listener));
+	start_node(&c, 1, 4);
+	for (int i = 0; i < 10; i++)
+		send_str(c.t[1], 2, "queued or dropped");
+	struct net_transport_stats s = net_transport_stats(c.t[1]);
+	ck_assert_uint_eq(s.sent, 3);
+	ck_assert_uint_eq(s.dropped, 7);
+	net_transport_free(c.t[1]);
+	close(listener);
+	net_loop_close(&c.loop);
+}
+END_TEST
+
+/* Connects a raw socket to node `id` and writes `bytes`. */
+static int raw_connect_and_write(struct cluster *c, uint32_t id, const void *bytes, size_t len)
+{
+	int fd;
+	ck_assert_ptr_null(net_sock_connect_start(&c->peers[id - 1].addr, &fd));
+	/* the loop has to accept; write once the connect completed */
+	uint64_t end = net_loop_now_ms(&c->loop) + 2000;
+	for (;;) {
+		err *e = net_sock_connect_result(fd);
+		ck_assert_ptr_null(e);
+		ssize_t n = send(fd, bytes, len, MSG_NOSIGNAL);
+		if (n == (ssize_t)len)
+			break;
+		ck_assert_uint_lt(net_loop_now_ms(&c->loop), end);
+		ck_assert_ptr_null(net_loop_step(&c->loop, 5));
+	}
+	return fd;
+}
+
+/* Steps until the server closed fd (read returns 0 or an error) or the time limit. */
+static bool closed_by_peer(struct cluster *c, int fd, uint64_t limit_ms)
+{
+	uint64_t end = net_loop_now_ms(&c->loop) + limit_ms;
+	while (net_loop_now_ms(&c->loop) < end) {
+		ck_assert_ptr_null(net_loop_step(&c->loop, 5));
+		char b[64];
+		ssize_t n = recv(fd, b, sizeof b, MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+			return true;
+	}
+	return false;
+}
+
+START_TEST(strangers_are_disconnected)
+{
+	struct cluster c;
+	cluster_start(&c);
+	ck_assert(pump(&c, all_connected, 5000));
+	/* garbage: an oversized length prefix */
+	int g = raw_connect_and_write(&c, 1, "\xff\xff\xff\xff garbage", 12);
+	ck_assert(closed_by_peer(&c, g, 3000));
+	close(g);
+	/* a valid frame holding a hello from a node that is not a peer */
+	struct buf hello, frame;
+	buf_init(&hello, 256);
+	buf_init(&frame, 256);
+	struct codec_out o;
+	codec_out_init(&o, &hello);
+	codec_put_array(&o, 4);
+	codec_put_str(&o, NET_TRANSPORT_HELLO_MAGIC, strlen(NET_TRANSPORT_HELLO_MAGIC));
+	codec_put_u64(&o, NET_TRANSPORT_VERSION);
+	codec_put_u64(&o, 7);
+	codec_put_u64(&o, 1);
+	ck_assert_ptr_null(codec_out_end(&o));
+	ck_assert_ptr_null(net_frame_encode(&frame, hello.data, hello.len, 256));
+	int h = raw_connect_and_write(&c, 1, frame.data, frame.len);
+	ck_assert(closed_by_peer(&c, h, 3000));
+	close(h);
+	/* a frame that is not msgpack at all */
+	buf_clear(&frame);
+	ck_assert_ptr_null(net_frame_encode(&frame, "\xc1\xc1", 2, 256));
+	int m = raw_connect_and_write(&c, 1, frame.data, frame.len);
+	ck_assert(closed_by_peer(&c, m, 3000));
+	close(m);
+	buf_free(&hello);
+	buf_free(&frame);
+	ck_assert_uint_ge(net_transport_stats(c.t[1]).rejected, 3);
+	/* the peers still talk */
+	for (int round = 0; round < 10; round++)
+		for (uint32_t a = 1; a <= NODES; a++)
+			for (uint32_t b = 1; b <= NODES; b++)
+				if (a != b)
+					send_str(c.t[a], b, "still here");
+	ck_assert(pump(&c, everyone_heard_from_everyone, 5000));
+	cluster_stop(&c);
+}
+END_TEST
+
+static Suite *transport_suite(void)
+{
+	Suite *s = suite_create("transport");
+	TCase *tc = tcase_create("transport");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, three_nodes_exchange_messages);
+	tcase_add_test(tc, a_restarted_node_is_reconnected);
+	tcase_add_test(tc, a_full_queue_drops);
+	tcase_add_test(tc, strangers_are_disconnected);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return check_run(transport_suite());
+}
