@@ -1,0 +1,83 @@
+/*
+ * internal.h — the state of a `struct raft`, shared by the modules that implement it.
+ *
+ * Module map (each a .h/.c pair with its contract):
+ *   log          terms of all entries, bounded payload cache          §5.3
+ *   progress     per-follower match/next and flow control             §5.3
+ *   election     timeouts, PreVote, votes, role changes               §5.2, §5.4.1, §9.6
+ *   replication  appends, heartbeats, commitment, CheckQuorum         §5.3, §5.4.2, §6.2
+ *   read_index   linearizable reads on leader and followers           §6.4
+ *   pending      outstanding proposals/reads, forwarding, failures    §6.2, §6.3
+ *   outbox       the ready batch under construction
+ *   raft.c       creation, the step dispatcher (term rules §5.1), ticks, status
+ */
+#ifndef CAIRN_RAFT_INTERNAL_H
+#define CAIRN_RAFT_INTERNAL_H
+
+#include "raft/log.h"
+#include "raft/message.h"
+#include "raft/outbox.h"
+#include "raft/pending.h"
+#include "raft/progress.h"
+#include "raft/raft.h"
+#include "raft/read_index.h"
+
+struct raft {
+	struct raft_config cfg;
+	struct prng *prng;
+	uint32_t quorum; /* n_peers / 2 + 1 */
+
+	/* Persistent state (§5, Figure 2), written through the ready batch. */
+	uint64_t term;
+	uint32_t vote;
+	uint64_t commit;
+	struct raft_hard_state persisted_hs; /* as of the last raft_advance() */
+
+	enum raft_role role;
+	uint32_t leader;
+	uint64_t applied; /* last index handed out in a ready batch */
+	struct raft__log log;
+
+	/* Logical time. */
+	uint64_t ticks;
+	uint32_t election_elapsed;
+	uint32_t heartbeat_elapsed;
+	uint32_t randomized_timeout;
+
+	/* Candidates: votes[i] for cfg.peers[i]: 0 unknown, 1 granted, 2 rejected. */
+	uint8_t votes[RAFT_MAX_NODES];
+
+	/* Leaders. */
+	struct raft__progress progress[RAFT_MAX_NODES]; /* index i is cfg.peers[i] */
+	size_t uncommitted_bytes;
+
+	struct raft__reads reads;
+	struct raft__pending pending;
+
+	struct raft__outbox filling; /* outputs being produced */
+	struct raft__outbox handed;  /* outputs of the batch being handled by the caller */
+	bool ready_outstanding;
+	uint64_t handed_stable; /* last index persisted once the handed batch is done */
+	struct raft_entry *ready_entries;
+	size_t ready_entries_cap;
+	struct raft_entry *ready_committed;
+	bool *ready_committed_owned;
+	size_t n_ready_committed;
+
+	uint64_t malformed_messages;
+
+	/* Scratch for building one append message. */
+	struct raft_entry scratch[RAFT_MAX_MSG_ENTRIES];
+	bool scratch_owned[RAFT_MAX_MSG_ENTRIES];
+};
+
+/* The slot of `id` in cfg.peers, or -1 if it is not a member. */
+int raft__peer_slot(const struct raft *r, uint32_t id);
+
+/* The progress of this node itself. */
+struct raft__progress *raft__self_progress(struct raft *r);
+
+/* Queues `m` (from/to filled by the caller) for sending after the next persist. */
+void raft__send(struct raft *r, struct raft_message *m);
+
+#endif

@@ -1,0 +1,519 @@
+/*
+ * raft.c — the public face of the state machine: creation, the step dispatcher with the
+ * term rules every message obeys (§5.1), ticks, client requests and the ready batch.
+ */
+#include "raft/raft.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "raft/election.h"
+#include "raft/internal.h"
+#include "raft/replication.h"
+
+/* Encoded messages may hold one oversized entry beyond max_msg_bytes, plus framing. */
+#define RAFT__MSG_OVERHEAD ((size_t)64 * 1024)
+/* A ready batch hands out at most this many committed entries. */
+#define RAFT__APPLY_MAX_ENTRIES 1024
+
+/* ---- configuration ---- */
+
+void raft_config_default(struct raft_config *c, uint32_t id, const uint32_t *peers,
+                         uint32_t n_peers)
+{
+	assert(n_peers <= RAFT_MAX_NODES);
+	memset(c, 0, sizeof *c);
+	c->id = id;
+	memcpy(c->peers, peers, n_peers * sizeof *peers);
+	c->n_peers = n_peers;
+	c->election_ticks = 10;
+	c->heartbeat_ticks = 2;
+	c->max_inflight_msgs = 64;
+	c->max_inflight_bytes = (size_t)4 << 20;
+	c->max_msg_bytes = (size_t)256 << 10;
+	c->max_uncommitted_bytes = (size_t)16 << 20;
+	c->max_cache_bytes = (size_t)8 << 20;
+	c->max_pending = 256;
+}
+
+static err *raft__config_check(const struct raft_config *c)
+{
+	if (c->n_peers == 0 || c->n_peers > RAFT_MAX_NODES)
+		return err_new(ERR_INVALID, "%u peers (1..%d allowed)", c->n_peers, RAFT_MAX_NODES);
+	bool self = false;
+	for (uint32_t i = 0; i < c->n_peers; i++) {
+		if (c->peers[i] == 0)
+			return err_new(ERR_INVALID, "peer id 0");
+		for (uint32_t j = 0; j < i; j++)
+			if (c->peers[j] == c->peers[i])
+				return err_new(ERR_INVALID, "peer %u listed twice", c->peers[i]);
+		self |= c->peers[i] == c->id;
+	}
+	if (!self)
+		return err_new(ERR_INVALID, "node %u is not among its peers", c->id);
+	if (c->election_ticks < 2 || c->heartbeat_ticks == 0 ||
+	    c->heartbeat_ticks >= c->election_ticks)
+		return err_new(ERR_INVALID, "need 0 < heartbeat_ticks < election_ticks");
+	if (c->max_inflight_msgs == 0 || c->max_inflight_msgs > RAFT_MAX_INFLIGHT)
+		return err_new(ERR_INVALID, "max_inflight_msgs must be in 1..%d",
+		               RAFT_MAX_INFLIGHT);
+	if (c->max_msg_bytes == 0 || c->max_inflight_bytes == 0 || c->max_pending == 0 ||
+	    c->max_msg_bytes > BUF_ABSOLUTE_MAX / 2)
+		return err_new(ERR_INVALID, "message, in-flight and pending bounds must be > 0");
+	return NULL;
+}
+
+static err *raft__initial_check(const struct raft_config *c, const struct raft_initial *in)
+{
+	const struct raft_hard_state *hs = &in->hard_state;
+	if (hs->vote != 0) {
+		bool member = false;
+		for (uint32_t i = 0; i < c->n_peers; i++)
+			member |= c->peers[i] == hs->vote;
+		if (!member)
+			return err_new(ERR_CORRUPT, "hard state votes for unknown node %u",
+			               hs->vote);
+	}
+	if (hs->commit > in->last_index)
+		return err_new(ERR_CORRUPT, "hard state commit %llu beyond the log's end %llu",
+		               (unsigned long long)hs->commit, (unsigned long long)in->last_index);
+	if (in->last_index > 0 && in->terms[in->last_index - 1] > hs->term)
+		return err_new(ERR_CORRUPT, "log holds term %llu beyond the current term %llu",
+		               (unsigned long long)in->terms[in->last_index - 1],
+		               (unsigned long long)hs->term);
+	if (in->applied > hs->commit)
+		return err_new(ERR_INVALID, "applied %llu beyond commit %llu",
+		               (unsigned long long)in->applied, (unsigned long long)hs->commit);
+	return NULL;
+}
+
+/* ---- creation ---- */
+
+err *raft_new(const struct raft_config *config, const struct raft_initial *initial,
+              struct prng *prng, struct raft_log_source source, struct raft **out)
+{
+	assert(prng != NULL && source.load != NULL);
+	assert(out != NULL);
+	TRY(raft__config_check(config));
+	TRY(raft__initial_check(config, initial));
+	struct raft *r = calloc(1, sizeof *r);
+	if (!r)
+		return err_new(ERR_NOMEM, "raft");
+	r->cfg = *config;
+	r->prng = prng;
+	r->quorum = config->n_peers / 2 + 1;
+	size_t msg_cap = config->max_msg_bytes + RAFT_MAX_ENTRY_BYTES + RAFT__MSG_OVERHEAD;
+	err *e = raft__log_init(&r->log, initial, source, config->max_cache_bytes);
+	if (!e)
+		e = raft__outbox_init(&r->filling, msg_cap, config->max_pending);
+	if (!e)
+		e = raft__outbox_init(&r->handed, msg_cap, config->max_pending);
+	if (!e)
+		e = raft__pending_init(&r->pending, config->max_pending);
+	if (!e)
+		e = raft__reads_init(&r->reads, 4 * config->max_pending);
+	if (e) {
+		raft_free(r);
+		return e;
+	}
+	r->term = initial->hard_state.term;
+	r->vote = initial->hard_state.vote;
+	r->commit = initial->hard_state.commit;
+	r->persisted_hs = initial->hard_state;
+	r->applied = initial->applied;
+	raft__become_follower(r, r->term, 0);
+	*out = r;
+	return NULL;
+}
+
+static void raft__ready_release(struct raft *r)
+{
+	for (size_t i = 0; i < r->n_ready_committed; i++)
+		if (r->ready_committed_owned[i])
+			free((void *)r->ready_committed[i].data);
+	r->n_ready_committed = 0;
+}
+
+void raft_free(struct raft *r)
+{
+	if (!r)
+		return;
+	raft__ready_release(r);
+	raft__log_free(&r->log);
+	raft__outbox_free(&r->filling);
+	raft__outbox_free(&r->handed);
+	raft__pending_free(&r->pending);
+	raft__reads_free(&r->reads);
+	free(r->ready_entries);
+	free(r->ready_committed);
+	free(r->ready_committed_owned);
+	free(r);
+}
+
+/* ---- shared helpers ---- */
+
+int raft__peer_slot(const struct raft *r, uint32_t id)
+{
+	for (uint32_t i = 0; i < r->cfg.n_peers; i++)
+		if (r->cfg.peers[i] == id)
+			return (int)i;
+	return -1;
+}
+
+struct raft__progress *raft__self_progress(struct raft *r)
+{
+	int slot = raft__peer_slot(r, r->cfg.id);
+	assert(slot >= 0);
+	return &r->progress[slot];
+}
+
+void raft__send(struct raft *r, struct raft_message *m)
+{
+	assert(raft__peer_slot(r, m->to) >= 0);
+	m->from = r->cfg.id;
+	raft__outbox_message(&r->filling, m);
+}
+
+/* ---- inputs ---- */
+
+/* Messages about requests (proposals, reads) carry no term and skip the term rules. */
+static bool raft__is_request(uint8_t type)
+{
+	return type == RAFT_MSG_PROPOSE || type == RAFT_MSG_PROPOSE_RESP ||
+	       type == RAFT_MSG_READ_INDEX || type == RAFT_MSG_READ_INDEX_RESP;
+}
+
+static err *raft__step_request(struct raft *r, const struct raft_message *m)
+{
+	switch (m->type) {
+	case RAFT_MSG_PROPOSE: return raft__on_propose(r, m);
+	case RAFT_MSG_PROPOSE_RESP:
+		if (m->reject && m->from == r->leader)
+			raft__pending_fail(r, RAFT__PENDING_PROPOSAL, m->ctx,
+			                   RAFT_FAIL_NOT_PROPOSED);
+		return NULL;
+	case RAFT_MSG_READ_INDEX: raft__read_on_request(r, m); return NULL;
+	default: raft__read_on_response(r, m); return NULL;
+	}
+}
+
+/*
+ * §5.1: a message of a higher term makes us a follower in it; one of a lower term is
+ * stale. Exceptions: PreVote requests and granted PreVote answers carry a future term
+ * without changing ours (§9.6); (pre)vote requests are ignored during a leader lease
+ * (§6.2). Returns true if the message should be processed further.
+ */
+static bool raft__step_term(struct raft *r, const struct raft_message *m)
+{
+	bool vote_request = m->type == RAFT_MSG_VOTE || m->type == RAFT_MSG_PRE_VOTE;
+	bool from_leader = m->type == RAFT_MSG_APPEND || m->type == RAFT_MSG_HEARTBEAT;
+	if (m->term > r->term) {
+		if (vote_request && raft__in_lease(r))
+			return false;
+		bool keeps_term = m->type == RAFT_MSG_PRE_VOTE ||
+		                  (m->type == RAFT_MSG_PRE_VOTE_RESP && !m->reject);
+		if (!keeps_term)
+			raft__become_follower(r, m->term, from_leader ? m->from : 0);
+		return true;
+	}
+	if (m->term < r->term) {
+		/* Tell a stale leader or pre-candidate about our term so it steps down. */
+		if (from_leader || m->type == RAFT_MSG_PRE_VOTE) {
+			struct raft_message resp = {.type = from_leader ? RAFT_MSG_APPEND_RESP
+			                                                : RAFT_MSG_PRE_VOTE_RESP,
+			                            .to = m->from,
+			                            .term = r->term,
+			                            .reject = m->type == RAFT_MSG_PRE_VOTE};
+			raft__send(r, &resp);
+		}
+		return false;
+	}
+	return true;
+}
+
+/* An append or heartbeat of the current term: its sender is the leader (§5.2). */
+static err *raft__step_from_leader(struct raft *r, const struct raft_message *m)
+{
+	if (r->role == RAFT_LEADER)
+		return err_new(ERR_INVALID, "node %u claims leadership of our term %llu", m->from,
+		               (unsigned long long)r->term);
+	if (r->role != RAFT_FOLLOWER)
+		raft__become_follower(r, r->term, m->from);
+	r->leader = m->from;
+	r->election_elapsed = 0;
+	if (m->type == RAFT_MSG_APPEND)
+		return raft__on_append(r, m);
+	raft__on_heartbeat(r, m);
+	return NULL;
+}
+
+static err *raft__step(struct raft *r, const struct raft_message *m)
+{
+	assert(!r->ready_outstanding);
+	if (m->to != r->cfg.id || m->from == r->cfg.id || raft__peer_slot(r, m->from) < 0)
+		return err_new(ERR_INVALID, "message %u -> %u is not for node %u of this cluster",
+		               m->from, m->to, r->cfg.id);
+	if (raft__is_request(m->type))
+		return raft__step_request(r, m);
+	if (!raft__step_term(r, m))
+		return NULL;
+	switch (m->type) {
+	case RAFT_MSG_APPEND:
+	case RAFT_MSG_HEARTBEAT: return raft__step_from_leader(r, m);
+	case RAFT_MSG_APPEND_RESP:
+		return r->role == RAFT_LEADER ? raft__on_append_resp(r, m) : NULL;
+	case RAFT_MSG_HEARTBEAT_RESP:
+		return r->role == RAFT_LEADER ? raft__on_heartbeat_resp(r, m) : NULL;
+	case RAFT_MSG_VOTE:
+	case RAFT_MSG_PRE_VOTE: raft__on_vote_request(r, m); return NULL;
+	default: return raft__on_vote_response(r, m);
+	}
+}
+
+err *raft_receive(struct raft *r, const uint8_t *bytes, size_t len)
+{
+	assert(!r->ready_outstanding);
+	struct raft_message m;
+	err *e = raft_message_decode(bytes, len, &m);
+	if (!e) {
+		e = raft__step(r, &m);
+		if (e && err_is(e, ERR_INVALID))
+			r->malformed_messages++;
+		raft_message_free(&m);
+		return e;
+	}
+	r->malformed_messages++;
+	return e;
+}
+
+err *raft_tick(struct raft *r)
+{
+	assert(!r->ready_outstanding);
+	r->ticks++;
+	raft__pending_tick(r);
+	if (r->role == RAFT_LEADER)
+		return raft__leader_tick(r);
+	return raft__election_tick(r);
+}
+
+/* Requests that must reach the leader expire after two election timeouts. */
+static uint64_t raft__deadline(const struct raft *r)
+{
+	return r->ticks + 2 * (uint64_t)r->cfg.election_ticks;
+}
+
+err *raft_propose(struct raft *r, uint64_t id, const void *data, size_t len)
+{
+	assert(!r->ready_outstanding);
+	assert(data != NULL || len == 0);
+	if (len > RAFT_MAX_ENTRY_BYTES || len > r->cfg.max_msg_bytes)
+		return err_new(ERR_LIMIT, "proposal of %zu bytes is too large", len);
+	if (r->role == RAFT_LEADER) {
+		if (r->uncommitted_bytes > 0 &&
+		    r->uncommitted_bytes + len > r->cfg.max_uncommitted_bytes)
+			return err_new(ERR_LIMIT, "%zu bytes uncommitted", r->uncommitted_bytes);
+		TRY(raft__pending_add(r, RAFT__PENDING_PROPOSAL, id, 0));
+		uint64_t before = r->log.last;
+		err *e = raft__leader_append(r, RAFT_ENTRY_NORMAL, r->cfg.id, id, data, len);
+		/* Not appended: never proposed. Appended but not sent: it stays pending. */
+		if (e && r->log.last == before)
+			raft__pending_remove(&r->pending, RAFT__PENDING_PROPOSAL, id);
+		return e;
+	}
+	if (r->role != RAFT_FOLLOWER || r->leader == 0)
+		return err_new(ERR_UNAVAILABLE, "no leader known");
+	TRY(raft__pending_add(r, RAFT__PENDING_PROPOSAL, id, raft__deadline(r)));
+	struct raft_entry e = {
+	    .type = RAFT_ENTRY_NORMAL, .origin = r->cfg.id, .id = id, .data = data, .len = len};
+	struct raft_message m = {
+	    .type = RAFT_MSG_PROPOSE, .to = r->leader, .entries = &e, .n_entries = 1};
+	raft__send(r, &m);
+	return NULL;
+}
+
+err *raft_read_index(struct raft *r, uint64_t id)
+{
+	assert(!r->ready_outstanding);
+	if (r->role != RAFT_LEADER && (r->role != RAFT_FOLLOWER || r->leader == 0))
+		return err_new(ERR_UNAVAILABLE, "no leader known");
+	TRY(raft__pending_add(r, RAFT__PENDING_READ, id, raft__deadline(r)));
+	if (r->role == RAFT_LEADER) {
+		if (!raft__read_request(r, id, r->cfg.id)) {
+			raft__pending_remove(&r->pending, RAFT__PENDING_READ, id);
+			return err_new(ERR_LIMIT, "read queue full");
+		}
+		return NULL;
+	}
+	struct raft_message m = {.type = RAFT_MSG_READ_INDEX, .to = r->leader, .ctx = id};
+	raft__send(r, &m);
+	return NULL;
+}
+
+/* ---- the ready batch ---- */
+
+static bool raft__hs_equal(const struct raft_hard_state *a, const struct raft_hard_state *b)
+{
+	return a->term == b->term && a->vote == b->vote && a->commit == b->commit;
+}
+
+static uint64_t raft__applicable(const struct raft *r)
+{
+	return r->commit < r->log.last ? r->commit : r->log.last;
+}
+
+bool raft_has_ready(const struct raft *r)
+{
+	struct raft_hard_state hs = {r->term, r->vote, r->commit};
+	return !raft__hs_equal(&hs, &r->persisted_hs) || r->log.stable < r->log.last ||
+	       r->applied < raft__applicable(r) || !raft__outbox_empty(&r->filling);
+}
+
+/* Collects the entries to persist: all of stable+1..last, which are all cached. */
+static err *raft__ready_entries(struct raft *r, struct raft_ready *rd)
+{
+	size_t n = (size_t)(r->log.last - r->log.stable);
+	if (n > r->ready_entries_cap) {
+		struct raft_entry *a = realloc(r->ready_entries, n * sizeof *a);
+		if (!a)
+			return err_new(ERR_NOMEM, "ready batch of %zu entries", n);
+		r->ready_entries = a;
+		r->ready_entries_cap = n;
+	}
+	for (size_t i = 0; i < n; i++) {
+		bool owned;
+		TRY(raft__log_get(&r->log, r->log.stable + 1 + i, &r->ready_entries[i], &owned));
+		assert(!owned); /* unpersisted entries live only in the cache */
+	}
+	rd->entries = r->ready_entries;
+	rd->n_entries = n;
+	r->handed_stable = r->log.last;
+	return NULL;
+}
+
+/* Collects committed entries to apply: a bounded run after `applied`. */
+static err *raft__ready_committed(struct raft *r, struct raft_ready *rd)
+{
+	if (!r->ready_committed) {
+		r->ready_committed = calloc(RAFT__APPLY_MAX_ENTRIES, sizeof *r->ready_committed);
+		r->ready_committed_owned =
+		    calloc(RAFT__APPLY_MAX_ENTRIES, sizeof *r->ready_committed_owned);
+		if (!r->ready_committed || !r->ready_committed_owned)
+			return err_new(ERR_NOMEM, "ready batch");
+	}
+	assert(r->n_ready_committed == 0);
+	uint64_t end = raft__applicable(r);
+	size_t bytes = 0;
+	for (uint64_t i = r->applied + 1; i <= end; i++) {
+		size_t n = r->n_ready_committed;
+		size_t len = raft__log_len(&r->log, i);
+		if (n == RAFT__APPLY_MAX_ENTRIES || (n > 0 && bytes + len > r->cfg.max_msg_bytes))
+			break;
+		TRY(raft__log_get(&r->log, i, &r->ready_committed[n],
+		                  &r->ready_committed_owned[n]));
+		r->n_ready_committed++;
+		bytes += len;
+	}
+	for (size_t i = 0; i < r->n_ready_committed; i++) {
+		const struct raft_entry *e = &r->ready_committed[i];
+		if (e->type == RAFT_ENTRY_NORMAL && e->origin == r->cfg.id)
+			raft__pending_committed(r, e->id);
+	}
+	r->applied += r->n_ready_committed;
+	rd->committed = r->ready_committed;
+	rd->n_committed = r->n_ready_committed;
+	return NULL;
+}
+
+err *raft_ready_get(struct raft *r, struct raft_ready *rd)
+{
+	assert(!r->ready_outstanding);
+	assert(r->applied <= r->commit);
+	memset(rd, 0, sizeof *rd);
+	rd->hard_state = (struct raft_hard_state){r->term, r->vote, r->commit};
+	rd->hard_state_changed = !raft__hs_equal(&rd->hard_state, &r->persisted_hs);
+	TRY(raft__ready_entries(r, rd));
+	err *e = raft__ready_committed(r, rd);
+	if (e) {
+		raft__ready_release(r);
+		return e;
+	}
+	struct raft__outbox tmp = r->handed;
+	r->handed = r->filling;
+	r->filling = tmp;
+	rd->messages = r->handed.msgs;
+	rd->n_messages = r->handed.n_msgs;
+	rd->reads = r->handed.reads;
+	rd->n_reads = r->handed.n_reads;
+	rd->failures = r->handed.failures;
+	rd->n_failures = r->handed.n_failures;
+	r->persisted_hs = rd->hard_state; /* takes effect when the caller has synced it */
+	r->ready_outstanding = true;
+	return NULL;
+}
+
+err *raft_advance(struct raft *r)
+{
+	assert(r->ready_outstanding);
+	assert(r->handed_stable <= r->log.last);
+	r->ready_outstanding = false;
+	raft__ready_release(r);
+	raft__outbox_clear(&r->handed);
+	raft__log_persisted(&r->log, r->handed_stable);
+	if (r->role != RAFT_LEADER)
+		return NULL;
+	/* Our own copy counts towards a quorum only now that it is durable. */
+	raft__self_progress(r)->match = r->log.stable;
+	if (raft__maybe_commit(r))
+		return raft__broadcast_append(r, true);
+	return NULL;
+}
+
+/* ---- status ---- */
+
+const char *raft_role_name(enum raft_role role)
+{
+	switch (role) {
+	case RAFT_FOLLOWER: return "follower";
+	case RAFT_PRE_CANDIDATE: return "pre-candidate";
+	case RAFT_CANDIDATE: return "candidate";
+	default: return "leader";
+	}
+}
+
+void raft_status_get(const struct raft *r, struct raft_status *out)
+{
+	memset(out, 0, sizeof *out);
+	out->id = r->cfg.id;
+	out->role = r->role;
+	out->term = r->term;
+	out->vote = r->vote;
+	out->leader = r->leader;
+	out->commit = r->commit;
+	out->applied = r->applied;
+	out->last_index = r->log.last;
+	out->persisted_index = r->log.stable;
+	out->malformed_messages = r->malformed_messages;
+	out->dropped_messages = r->filling.dropped + r->handed.dropped;
+	out->n_peers = r->cfg.n_peers;
+	for (uint32_t i = 0; i < r->cfg.n_peers; i++) {
+		const struct raft__progress *pr = &r->progress[i];
+		bool self = pr->id == r->cfg.id;
+		out->peers[i] = (struct raft_peer_status){
+		    .id = r->cfg.peers[i],
+		    .match = self ? r->log.stable : pr->match,
+		    .next = self ? r->log.last + 1 : pr->next,
+		    .state = self ? "self" : raft__progress_state_name(pr->state),
+		    .recently_active = self || pr->active,
+		};
+	}
+}
+
+err *raft_term_at(const struct raft *r, uint64_t index, uint64_t *term)
+{
+	if (index > r->log.last)
+		return err_new(ERR_NOT_FOUND, "index %llu beyond the log's end %llu",
+		               (unsigned long long)index, (unsigned long long)r->log.last);
+	*term = raft__log_term(&r->log, index);
+	return NULL;
+}

@@ -1,0 +1,239 @@
+/*
+ * raft.h — Raft consensus as a pure state machine (design.md §4). This header is the manual.
+ *
+ * A `struct raft` does no I/O, reads no clock and draws randomness only from the prng it is
+ * given. It is driven by inputs and answers with a *ready batch*:
+ *
+ *     inputs                                  outputs (struct raft_ready)
+ *     ------                                  ---------------------------
+ *     raft_tick()          one logical tick   hard state to persist (term, vote, commit)
+ *     raft_step()          a message          entries to persist (append, maybe truncating)
+ *     raft_receive()       message bytes      messages to send *after* persisting
+ *     raft_propose()       a client command   committed entries to apply, in index order
+ *     raft_read_index()    a read request     read requests now safe to serve, with index
+ *     raft_advance()       the batch is done  proposals and reads that failed
+ *
+ * The ready-batch contract (what the caller must do, in this order):
+ *   1. raft_ready_get() hands out everything produced since the last batch.
+ *   2. Persist: if `entries` is non-empty, truncate the durable log from entries[0].index
+ *      and append the entries (one sync); if `hard_state_changed`, write and sync the hard
+ *      state. Both must be durable before step 3: a vote or an acknowledgement sent before
+ *      it is on disk could be forgotten by a crash, which breaks Election Safety.
+ *   3. Send `messages` (best effort; loss is fine).
+ *   4. Apply `committed` in order (each entry carries the proposer's node id and the
+ *      proposal id it chose, so the proposer can answer its client).
+ *   5. Serve `reads`: request `id` may be answered once the local applied index is at
+ *      least `index`. Report `failures` to their callers.
+ *   6. raft_advance(): the entries are now persisted (the leader counts its own copy for
+ *      commitment only from here on) and the batch memory is released.
+ * No other input may be given between raft_ready_get() and raft_advance().
+ *
+ * Proposal and read ids are chosen by the caller and must never be reused by this node
+ * (a counter that survives restarts, or one salted with a boot number, will do): a late
+ * answer to an old request must not be mistaken for the answer to a new one. The id and
+ * the proposer's node id travel inside the log entry, so a node recognises its own
+ * committed proposals. A forwarded proposal duplicated by the network may commit twice;
+ * the state machine applying entries de-duplicates by (origin, id) (design.md §5).
+ *
+ * A proposal is never dropped silently: it either commits (and appears in `committed` on
+ * its proposer) or is reported in `failures` with
+ * RAFT_FAIL_NOT_PROPOSED (it provably never entered a log) or RAFT_FAIL_UNKNOWN (it may
+ * still commit later; the caller must not assume either way). A read request either
+ * appears in `reads` or in `failures` as RAFT_FAIL_READ.
+ *
+ * Implemented from Ongaro & Ousterhout, "In Search of an Understandable Consensus
+ * Algorithm" (2014), and Ongaro's dissertation (2014): PreVote (§9.6), CheckQuorum and
+ * leader leases for votes (§6.2, §4.2.3), ReadIndex (§6.4), the commitment rule of §3.6 /
+ * Figure 8. docs/architecture.md maps every rule to the function implementing it.
+ */
+#ifndef CAIRN_RAFT_RAFT_H
+#define CAIRN_RAFT_RAFT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/prng.h"
+
+/* Cluster sizes up to this many voters are supported (3, 5 and 7 are the common ones). */
+#define RAFT_MAX_NODES 9
+/* A log holds at most this many entries (no compaction yet, see design.md §4 "Later"). */
+#define RAFT_MAX_LOG_ENTRIES ((uint64_t)1 << 26)
+/* One entry's payload may not exceed this. */
+#define RAFT_MAX_ENTRY_BYTES ((size_t)1 << 20)
+/* A message carries at most this many entries. */
+#define RAFT_MAX_MSG_ENTRIES 1024
+
+enum raft_role {
+	RAFT_FOLLOWER,
+	RAFT_PRE_CANDIDATE,
+	RAFT_CANDIDATE,
+	RAFT_LEADER,
+};
+
+enum raft_entry_type {
+	RAFT_ENTRY_NORMAL = 1, /* a client command */
+	RAFT_ENTRY_NOOP = 2,   /* appended by a new leader (§5.4.2, §6.4) */
+};
+
+struct raft_entry {
+	uint64_t term;
+	uint64_t index;
+	uint8_t type;    /* enum raft_entry_type */
+	uint32_t origin; /* node id of the proposer, 0 for no-ops */
+	uint64_t id;     /* the proposer's proposal id, 0 for no-ops */
+	const uint8_t *data;
+	size_t len;
+};
+
+struct raft_hard_state {
+	uint64_t term;
+	uint32_t vote; /* 0: no vote in this term */
+	uint64_t commit;
+};
+
+/*
+ * Reads one persisted entry back from the durable log: fills *out and stores a malloc'd
+ * copy of the payload in out->data (the caller frees it). Raft calls this only for
+ * entries older than its cache and at most as many times as the bounded batches need.
+ */
+struct raft_log_source {
+	void *impl;
+	err *(*load)(void *impl, uint64_t index, struct raft_entry *out);
+};
+
+struct raft_config {
+	uint32_t id;                    /* this node, one of `peers` */
+	uint32_t peers[RAFT_MAX_NODES]; /* all voters including this node; distinct, non-zero */
+	uint32_t n_peers;
+	uint32_t election_ticks;      /* election timeout drawn from [election, 2*election) ticks */
+	uint32_t heartbeat_ticks;     /* leader heartbeat interval; < election_ticks */
+	uint32_t max_inflight_msgs;   /* appends in flight per follower when pipelining */
+	size_t max_inflight_bytes;    /* bytes in flight per follower */
+	size_t max_msg_bytes;         /* entry bytes batched into one append */
+	size_t max_uncommitted_bytes; /* leader refuses proposals beyond this */
+	size_t max_cache_bytes;       /* persisted entries kept in memory */
+	uint32_t max_pending;         /* outstanding proposals and reads per node */
+};
+
+/* Fills `c` with sensible defaults for node `id` of the given peers. */
+void raft_config_default(struct raft_config *c, uint32_t id, const uint32_t *peers,
+                         uint32_t n_peers);
+
+/* What a node restarts from: its hard state and the terms of its persisted log. */
+struct raft_initial {
+	struct raft_hard_state hard_state;
+	const uint64_t *terms; /* terms[i] is the term of entry i+1 */
+	uint64_t last_index;
+	uint64_t applied; /* entries up to here are already applied by the caller */
+};
+
+enum raft_failure_kind {
+	RAFT_FAIL_NOT_PROPOSED = 1, /* never entered any log; safe to retry */
+	RAFT_FAIL_UNKNOWN = 2,      /* may or may not commit */
+	RAFT_FAIL_READ = 3,         /* a read request could not be served; safe to retry */
+};
+
+struct raft_failure {
+	uint64_t id;
+	uint8_t kind; /* enum raft_failure_kind */
+};
+
+struct raft_read {
+	uint64_t id;
+	uint64_t index; /* serve once applied >= index */
+};
+
+struct raft_outgoing {
+	uint32_t to;
+	const uint8_t *bytes;
+	size_t len;
+};
+
+/* One batch of outputs; every pointer stays valid until raft_advance(). */
+struct raft_ready {
+	bool hard_state_changed;
+	struct raft_hard_state hard_state;
+	const struct raft_entry *entries;
+	size_t n_entries;
+	const struct raft_outgoing *messages;
+	size_t n_messages;
+	const struct raft_entry *committed;
+	size_t n_committed;
+	const struct raft_read *reads;
+	size_t n_reads;
+	const struct raft_failure *failures;
+	size_t n_failures;
+};
+
+struct raft_peer_status {
+	uint32_t id;
+	uint64_t match;
+	uint64_t next;
+	const char *state; /* "probe", "replicate" or "self" */
+	bool recently_active;
+};
+
+struct raft_status {
+	uint32_t id;
+	enum raft_role role;
+	uint64_t term;
+	uint32_t vote;
+	uint32_t leader;
+	uint64_t commit;
+	uint64_t applied;
+	uint64_t last_index;
+	uint64_t persisted_index;
+	uint64_t malformed_messages; /* messages rejected by raft_receive() */
+	uint64_t dropped_messages;   /* outgoing messages dropped because the outbox was full */
+	uint32_t n_peers;
+	struct raft_peer_status peers[RAFT_MAX_NODES]; /* meaningful on the leader */
+};
+
+struct raft;
+
+/*
+ * Makes a state machine from its configuration and durable state. `prng` must outlive it;
+ * `source` loads persisted entries (the durable log). Errors: ERR_INVALID for a bad
+ * configuration, ERR_CORRUPT when the hard state contradicts the log.
+ */
+err *raft_new(const struct raft_config *config, const struct raft_initial *initial,
+              struct prng *prng, struct raft_log_source source, struct raft **out);
+void raft_free(struct raft *r);
+
+/* Advances logical time by one tick (elections, heartbeats, CheckQuorum, timeouts). */
+err *raft_tick(struct raft *r);
+
+/* Decodes and steps a message; malformed bytes are counted and returned as ERR_DECODE. */
+err *raft_receive(struct raft *r, const uint8_t *bytes, size_t len);
+
+/*
+ * Proposes `data` under the caller's `id`. On the leader it is appended; on a follower it
+ * is forwarded to the leader. Returns ERR_UNAVAILABLE when no leader is known, ERR_LIMIT
+ * when too much is uncommitted or pending, ERR_EXISTS for an id already pending: in all
+ * these cases the proposal was not proposed.
+ */
+err *raft_propose(struct raft *r, uint64_t id, const void *data, size_t len);
+
+/*
+ * Asks for a linearizable read point (§6.4). The answer arrives in a later ready batch as
+ * a raft_read or a RAFT_FAIL_READ failure. ERR_UNAVAILABLE/ERR_LIMIT/ERR_EXISTS as above.
+ */
+err *raft_read_index(struct raft *r, uint64_t id);
+
+bool raft_has_ready(const struct raft *r);
+/* Moves the pending outputs into *rd (see the contract above). */
+err *raft_ready_get(struct raft *r, struct raft_ready *rd);
+/* The batch from raft_ready_get() has been handled; releases it. */
+err *raft_advance(struct raft *r);
+
+void raft_status_get(const struct raft *r, struct raft_status *out);
+
+/* The term of entry `index` of the local log (0 for index 0); ERR_NOT_FOUND beyond it. */
+err *raft_term_at(const struct raft *r, uint64_t index, uint64_t *term);
+
+const char *raft_role_name(enum raft_role role);
+
+#endif

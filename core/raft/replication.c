@@ -1,0 +1,323 @@
+#include "raft/replication.h"
+
+#include <assert.h>
+#include <stdlib.h>
+
+#include "raft/election.h"
+
+/* ---- leader: sending ---- */
+
+/* Frees the payloads that were loaded from disk for one message. */
+static void raft__release(struct raft_entry *entries, const bool *owned, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (owned[i])
+			free((void *)entries[i].data);
+}
+
+/*
+ * Sends one append to `pr` starting at pr->next: as many entries as fit in max_msg_bytes
+ * (at least one if any), or none if allow_empty. Sets *sent.
+ */
+static err *raft__send_append(struct raft *r, struct raft__progress *pr, bool allow_empty,
+                              bool *sent)
+{
+	assert(r->role == RAFT_LEADER);
+	assert(pr->next >= 1 && pr->next <= r->log.last + 1);
+	struct raft_entry *entries = r->scratch;
+	bool *owned = r->scratch_owned;
+	*sent = false;
+	if (raft__progress_paused(pr, r->cfg.max_inflight_msgs, r->cfg.max_inflight_bytes))
+		return NULL;
+	size_t n = 0, bytes = 0;
+	for (uint64_t i = pr->next; i <= r->log.last && n < RAFT_MAX_MSG_ENTRIES; i++) {
+		size_t len = raft__log_len(&r->log, i);
+		if (n > 0 && bytes + len > r->cfg.max_msg_bytes)
+			break;
+		err *e = raft__log_get(&r->log, i, &entries[n], &owned[n]);
+		if (e) {
+			raft__release(entries, owned, n);
+			return e;
+		}
+		n++;
+		bytes += len;
+	}
+	if (n == 0 && !allow_empty)
+		return NULL;
+	struct raft_message m = {.type = RAFT_MSG_APPEND,
+	                         .to = pr->id,
+	                         .term = r->term,
+	                         .index = pr->next - 1,
+	                         .log_term = raft__log_term(&r->log, pr->next - 1),
+	                         .commit = r->commit,
+	                         .entries = entries,
+	                         .n_entries = n};
+	raft__send(r, &m);
+	raft__release(entries, owned, n);
+	raft__progress_sent(pr, pr->next - 1 + n, bytes);
+	*sent = true;
+	return NULL;
+}
+
+err *raft__replicate_to(struct raft *r, int slot, bool allow_empty)
+{
+	assert(slot >= 0 && (uint32_t)slot < r->cfg.n_peers);
+	struct raft__progress *pr = &r->progress[slot];
+	assert(pr->id != r->cfg.id);
+	/* Bounded by the in-flight window: each message sent takes a slot of it. */
+	for (uint32_t round = 0; round <= r->cfg.max_inflight_msgs; round++) {
+		bool sent;
+		TRY(raft__send_append(r, pr, allow_empty && round == 0, &sent));
+		if (!sent || pr->state == RAFT__PROBE || pr->next > r->log.last)
+			break;
+	}
+	return NULL;
+}
+
+err *raft__broadcast_append(struct raft *r, bool allow_empty)
+{
+	assert(r->role == RAFT_LEADER);
+	for (uint32_t i = 0; i < r->cfg.n_peers; i++)
+		if (r->cfg.peers[i] != r->cfg.id)
+			TRY(raft__replicate_to(r, (int)i, allow_empty));
+	return NULL;
+}
+
+void raft__broadcast_heartbeat(struct raft *r)
+{
+	assert(r->role == RAFT_LEADER);
+	for (uint32_t i = 0; i < r->cfg.n_peers; i++) {
+		const struct raft__progress *pr = &r->progress[i];
+		if (pr->id == r->cfg.id)
+			continue;
+		struct raft_message m = {.type = RAFT_MSG_HEARTBEAT,
+		                         .to = pr->id,
+		                         .term = r->term,
+		                         .commit = pr->match < r->commit ? pr->match : r->commit,
+		                         .ctx = r->reads.seq};
+		raft__send(r, &m);
+	}
+}
+
+err *raft__leader_append(struct raft *r, uint8_t type, uint32_t origin, uint64_t id,
+                         const void *data, size_t len)
+{
+	assert(r->role == RAFT_LEADER);
+	assert(len <= RAFT_MAX_ENTRY_BYTES);
+	struct raft_entry e = {.term = r->term,
+	                       .index = r->log.last + 1,
+	                       .type = type,
+	                       .origin = origin,
+	                       .id = id,
+	                       .data = data,
+	                       .len = len};
+	TRY(raft__log_append(&r->log, &e));
+	r->uncommitted_bytes += len;
+	raft__self_progress(r)->next = r->log.last + 1;
+	return raft__broadcast_append(r, false);
+}
+
+/* ---- leader: commitment ---- */
+
+bool raft__maybe_commit(struct raft *r)
+{
+	assert(r->role == RAFT_LEADER);
+	uint64_t match[RAFT_MAX_NODES];
+	uint32_t n = r->cfg.n_peers;
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t m = r->cfg.peers[i] == r->cfg.id ? r->log.stable : r->progress[i].match;
+		uint32_t j = i; /* insertion sort, descending: n <= RAFT_MAX_NODES */
+		for (; j > 0 && match[j - 1] < m; j--)
+			match[j] = match[j - 1];
+		match[j] = m;
+	}
+	uint64_t q = match[r->quorum - 1];
+	assert(q <= r->log.last);
+	/* Figure 8: only an entry of the current term commits by counting replicas. */
+	if (q <= r->commit || raft__log_term(&r->log, q) != r->term)
+		return false;
+	for (uint64_t i = r->commit + 1; i <= q; i++) {
+		if (raft__log_term(&r->log, i) != r->term)
+			continue;
+		size_t len = raft__log_len(&r->log, i);
+		r->uncommitted_bytes -= len < r->uncommitted_bytes ? len : r->uncommitted_bytes;
+	}
+	r->commit = q;
+	raft__read_on_commit(r);
+	return true;
+}
+
+/* ---- leader: timers ---- */
+
+/* CheckQuorum (§6.2): true if a quorum was heard from since the last check. */
+static bool raft__check_quorum(struct raft *r)
+{
+	uint32_t active = 0;
+	for (uint32_t i = 0; i < r->cfg.n_peers; i++) {
+		if (r->cfg.peers[i] == r->cfg.id || r->progress[i].active)
+			active++;
+		r->progress[i].active = false;
+	}
+	assert(active >= 1 && active <= r->cfg.n_peers);
+	return active >= r->quorum;
+}
+
+err *raft__leader_tick(struct raft *r)
+{
+	assert(r->role == RAFT_LEADER);
+	r->election_elapsed++;
+	r->heartbeat_elapsed++;
+	if (r->election_elapsed >= r->cfg.election_ticks) {
+		r->election_elapsed = 0;
+		if (!raft__check_quorum(r)) {
+			raft__become_follower(r, r->term, 0);
+			return NULL;
+		}
+	}
+	if (r->heartbeat_elapsed >= r->cfg.heartbeat_ticks) {
+		r->heartbeat_elapsed = 0;
+		raft__broadcast_heartbeat(r);
+	}
+	return NULL;
+}
+
+/* ---- follower ---- */
+
+/* The rejection of an append whose previous entry we lack, with the backtracking hint. */
+static void raft__reject_append(struct raft *r, const struct raft_message *m)
+{
+	struct raft_message resp = {.type = RAFT_MSG_APPEND_RESP,
+	                            .to = m->from,
+	                            .term = r->term,
+	                            .reject = true,
+	                            .index = m->index};
+	if (m->index > r->log.last) {
+		resp.hint_index = r->log.last + 1;
+	} else {
+		resp.hint_term = raft__log_term(&r->log, m->index);
+		resp.hint_index = raft__log_term_start(&r->log, m->index, r->commit);
+	}
+	raft__send(r, &resp);
+}
+
+/* Appends m's entries after its matching previous entry, dropping a conflicting suffix. */
+static err *raft__accept_entries(struct raft *r, const struct raft_message *m)
+{
+	for (size_t i = 0; i < m->n_entries; i++) {
+		const struct raft_entry *e = &m->entries[i];
+		assert(e->index == m->index + 1 + i);
+		if (e->index <= r->log.last) {
+			if (raft__log_term(&r->log, e->index) == e->term)
+				continue;
+			if (e->index <= r->commit)
+				return err_new(ERR_INVALID,
+				               "append would overwrite committed entry %llu",
+				               (unsigned long long)e->index);
+			raft__log_truncate(&r->log, e->index);
+		}
+		if (e->term > m->term || e->term < raft__log_last_term(&r->log))
+			return err_new(ERR_INVALID,
+			               "append carries entry %llu of term %llu out of order",
+			               (unsigned long long)e->index, (unsigned long long)e->term);
+		TRY(raft__log_append(&r->log, e));
+	}
+	return NULL;
+}
+
+err *raft__on_append(struct raft *r, const struct raft_message *m)
+{
+	assert(r->role == RAFT_FOLLOWER && r->leader == m->from);
+	assert(m->term == r->term);
+	struct raft_message resp = {
+	    .type = RAFT_MSG_APPEND_RESP, .to = m->from, .term = r->term, .index = r->commit};
+	if (m->index < r->commit) {
+		raft__send(r, &resp); /* already committed here: tell where we are */
+		return NULL;
+	}
+	if (!raft__log_matches(&r->log, m->index, m->log_term)) {
+		raft__reject_append(r, m);
+		return NULL;
+	}
+	TRY(raft__accept_entries(r, m));
+	uint64_t last_new = m->index + m->n_entries;
+	if (m->commit > r->commit)
+		r->commit = m->commit < last_new ? m->commit : last_new;
+	resp.index = last_new;
+	raft__send(r, &resp);
+	return NULL;
+}
+
+void raft__on_heartbeat(struct raft *r, const struct raft_message *m)
+{
+	assert(r->role == RAFT_FOLLOWER && r->leader == m->from);
+	assert(m->term == r->term);
+	/* The leader caps the commit index at what it knows we hold (our match index). */
+	uint64_t commit = m->commit < r->log.last ? m->commit : r->log.last;
+	if (commit > r->commit)
+		r->commit = commit;
+	struct raft_message resp = {
+	    .type = RAFT_MSG_HEARTBEAT_RESP, .to = m->from, .term = r->term, .ctx = m->ctx};
+	raft__send(r, &resp);
+}
+
+/* ---- leader: answers ---- */
+
+err *raft__on_append_resp(struct raft *r, const struct raft_message *m)
+{
+	assert(r->role == RAFT_LEADER);
+	int slot = raft__peer_slot(r, m->from);
+	assert(slot >= 0);
+	struct raft__progress *pr = &r->progress[slot];
+	pr->active = true;
+	if (m->reject) {
+		uint64_t hint = m->hint_index;
+		if (m->hint_term != 0) {
+			uint64_t last_of_term = raft__log_last_of_term(&r->log, m->hint_term);
+			if (last_of_term != 0)
+				hint = last_of_term + 1;
+		}
+		if (raft__progress_reject(pr, m->index, hint))
+			return raft__replicate_to(r, slot, true);
+		return NULL;
+	}
+	if (m->index > r->log.last)
+		return err_new(ERR_INVALID, "node %u acknowledged index %llu beyond our log",
+		               m->from, (unsigned long long)m->index);
+	if (raft__progress_ack(pr, m->index) && raft__maybe_commit(r))
+		return raft__broadcast_append(r, true);
+	return raft__replicate_to(r, slot, false);
+}
+
+err *raft__on_heartbeat_resp(struct raft *r, const struct raft_message *m)
+{
+	assert(r->role == RAFT_LEADER);
+	int slot = raft__peer_slot(r, m->from);
+	assert(slot >= 0);
+	struct raft__progress *pr = &r->progress[slot];
+	pr->active = true;
+	pr->probe_sent = false; /* a probe may be retried once per heartbeat */
+	raft__read_on_ack(r, m->from, m->ctx);
+	if (r->role == RAFT_LEADER && pr->match < r->log.last)
+		return raft__replicate_to(r, slot, false);
+	return NULL;
+}
+
+err *raft__on_propose(struct raft *r, const struct raft_message *m)
+{
+	assert(m->type == RAFT_MSG_PROPOSE);
+	for (size_t i = 0; i < m->n_entries; i++) {
+		const struct raft_entry *e = &m->entries[i];
+		bool fits = r->uncommitted_bytes == 0 ||
+		            r->uncommitted_bytes + e->len <= r->cfg.max_uncommitted_bytes;
+		if (r->role == RAFT_LEADER && fits && e->origin == m->from &&
+		    e->type == RAFT_ENTRY_NORMAL) {
+			TRY(raft__leader_append(r, RAFT_ENTRY_NORMAL, e->origin, e->id, e->data,
+			                        e->len));
+			continue;
+		}
+		struct raft_message resp = {
+		    .type = RAFT_MSG_PROPOSE_RESP, .to = m->from, .reject = true, .ctx = e->id};
+		raft__send(r, &resp);
+	}
+	return NULL;
+}
