@@ -1,0 +1,248 @@
+/*
+ * repl.c — the REPL's commands and statement handling (input and transport live elsewhere).
+ */
+#include "net/repl.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "net/repl_print.h"
+#include "sql/parser.h"
+
+/* One input text may hold at most this many statements. */
+#define REPL_MAX_STATEMENTS 100000
+
+static const char repl__help[] =
+    "Enter SQL statements ending with ';' (they may span lines), or a command:\n"
+    "  !help            show this help\n"
+    "  !tables          list the tables\n"
+    "  !table NAME      show the CREATE TABLE statement of table NAME\n"
+    "  !headers on|off  print column names above query results\n"
+    "  !quit            leave (so does Ctrl-D)\n"
+    "The prompt shows an open transaction: cairn:V> (read-write) or cairn@V> (read-only),\n"
+    "V being the version the transaction reads.\n";
+
+void repl_init(struct repl *r, struct repl_conn *conn, FILE *out, FILE *errors)
+{
+	assert(conn != NULL && out != NULL && errors != NULL);
+	memset(r, 0, sizeof *r);
+	r->conn = conn;
+	r->out = out;
+	r->errors = errors;
+	buf_init(&r->pending, REPL_PENDING_MAX_BYTES);
+}
+
+void repl_free(struct repl *r)
+{
+	buf_free(&r->pending);
+}
+
+bool repl_pending(const struct repl *r)
+{
+	return r->pending.len > 0;
+}
+
+static void repl__fail(struct repl *r, const char *message)
+{
+	fprintf(r->errors, "Error: %s\n", message);
+	r->failures++;
+}
+
+/* ---- SQL ---- */
+
+static void repl__run_sql(struct repl *r, const char *text, size_t len)
+{
+	size_t at = 0;
+	for (int n = 0; at < len && n < REPL_MAX_STATEMENTS; n++) {
+		struct sql_result res;
+		size_t used = 0;
+		repl_conn_execute(r->conn, text + at, len - at, &res, &used);
+		at = used == 0 || used > len - at ? len : at + used;
+		if (res.kind == SQL_RESULT_ERROR)
+			r->failures++;
+		if (res.kind == SQL_RESULT_ACK && res.ack == SQL_ACK_BEGIN) {
+			r->txn_version = res.version;
+			r->txn_read_only = res.read_only;
+		}
+		err *e = repl_print_result(&res, r->headers, r->out, r->errors);
+		sql_result_free(&res);
+		if (e) {
+			repl__fail(r, err_msg(e));
+			err_free(e);
+		}
+	}
+	fflush(r->out);
+	fflush(r->errors);
+}
+
+/* ---- commands ---- */
+
+static void repl__tables(struct repl *r)
+{
+	struct sql_names names;
+	err *e = repl_conn_tables(r->conn, &names);
+	if (e) {
+		repl__fail(r, err_msg(e));
+		err_free(e);
+		return;
+	}
+	for (size_t i = 0; i < names.count; i++)
+		fprintf(r->out, "%s\n", names.names[i]);
+	sql_names_free(&names);
+}
+
+static void repl__table(struct repl *r, const char *name)
+{
+	struct buf text;
+	buf_init(&text, REPL_PENDING_MAX_BYTES);
+	err *e = repl_conn_describe_table(r->conn, name, &text);
+	if (e) {
+		repl__fail(r, err_msg(e));
+		err_free(e);
+	} else {
+		size_t n = strnlen(text.len ? (const char *)text.data : "", text.len);
+		fwrite(text.data, 1, n, r->out);
+		if (n == 0 || text.data[n - 1] != '\n')
+			fputc('\n', r->out);
+	}
+	buf_free(&text);
+}
+
+/* Splits off the next blank-separated word of *cursor (in place); NULL when none is left. */
+static char *repl__word(char **cursor)
+{
+	char *p = *cursor;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (!*p) {
+		*cursor = p;
+		return NULL;
+	}
+	char *start = p;
+	while (*p && *p != ' ' && *p != '\t')
+		p++;
+	if (*p)
+		*p++ = '\0';
+	*cursor = p;
+	return start;
+}
+
+/* Runs command line `line` (starting with '!'). */
+static void repl__command(struct repl *r, const char *line, size_t len)
+{
+	char copy[512];
+	if (len >= sizeof copy) {
+		repl__fail(r, "command too long");
+		return;
+	}
+	memcpy(copy, line, len);
+	copy[len] = '\0';
+	char *cursor = copy + 1;
+	char *name = repl__word(&cursor);
+	char *arg = repl__word(&cursor);
+	char *extra = repl__word(&cursor);
+	int args = (arg != NULL) + (extra != NULL);
+	char message[600];
+	if (name && strcmp(name, "help") == 0 && args == 0) {
+		fputs(repl__help, r->out);
+	} else if (name && (strcmp(name, "quit") == 0 || strcmp(name, "exit") == 0) && args == 0) {
+		r->quit = true;
+	} else if (name && strcmp(name, "tables") == 0 && args == 0) {
+		repl__tables(r);
+	} else if (name && strcmp(name, "table") == 0 && args == 1) {
+		repl__table(r, arg);
+	} else if (name && strcmp(name, "headers") == 0 && args == 1 &&
+	           (strcmp(arg, "on") == 0 || strcmp(arg, "off") == 0)) {
+		r->headers = strcmp(arg, "on") == 0;
+	} else if (name && (strcmp(name, "table") == 0 || strcmp(name, "headers") == 0)) {
+		snprintf(message, sizeof message, "usage: !%s %s", name,
+		         name[0] == 't' ? "NAME" : "on|off");
+		repl__fail(r, message);
+	} else {
+		snprintf(message, sizeof message, "unknown command !%s (try !help)",
+		         name ? name : "");
+		repl__fail(r, message);
+	}
+	fflush(r->out);
+	fflush(r->errors);
+}
+
+/* ---- input ---- */
+
+static bool repl__blank(const char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (text[i] != ' ' && text[i] != '\t' && text[i] != '\n' && text[i] != '\r')
+			return false;
+	return true;
+}
+
+void repl_run_text(struct repl *r, const char *text, size_t len)
+{
+	size_t skip = 0;
+	while (skip < len && (text[skip] == ' ' || text[skip] == '\t' || text[skip] == '\n'))
+		skip++;
+	if (skip < len && text[skip] == '!')
+		repl__command(r, text + skip, len - skip);
+	else
+		repl__run_sql(r, text, len);
+}
+
+static void repl__run_pending(struct repl *r)
+{
+	if (!repl__blank((const char *)r->pending.data, r->pending.len))
+		repl__run_sql(r, (const char *)r->pending.data, r->pending.len);
+	buf_clear(&r->pending);
+}
+
+void repl_feed_line(struct repl *r, const char *line)
+{
+	size_t len = strlen(line);
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	if (!repl_pending(r)) {
+		size_t skip = 0;
+		while (skip < len && (line[skip] == ' ' || line[skip] == '\t'))
+			skip++;
+		if (skip == len)
+			return;
+		if (line[skip] == '!') {
+			repl__command(r, line + skip, len - skip);
+			return;
+		}
+	}
+	err *e = buf_append(&r->pending, line, len);
+	if (!e)
+		e = buf_append(&r->pending, "\n", 1);
+	if (e) {
+		err_free(e);
+		buf_clear(&r->pending);
+		repl__fail(r, "statement too long");
+		return;
+	}
+	if (sql_statement_complete((const char *)r->pending.data, r->pending.len))
+		repl__run_pending(r);
+}
+
+void repl_finish(struct repl *r)
+{
+	repl__run_pending(r);
+}
+
+const char *repl_prompt(struct repl *r, char buf[REPL_PROMPT_BYTES])
+{
+	char main_prompt[REPL_PROMPT_BYTES];
+	if (repl_conn_in_transaction(r->conn))
+		snprintf(main_prompt, sizeof main_prompt, "cairn%c%" PRIu64 "> ",
+		         r->txn_read_only ? '@' : ':', r->txn_version);
+	else
+		snprintf(main_prompt, sizeof main_prompt, "cairn> ");
+	if (!repl_pending(r)) {
+		memcpy(buf, main_prompt, sizeof main_prompt);
+		return buf;
+	}
+	int width = (int)strlen(main_prompt);
+	snprintf(buf, REPL_PROMPT_BYTES, "%*s", width, "...> ");
+	return buf;
+}
