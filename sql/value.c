@@ -105,6 +105,12 @@ void sql_value_free(struct sql_value *v)
 	*v = sql_null();
 }
 
+void sql_values_free(struct sql_value *values, uint32_t count)
+{
+	for (uint32_t i = 0; i < count; i++)
+		sql_value_free(&values[i]);
+}
+
 err *sql_value_copy(struct sql_value *dst, const struct sql_value *src)
 {
 	if (src->type != SQL_TEXT) {

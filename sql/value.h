@@ -93,6 +93,9 @@ size_t sql_utf8_length(const char *bytes, size_t len);
 /* Releases what the value owns and makes it NULL. */
 void sql_value_free(struct sql_value *v);
 
+/* Frees `count` values (each becomes NULL). */
+void sql_values_free(struct sql_value *values, uint32_t count);
+
 /* Makes *dst an independent copy of *src (dst is overwritten, not freed). */
 err *sql_value_copy(struct sql_value *dst, const struct sql_value *src);
 

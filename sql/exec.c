@@ -1,0 +1,423 @@
+/*
+ * exec.c — the iterator framework and the simple node families: constant rows, table
+ * scans through their access paths, filter, project, sort, distinct and limit.
+ *
+ * A scan turns its access path into a list of key ranges, one per point or a single
+ * range, and walks them in order: rows come out in primary key order for PK paths and in
+ * index order for index paths. An index entry's key ends with the row's primary key, from
+ * which the row itself is fetched. The scan's own filter (pushed down by the optimizer)
+ * is applied before a row leaves the node.
+ */
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sql/exec_internal.h"
+#include "sql/keys.h"
+#include "sql/row.h"
+#include "storage/mvcc.h"
+
+void sql_exec_init(struct sql_exec *x, struct sql_txn *txn)
+{
+	memset(x, 0, sizeof *x);
+	x->txn = txn;
+}
+
+err *sql__iter_new(struct sql_exec *x, const struct sql_plan *plan,
+                   const struct sql_eval_ctx *outer, struct sql_iter **out)
+{
+	struct sql_iter *it = calloc(1, sizeof *it);
+	if (!it)
+		return err_new(ERR_NOMEM, "out of memory opening a plan");
+	it->plan = plan;
+	it->x = x;
+	it->outer = outer;
+	sql_rows_init(&it->rows, plan->width);
+	sql_rows_init(&it->keys, plan->key_count);
+	sql__rowset_init(&it->seen,
+	                 plan->kind == SQL_PLAN_DISTINCT ? plan->distinct_width : plan->width);
+	buf_init(&it->key, MVCC_KEY_MAX + 64);
+	buf_init(&it->value, KV_VALUE_MAX);
+	buf_init(&it->end, MVCC_KEY_MAX + 64);
+	it->own = calloc(plan->width + 1, sizeof *it->own);
+	if (!it->own) {
+		free(it);
+		return err_new(ERR_NOMEM, "out of memory opening a plan");
+	}
+	*out = it;
+	return NULL;
+}
+
+void sql__iter_clear_own(struct sql_iter *it)
+{
+	sql_values_free(it->own, it->plan->width);
+}
+
+void sql_iter_close(struct sql_iter *it)
+{
+	if (!it)
+		return;
+	if (it->cleanup)
+		it->cleanup(it);
+	sql_iter_close(it->input);
+	sql_iter_close(it->right);
+	sql_txn_scan_close(it->scan);
+	sql__iter_clear_own(it);
+	free(it->own);
+	sql_rows_free(&it->rows);
+	sql_rows_free(&it->keys);
+	sql__rowset_free(&it->seen);
+	buf_free(&it->key);
+	buf_free(&it->value);
+	buf_free(&it->end);
+	free(it);
+}
+
+err *sql_iter_next(struct sql_iter *it, const struct sql_value **row, bool *done)
+{
+	*row = NULL;
+	*done = false;
+	return it->next(it, row, done);
+}
+
+/* ---- VALUES and NOTHING ---- */
+
+static err *values_next(struct sql_iter *it, const struct sql_value **row, bool *done)
+{
+	const struct sql_plan *p = it->plan;
+	if (it->pos >= p->row_count) {
+		*done = true;
+		return NULL;
+	}
+	sql__iter_clear_own(it);
+	struct sql_eval_ctx ctx = sql__ctx(it, NULL, 0);
+	for (uint32_t i = 0; i < p->width; i++)
+		TRY(sql_bexpr_eval(p->exprs[it->pos * p->width + i], &ctx, &it->own[i]));
+	it->pos++;
+	*row = it->own;
+	return NULL;
+}
+
+static err *nothing_next(struct sql_iter *it, const struct sql_value **row, bool *done)
+{
+	(void)it;
+	(void)row;
+	*done = true;
+	return NULL;
+}
+
+/* ---- scans ---- */
+
+/* Sets it->key / it->end to range number it->pos of the access path; false past the end. */
+static err *scan_range(struct sql_iter *it, bool *have)
+{
+	const struct sql_plan *p = it->plan;
+	const struct sql_access *a = &p->access;
+	bool index = a->kind == SQL_ACCESS_INDEX_POINTS || a->kind == SQL_ACCESS_INDEX_RANGE;
+	bool points = a->kind == SQL_ACCESS_PK_POINTS || a->kind == SQL_ACCESS_INDEX_POINTS;
+	*have = points ? it->pos < a->point_count : it->pos == 0;
+	if (!*have)
+		return NULL;
+	struct buf prefix;
+	buf_init(&prefix, MVCC_KEY_MAX + 64);
+	err *e = index ? sql_key_index_prefix(&prefix, p->table->indexes[a->index_pos].id)
+	               : sql_key_row_prefix(&prefix, p->table->id);
+	buf_clear(&it->key);
+	if (!e)
+		e = buf_append(&it->key, prefix.data, prefix.len);
+	if (e)
+		goto out;
+	if (points) {
+		e = sql_key_put_value(&it->key, &a->points[it->pos]);
+		if (!e)
+			e = sql_key_prefix_end(buf_slice(&it->key), &it->end);
+		goto out;
+	}
+	/* a range (FULL is the unbounded one) */
+	if (a->has_hi && a->kind != SQL_ACCESS_FULL) {
+		buf_clear(&it->end);
+		e = buf_append(&it->end, prefix.data, prefix.len);
+		if (!e)
+			e = sql_key_put_value(&it->end, &a->hi);
+		if (!e && a->hi_inclusive) {
+			struct buf tmp;
+			buf_init(&tmp, MVCC_KEY_MAX + 64);
+			e = sql_key_prefix_end(buf_slice(&it->end), &tmp);
+			if (!e) {
+				buf_clear(&it->end);
+				e = buf_append(&it->end, tmp.data, tmp.len);
+			}
+			buf_free(&tmp);
+		}
+	} else {
+		e = sql_key_prefix_end(buf_slice(&prefix), &it->end);
+	}
+	if (!e && a->has_lo && a->kind != SQL_ACCESS_FULL) {
+		e = sql_key_put_value(&it->key, &a->lo);
+		if (!e && !a->lo_inclusive) {
+			struct buf tmp;
+			buf_init(&tmp, MVCC_KEY_MAX + 64);
+			e = sql_key_prefix_end(buf_slice(&it->key), &tmp);
+			if (!e) {
+				buf_clear(&it->key);
+				e = buf_append(&it->key, tmp.data, tmp.len);
+			}
+			buf_free(&tmp);
+		}
+	}
+out:
+	buf_free(&prefix);
+	return e;
+}
+
+/* Decodes the primary key value at the end of a row key or an index entry key. */
+static err *key_pk(const struct sql_plan *p, struct slice key, struct sql_value *pk)
+{
+	struct buf prefix;
+	buf_init(&prefix, 64);
+	bool index =
+	    p->access.kind == SQL_ACCESS_INDEX_POINTS || p->access.kind == SQL_ACCESS_INDEX_RANGE;
+	const struct sql_index *x = index ? &p->table->indexes[p->access.index_pos] : NULL;
+	err *e = index ? sql_key_index_prefix(&prefix, x->id)
+	               : sql_key_row_prefix(&prefix, p->table->id);
+	if (!e && (key.len < prefix.len || memcmp(key.ptr, prefix.data, prefix.len)))
+		e = err_new(ERR_CORRUPT, "key outside its table");
+	size_t skip = prefix.len;
+	buf_free(&prefix);
+	TRY(e);
+	struct slice cur = {key.ptr + skip, key.len - skip};
+	for (uint32_t i = 0; x && i < x->column_count; i++) {
+		struct sql_value v;
+		TRY(sql_key_get_value(&cur, &v));
+		sql_value_free(&v);
+	}
+	TRY(sql_key_get_value(&cur, pk));
+	if (cur.len) {
+		sql_value_free(pk);
+		return err_new(ERR_CORRUPT, "trailing bytes in a key");
+	}
+	return NULL;
+}
+
+/* Fills it->own from one scanned entry; *keep is false if the filter rejects it. */
+static err *scan_row(struct sql_iter *it, struct slice key, struct slice value, bool *keep)
+{
+	const struct sql_plan *p = it->plan;
+	const struct sql_table *t = p->table;
+	bool index =
+	    p->access.kind == SQL_ACCESS_INDEX_POINTS || p->access.kind == SQL_ACCESS_INDEX_RANGE;
+	sql__iter_clear_own(it);
+	struct sql_value pk;
+	TRY(key_pk(p, key, &pk));
+	err *e = NULL;
+	if (index) {
+		struct buf rk;
+		buf_init(&rk, MVCC_KEY_MAX + 64);
+		bool found = false;
+		e = sql_key_row(&rk, t->id, &pk);
+		if (!e)
+			e = sql_txn_get(it->x->txn, buf_slice(&rk), &it->value, &found);
+		if (!e && !found)
+			e = err_new(ERR_CORRUPT, "index %s points to a missing row",
+			            t->indexes[p->access.index_pos].name);
+		buf_free(&rk);
+		if (!e)
+			e = sql_row_decode(buf_slice(&it->value), it->own, t->column_count);
+	} else {
+		e = sql_row_decode(value, it->own, t->column_count);
+	}
+	if (e) {
+		sql_value_free(&pk);
+		return e;
+	}
+	if (p->with_key)
+		it->own[t->column_count] = pk;
+	else
+		sql_value_free(&pk);
+	*keep = true;
+	if (p->predicate) {
+		struct sql_eval_ctx ctx = sql__ctx(it, it->own, p->width);
+		TRY(sql_bexpr_truth(p->predicate, &ctx, keep));
+	}
+	return NULL;
+}
+
+static err *scan_next(struct sql_iter *it, const struct sql_value **row, bool *done)
+{
+	for (;;) {
+		if (!it->scan) {
+			bool have;
+			TRY(scan_range(it, &have));
+			if (!have) {
+				*done = true;
+				return NULL;
+			}
+			it->pos++;
+			TRY(sql_txn_scan_open(it->x->txn, buf_slice(&it->key), buf_slice(&it->end),
+			                      &it->scan));
+		}
+		struct slice k, v;
+		bool end;
+		TRY(sql_txn_scan_next(it->scan, &k, &v, &end));
+		if (end) {
+			sql_txn_scan_close(it->scan);
+			it->scan = NULL;
+			continue;
+		}
+		bool keep;
+		TRY(scan_row(it, k, v, &keep));
+		if (keep) {
+			*row = it->own;
+			return NULL;
+		}
+	}
+}
+
+/* ---- filter, project, limit ---- */
+
+static err *filter_next(struct sql_iter *it, const struct sql_value **row, bool *done)
+{
+	for (;;) {
+		TRY(sql_iter_next(it->input, row, done));
+		if (*done)
+			return NULL;
+		struct sql_eval_ctx ctx = sql__ctx(it, *row, it->plan->width);
+		bool keep;
+		TRY(sql_bexpr_truth(it->plan->predicate, &ctx, &keep));
+		if (keep)
+			return NULL;
+	}
+}
+
+static err *project_next(struct sql_iter *it, const struct sql_value **row, bool *done)
+{
+	const struct sql_value *in;
+	TRY(sql_iter_next(it->input, &in, done));
+	if (*done)
+		return NULL;
+	sql__iter_clear_own(it);
+	struct sql_eval_ctx ctx = sql__ctx(it, in, it->plan->input->width);
+	for (uint32_t i = 0; i < it->plan->expr_count; i++)
+		TRY(sql_bexpr_eval(it->plan->exprs[i], &ctx, &it->own[i]));
+	*row = it->own;
+	return NULL;
+}
+
+static err *limit_next(struct sql_iter *it, const struct sql_value **row, bool *done)
+{
+	const struct sql_plan *p = it->plan;
+	if (!it->started) {
+		it->started = true;
+		for (uint64_t i = 0; i < p->offset; i++) {
+			TRY(sql_iter_next(it->input, row, done));
+			if (*done)
+				return NULL;
+		}
+	}
+	if (p->has_limit && it->emitted >= p->limit) {
+		*done = true;
+		return NULL;
+	}
+	TRY(sql_iter_next(it->input, row, done));
+	if (!*done)
+		it->emitted++;
+	return NULL;
+}
+
+/* ---- sort and distinct ---- */
+
+/* Pulls every row of it->input into it->rows. */
+static err *drain(struct sql_iter *it)
+{
+	for (;;) {
+		const struct sql_value *r;
+		bool done;
+		TRY(sql_iter_next(it->input, &r, &done));
+		if (done)
+			return NULL;
+		TRY(sql_rows_push(&it->rows, r));
+	}
+}
+
+static err *sort_next(struct sql_iter *it, const struct sql_value **row, bool *done)
+{
+	if (!it->started) {
+		it->started = true;
+		TRY(drain(it));
+		TRY(sql_rows_sort(&it->rows, it->plan->sort, it->plan->sort_count));
+	}
+	if (it->pos >= it->rows.count) {
+		*done = true;
+		return NULL;
+	}
+	*row = sql_rows_at(&it->rows, it->pos++);
+	return NULL;
+}
+
+static err *distinct_next(struct sql_iter *it, const struct sql_value **row, bool *done)
+{
+	for (;;) {
+		TRY(sql_iter_next(it->input, row, done));
+		if (*done)
+			return NULL;
+		bool added;
+		TRY(sql__rowset_add(&it->seen, *row, &added));
+		if (added)
+			return NULL;
+	}
+}
+
+/* ---- opening ---- */
+
+err *sql_iter_open(struct sql_exec *x, const struct sql_plan *plan,
+                   const struct sql_eval_ctx *outer, struct sql_iter **out)
+{
+	struct sql_iter *it;
+	TRY(sql__iter_new(x, plan, outer, &it));
+	err *e = NULL;
+	if (plan->input && plan->kind != SQL_PLAN_JOIN && plan->kind != SQL_PLAN_HASH_JOIN &&
+	    plan->kind != SQL_PLAN_SET_OP)
+		e = sql_iter_open(x, plan->input, outer, &it->input);
+	if (!e) {
+		switch (plan->kind) {
+		case SQL_PLAN_VALUES: it->next = values_next; break;
+		case SQL_PLAN_NOTHING: it->next = nothing_next; break;
+		case SQL_PLAN_SCAN: it->next = scan_next; break;
+		case SQL_PLAN_FILTER: it->next = filter_next; break;
+		case SQL_PLAN_PROJECT: it->next = project_next; break;
+		case SQL_PLAN_LIMIT: it->next = limit_next; break;
+		case SQL_PLAN_SORT: it->next = sort_next; break;
+		case SQL_PLAN_DISTINCT: it->next = distinct_next; break;
+		case SQL_PLAN_JOIN: e = sql__join_open(it); break;
+		case SQL_PLAN_HASH_JOIN: e = sql__hash_join_open(it); break;
+		case SQL_PLAN_AGGREGATE: e = sql__aggregate_open(it); break;
+		case SQL_PLAN_SET_OP: e = sql__set_op_open(it); break;
+		}
+	}
+	if (e) {
+		sql_iter_close(it);
+		return e;
+	}
+	*out = it;
+	return NULL;
+}
+
+err *sql_exec_collect(struct sql_exec *x, const struct sql_plan *plan,
+                      const struct sql_eval_ctx *outer, struct sql_rows *rows)
+{
+	struct sql_iter *it;
+	TRY(sql_iter_open(x, plan, outer, &it));
+	err *e = NULL;
+	for (;;) {
+		const struct sql_value *r;
+		bool done;
+		e = sql_iter_next(it, &r, &done);
+		if (e || done)
+			break;
+		e = sql_rows_push(rows, r);
+		if (e)
+			break;
+	}
+	sql_iter_close(it);
+	return e;
+}

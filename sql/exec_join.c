@@ -1,0 +1,248 @@
+/*
+ * exec_join.c — joins: nested loop and hash join, inner, LEFT and RIGHT.
+ *
+ * Both read their right input completely when opened (the build side) and stream the
+ * left input. A joined row is the left row followed by the right row; its values are
+ * shallow copies (they point into the left child's current row and the build rows), valid
+ * until the next call like every row.
+ *
+ * Outer joins: a LEFT join emits a left row padded with NULLs when no right row matched
+ * it; a RIGHT join remembers which build rows matched and, after the left input is
+ * exhausted, emits every unmatched build row padded with NULLs on the left. The ON
+ * condition decides matching; WHERE conditions are applied above the join (the optimizer
+ * only pushes them below an outer join where that cannot change the result).
+ */
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sql/exec_internal.h"
+
+static void fill(struct sql_iter *it, const struct sql_value *left, const struct sql_value *right)
+{
+	uint32_t lw = it->plan->input->width, rw = it->plan->right->width;
+	for (uint32_t i = 0; i < lw; i++)
+		it->joined[i] = left ? left[i] : sql_null();
+	for (uint32_t i = 0; i < rw; i++)
+		it->joined[lw + i] = right ? right[i] : sql_null();
+}
+
+static void join_cleanup(struct sql_iter *it)
+{
+	free(it->joined);
+	free(it->right_matched);
+	free(it->buckets);
+	free(it->chain);
+	if (it->probe)
+		sql_values_free(it->probe, it->plan->key_count);
+	free(it->probe);
+}
+
+/* Opens both children, drains the right one into it->rows. */
+static err *open_sides(struct sql_iter *it)
+{
+	const struct sql_plan *p = it->plan;
+	it->cleanup = join_cleanup;
+	it->joined = calloc(p->width + 1, sizeof *it->joined);
+	if (!it->joined)
+		return err_new(ERR_NOMEM, "out of memory for a join");
+	TRY(sql_iter_open(it->x, p->input, it->outer, &it->input));
+	TRY(sql_iter_open(it->x, p->right, it->outer, &it->right));
+	sql_rows_free(&it->rows);
+	sql_rows_init(&it->rows, p->right->width);
+	for (;;) {
+		const struct sql_value *r;
+		bool done;
+		TRY(sql_iter_next(it->right, &r, &done));
+		if (done)
+			break;
+		TRY(sql_rows_push(&it->rows, r));
+	}
+	it->right_matched = calloc(it->rows.count + 1, sizeof *it->right_matched);
+	if (!it->right_matched)
+		return err_new(ERR_NOMEM, "out of memory for a join");
+	return NULL;
+}
+
+/* RIGHT joins, after the left input: the unmatched build rows. */
+static err *right_tail(struct sql_iter *it, const struct sql_value **row, bool *done)
+{
+	if (it->plan->join == SQL_JOIN_TYPE_RIGHT) {
+		while (it->emitted < it->rows.count) {
+			uint64_t r = it->emitted++;
+			if (!it->right_matched[r]) {
+				fill(it, NULL, sql_rows_at(&it->rows, r));
+				*row = it->joined;
+				return NULL;
+			}
+		}
+	}
+	*done = true;
+	return NULL;
+}
+
+/* Tests the ON (or residual) condition on it->joined. */
+static err *matches(struct sql_iter *it, bool *ok)
+{
+	*ok = true;
+	if (!it->plan->predicate)
+		return NULL;
+	struct sql_eval_ctx ctx = sql__ctx(it, it->joined, it->plan->width);
+	return sql_bexpr_truth(it->plan->predicate, &ctx, ok);
+}
+
+/* Finishes the current left row; emits it NULL-padded for an unmatched LEFT join row. */
+static bool left_finished(struct sql_iter *it, const struct sql_value **row)
+{
+	bool emit = it->plan->join == SQL_JOIN_TYPE_LEFT && !it->left_matched;
+	if (emit) {
+		fill(it, it->left, NULL);
+		*row = it->joined;
+	}
+	it->left = NULL;
+	return emit;
+}
+
+/* ---- nested loop ---- */
+
+static err *nested_next(struct sql_iter *it, const struct sql_value **row, bool *done)
+{
+	for (;;) {
+		if (it->left_done)
+			return right_tail(it, row, done);
+		if (!it->left) {
+			bool end;
+			TRY(sql_iter_next(it->input, &it->left, &end));
+			if (end) {
+				it->left = NULL;
+				it->left_done = true;
+				continue;
+			}
+			it->left_matched = false;
+			it->pos = 0;
+		}
+		while (it->pos < it->rows.count) {
+			uint64_t r = it->pos++;
+			fill(it, it->left, sql_rows_at(&it->rows, r));
+			bool ok;
+			TRY(matches(it, &ok));
+			if (ok) {
+				it->left_matched = true;
+				it->right_matched[r] = true;
+				*row = it->joined;
+				return NULL;
+			}
+		}
+		if (left_finished(it, row))
+			return NULL;
+	}
+}
+
+err *sql__join_open(struct sql_iter *it)
+{
+	it->next = nested_next;
+	return open_sides(it);
+}
+
+/* ---- hash join ---- */
+
+static err *build_hash(struct sql_iter *it)
+{
+	const struct sql_plan *p = it->plan;
+	uint64_t n = it->rows.count;
+	uint64_t buckets = 16;
+	while (buckets < n * 2)
+		buckets *= 2;
+	it->bucket_count = buckets;
+	it->buckets = calloc(buckets, sizeof *it->buckets);
+	it->chain = calloc(n + 1, sizeof *it->chain);
+	it->probe = calloc(p->key_count + 1, sizeof *it->probe);
+	struct sql_value *k = calloc(p->key_count + 1, sizeof *k);
+	err *e = NULL;
+	if (!it->buckets || !it->chain || !it->probe || !k)
+		e = err_new(ERR_NOMEM, "out of memory for a hash join");
+	for (uint64_t r = 0; r < n && !e; r++) {
+		struct sql_eval_ctx ctx = sql__ctx(it, sql_rows_at(&it->rows, r), p->right->width);
+		for (uint32_t i = 0; i < p->key_count && !e; i++)
+			e = sql_bexpr_eval(p->right_keys[i], &ctx, &k[i]);
+		if (!e)
+			e = sql_rows_push(&it->keys, k);
+		sql_values_free(k, p->key_count);
+	}
+	free(k);
+	/* insert in reverse so every chain lists build rows in their original order */
+	for (uint64_t r = n; r-- > 0 && !e;) {
+		const struct sql_value *kv = sql_rows_at(&it->keys, r);
+		bool has_null = false;
+		for (uint32_t i = 0; i < p->key_count; i++)
+			has_null |= kv[i].type == SQL_NULL;
+		if (has_null)
+			continue; /* NULL never equals anything */
+		uint64_t b = sql_values_hash(kv, p->key_count) & (buckets - 1);
+		it->chain[r] = it->buckets[b];
+		it->buckets[b] = r + 1;
+	}
+	return e;
+}
+
+/* Evaluates the left keys for a new left row and positions on its bucket chain. */
+static err *probe_left(struct sql_iter *it)
+{
+	const struct sql_plan *p = it->plan;
+	sql_values_free(it->probe, p->key_count);
+	struct sql_eval_ctx ctx = sql__ctx(it, it->left, p->input->width);
+	it->probe_null = false;
+	for (uint32_t i = 0; i < p->key_count; i++) {
+		TRY(sql_bexpr_eval(p->left_keys[i], &ctx, &it->probe[i]));
+		it->probe_null |= it->probe[i].type == SQL_NULL;
+	}
+	it->pos =
+	    it->probe_null
+	        ? 0
+	        : it->buckets[sql_values_hash(it->probe, p->key_count) & (it->bucket_count - 1)];
+	return NULL;
+}
+
+static err *hash_next(struct sql_iter *it, const struct sql_value **row, bool *done)
+{
+	const struct sql_plan *p = it->plan;
+	for (;;) {
+		if (it->left_done)
+			return right_tail(it, row, done);
+		if (!it->left) {
+			bool end;
+			TRY(sql_iter_next(it->input, &it->left, &end));
+			if (end) {
+				it->left = NULL;
+				it->left_done = true;
+				continue;
+			}
+			it->left_matched = false;
+			TRY(probe_left(it));
+		}
+		while (it->pos) {
+			uint64_t r = it->pos - 1;
+			it->pos = it->chain[r];
+			if (!sql_values_same(sql_rows_at(&it->keys, r), it->probe, p->key_count))
+				continue;
+			fill(it, it->left, sql_rows_at(&it->rows, r));
+			bool ok;
+			TRY(matches(it, &ok));
+			if (ok) {
+				it->left_matched = true;
+				it->right_matched[r] = true;
+				*row = it->joined;
+				return NULL;
+			}
+		}
+		if (left_finished(it, row))
+			return NULL;
+	}
+}
+
+err *sql__hash_join_open(struct sql_iter *it)
+{
+	it->next = hash_next;
+	TRY(open_sides(it));
+	return build_hash(it);
+}

@@ -1,0 +1,311 @@
+/*
+ * txn.c — statement overlays over MVCC transactions (see txn.h).
+ *
+ * The overlay is an array of writes in arrival order plus an open-addressing hash index
+ * keyed by the key bytes (xxhash, so no dependence on pointers). A later write to the
+ * same key replaces the earlier entry in place. A scan collects the overlay entries in
+ * its range, sorts them with a stable merge sort, and merges them with the MVCC scan:
+ * on equal keys the overlay wins, and overlay deletions hide MVCC entries.
+ */
+#include "sql/txn.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/checksum.h"
+#include "sql/keys.h"
+#include "storage/mvcc.h"
+
+struct sql__write {
+	uint8_t *key;
+	uint32_t key_len;
+	uint8_t *value;
+	uint32_t value_len;
+	bool deleted;
+};
+
+void sql_txn_init(struct sql_txn *t, struct mvcc_txn *mvcc)
+{
+	memset(t, 0, sizeof *t);
+	t->mvcc = mvcc;
+}
+
+void sql_txn_discard(struct sql_txn *t)
+{
+	for (uint32_t i = 0; i < t->write_count; i++) {
+		free(t->writes[i].key);
+		free(t->writes[i].value);
+	}
+	free(t->writes);
+	free(t->slots);
+	struct mvcc_txn *m = t->mvcc;
+	sql_txn_init(t, m);
+}
+
+static struct slice wkey(const struct sql__write *w)
+{
+	return slice_of(w->key, w->key_len);
+}
+
+static uint32_t key_hash(struct slice key)
+{
+	return checksum32(key.ptr, key.len);
+}
+
+/* The overlay entry for `key`, or NULL. */
+static struct sql__write *find(struct sql_txn *t, struct slice key)
+{
+	if (!t->slot_count)
+		return NULL;
+	uint32_t mask = t->slot_count - 1;
+	for (uint32_t i = key_hash(key) & mask, n = 0; n < t->slot_count; i = (i + 1) & mask, n++) {
+		uint32_t s = t->slots[i];
+		if (!s)
+			return NULL;
+		if (slice_eq(wkey(&t->writes[s - 1]), key))
+			return &t->writes[s - 1];
+	}
+	return NULL;
+}
+
+static void index_insert(struct sql_txn *t, uint32_t pos)
+{
+	uint32_t mask = t->slot_count - 1;
+	uint32_t i = key_hash(wkey(&t->writes[pos])) & mask;
+	while (t->slots[i])
+		i = (i + 1) & mask;
+	t->slots[i] = pos + 1;
+}
+
+static err *grow(struct sql_txn *t)
+{
+	if (t->write_count >= SQL_STATEMENT_MAX_WRITES)
+		return err_new(ERR_LIMIT, "a statement may write at most %d keys",
+		               SQL_STATEMENT_MAX_WRITES);
+	if (t->write_count == t->write_cap) {
+		uint32_t cap = t->write_cap ? t->write_cap * 2 : 16;
+		struct sql__write *w = realloc(t->writes, sizeof *w * cap);
+		if (!w)
+			return err_new(ERR_NOMEM, "out of memory for a statement's writes");
+		t->writes = w;
+		t->write_cap = cap;
+	}
+	if ((t->write_count + 1) * 2 > t->slot_count) {
+		uint32_t n = t->slot_count ? t->slot_count * 2 : 64;
+		uint32_t *slots = calloc(n, sizeof *slots);
+		if (!slots)
+			return err_new(ERR_NOMEM, "out of memory for a statement's writes");
+		free(t->slots);
+		t->slots = slots;
+		t->slot_count = n;
+		for (uint32_t i = 0; i < t->write_count; i++)
+			index_insert(t, i);
+	}
+	return NULL;
+}
+
+static err *dup(struct slice s, uint8_t **out)
+{
+	*out = malloc(s.len ? s.len : 1);
+	if (!*out)
+		return err_new(ERR_NOMEM, "out of memory for a write");
+	if (s.len)
+		memcpy(*out, s.ptr, s.len);
+	return NULL;
+}
+
+static err *record(struct sql_txn *t, struct slice key, struct slice value, bool deleted)
+{
+	if (key.len == 0 || key.len > MVCC_KEY_MAX)
+		return err_new(ERR_LIMIT, "key of %zu bytes (the limit is %d): value too long",
+		               key.len, MVCC_KEY_MAX);
+	if (value.len > MVCC_VALUE_MAX)
+		return err_new(ERR_LIMIT, "row of %zu bytes is larger than the limit of %d",
+		               value.len, MVCC_VALUE_MAX);
+	uint8_t *v = NULL;
+	TRY(dup(value, &v));
+	struct sql__write *w = find(t, key);
+	if (w) {
+		free(w->value);
+		w->value = v;
+		w->value_len = (uint32_t)value.len;
+		w->deleted = deleted;
+		return NULL;
+	}
+	err *e = grow(t);
+	uint8_t *k = NULL;
+	if (!e)
+		e = dup(key, &k);
+	if (e) {
+		free(v);
+		return e;
+	}
+	t->writes[t->write_count] =
+	    (struct sql__write){k, (uint32_t)key.len, v, (uint32_t)value.len, deleted};
+	index_insert(t, t->write_count);
+	t->write_count++;
+	return NULL;
+}
+
+err *sql_txn_put(struct sql_txn *t, struct slice key, struct slice value)
+{
+	return record(t, key, value, false);
+}
+
+err *sql_txn_delete(struct sql_txn *t, struct slice key)
+{
+	return record(t, key, slice_of(NULL, 0), true);
+}
+
+err *sql_txn_get(struct sql_txn *t, struct slice key, struct buf *out, bool *found)
+{
+	const struct sql__write *w = find(t, key);
+	if (w) {
+		*found = !w->deleted;
+		buf_clear(out);
+		return w->deleted ? NULL : buf_append(out, w->value, w->value_len);
+	}
+	return mvcc_get(t->mvcc, key, out, found);
+}
+
+/* ---- sorting overlay entries (stable merge sort by key) ---- */
+
+static void merge_sort(const struct sql__write **a, const struct sql__write **tmp, uint32_t n)
+{
+	if (n < 2)
+		return;
+	uint32_t h = n / 2;
+	merge_sort(a, tmp, h);
+	merge_sort(a + h, tmp, n - h);
+	uint32_t i = 0, j = h, k = 0;
+	while (i < h && j < n)
+		tmp[k++] = slice_cmp(wkey(a[j]), wkey(a[i])) < 0 ? a[j++] : a[i++];
+	while (i < h)
+		tmp[k++] = a[i++];
+	while (j < n)
+		tmp[k++] = a[j++];
+	memcpy(a, tmp, sizeof *a * n);
+}
+
+err *sql_txn_flush(struct sql_txn *t)
+{
+	err *e = NULL;
+	const struct sql__write **sorted = malloc(sizeof *sorted * (t->write_count + 1));
+	const struct sql__write **tmp = malloc(sizeof *tmp * (t->write_count + 1));
+	if (!sorted || !tmp) {
+		e = err_new(ERR_NOMEM, "out of memory flushing a statement");
+		goto out;
+	}
+	for (uint32_t i = 0; i < t->write_count; i++)
+		sorted[i] = &t->writes[i];
+	merge_sort(sorted, tmp, t->write_count);
+	for (uint32_t i = 0; i < t->write_count && !e; i++) {
+		const struct sql__write *w = sorted[i];
+		e = w->deleted ? mvcc_delete(t->mvcc, wkey(w))
+		               : mvcc_put(t->mvcc, wkey(w), slice_of(w->value, w->value_len));
+	}
+out:
+	free(sorted);
+	free(tmp);
+	sql_txn_discard(t);
+	return e;
+}
+
+/* ---- merged scans ---- */
+
+struct sql_txn_scan {
+	struct mvcc_scan *mvcc;
+	const struct sql__write **overlay; /* sorted entries within the range */
+	uint32_t overlay_count;
+	uint32_t overlay_next;
+	bool mvcc_done;
+	bool mvcc_has; /* mvcc_key / mvcc_value hold the MVCC scan's current entry */
+	struct slice mvcc_key, mvcc_value;
+};
+
+err *sql_txn_scan_open(struct sql_txn *t, struct slice from, struct slice to,
+                       struct sql_txn_scan **out)
+{
+	*out = NULL;
+	struct sql_txn_scan *sc = calloc(1, sizeof *sc);
+	if (!sc)
+		return err_new(ERR_NOMEM, "out of memory opening a scan");
+	err *e = NULL;
+	if (t->write_count) {
+		sc->overlay = malloc(sizeof *sc->overlay * t->write_count);
+		const struct sql__write **tmp = malloc(sizeof *tmp * t->write_count);
+		if (!sc->overlay || !tmp)
+			e = err_new(ERR_NOMEM, "out of memory opening a scan");
+		for (uint32_t i = 0; !e && i < t->write_count; i++) {
+			struct slice k = wkey(&t->writes[i]);
+			if (slice_cmp(k, from) >= 0 && slice_cmp(k, to) < 0)
+				sc->overlay[sc->overlay_count++] = &t->writes[i];
+		}
+		if (!e)
+			merge_sort(sc->overlay, tmp, sc->overlay_count);
+		free(tmp);
+	}
+	if (!e)
+		e = mvcc_scan_open(t->mvcc, &from, &to, false, &sc->mvcc);
+	if (e) {
+		sql_txn_scan_close(sc);
+		return e;
+	}
+	*out = sc;
+	return NULL;
+}
+
+err *sql_txn_scan_prefix(struct sql_txn *t, struct slice prefix, struct sql_txn_scan **out)
+{
+	struct buf end;
+	buf_init(&end, MVCC_KEY_MAX + 16);
+	err *e = sql_key_prefix_end(prefix, &end);
+	if (!e)
+		e = sql_txn_scan_open(t, prefix, buf_slice(&end), out);
+	buf_free(&end);
+	return e;
+}
+
+err *sql_txn_scan_next(struct sql_txn_scan *sc, struct slice *key, struct slice *value, bool *done)
+{
+	for (;;) {
+		if (!sc->mvcc_has && !sc->mvcc_done) {
+			TRY(mvcc_scan_next(sc->mvcc, &sc->mvcc_key, &sc->mvcc_value,
+			                   &sc->mvcc_done));
+			sc->mvcc_has = !sc->mvcc_done;
+		}
+		const struct sql__write *w =
+		    sc->overlay_next < sc->overlay_count ? sc->overlay[sc->overlay_next] : NULL;
+		if (!w && !sc->mvcc_has) {
+			*done = true;
+			return NULL;
+		}
+		int c = !w ? 1 : (!sc->mvcc_has ? -1 : slice_cmp(wkey(w), sc->mvcc_key));
+		if (c > 0) {
+			*key = sc->mvcc_key;
+			*value = sc->mvcc_value;
+			sc->mvcc_has = false;
+			*done = false;
+			return NULL;
+		}
+		sc->overlay_next++;
+		if (c == 0)
+			sc->mvcc_has = false; /* the overlay replaces the stored entry */
+		if (w->deleted)
+			continue;
+		*key = wkey(w);
+		*value = slice_of(w->value, w->value_len);
+		*done = false;
+		return NULL;
+	}
+}
+
+void sql_txn_scan_close(struct sql_txn_scan *sc)
+{
+	if (!sc)
+		return;
+	mvcc_scan_close(sc->mvcc);
+	free(sc->overlay);
+	free(sc);
+}

@@ -1,0 +1,67 @@
+/*
+ * txn.h — the SQL engine's view of one MVCC transaction: statement atomicity.
+ *
+ * MVCC buffers a transaction's writes until commit, but a statement must be atomic
+ * within its transaction too: a constraint violated on the third row of a multi-row
+ * INSERT must leave the transaction as it was before the statement. So a statement
+ * writes into its own small overlay first. Reads and scans see the overlay merged over
+ * the MVCC transaction (a statement sees its own writes, e.g. to detect a duplicate key
+ * between two rows of one INSERT). When the statement succeeds, sql_txn_flush() moves
+ * the overlay into the MVCC write buffer; when it fails, sql_txn_discard() drops it.
+ *
+ * Reads go straight to the MVCC transaction, which records them in its read set for
+ * commit-time validation (storage/mvcc.h).
+ */
+#ifndef CAIRN_SQL_TXN_H
+#define CAIRN_SQL_TXN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+
+struct mvcc_txn;
+struct sql__write;
+
+/* One statement may write at most this many keys (MVCC bounds the transaction too). */
+#define SQL_STATEMENT_MAX_WRITES 262144
+
+struct sql_txn {
+	struct mvcc_txn *mvcc;
+	/* the statement overlay: entries in write order, a hash index over their keys */
+	struct sql__write *writes;
+	uint32_t write_count;
+	uint32_t write_cap;
+	uint32_t *slots; /* open addressing: index + 1 into writes, 0 empty */
+	uint32_t slot_count;
+};
+
+/* Wraps an MVCC transaction (not owned) with an empty overlay. */
+void sql_txn_init(struct sql_txn *t, struct mvcc_txn *mvcc);
+
+/* Moves the overlay into the MVCC transaction, in key order. On error the MVCC
+ * transaction may hold part of the overlay: the caller must abandon the transaction. */
+err *sql_txn_flush(struct sql_txn *t);
+
+/* Drops the overlay (the statement failed). */
+void sql_txn_discard(struct sql_txn *t);
+
+err *sql_txn_get(struct sql_txn *t, struct slice key, struct buf *out, bool *found);
+err *sql_txn_put(struct sql_txn *t, struct slice key, struct slice value);
+err *sql_txn_delete(struct sql_txn *t, struct slice key);
+
+/*
+ * A scan over [from, to) in key order, merging the overlay over MVCC. Keys and values
+ * returned by next() are valid until the next call. Writes made while the scan is open
+ * are not seen by it (callers materialise before writing).
+ */
+struct sql_txn_scan;
+err *sql_txn_scan_open(struct sql_txn *t, struct slice from, struct slice to,
+                       struct sql_txn_scan **out);
+/* Scans every key starting with `prefix`. */
+err *sql_txn_scan_prefix(struct sql_txn *t, struct slice prefix, struct sql_txn_scan **out);
+err *sql_txn_scan_next(struct sql_txn_scan *sc, struct slice *key, struct slice *value, bool *done);
+void sql_txn_scan_close(struct sql_txn_scan *sc);
+
+#endif
