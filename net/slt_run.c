@@ -202,10 +202,10 @@ static void slt__report_error(struct slt__run *run, const struct sql_result *r)
 
 static bool slt__pattern_matches(const char *pattern, const char *message)
 {
-	if (strstr(message, pattern))
+	if (strcasestr(message, pattern))
 		return true;
 	regex_t re;
-	if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0)
+	if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB | REG_ICASE) != 0)
 		return false;
 	bool matches = regexec(&re, message, 0, NULL, 0) == 0;
 	regfree(&re);

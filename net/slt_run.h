@@ -9,7 +9,8 @@
  *     and "cairn" (for conditions in our own tests);
  *   - `statement ok` passes when every statement of its SQL succeeds; `statement error`
  *     when one fails, and, with a pattern, when the error message contains the pattern as
- *     a substring or matches it as a POSIX extended regular expression;
+ *     a substring or matches it as a POSIX extended regular expression (both ignoring
+ *     case);
  *   - `query` passes when the last statement returns rows with as many columns as the type
  *     string has letters and the rendered, sorted values (net/slt_result.h) equal the
  *     expected ones. Expected values written as one line "N values hashing to H" are
