@@ -1,0 +1,618 @@
+/*
+ * mvcc.c — the MVCC store: applying committed transactions, validation, durability, GC.
+ *
+ * How it works, by example
+ * ========================
+ *
+ * Every node holds a copy of one key-value store and applies the same Raft log to it. The
+ * trick that makes MVCC easy in that setting: a version is the log index of the entry
+ * that wrote it. All replicas apply the same entries in the same order, so they all give
+ * the same versions to the same writes, without any clock.
+ *
+ * Say the log holds three entries, where T1 and T2 are committed transactions:
+ *
+ *     index 1   T1 writes a = 1, b = 1
+ *     index 2   (a Raft no-op: mvcc_advance)
+ *     index 3   T2 writes a = 2
+ *
+ * The store then holds one row per version, newest first within a key (mvcc_keys.h):
+ *
+ *     a @3 = 2
+ *     a @1 = 1
+ *     b @1 = 1
+ *
+ * Snapshot reads. A transaction begins at a read version and sees the newest version of
+ * each key at or below it. T3 begins at version 2 and reads a = 1: a @3 does not exist for
+ * it. T4 begins at version 3 and reads a = 2. Reads never block and never wait for
+ * writers; a replica answers them from its own copy once it has applied the read version.
+ * Because versions above the read version are invisible, a snapshot does not move while
+ * later entries are applied underneath it.
+ *
+ * The write buffer. Writes are not applied when made. T3 computes b = a + 1 and writes
+ * b = 2 into its private buffer; its own reads of b now return 2 (the buffer is consulted
+ * first and merged into scans), everyone else still sees b @1 = 1.
+ *
+ * The commit record. To commit, T3 encodes {id, read version 2, read set, write set}:
+ * the read set says it read a and b (scans contribute key ranges), the write set holds
+ * b = 2. That record is proposed to Raft and lands at, say, index 4. T4 meanwhile read b
+ * and wrote b = 10; its record lands at index 5.
+ *
+ * Backward validation. Applying index 4, every replica asks: did an entry in (2, 4), after
+ * T3's snapshot and before its commit, write anything T3 read? Index 3 wrote a, so T3
+ * read a stale a: it aborts with "serialization failure, retry transaction" and writes
+ * nothing. Applying index 5: T4 read at 3; entry 4 wrote nothing, so T4 commits and
+ * b @5 = 10 is installed. Every committed transaction therefore behaves as if it ran
+ * alone at its commit index: the history is serializable in log order. A read-only
+ * transaction needs no validation at all, its snapshot being the state after a prefix of
+ * that serial order; it never touches the log.
+ *
+ * To answer the validation question without scanning tables, the store keeps the keys
+ * written by each recent entry in memory (mvcc_history.h), and persists them, so a
+ * restarted replica rebuilds exactly the same window. A transaction that read at a
+ * version older than the window cannot be validated; it gets ERR_UNKNOWN_OUTCOME, never a
+ * wrong answer.
+ *
+ * Idempotency. The outcome of every applied record is stored under its transaction id for
+ * as long as it is in the window; applying a record a second time (a client retrying a
+ * commit whose answer it lost) returns the first outcome and changes nothing.
+ *
+ * Durability and restarts. mvcc_apply() changes the KV with kv_apply() only, recording the
+ * applied index in a meta row of the same batch; mvcc_flush() commits everything applied
+ * so far with one kv_commit() whose metadata also holds the applied index. After a crash
+ * the engine is back at the last commit, rows and metadata together, and the node
+ * re-applies its log from mvcc_applied_version() + 1. Re-applying an entry reproduces it
+ * exactly because applying is a pure function of (state, record, index).
+ *
+ * Garbage collection. mvcc_gc(low_water) deletes, per key, every version older than the
+ * newest version at or below low_water (and that one too if it is a deletion): no
+ * snapshot at or above low_water can see them. Reads below the mark are refused.
+ */
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/checksum.h"
+#include "base/codec.h"
+#include "storage/mvcc_internal.h"
+#include "storage/mvcc_keys.h"
+
+/* GC applies its deletions in batches of this many, to bound the batch size. */
+#define MVCC__GC_CHUNK 4096
+/* The metadata written by mvcc_flush: [format, applied version]. */
+#define MVCC__META_FORMAT 1
+
+/* ---- meta rows and batches ---- */
+
+/* Reads the meta row `name`; 0 if absent. ERR_CORRUPT if it is not 8 bytes. */
+static err *mvcc__meta_get(struct mvcc *m, const char *name, uint64_t *out)
+{
+	bool found;
+	*out = 0;
+	TRY(mvcc__key_meta(&m->key, name));
+	TRY(kv_get(m->kv, buf_slice(&m->key), &m->value, &found));
+	if (!found)
+		return NULL;
+	if (m->value.len != 8)
+		return err_new(ERR_CORRUPT, "MVCC meta row %s has %zu bytes", name, m->value.len);
+	*out = load_u64be(m->value.data);
+	return NULL;
+}
+
+static err *mvcc__batch_meta(struct mvcc *m, const char *name, uint64_t v)
+{
+	uint8_t bytes[8];
+	store_u64be(bytes, v);
+	TRY(mvcc__key_meta(&m->key, name));
+	return kv_batch_put(&m->batch, buf_slice(&m->key), slice_of(bytes, 8));
+}
+
+/* Applies and empties m->batch; kv iterators die, so the generation moves. */
+static err *mvcc__batch_apply(struct mvcc *m)
+{
+	err *e = kv_apply(m->kv, &m->batch);
+	kv_batch_clear(&m->batch);
+	m->kv_generation++;
+	return e;
+}
+
+/* ---- opening: applied version, floor and history ---- */
+
+static err *mvcc__meta_decode(struct slice meta, uint64_t *applied)
+{
+	*applied = 0;
+	if (meta.len == 0)
+		return NULL;
+	struct codec_doc doc;
+	const msgpack_object *root;
+	err *e = codec_parse(&doc, meta.ptr, meta.len, &root);
+	if (!e) {
+		struct codec_in in;
+		codec_in_init(&in, root, 2, 2);
+		if (codec_get_u64(&in) != MVCC__META_FORMAT)
+			codec_in_fail(&in, "unknown format");
+		*applied = codec_get_u64(&in);
+		e = codec_in_end(&in, false);
+		codec_doc_free(&doc);
+	}
+	if (e) {
+		err_free(e);
+		return err_new(ERR_CORRUPT, "the KV commit metadata is not MVCC's");
+	}
+	return NULL;
+}
+
+/* A history entry being reassembled from its rows. */
+struct mvcc__loading {
+	bool active;
+	uint64_t index;
+	struct mvcc_txn_id id;
+	uint32_t expected;
+	struct buf key_bytes;
+	struct buf key_lens; /* u32 BE per key */
+};
+
+/* Turns the entry being loaded into a history entry. */
+static err *mvcc__loading_finish(struct mvcc *m, struct mvcc__loading *l)
+{
+	if (!l->active)
+		return NULL;
+	uint32_t n = (uint32_t)(l->key_lens.len / 4);
+	if (n != l->expected)
+		return err_new(ERR_CORRUPT, "history entry %llu has %u of its %u keys",
+		               (unsigned long long)l->index, n, l->expected);
+	struct slice *keys = malloc((n ? n : 1) * sizeof *keys);
+	if (!keys)
+		return err_new(ERR_NOMEM, "cannot load the validation history");
+	size_t off = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t len = load_u32be(l->key_lens.data + 4 * i);
+		keys[i] = slice_of(l->key_bytes.data + off, len);
+		off += len;
+	}
+	assert(off == l->key_bytes.len);
+	struct mvcc__history_entry e;
+	err *fail = mvcc__history_entry_make(&e, l->index, l->id, keys, n);
+	free(keys);
+	if (!fail)
+		fail = mvcc__history_reserve(&m->history);
+	if (fail) {
+		mvcc__history_entry_free(&e);
+		return fail;
+	}
+	mvcc__history_push(&m->history, &e);
+	l->active = false;
+	buf_clear(&l->key_bytes);
+	buf_clear(&l->key_lens);
+	return NULL;
+}
+
+/* Handles one 'h' row while loading. */
+static err *mvcc__loading_row(struct mvcc *m, struct mvcc__loading *l, struct slice key,
+                              struct slice value, struct buf *user_key)
+{
+	uint64_t index;
+	bool is_header;
+	TRY(mvcc__history_key_split(key, &index, &is_header, user_key));
+	if (is_header) {
+		TRY(mvcc__loading_finish(m, l));
+		if (index <= m->history.floor || index > m->applied ||
+		    (m->history.count &&
+		     index <= mvcc__history_at(&m->history, m->history.count - 1)->index))
+			return err_new(ERR_CORRUPT, "history entry %llu is out of place",
+			               (unsigned long long)index);
+		TRY(mvcc__history_header_decode(value, &l->id, &l->expected));
+		l->active = true;
+		l->index = index;
+		return NULL;
+	}
+	if (!l->active || index != l->index || l->key_lens.len / 4 >= l->expected)
+		return err_new(ERR_CORRUPT, "history key row for entry %llu is out of place",
+		               (unsigned long long)index);
+	TRY(buf_append(&l->key_bytes, user_key->data, user_key->len));
+	return buf_append_u32be(&l->key_lens, (uint32_t)user_key->len);
+}
+
+/* Rebuilds the in-memory history from the 'h' rows. */
+static err *mvcc__load_history(struct mvcc *m)
+{
+	uint8_t lo = MVCC__SPACE_HISTORY, hi = MVCC__SPACE_HISTORY + 1;
+	struct slice from = slice_of(&lo, 1), to = slice_of(&hi, 1);
+	struct kv_iter *it;
+	TRY(kv_iter_open(m->kv, &from, &to, false, &it));
+	struct mvcc__loading l = {0};
+	buf_init(&l.key_bytes, MVCC_TXN_MAX_WRITE_BYTES);
+	buf_init(&l.key_lens, 4 * (size_t)MVCC_TXN_MAX_WRITES);
+	struct buf user_key;
+	buf_init(&user_key, KV_KEY_MAX);
+	err *e = NULL;
+	for (;;) {
+		struct slice k, v;
+		bool done;
+		e = kv_iter_next(it, &k, &v, &done);
+		if (e || done)
+			break;
+		e = mvcc__loading_row(m, &l, k, v, &user_key);
+		if (e)
+			break;
+	}
+	if (!e)
+		e = mvcc__loading_finish(m, &l);
+	kv_iter_close(it);
+	buf_free(&l.key_bytes);
+	buf_free(&l.key_lens);
+	buf_free(&user_key);
+	return e;
+}
+
+static err *mvcc__load(struct mvcc *m)
+{
+	TRY(kv_meta(m->kv, &m->value));
+	uint64_t flushed, stored;
+	TRY(mvcc__meta_decode(buf_slice(&m->value), &flushed));
+	TRY(mvcc__meta_get(m, "applied", &stored));
+	TRY(mvcc__meta_get(m, "floor", &m->history.floor));
+	TRY(mvcc__meta_get(m, "gc", &m->gc_low_water));
+	/*
+	 * The row is written with every apply; the metadata with every flush. An engine that
+	 * lost unflushed batches has row <= metadata (entries after the row carried no MVCC
+	 * change); one that kept them (a memory engine reopened) may have row > metadata.
+	 */
+	m->applied = stored > flushed ? stored : flushed;
+	if (m->history.floor > m->applied || m->gc_low_water > m->applied)
+		return err_new(ERR_CORRUPT, "MVCC meta rows lie beyond the applied version");
+	return mvcc__load_history(m);
+}
+
+err *mvcc_open(struct kv *kv, const struct mvcc_options *options, struct mvcc **out)
+{
+	*out = NULL;
+	if (!kv || !options || !options->prng)
+		return err_new(ERR_INVALID,
+		               "MVCC needs a KV engine and a PRNG for transaction ids");
+	struct mvcc *m = calloc(1, sizeof *m);
+	if (!m)
+		return err_new(ERR_NOMEM, "cannot open MVCC");
+	m->kv = kv;
+	m->prng = options->prng;
+	mvcc__history_init(&m->history,
+	                   options->history_max_entries ? options->history_max_entries
+	                                                : MVCC_DEFAULT_HISTORY_MAX_ENTRIES,
+	                   options->history_max_bytes ? options->history_max_bytes
+	                                              : MVCC_DEFAULT_HISTORY_MAX_BYTES);
+	kv_batch_init(&m->batch);
+	buf_init(&m->key, KV_KEY_MAX);
+	buf_init(&m->value, KV_VALUE_MAX);
+	err *e = mvcc__load(m);
+	if (e) {
+		mvcc_close(m);
+		return err_wrap(e, "opening MVCC");
+	}
+	assert(m->history.floor <= m->applied);
+	*out = m;
+	return NULL;
+}
+
+void mvcc_close(struct mvcc *m)
+{
+	if (!m)
+		return;
+	assert(m->open_txns == 0 && m->txns == NULL);
+	mvcc__history_free(&m->history);
+	kv_batch_free(&m->batch);
+	buf_free(&m->key);
+	buf_free(&m->value);
+	free(m);
+}
+
+uint64_t mvcc_applied_version(const struct mvcc *m)
+{
+	return m->applied;
+}
+
+uint64_t mvcc_gc_low_water(const struct mvcc *m)
+{
+	return m->gc_low_water;
+}
+
+/* ---- applying ---- */
+
+/* Looks up a remembered outcome of transaction `id`. */
+static err *mvcc__outcome_lookup(struct mvcc *m, struct mvcc_txn_id id, struct mvcc_outcome *out,
+                                 bool *seen)
+{
+	TRY(mvcc__key_txn(&m->key, id));
+	TRY(kv_get(m->kv, buf_slice(&m->key), &m->value, seen));
+	if (*seen)
+		TRY(mvcc__outcome_decode(buf_slice(&m->value), out));
+	return NULL;
+}
+
+/* Validation: decides whether the record commits, filling out. Touches nothing. */
+static void mvcc__validate(struct mvcc *m, const struct mvcc__record *r, uint64_t index,
+                           struct mvcc_outcome *out)
+{
+	uint64_t at;
+	if (r->read_version >= index)
+		mvcc__outcome_say(out, ERR_INVALID,
+		                  "read version %llu is not below the commit index %llu",
+		                  (unsigned long long)r->read_version, (unsigned long long)index);
+	else if (r->read_version < m->history.floor)
+		mvcc__outcome_say(out, ERR_UNKNOWN_OUTCOME,
+		                  "read version %llu is older than the validation history (floor "
+		                  "%llu): not applied, and an earlier attempt is no longer known",
+		                  (unsigned long long)r->read_version,
+		                  (unsigned long long)m->history.floor);
+	else if (mvcc__history_conflict(&m->history, r->read_version, r->ranges, r->range_count,
+	                                &at))
+		mvcc__outcome_say(out, ERR_CONFLICT,
+		                  "serialization failure, retry transaction (what it read was "
+		                  "written at index %llu)",
+		                  (unsigned long long)at);
+	else
+		out->committed = true;
+}
+
+/* Adds the rows of history entry e (header and key rows) to the batch, or their deletions. */
+static err *mvcc__batch_history(struct mvcc *m, const struct mvcc__history_entry *e, bool put)
+{
+	TRY(mvcc__key_history(&m->key, e->index));
+	if (put) {
+		buf_clear(&m->value);
+		TRY(mvcc__history_header_encode(e, &m->value));
+		TRY(kv_batch_put(&m->batch, buf_slice(&m->key), buf_slice(&m->value)));
+	} else {
+		TRY(kv_batch_delete(&m->batch, buf_slice(&m->key)));
+		TRY(mvcc__key_txn(&m->key, e->id));
+		TRY(kv_batch_delete(&m->batch, buf_slice(&m->key)));
+	}
+	for (uint32_t i = 0; i < e->key_count; i++) {
+		TRY(mvcc__key_history_write(&m->key, e->index, e->keys[i]));
+		if (put)
+			TRY(kv_batch_put(&m->batch, buf_slice(&m->key), slice_of(NULL, 0)));
+		else
+			TRY(kv_batch_delete(&m->batch, buf_slice(&m->key)));
+	}
+	return NULL;
+}
+
+static err *mvcc__batch_writes(struct mvcc *m, const struct mvcc__record *r, uint64_t index)
+{
+	for (uint32_t i = 0; i < r->write_count; i++) {
+		const struct mvcc__write *w = &r->writes[i];
+		uint8_t tag = w->deleted ? MVCC__TAG_DELETED : MVCC__TAG_LIVE;
+		TRY(mvcc__key_data(&m->key, w->key, index));
+		buf_clear(&m->value);
+		TRY(buf_append(&m->value, &tag, 1));
+		TRY(buf_append(&m->value, w->value.ptr, w->value.len));
+		TRY(kv_batch_put(&m->batch, buf_slice(&m->key), buf_slice(&m->value)));
+	}
+	return NULL;
+}
+
+/*
+ * Builds the whole batch for a decided record: its writes (if committed), its history
+ * entry and outcome, the window's drops and the meta rows. Sets *drop.
+ */
+static err *mvcc__batch_record(struct mvcc *m, const struct mvcc__record *r, uint64_t index,
+                               const struct mvcc_outcome *out, struct mvcc__history_entry *e,
+                               uint32_t *drop)
+{
+	if (out->committed)
+		TRY(mvcc__batch_writes(m, r, index));
+	TRY(mvcc__batch_history(m, e, true));
+	TRY(mvcc__key_txn(&m->key, r->id));
+	buf_clear(&m->value);
+	TRY(mvcc__outcome_encode(&m->value, out));
+	TRY(kv_batch_put(&m->batch, buf_slice(&m->key), buf_slice(&m->value)));
+	*drop = mvcc__history_drop_count(&m->history, e);
+	uint32_t held = m->history.count;
+	for (uint32_t i = 0; i < *drop; i++)
+		TRY(mvcc__batch_history(m, i < held ? mvcc__history_at(&m->history, i) : e, false));
+	if (*drop > 0) {
+		uint64_t floor =
+		    *drop <= held ? mvcc__history_at(&m->history, *drop - 1)->index : e->index;
+		TRY(mvcc__batch_meta(m, "floor", floor));
+	}
+	return mvcc__batch_meta(m, "applied", index);
+}
+
+/* Decides and installs a decoded record that was not applied before. */
+static err *mvcc__install(struct mvcc *m, const struct mvcc__record *r, uint64_t index,
+                          struct mvcc_outcome *out)
+{
+	mvcc__validate(m, r, index, out);
+	assert(out->committed == (out->code == 0));
+	uint32_t n = out->committed ? r->write_count : 0;
+	struct slice *keys = malloc((n ? n : 1) * sizeof *keys);
+	if (!keys)
+		return err_new(ERR_NOMEM, "cannot apply a record of %u writes", n);
+	for (uint32_t i = 0; i < n; i++)
+		keys[i] = r->writes[i].key;
+	struct mvcc__history_entry e;
+	err *fail = mvcc__history_entry_make(&e, index, r->id, keys, n);
+	free(keys);
+	TRY(fail);
+	uint32_t drop = 0;
+	kv_batch_clear(&m->batch);
+	fail = mvcc__batch_record(m, r, index, out, &e, &drop);
+	if (!fail)
+		fail = mvcc__history_reserve(&m->history);
+	if (!fail)
+		fail = mvcc__batch_apply(m);
+	if (fail) {
+		kv_batch_clear(&m->batch);
+		mvcc__history_entry_free(&e);
+		return fail;
+	}
+	/* The store changed; now the memory follows, and nothing here can fail. */
+	mvcc__history_push(&m->history, &e);
+	for (uint32_t i = 0; i < drop; i++)
+		mvcc__history_drop_oldest(&m->history);
+	m->applied = index;
+	return NULL;
+}
+
+err *mvcc_apply(struct mvcc *m, const uint8_t *record, size_t len, uint64_t index,
+                struct mvcc_outcome *out)
+{
+	assert(m != NULL && out != NULL);
+	assert(record != NULL || len == 0);
+	if (index <= m->applied)
+		return err_new(ERR_INVALID, "log index %llu is not after the applied version %llu",
+		               (unsigned long long)index, (unsigned long long)m->applied);
+	memset(out, 0, sizeof *out);
+	out->index = index;
+	struct mvcc__record r;
+	err *e = mvcc__record_decode(record, len, &r);
+	if (e) {
+		mvcc__outcome_say(out, ERR_DECODE, "%s", err_msg(e));
+		err_free(e);
+		m->applied = index;
+		return NULL;
+	}
+	out->txn_id = r.id;
+	bool seen;
+	e = mvcc__outcome_lookup(m, r.id, out, &seen);
+	if (!e && seen) {
+		out->duplicate = true;
+		m->applied = index;
+	} else if (!e) {
+		e = mvcc__install(m, &r, index, out);
+	}
+	mvcc__record_free(&r);
+	assert(e || m->applied == index);
+	return e;
+}
+
+err *mvcc_advance(struct mvcc *m, uint64_t index)
+{
+	if (index <= m->applied)
+		return err_new(ERR_INVALID, "log index %llu is not after the applied version %llu",
+		               (unsigned long long)index, (unsigned long long)m->applied);
+	m->applied = index;
+	return NULL;
+}
+
+err *mvcc_flush(struct mvcc *m, bool sync)
+{
+	buf_clear(&m->value);
+	struct codec_out o;
+	codec_out_init(&o, &m->value);
+	codec_put_array(&o, 2);
+	codec_put_u64(&o, MVCC__META_FORMAT);
+	codec_put_u64(&o, m->applied);
+	TRY(codec_out_end(&o));
+	assert(m->value.len <= KV_META_MAX);
+	err *e = kv_commit(m->kv, buf_slice(&m->value), sync);
+	m->kv_generation++;
+	return e;
+}
+
+/* ---- garbage collection ---- */
+
+/* Deletes the versions below `low` that no snapshot at or above it can see. */
+static err *mvcc__gc_sweep(struct mvcc *m, uint64_t low)
+{
+	struct buf lo, hi, group;
+	buf_init(&lo, KV_KEY_MAX + 1);
+	buf_init(&hi, 8);
+	buf_init(&group, KV_KEY_MAX);
+	err *e = mvcc__data_range(NULL, NULL, &lo, &hi);
+	bool kept = false; /* the current key's newest version <= low has been passed */
+	bool finished = false;
+	while (!e && !finished) {
+		struct slice from = buf_slice(&lo), to = buf_slice(&hi);
+		struct kv_iter *it;
+		e = kv_iter_open(m->kv, &from, &to, false, &it);
+		if (e)
+			break;
+		for (;;) {
+			struct slice k, v;
+			size_t glen;
+			uint64_t version;
+			e = kv_iter_next(it, &k, &v, &finished);
+			if (e || finished)
+				break;
+			e = mvcc__data_key_split(k, &glen, &version);
+			if (e)
+				break;
+			if (glen != group.len || memcmp(group.data, k.ptr, glen) != 0) {
+				buf_clear(&group);
+				buf_append(&group, k.ptr, glen); /* glen < KV_KEY_MAX */
+				kept = false;
+			}
+			if (version > low)
+				continue;
+			bool live = v.len > 0 && v.ptr[0] == MVCC__TAG_LIVE;
+			if (!kept) {
+				kept = true;
+				if (live)
+					continue;
+			}
+			e = kv_batch_delete(&m->batch, k);
+			if (e || m->batch.count >= MVCC__GC_CHUNK) {
+				/* resume after k: the smallest key above it */
+				buf_clear(&lo);
+				if (!e)
+					e = buf_append(&lo, k.ptr, k.len);
+				if (!e)
+					e = buf_append(&lo, "", 1);
+				break;
+			}
+		}
+		kv_iter_close(it);
+		if (!e && m->batch.count > 0)
+			e = mvcc__batch_apply(m);
+	}
+	kv_batch_clear(&m->batch);
+	buf_free(&lo);
+	buf_free(&hi);
+	buf_free(&group);
+	return e;
+}
+
+err *mvcc_gc(struct mvcc *m, uint64_t low_water)
+{
+	uint64_t low = low_water < m->applied ? low_water : m->applied;
+	uint32_t seen = 0;
+	for (struct mvcc_txn *t = m->txns; t; t = t->next) {
+		assert(++seen <= m->open_txns);
+		if (t->read_version < low)
+			low = t->read_version;
+	}
+	if (low <= m->gc_low_water)
+		return NULL;
+	/* Raise the mark first and durably with the deletions: nothing may read below it. */
+	kv_batch_clear(&m->batch);
+	TRY(mvcc__batch_meta(m, "gc", low));
+	TRY(mvcc__batch_apply(m));
+	m->gc_low_water = low;
+	return mvcc__gc_sweep(m, low);
+}
+
+/* ---- state hash ---- */
+
+err *mvcc_state_hash(struct mvcc *m, uint64_t *out)
+{
+	struct kv_iter *it;
+	TRY(kv_iter_open(m->kv, NULL, NULL, false, &it));
+	struct checksum_stream s;
+	checksum_stream_init(&s);
+	err *e = NULL;
+	for (;;) {
+		struct slice k, v;
+		bool done;
+		e = kv_iter_next(it, &k, &v, &done);
+		if (e || done)
+			break;
+		uint8_t lens[8];
+		store_u32be(lens, (uint32_t)k.len);
+		store_u32be(lens + 4, (uint32_t)v.len);
+		checksum_stream_add(&s, lens, sizeof lens);
+		checksum_stream_add(&s, k.ptr, k.len);
+		checksum_stream_add(&s, v.ptr, v.len);
+	}
+	kv_iter_close(it);
+	*out = checksum_stream_end(&s);
+	return e;
+}

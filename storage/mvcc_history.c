@@ -1,0 +1,206 @@
+/*
+ * mvcc_history.c — the validation history window, its stored form and the conflict test.
+ *
+ * Conflict test cost: for each entry newer than the read version and each read range, one
+ * binary search among the entry's sorted keys. Transactions read at a recent version, so
+ * the entries to check are few (those committed while the transaction ran).
+ */
+#include "storage/mvcc_history.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/codec.h"
+
+void mvcc__history_init(struct mvcc__history *h, uint32_t max_entries, uint64_t max_bytes)
+{
+	assert(max_entries > 0 && max_bytes > 0);
+	memset(h, 0, sizeof *h);
+	h->max_entries = max_entries;
+	h->max_bytes = max_bytes;
+}
+
+void mvcc__history_entry_free(struct mvcc__history_entry *e)
+{
+	free(e->keys);
+	free(e->key_bytes);
+	memset(e, 0, sizeof *e);
+}
+
+void mvcc__history_free(struct mvcc__history *h)
+{
+	for (uint32_t i = 0; i < h->count; i++)
+		mvcc__history_entry_free(&h->ring[(h->head + i) % h->cap]);
+	free(h->ring);
+	memset(h, 0, sizeof *h);
+}
+
+err *mvcc__history_entry_make(struct mvcc__history_entry *e, uint64_t index, struct mvcc_txn_id id,
+                              const struct slice *keys, uint32_t n)
+{
+	memset(e, 0, sizeof *e);
+	e->index = index;
+	e->id = id;
+	size_t total = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		assert(i == 0 || slice_cmp(keys[i - 1], keys[i]) < 0);
+		total += keys[i].len;
+	}
+	e->key_count = n;
+	e->keys = malloc((n ? n : 1) * sizeof *e->keys);
+	e->key_bytes = malloc(total ? total : 1);
+	if (!e->keys || !e->key_bytes) {
+		mvcc__history_entry_free(e);
+		return err_new(ERR_NOMEM, "cannot record a history entry of %u keys", n);
+	}
+	size_t off = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		if (keys[i].len)
+			memcpy(e->key_bytes + off, keys[i].ptr, keys[i].len);
+		e->keys[i] = slice_of(e->key_bytes + off, keys[i].len);
+		off += keys[i].len;
+	}
+	assert(off == total);
+	e->cost = MVCC__HISTORY_ENTRY_OVERHEAD + total + (uint64_t)n * MVCC__HISTORY_KEY_OVERHEAD;
+	return NULL;
+}
+
+err *mvcc__history_header_encode(const struct mvcc__history_entry *e, struct buf *out)
+{
+	struct codec_out o;
+	codec_out_init(&o, out);
+	codec_put_array(&o, 3);
+	codec_put_u64(&o, e->id.hi);
+	codec_put_u64(&o, e->id.lo);
+	codec_put_u64(&o, e->key_count);
+	return codec_out_end(&o);
+}
+
+err *mvcc__history_header_decode(struct slice bytes, struct mvcc_txn_id *id, uint32_t *n)
+{
+	struct codec_doc doc;
+	const msgpack_object *root;
+	err *fail = codec_parse(&doc, bytes.ptr, bytes.len, &root);
+	if (!fail) {
+		struct codec_in in;
+		codec_in_init(&in, root, 3, 3);
+		id->hi = codec_get_u64(&in);
+		id->lo = codec_get_u64(&in);
+		uint64_t count = codec_get_u64(&in);
+		if (count > MVCC_TXN_MAX_WRITES)
+			codec_in_fail(&in, "too many keys");
+		*n = (uint32_t)count;
+		fail = codec_in_end(&in, false);
+		codec_doc_free(&doc);
+	}
+	if (fail) {
+		err_free(fail);
+		return err_new(ERR_CORRUPT, "malformed validation history header");
+	}
+	return NULL;
+}
+
+const struct mvcc__history_entry *mvcc__history_at(const struct mvcc__history *h, uint32_t i)
+{
+	assert(i < h->count);
+	return &h->ring[(h->head + i) % h->cap];
+}
+
+err *mvcc__history_reserve(struct mvcc__history *h)
+{
+	if (h->count < h->cap)
+		return NULL;
+	uint32_t cap = h->cap ? 2 * h->cap : 64;
+	struct mvcc__history_entry *ring = malloc(cap * sizeof *ring);
+	if (!ring)
+		return err_new(ERR_NOMEM, "cannot grow the validation history");
+	for (uint32_t i = 0; i < h->count; i++)
+		ring[i] = h->ring[(h->head + i) % h->cap];
+	free(h->ring);
+	h->ring = ring;
+	h->cap = cap;
+	h->head = 0;
+	assert(h->count < h->cap);
+	return NULL;
+}
+
+uint32_t mvcc__history_drop_count(const struct mvcc__history *h,
+                                  const struct mvcc__history_entry *incoming)
+{
+	uint64_t count = (uint64_t)h->count + 1;
+	uint64_t bytes = h->bytes + incoming->cost;
+	uint32_t drop = 0;
+	while (count > 0 && (count > h->max_entries || bytes > h->max_bytes)) {
+		uint64_t cost = drop < h->count ? mvcc__history_at(h, drop)->cost : incoming->cost;
+		bytes -= cost;
+		count--;
+		drop++;
+	}
+	assert(drop <= h->count + 1);
+	return drop;
+}
+
+void mvcc__history_push(struct mvcc__history *h, struct mvcc__history_entry *e)
+{
+	assert(h->count < h->cap);
+	assert(h->count == 0 || mvcc__history_at(h, h->count - 1)->index < e->index);
+	h->ring[(h->head + h->count) % h->cap] = *e;
+	h->count++;
+	h->bytes += e->cost;
+	memset(e, 0, sizeof *e);
+}
+
+void mvcc__history_drop_oldest(struct mvcc__history *h)
+{
+	assert(h->count > 0);
+	struct mvcc__history_entry *e = &h->ring[h->head];
+	assert(e->index > h->floor && h->bytes >= e->cost);
+	h->floor = e->index;
+	h->bytes -= e->cost;
+	mvcc__history_entry_free(e);
+	h->head = (h->head + 1) % h->cap;
+	h->count--;
+}
+
+/* True if some key of e lies in r: the first key >= r.from must be below r.to. */
+static bool mvcc__entry_hits(const struct mvcc__history_entry *e, const struct mvcc__range *r)
+{
+	uint32_t lo = 0, hi = e->key_count;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (slice_cmp(e->keys[mid], r->from) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < e->key_count && (!r->bounded || slice_cmp(e->keys[lo], r->to) < 0);
+}
+
+bool mvcc__history_conflict(const struct mvcc__history *h, uint64_t read_version,
+                            const struct mvcc__range *ranges, uint32_t range_count, uint64_t *at)
+{
+	assert(read_version >= h->floor);
+	/* the first entry newer than the read version */
+	uint32_t lo = 0, hi = h->count;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (mvcc__history_at(h, mid)->index <= read_version)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (uint32_t i = lo; i < h->count; i++) {
+		const struct mvcc__history_entry *e = mvcc__history_at(h, i);
+		assert(e->index > read_version);
+		if (e->key_count == 0)
+			continue;
+		for (uint32_t r = 0; r < range_count; r++) {
+			if (mvcc__entry_hits(e, &ranges[r])) {
+				*at = e->index;
+				return true;
+			}
+		}
+	}
+	return false;
+}

@@ -1,0 +1,93 @@
+/*
+ * mvcc_history.h — the validation history: which keys recent log entries wrote (internal).
+ *
+ * Backward validation asks "did any entry in (read version, this index) write a key this
+ * transaction read?" The history answers without touching the data: it holds, for each of
+ * the most recent applied commit records, the record's index, its transaction id and the
+ * sorted keys it wrote (none if it aborted). An entry costs its key bytes plus
+ * MVCC__HISTORY_ENTRY_OVERHEAD.
+ *
+ * The window: after each push, the oldest entries are dropped while there are more than
+ * max_entries or their cost exceeds max_bytes. That keeps the largest suffix of the
+ * applied records that fits, a pure function of the log, so a replica that restarted and
+ * reloaded the history (the 'h' rows, deleted in the same batch that drops their entry)
+ * decides exactly like one that never stopped. `floor` is the index of the newest dropped
+ * entry: a transaction whose read version is below it cannot be validated.
+ */
+#ifndef CAIRN_STORAGE_MVCC_HISTORY_H
+#define CAIRN_STORAGE_MVCC_HISTORY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+#include "storage/mvcc_record.h"
+
+#define MVCC__HISTORY_ENTRY_OVERHEAD 64
+#define MVCC__HISTORY_KEY_OVERHEAD 16
+
+struct mvcc__history_entry {
+	uint64_t index;
+	struct mvcc_txn_id id;
+	uint32_t key_count;
+	struct slice *keys; /* sorted, strictly increasing; point into key_bytes */
+	uint8_t *key_bytes;
+	uint64_t cost; /* what the entry counts against max_bytes */
+};
+
+struct mvcc__history {
+	struct mvcc__history_entry *ring;
+	uint32_t cap;  /* allocated slots */
+	uint32_t head; /* slot of the oldest entry */
+	uint32_t count;
+	uint32_t max_entries;
+	uint64_t max_bytes;
+	uint64_t bytes; /* total cost of the entries held */
+	uint64_t floor;
+};
+
+void mvcc__history_init(struct mvcc__history *h, uint32_t max_entries, uint64_t max_bytes);
+void mvcc__history_free(struct mvcc__history *h);
+
+/* Makes an entry holding copies of the n keys (which must be strictly increasing). */
+err *mvcc__history_entry_make(struct mvcc__history_entry *e, uint64_t index, struct mvcc_txn_id id,
+                              const struct slice *keys, uint32_t n);
+void mvcc__history_entry_free(struct mvcc__history_entry *e);
+
+/*
+ * The stored form is one header row, 'h' U64(index) -> [id hi, id lo, key count], and one
+ * row per written key, 'h' U64(index) BYTES(key) -> empty (a value may hold at most
+ * KV_VALUE_MAX bytes; a transaction's keys may not fit in one). These encode and decode
+ * the header's value; decoding reports ERR_CORRUPT.
+ */
+err *mvcc__history_header_encode(const struct mvcc__history_entry *e, struct buf *out);
+err *mvcc__history_header_decode(struct slice bytes, struct mvcc_txn_id *id, uint32_t *n);
+
+/* The i-th oldest entry, i < count. */
+const struct mvcc__history_entry *mvcc__history_at(const struct mvcc__history *h, uint32_t i);
+
+/* Makes room for one more entry, so that a later push cannot fail. */
+err *mvcc__history_reserve(struct mvcc__history *h);
+
+/*
+ * How many of the oldest entries the window drops once `incoming` is pushed (this may
+ * include `incoming` itself when it alone is over the byte bound).
+ */
+uint32_t mvcc__history_drop_count(const struct mvcc__history *h,
+                                  const struct mvcc__history_entry *incoming);
+
+/* Takes ownership of e (after _reserve), whose index exceeds every held index. */
+void mvcc__history_push(struct mvcc__history *h, struct mvcc__history_entry *e);
+
+/* Drops the oldest entry, raising the floor to its index. */
+void mvcc__history_drop_oldest(struct mvcc__history *h);
+
+/*
+ * True if an entry with index > read_version wrote a key inside one of the ranges; then
+ * *at is the index of the oldest such entry.
+ */
+bool mvcc__history_conflict(const struct mvcc__history *h, uint64_t read_version,
+                            const struct mvcc__range *ranges, uint32_t range_count, uint64_t *at);
+
+#endif

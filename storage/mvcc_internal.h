@@ -1,0 +1,72 @@
+/*
+ * mvcc_internal.h — the structures shared by mvcc.c (the store and apply), mvcc_txn.c
+ * (transactions) and mvcc_scan.c (merged scans). Not a public header.
+ */
+#ifndef CAIRN_STORAGE_MVCC_INTERNAL_H
+#define CAIRN_STORAGE_MVCC_INTERNAL_H
+
+#include "storage/kv.h"
+#include "storage/mvcc.h"
+#include "storage/mvcc_history.h"
+#include "storage/mvcc_readset.h"
+
+/* At most this many transactions may be open on one store at once. */
+#define MVCC__MAX_OPEN_TXNS 65536
+/* At most this many scans may be open in one transaction at once. */
+#define MVCC__MAX_OPEN_SCANS 256
+
+struct mvcc {
+	struct kv *kv;
+	struct prng *prng;
+	struct mvcc__history history;
+	uint64_t applied;
+	uint64_t gc_low_water;
+	/*
+	 * Bumped whenever MVCC applies or commits to the kv, which invalidates kv iterators;
+	 * scans compare it to know when to reopen theirs.
+	 */
+	uint64_t kv_generation;
+	struct mvcc_txn *txns; /* open transactions, a doubly linked list */
+	uint32_t open_txns;
+	struct kv_batch batch; /* reused by every apply */
+	struct buf key;        /* scratch for building keys */
+	struct buf value;      /* scratch for building values */
+};
+
+struct mvcc_txn {
+	struct mvcc *m;
+	struct mvcc_txn *prev, *next;
+	struct mvcc_txn_id id;
+	uint64_t read_version;
+	bool read_only; /* begun with MVCC_READ_ONLY */
+	bool ended;     /* committed through mvcc_commit_local */
+	/* the first error recording a read; a transaction with an incomplete read set cannot commit */
+	err *poisoned;
+	struct mvcc__readset reads;
+	/* read-write only: user key -> tag byte + value, in a memory engine for key order */
+	struct kv *writes;
+	uint32_t write_keys;       /* distinct keys in the buffer */
+	uint64_t write_bytes;      /* their key, tag and value bytes */
+	uint64_t write_generation; /* bumped by every put and delete */
+	uint32_t open_scans;
+	struct buf key;   /* scratch */
+	struct buf value; /* scratch */
+};
+
+/*
+ * Reads the newest version of user_key at or below `version` from the store. *found is
+ * false if there is none or it is a deletion; otherwise the value (without tag) is in out.
+ */
+err *mvcc__read_committed(struct mvcc *m, struct slice user_key, uint64_t version,
+                          struct buf *scratch_key, struct buf *out, bool *found);
+
+/*
+ * Adds [from, to) to the read set of a read-write transaction (a read-only one records
+ * nothing). A failure poisons the transaction: it can no longer commit.
+ */
+void mvcc__txn_record_read(struct mvcc_txn *txn, struct slice from, const struct slice *to);
+
+/* NULL if the transaction may still read and write; ERR_INVALID once it has ended. */
+err *mvcc__txn_usable(const struct mvcc_txn *txn);
+
+#endif

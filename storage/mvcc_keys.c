@@ -1,0 +1,126 @@
+/*
+ * mvcc_keys.c — building and splitting the keys described in mvcc_keys.h.
+ */
+#include "storage/mvcc_keys.h"
+
+#include <assert.h>
+#include <string.h>
+
+#include "storage/keycode.h"
+
+static err *mvcc__key_space(struct buf *out, uint8_t space)
+{
+	buf_clear(out);
+	return buf_append(out, &space, 1);
+}
+
+err *mvcc__key_data_prefix(struct buf *out, struct slice user_key)
+{
+	assert(user_key.len <= MVCC_KEY_MAX + 1);
+	TRY(mvcc__key_space(out, MVCC__SPACE_DATA));
+	return keycode_put_bytes(out, user_key);
+}
+
+err *mvcc__key_data(struct buf *out, struct slice user_key, uint64_t version)
+{
+	assert(user_key.len >= 1 && user_key.len <= MVCC_KEY_MAX);
+	TRY(mvcc__key_data_prefix(out, user_key));
+	TRY(keycode_put_u64(out, UINT64_MAX - version));
+	assert(out->len <= KV_KEY_MAX);
+	return NULL;
+}
+
+err *mvcc__key_meta(struct buf *out, const char *name)
+{
+	TRY(mvcc__key_space(out, MVCC__SPACE_META));
+	return keycode_put_string(out, slice_of(name, strlen(name)));
+}
+
+err *mvcc__key_history(struct buf *out, uint64_t index)
+{
+	TRY(mvcc__key_space(out, MVCC__SPACE_HISTORY));
+	return keycode_put_u64(out, index);
+}
+
+err *mvcc__key_history_write(struct buf *out, uint64_t index, struct slice user_key)
+{
+	assert(user_key.len >= 1 && user_key.len <= MVCC_KEY_MAX);
+	TRY(mvcc__key_history(out, index));
+	return keycode_put_bytes(out, user_key);
+}
+
+err *mvcc__key_txn(struct buf *out, struct mvcc_txn_id id)
+{
+	TRY(mvcc__key_space(out, MVCC__SPACE_TXN));
+	TRY(buf_append_u64be(out, id.hi));
+	return buf_append_u64be(out, id.lo);
+}
+
+err *mvcc__data_range(const struct slice *from, const struct slice *to, struct buf *lo,
+                      struct buf *hi)
+{
+	if (from)
+		TRY(mvcc__key_data_prefix(lo, *from));
+	else
+		TRY(mvcc__key_space(lo, MVCC__SPACE_DATA));
+	if (to)
+		TRY(mvcc__key_data_prefix(hi, *to));
+	else
+		TRY(mvcc__key_space(hi, MVCC__SPACE_DATA + 1));
+	assert(lo->len >= 1 && hi->len >= 1);
+	return NULL;
+}
+
+err *mvcc__data_key_split(struct slice kv_key, size_t *group_len, uint64_t *version)
+{
+	/* space byte, at least the BYTES tag and terminator, then the version */
+	if (kv_key.len < 1 + 3 + MVCC__VERSION_SUFFIX || kv_key.ptr[0] != MVCC__SPACE_DATA)
+		return err_new(ERR_CORRUPT, "malformed MVCC data key of %zu bytes", kv_key.len);
+	size_t n = kv_key.len - MVCC__VERSION_SUFFIX;
+	struct slice suffix = slice_of(kv_key.ptr + n, MVCC__VERSION_SUFFIX);
+	uint64_t inverted;
+	err *e = keycode_get_u64(&suffix, &inverted);
+	if (e)
+		return err_wrap(e, "MVCC data key");
+	assert(suffix.len == 0);
+	*group_len = n;
+	*version = UINT64_MAX - inverted;
+	return NULL;
+}
+
+err *mvcc__data_key_user(struct slice kv_key, struct buf *out)
+{
+	size_t group_len;
+	uint64_t version;
+	TRY(mvcc__data_key_split(kv_key, &group_len, &version));
+	struct slice cursor = slice_of(kv_key.ptr + 1, group_len - 1);
+	buf_clear(out);
+	err *e = keycode_get_bytes(&cursor, out);
+	if (!e && cursor.len != 0)
+		e = err_new(ERR_DECODE, "trailing bytes");
+	if (e) {
+		err_free(e);
+		return err_new(ERR_CORRUPT, "malformed user key in an MVCC data key");
+	}
+	return NULL;
+}
+
+err *mvcc__history_key_split(struct slice kv_key, uint64_t *index, bool *is_header, struct buf *out)
+{
+	buf_clear(out);
+	if (kv_key.len < 1 || kv_key.ptr[0] != MVCC__SPACE_HISTORY)
+		return err_new(ERR_CORRUPT, "not an MVCC history key");
+	struct slice cursor = slice_of(kv_key.ptr + 1, kv_key.len - 1);
+	err *e = keycode_get_u64(&cursor, index);
+	*is_header = cursor.len == 0;
+	if (!e && !*is_header) {
+		e = keycode_get_bytes(&cursor, out);
+		if (!e && (cursor.len != 0 || out->len == 0 || out->len > MVCC_KEY_MAX))
+			e = err_new(ERR_DECODE, "bad user key");
+	}
+	if (e) {
+		err_free(e);
+		return err_new(ERR_CORRUPT, "malformed MVCC history key");
+	}
+	return NULL;
+}

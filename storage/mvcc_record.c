@@ -1,0 +1,222 @@
+/*
+ * mvcc_record.c — encoding and (distrustful) decoding of commit records and outcomes.
+ */
+#include "storage/mvcc_record.h"
+
+#include <assert.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool mvcc__range_nonempty(const struct mvcc__range *r)
+{
+	return !r->bounded || slice_cmp(r->from, r->to) < 0;
+}
+
+err *mvcc__record_encode(struct buf *out, struct mvcc_txn_id id, uint64_t read_version,
+                         const struct mvcc__range *ranges, uint32_t range_count,
+                         const struct mvcc__write_source *writes)
+{
+	assert(range_count <= MVCC_READ_SET_MAX_RANGES);
+	assert(writes->count <= MVCC_TXN_MAX_WRITES);
+	struct codec_out o;
+	codec_out_init(&o, out);
+	codec_put_array(&o, 6);
+	codec_put_u64(&o, MVCC__RECORD_FORMAT);
+	codec_put_u64(&o, id.hi);
+	codec_put_u64(&o, id.lo);
+	codec_put_u64(&o, read_version);
+	codec_put_array(&o, 2 * range_count);
+	for (uint32_t i = 0; i < range_count; i++) {
+		assert(mvcc__range_nonempty(&ranges[i]));
+		codec_put_bin(&o, ranges[i].from.ptr, ranges[i].from.len);
+		if (ranges[i].bounded)
+			codec_put_bin(&o, ranges[i].to.ptr, ranges[i].to.len);
+		else
+			codec_put_nil(&o);
+	}
+	codec_put_array(&o, 2 * writes->count);
+	for (uint32_t i = 0; i < writes->count; i++) {
+		struct mvcc__write w;
+		err *e = writes->next(writes->ctx, &w);
+		if (e) {
+			err_free(codec_out_end(&o));
+			return e;
+		}
+		codec_put_bin(&o, w.key.ptr, w.key.len);
+		if (w.deleted)
+			codec_put_nil(&o);
+		else
+			codec_put_bin(&o, w.value.ptr, w.value.len);
+	}
+	return codec_out_end(&o);
+}
+
+/* Reads the flattened read ranges; problems go to the sticky error of `in`. */
+static void mvcc__decode_ranges(struct codec_in *in, struct mvcc__record *r)
+{
+	uint32_t n = codec_in_remaining(in);
+	if (n % 2) {
+		codec_in_fail(in, "read set has an odd number of elements");
+		return;
+	}
+	r->range_count = n / 2;
+	r->ranges = calloc(r->range_count ? r->range_count : 1, sizeof *r->ranges);
+	if (!r->ranges) {
+		codec_in_fail(in, "out of memory");
+		r->range_count = 0;
+		return;
+	}
+	for (uint32_t i = 0; i < r->range_count; i++) {
+		struct mvcc__range *g = &r->ranges[i];
+		g->from = codec_get_bin(in, MVCC_KEY_MAX + 1);
+		g->bounded = !codec_get_nil(in);
+		if (g->bounded)
+			g->to = codec_get_bin(in, MVCC_KEY_MAX + 1);
+		if (in->error)
+			return;
+		if (!mvcc__range_nonempty(g)) {
+			codec_in_fail(in, "empty read range");
+			return;
+		}
+	}
+}
+
+/* Reads the flattened writes; keys must be strictly increasing. */
+static void mvcc__decode_writes(struct codec_in *in, struct mvcc__record *r)
+{
+	uint32_t n = codec_in_remaining(in);
+	if (n % 2) {
+		codec_in_fail(in, "write set has an odd number of elements");
+		return;
+	}
+	r->write_count = n / 2;
+	r->writes = calloc(r->write_count ? r->write_count : 1, sizeof *r->writes);
+	if (!r->writes) {
+		codec_in_fail(in, "out of memory");
+		r->write_count = 0;
+		return;
+	}
+	for (uint32_t i = 0; i < r->write_count; i++) {
+		struct mvcc__write *w = &r->writes[i];
+		w->key = codec_get_bin(in, MVCC_KEY_MAX);
+		w->deleted = codec_get_nil(in);
+		if (!w->deleted)
+			w->value = codec_get_bin(in, MVCC_VALUE_MAX);
+		if (in->error)
+			return;
+		if (w->key.len == 0) {
+			codec_in_fail(in, "empty key in the write set");
+			return;
+		}
+		if (i > 0 && slice_cmp(r->writes[i - 1].key, w->key) >= 0) {
+			codec_in_fail(in, "write set keys are not strictly increasing");
+			return;
+		}
+	}
+}
+
+err *mvcc__record_decode(const uint8_t *bytes, size_t len, struct mvcc__record *r)
+{
+	memset(r, 0, sizeof *r);
+	if (len > MVCC_RECORD_MAX_BYTES)
+		return err_new(ERR_DECODE, "commit record of %zu bytes is too large", len);
+	const msgpack_object *root;
+	TRY(codec_parse(&r->doc, bytes, len, &root));
+	struct codec_in in, ranges, writes;
+	codec_in_init(&in, root, 6, 6);
+	uint64_t format = codec_get_u64(&in);
+	if (format != MVCC__RECORD_FORMAT)
+		codec_in_fail(&in, "unknown commit record format");
+	r->id.hi = codec_get_u64(&in);
+	r->id.lo = codec_get_u64(&in);
+	r->read_version = codec_get_u64(&in);
+	codec_get_array(&in, &ranges, 0, 2 * MVCC_READ_SET_MAX_RANGES);
+	mvcc__decode_ranges(&ranges, r);
+	codec_get_array(&in, &writes, 0, 2 * MVCC_TXN_MAX_WRITES);
+	mvcc__decode_writes(&writes, r);
+	err *e = codec_in_end(&ranges, false);
+	err *e2 = codec_in_end(&writes, false);
+	err *e3 = codec_in_end(&in, false);
+	if (!e)
+		e = e2 ? e2 : e3;
+	else {
+		err_free(e2);
+		err_free(e3);
+	}
+	if (!e && r->id.hi == 0 && r->id.lo == 0)
+		e = err_new(ERR_DECODE, "transaction id is zero");
+	if (e) {
+		mvcc__record_free(r);
+		return err_wrap(e, "commit record");
+	}
+	assert(r->range_count <= MVCC_READ_SET_MAX_RANGES);
+	assert(r->write_count <= MVCC_TXN_MAX_WRITES);
+	return NULL;
+}
+
+void mvcc__record_free(struct mvcc__record *r)
+{
+	free(r->ranges);
+	free(r->writes);
+	codec_doc_free(&r->doc);
+	r->ranges = NULL;
+	r->writes = NULL;
+	r->range_count = r->write_count = 0;
+}
+
+err *mvcc__outcome_encode(struct buf *out, const struct mvcc_outcome *o)
+{
+	assert(o->committed == (o->code == 0));
+	struct codec_out c;
+	codec_out_init(&c, out);
+	codec_put_array(&c, 3);
+	codec_put_u64(&c, o->index);
+	codec_put_u64(&c, (uint64_t)o->code);
+	codec_put_str(&c, o->message, strnlen(o->message, MVCC_MESSAGE_MAX - 1));
+	return codec_out_end(&c);
+}
+
+err *mvcc__outcome_decode(struct slice bytes, struct mvcc_outcome *o)
+{
+	struct codec_doc doc;
+	const msgpack_object *root;
+	err *e = codec_parse(&doc, bytes.ptr, bytes.len, &root);
+	if (e) {
+		err_free(e);
+		return err_new(ERR_CORRUPT, "stored transaction outcome is malformed");
+	}
+	struct codec_in in;
+	codec_in_init(&in, root, 3, 3);
+	o->index = codec_get_u64(&in);
+	uint64_t code = codec_get_u64(&in);
+	struct slice msg = codec_get_str(&in, MVCC_MESSAGE_MAX - 1);
+	e = codec_in_end(&in, false);
+	if (!e && code > ERR_INTERNAL)
+		e = err_new(ERR_DECODE, "unknown error code");
+	if (!e) {
+		o->code = (enum err_code)code;
+		o->committed = code == 0;
+		if (msg.len)
+			memcpy(o->message, msg.ptr, msg.len);
+		o->message[msg.len] = 0;
+	}
+	codec_doc_free(&doc);
+	if (e) {
+		err_free(e);
+		return err_new(ERR_CORRUPT, "stored transaction outcome is malformed");
+	}
+	return NULL;
+}
+
+void mvcc__outcome_say(struct mvcc_outcome *o, enum err_code code, const char *fmt, ...)
+{
+	assert(code != 0);
+	o->committed = false;
+	o->code = code;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(o->message, sizeof o->message, fmt, ap);
+	va_end(ap);
+}

@@ -1,0 +1,466 @@
+/*
+ * MVCC basics: snapshot reads by version, the write buffer and merged scans, read-only and
+ * time-travel transactions, idempotent apply, the validation history window, read-set
+ * escalation, limits, commit_local and garbage collection.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "mvcc_harness.h"
+
+START_TEST(versions_are_log_indexes_and_snapshots_hold)
+{
+	struct store s;
+	store_open(&s, 1);
+	char v[64];
+	ck_assert_uint_eq(mvcc_applied_version(s.m), 0);
+	write_one(&s, "a", "1");  /* index 1 */
+	ok(mvcc_advance(s.m, 2)); /* a Raft no-op */
+	write_one(&s, "a", "2");  /* index 3 */
+	ck_assert_uint_eq(mvcc_applied_version(s.m), 3);
+	ck_assert_str_eq(read_at(&s, 0, "a", v, sizeof v), "");
+	ck_assert_str_eq(read_at(&s, 1, "a", v, sizeof v), "1");
+	ck_assert_str_eq(read_at(&s, 2, "a", v, sizeof v), "1");
+	ck_assert_str_eq(read_at(&s, 3, "a", v, sizeof v), "2");
+	/* a snapshot does not move while later entries are applied */
+	struct mvcc_txn *t = begin(&s, MVCC_LATEST, MVCC_READ_ONLY);
+	ck_assert_uint_eq(mvcc_txn_read_version(t), 3);
+	write_one(&s, "a", "3");
+	ck_assert_str_eq(get(t, "a", v, sizeof v), "2");
+	mvcc_txn_free(t);
+	fails_with(mvcc_begin(s.m, 99, 0, &t), ERR_INVALID);
+	fails_with(mvcc_advance(s.m, 4), ERR_INVALID);
+	struct mvcc_outcome o;
+	fails_with(mvcc_apply(s.m, (const uint8_t *)"", 0, 4, &o), ERR_INVALID);
+	store_close(&s);
+}
+END_TEST
+
+START_TEST(own_writes_and_merged_scans)
+{
+	struct store s;
+	store_open(&s, 2);
+	write_one(&s, "b", "1");
+	write_one(&s, "d", "1");
+	write_one(&s, "f", "1");
+	struct mvcc_txn *t = begin(&s, MVCC_LATEST, 0);
+	char v[64], out[256];
+	put(t, "a", "new");
+	put(t, "d", "over");
+	ok(mvcc_delete(t, S("f")));
+	ok(mvcc_delete(t, S("zz"))); /* deleting a missing key is fine */
+	ck_assert_str_eq(get(t, "d", v, sizeof v), "over");
+	ck_assert_str_eq(get(t, "f", v, sizeof v), "");
+	ck_assert_str_eq(scan_all(t, NULL, NULL, false, out, sizeof out), "a=new,b=1,d=over");
+	ck_assert_str_eq(scan_all(t, NULL, NULL, true, out, sizeof out), "d=over,b=1,a=new");
+	ck_assert_str_eq(scan_all(t, "b", "e", false, out, sizeof out), "b=1,d=over");
+	ck_assert_str_eq(scan_all(t, "b", "e", true, out, sizeof out), "d=over,b=1");
+	ck_assert_str_eq(scan_all(t, "c", "d", false, out, sizeof out), "");
+	ck_assert(!mvcc_txn_is_read_only(t));
+	/* others do not see the buffer */
+	struct mvcc_txn *u = begin(&s, MVCC_LATEST, MVCC_READ_ONLY);
+	ck_assert_str_eq(scan_all(u, NULL, NULL, false, out, sizeof out), "b=1,d=1,f=1");
+	mvcc_txn_free(u);
+	ck_assert_int_eq(commit(&s, t), 0);
+	u = begin(&s, MVCC_LATEST, MVCC_READ_ONLY);
+	ck_assert_str_eq(scan_all(u, NULL, NULL, false, out, sizeof out), "a=new,b=1,d=over");
+	ck_assert_str_eq(scan_all(u, NULL, NULL, true, out, sizeof out), "d=over,b=1,a=new");
+	/* an older snapshot still sees the old rows, in both directions */
+	mvcc_txn_free(u);
+	u = begin(&s, 3, MVCC_READ_ONLY);
+	ck_assert_str_eq(scan_all(u, NULL, NULL, true, out, sizeof out), "f=1,d=1,b=1");
+	ck_assert_str_eq(scan_all(u, NULL, NULL, false, out, sizeof out), "b=1,d=1,f=1");
+	mvcc_txn_free(u);
+	store_close(&s);
+}
+END_TEST
+
+/* Writes made during a scan show up if they lie ahead of it; applies do not disturb it. */
+START_TEST(scan_survives_writes_and_applies)
+{
+	struct store s;
+	store_open(&s, 3);
+	for (char c = 'a'; c <= 'h'; c += 2) {
+		char k[2] = {c, 0};
+		write_one(&s, k, "x");
+	}
+	struct mvcc_txn *t = begin(&s, MVCC_LATEST, 0);
+	struct mvcc_scan *sc;
+	ok(mvcc_scan_open(t, NULL, NULL, false, &sc));
+	char seen[32] = {0};
+	size_t n = 0;
+	for (;;) {
+		struct slice k, v;
+		bool done;
+		ok(mvcc_scan_next(sc, &k, &v, &done));
+		if (done)
+			break;
+		ck_assert_uint_lt(n, sizeof seen - 1);
+		seen[n++] = (char)k.ptr[0];
+		if (k.ptr[0] == 'c') {
+			put(t, "a0", "behind");              /* behind the scan: not seen */
+			put(t, "d", "ahead");                /* ahead: seen */
+			ok(mvcc_delete(t, S("e")));          /* ahead: hidden */
+			write_one(&s, "f0", "later commit"); /* above the read version */
+		}
+	}
+	mvcc_scan_close(sc);
+	ck_assert_str_eq(seen, "acdg");
+	mvcc_txn_free(t);
+	/* reverse, with an apply in the middle */
+	t = begin(&s, MVCC_LATEST, MVCC_READ_ONLY);
+	ok(mvcc_scan_open(t, NULL, NULL, true, &sc));
+	n = 0;
+	memset(seen, 0, sizeof seen);
+	for (;;) {
+		struct slice k, v;
+		bool done;
+		ok(mvcc_scan_next(sc, &k, &v, &done));
+		if (done)
+			break;
+		seen[n++] = (char)k.ptr[0];
+		write_one(&s, "b", "changed");
+	}
+	mvcc_scan_close(sc);
+	ck_assert_str_eq(seen, "gfeca");
+	mvcc_txn_free(t);
+	store_close(&s);
+}
+END_TEST
+
+START_TEST(read_only_and_time_travel)
+{
+	struct store s;
+	store_open(&s, 4);
+	write_one(&s, "k", "1");
+	write_one(&s, "k", "2");
+	struct mvcc_txn *t = begin(&s, 1, MVCC_READ_ONLY);
+	char v[16];
+	ck_assert_str_eq(get(t, "k", v, sizeof v), "1");
+	fails_with(mvcc_put(t, S("k"), S("x")), ERR_INVALID);
+	ck_assert(mvcc_txn_is_read_only(t));
+	struct buf rec;
+	buf_init(&rec, 1024);
+	fails_with(mvcc_txn_encode_commit(t, &rec), ERR_INVALID);
+	struct mvcc_outcome o;
+	ok(mvcc_commit_local(s.m, t, &o));
+	ck_assert(o.committed);
+	fails_with(mvcc_put(t, S("k"), S("x")), ERR_INVALID); /* ended */
+	mvcc_txn_free(t);
+	/* a read-write transaction that wrote nothing is read-only too */
+	t = begin(&s, MVCC_LATEST, 0);
+	get(t, "k", v, sizeof v);
+	ck_assert(mvcc_txn_is_read_only(t));
+	mvcc_txn_free(t);
+	buf_free(&rec);
+	fails_with(mvcc_begin(s.m, 0, 8, &t), ERR_INVALID);
+	store_close(&s);
+}
+END_TEST
+
+START_TEST(commit_local_applies_and_flushes)
+{
+	struct store s;
+	store_open(&s, 5);
+	struct mvcc_txn *t = begin(&s, MVCC_LATEST, 0);
+	put(t, "x", "1");
+	struct mvcc_outcome o;
+	ok(mvcc_commit_local(s.m, t, &o));
+	ck_assert(o.committed);
+	ck_assert_uint_eq(o.index, 1);
+	mvcc_txn_free(t);
+	struct buf meta;
+	buf_init(&meta, KV_META_MAX);
+	ok(kv_meta(s.kv, &meta));
+	ck_assert_uint_gt(meta.len, 0); /* the flush recorded the applied version */
+	buf_free(&meta);
+	/* two local transactions racing on one key: the second aborts */
+	struct mvcc_txn *a = begin(&s, MVCC_LATEST, 0), *b = begin(&s, MVCC_LATEST, 0);
+	char v[16];
+	put(a, "x", get(a, "x", v, sizeof v)[0] == '1' ? "2" : "?");
+	put(b, "x", get(b, "x", v, sizeof v)[0] == '1' ? "3" : "?");
+	ok(mvcc_commit_local(s.m, a, &o));
+	ck_assert(o.committed);
+	ok(mvcc_commit_local(s.m, b, &o));
+	ck_assert(!o.committed);
+	ck_assert_int_eq(o.code, ERR_CONFLICT);
+	ck_assert_ptr_nonnull(strstr(o.message, "serialization failure"));
+	mvcc_txn_free(a);
+	mvcc_txn_free(b);
+	ck_assert_str_eq(read_at(&s, MVCC_LATEST, "x", v, sizeof v), "2");
+	store_close(&s);
+}
+END_TEST
+
+/* Applying a record twice returns the first outcome and changes nothing. */
+START_TEST(apply_is_idempotent_by_txn_id)
+{
+	struct store s;
+	store_open(&s, 6);
+	write_one(&s, "a", "0");
+	struct mvcc_txn *t = begin(&s, MVCC_LATEST, 0), *u = begin(&s, MVCC_LATEST, 0);
+	char v[16];
+	get(t, "a", v, sizeof v);
+	put(t, "a", "t");
+	get(u, "a", v, sizeof v);
+	put(u, "a", "u");
+	struct buf rt, ru;
+	buf_init(&rt, 4096);
+	buf_init(&ru, 4096);
+	encode(t, &rt);
+	encode(u, &ru);
+	struct mvcc_outcome o1, o2;
+	ck_assert(apply_next(&s, &rt, &o1));  /* t commits at 2 */
+	ck_assert(!apply_next(&s, &ru, &o2)); /* u conflicts at 3 */
+	uint64_t h1;
+	ok(mvcc_state_hash(s.m, &h1));
+	struct mvcc_outcome d;
+	ck_assert(apply_next(&s, &rt, &d)); /* retried at 4 */
+	ck_assert(d.duplicate && !o1.duplicate);
+	ck_assert_uint_eq(d.index, 2);
+	ck_assert(memcmp(&d.txn_id, &o1.txn_id, sizeof d.txn_id) == 0);
+	ck_assert(!apply_next(&s, &ru, &d)); /* retried at 5 */
+	ck_assert(d.duplicate);
+	ck_assert_int_eq(d.code, ERR_CONFLICT);
+	ck_assert_uint_eq(d.index, 3);
+	ck_assert_str_eq(d.message, o2.message);
+	uint64_t h2;
+	ok(mvcc_state_hash(s.m, &h2));
+	ck_assert_uint_eq(h1, h2);
+	ck_assert_str_eq(read_at(&s, MVCC_LATEST, "a", v, sizeof v), "t");
+	mvcc_txn_free(t);
+	mvcc_txn_free(u);
+	buf_free(&rt);
+	buf_free(&ru);
+	store_close(&s);
+}
+END_TEST
+
+/* A transaction older than the history window gets ERR_UNKNOWN_OUTCOME, also after restart. */
+START_TEST(history_window_bounds_validation)
+{
+	struct kv *kv;
+	ok(kvmem_open(&kv));
+	struct store s;
+	s.kv = kv;
+	prng_seed(&s.prng, 7);
+	s.options = (struct mvcc_options){.prng = &s.prng, .history_max_entries = 4};
+	ok(mvcc_open(kv, &s.options, &s.m));
+	write_one(&s, "a", "1");
+	struct mvcc_txn *old = begin(&s, MVCC_LATEST, 0);
+	char v[16];
+	get(old, "a", v, sizeof v);
+	put(old, "b", "1");
+	struct buf rec;
+	buf_init(&rec, 4096);
+	encode(old, &rec);
+	/* five more entries: the window (4) holds 3..6, so writes at 2 cannot be checked */
+	for (int i = 0; i < 5; i++)
+		write_one(&s, "c", "x");
+	/* reopen: the rebuilt window must decide the same way */
+	mvcc_txn_free(old);
+	mvcc_close(s.m);
+	ok(mvcc_open(kv, &s.options, &s.m));
+	ck_assert_uint_eq(mvcc_applied_version(s.m), 6);
+	struct mvcc_outcome o;
+	ck_assert(!apply_next(&s, &rec, &o));
+	ck_assert_int_eq(o.code, ERR_UNKNOWN_OUTCOME);
+	/* the first transaction's outcome has left the window with it */
+	ck_assert_str_eq(read_at(&s, MVCC_LATEST, "b", v, sizeof v), "");
+	/* a transaction inside the window validates normally */
+	struct mvcc_txn *t = begin(&s, MVCC_LATEST, 0);
+	get(t, "c", v, sizeof v);
+	put(t, "c", "y");
+	ck_assert_int_eq(commit(&s, t), 0);
+	buf_free(&rec);
+	store_close(&s);
+}
+END_TEST
+
+/* Reading more ranges than the bound escalates: conflicts are still found. */
+START_TEST(read_set_escalation_keeps_conflicts)
+{
+	struct store s;
+	store_open(&s, 8);
+	struct mvcc_txn *t = begin(&s, MVCC_LATEST, 0);
+	char key[16], v[16];
+	for (int i = 0; i < 3 * MVCC_READ_SET_MAX_RANGES; i++) {
+		snprintf(key, sizeof key, "k%06d", 2 * i);
+		get(t, key, v, sizeof v);
+	}
+	put(t, "z", "1");
+	write_one(&s, "k000500", "written"); /* an even key it read */
+	ck_assert_int_eq(commit(&s, t), ERR_CONFLICT);
+	/* the record stays within its bounds */
+	t = begin(&s, MVCC_LATEST, 0);
+	for (int i = 0; i < 3 * MVCC_READ_SET_MAX_RANGES; i++) {
+		snprintf(key, sizeof key, "k%06d", 2 * i);
+		get(t, key, v, sizeof v);
+	}
+	put(t, "z", "1");
+	write_one(&s, "zzz", "unrelated");
+	ck_assert_int_eq(commit(&s, t), 0);
+	store_close(&s);
+}
+END_TEST
+
+/* A scan stopped early only read up to its last key. */
+START_TEST(partial_scan_reads_only_what_it_returned)
+{
+	struct store s;
+	store_open(&s, 9);
+	write_one(&s, "a", "1");
+	write_one(&s, "b", "1");
+	write_one(&s, "c", "1");
+	for (int reverse = 0; reverse < 2; reverse++) {
+		for (int hit = 0; hit < 2; hit++) {
+			struct mvcc_txn *t = begin(&s, MVCC_LATEST, 0);
+			struct mvcc_scan *sc;
+			struct slice from = S("a"), to = S("d");
+			ok(mvcc_scan_open(t, &from, &to, reverse, &sc));
+			struct slice k, v;
+			bool done;
+			ok(mvcc_scan_next(sc, &k, &v, &done)); /* one row: "a" or "c" */
+			mvcc_scan_close(sc);
+			put(t, "zz", "1");
+			/* forward, it read [a, a]; reverse, [c, d): "b" lies outside both */
+			const char *inside = reverse ? "c" : "a";
+			write_one(&s, hit ? inside : "b", "w");
+			ck_assert_int_eq(commit(&s, t), (hit ? ERR_CONFLICT : 0));
+		}
+	}
+	store_close(&s);
+}
+END_TEST
+
+START_TEST(limits)
+{
+	struct store s;
+	store_open(&s, 10);
+	struct mvcc_txn *t = begin(&s, MVCC_LATEST, 0);
+	uint8_t *big = calloc(1, MVCC_VALUE_MAX + 2);
+	fails_with(mvcc_put(t, slice_of(big, MVCC_KEY_MAX + 1), S("v")), ERR_LIMIT);
+	fails_with(mvcc_put(t, S(""), S("v")), ERR_INVALID);
+	fails_with(mvcc_put(t, S("k"), slice_of(big, MVCC_VALUE_MAX + 1)), ERR_LIMIT);
+	memset(big, 0xFF, MVCC_KEY_MAX); /* a maximal key, all escape-worthy bytes */
+	ok(mvcc_put(t, slice_of(big, MVCC_KEY_MAX), slice_of(big, MVCC_VALUE_MAX)));
+	memset(big, 0, MVCC_KEY_MAX);
+	ok(mvcc_put(t, slice_of(big, MVCC_KEY_MAX), S("zeros")));
+	struct buf v;
+	buf_init(&v, MVCC_VALUE_MAX);
+	bool found;
+	ok(mvcc_get(t, slice_of(big, MVCC_KEY_MAX), &v, &found));
+	ck_assert(found);
+	ck_assert_int_eq(commit(&s, t), 0);
+	t = begin(&s, MVCC_LATEST, MVCC_READ_ONLY);
+	ok(mvcc_get(t, slice_of(big, MVCC_KEY_MAX), &v, &found));
+	ck_assert(found && v.len == 5);
+	struct mvcc_scan *sc;
+	struct slice too_long = slice_of(big, MVCC_KEY_MAX + 2);
+	fails_with(mvcc_scan_open(t, &too_long, NULL, false, &sc), ERR_LIMIT);
+	mvcc_txn_free(t);
+	buf_free(&v);
+	free(big);
+	store_close(&s);
+}
+END_TEST
+
+START_TEST(gc_removes_only_unreadable_versions)
+{
+	struct store s;
+	store_open(&s, 11);
+	write_one(&s, "a", "1"); /* 1 */
+	write_one(&s, "a", "2"); /* 2 */
+	write_one(&s, "b", "1"); /* 3 */
+	struct mvcc_txn *t = begin(&s, MVCC_LATEST, 0);
+	ok(mvcc_delete(t, S("b")));
+	ck_assert_int_eq(commit(&s, t), 0); /* 4: b deleted */
+	write_one(&s, "a", "3");            /* 5 */
+	write_one(&s, "c", "1");            /* 6 */
+	struct kv_stats before, after;
+	ok(kv_stats(s.kv, &before));
+	/* an open transaction at version 2 holds the mark back */
+	struct mvcc_txn *reader = begin(&s, 2, MVCC_READ_ONLY);
+	ok(mvcc_gc(s.m, 5));
+	ck_assert_uint_eq(mvcc_gc_low_water(s.m), 2);
+	char v[16];
+	ck_assert_str_eq(get(reader, "a", v, sizeof v), "2");
+	mvcc_txn_free(reader);
+	ok(mvcc_gc(s.m, 5));
+	ck_assert_uint_eq(mvcc_gc_low_water(s.m), 5);
+	ok(kv_stats(s.kv, &after));
+	/* removed: a@1, a@2, b@1, b@4 (a deletion at or below the mark); added: the mark's row */
+	ck_assert_uint_eq(before.keys - after.keys, 4 - 1);
+	ck_assert_str_eq(read_at(&s, 5, "a", v, sizeof v), "3");
+	ck_assert_str_eq(read_at(&s, 5, "b", v, sizeof v), "");
+	ck_assert_str_eq(read_at(&s, 6, "c", v, sizeof v), "1");
+	struct mvcc_txn *u;
+	fails_with(mvcc_begin(s.m, 4, MVCC_READ_ONLY, &u), ERR_INVALID);
+	/* the mark never moves backwards and survives a reopen */
+	ok(mvcc_gc(s.m, 3));
+	ck_assert_uint_eq(mvcc_gc_low_water(s.m), 5);
+	mvcc_close(s.m);
+	ok(mvcc_open(s.kv, &s.options, &s.m));
+	ck_assert_uint_eq(mvcc_gc_low_water(s.m), 5);
+	fails_with(mvcc_begin(s.m, 4, MVCC_READ_ONLY, &u), ERR_INVALID);
+	store_close(&s);
+}
+END_TEST
+
+/* GC over many keys works in chunks and keeps exactly the newest visible versions. */
+START_TEST(gc_in_chunks)
+{
+	struct store s;
+	store_open(&s, 12);
+	char key[16], v[16];
+	for (int round = 0; round < 3; round++) {
+		struct mvcc_txn *t = begin(&s, MVCC_LATEST, 0);
+		for (int i = 0; i < 5000; i++) {
+			snprintf(key, sizeof key, "k%05d", i);
+			snprintf(v, sizeof v, "%d", round);
+			put(t, key, v);
+		}
+		ck_assert_int_eq(commit(&s, t), 0);
+	}
+	ok(mvcc_gc(s.m, MVCC_LATEST));
+	struct mvcc_txn *t = begin(&s, MVCC_LATEST, MVCC_READ_ONLY);
+	struct mvcc_scan *sc;
+	ok(mvcc_scan_open(t, NULL, NULL, false, &sc));
+	int n = 0, wrong = 0;
+	for (;;) {
+		struct slice k, val;
+		bool done;
+		ok(mvcc_scan_next(sc, &k, &val, &done));
+		if (done)
+			break;
+		wrong += val.len != 1 || val.ptr[0] != '2';
+		n++;
+	}
+	mvcc_scan_close(sc);
+	mvcc_txn_free(t);
+	ck_assert_int_eq(n, 5000);
+	ck_assert_int_eq(wrong, 0);
+	store_close(&s);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *suite = suite_create("mvcc_basic");
+	TCase *tc = tcase_create("core");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, versions_are_log_indexes_and_snapshots_hold);
+	tcase_add_test(tc, own_writes_and_merged_scans);
+	tcase_add_test(tc, scan_survives_writes_and_applies);
+	tcase_add_test(tc, read_only_and_time_travel);
+	tcase_add_test(tc, commit_local_applies_and_flushes);
+	tcase_add_test(tc, apply_is_idempotent_by_txn_id);
+	tcase_add_test(tc, history_window_bounds_validation);
+	tcase_add_test(tc, read_set_escalation_keeps_conflicts);
+	tcase_add_test(tc, partial_scan_reads_only_what_it_returned);
+	tcase_add_test(tc, limits);
+	tcase_add_test(tc, gc_removes_only_unreadable_versions);
+	tcase_add_test(tc, gc_in_chunks);
+	suite_add_tcase(suite, tc);
+	return check_run(suite);
+}
