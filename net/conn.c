@@ -171,7 +171,7 @@ err *net_conn_send(struct net_conn *c, const void *payload, size_t len)
 {
 	if (c->state == NET__ENDED || c->state == NET__DRAINING)
 		return err_new(ERR_UNAVAILABLE, "%s: connection closed", c->name);
-	if (len > c->limits.max_frame_bytes)
+	if (len > c->limits.max_send_bytes)
 		return err_new(ERR_LIMIT, "%s: message of %zu bytes exceeds the frame limit",
 		               c->name, len);
 	size_t frame_len = len + NET_FRAME_OVERHEAD_BYTES;
@@ -183,7 +183,7 @@ err *net_conn_send(struct net_conn *c, const void *payload, size_t len)
 	if (!o)
 		return err_new(ERR_NOMEM, "%s: no memory for a %zu-byte frame", c->name, len);
 	struct buf b = {.data = o->bytes, .len = 0, .cap = frame_len, .max_bytes = frame_len};
-	err *e = net_frame_encode(&b, payload, len, c->limits.max_frame_bytes);
+	err *e = net_frame_encode(&b, payload, len, c->limits.max_send_bytes);
 	assert(!e && b.len == frame_len && b.data == o->bytes);
 	(void)e;
 	o->len = frame_len;
@@ -341,6 +341,8 @@ err *net_conn_new(struct net_loop *loop, int fd, bool connecting,
 	c->fd = fd;
 	c->state = connecting ? NET__CONNECTING : NET__OPEN;
 	c->limits = *limits;
+	if (c->limits.max_send_bytes == 0)
+		c->limits.max_send_bytes = limits->max_frame_bytes;
 	c->cb = *cb;
 	c->data = data;
 	snprintf(c->name, sizeof c->name, "%s", name);

@@ -30,7 +30,8 @@
 struct net_conn;
 
 struct net_conn_limits {
-	size_t max_frame_bytes;  /* incoming and outgoing payloads */
+	size_t max_frame_bytes;  /* incoming payloads */
+	size_t max_send_bytes;   /* outgoing payloads; 0: max_frame_bytes */
 	size_t max_queue_bytes;  /* bytes of queued outgoing frames */
 	size_t max_queue_frames; /* queued outgoing frames */
 	uint64_t connect_timeout_ms;

@@ -64,6 +64,18 @@ err *net_response_to_err(const struct net_response *resp)
 	return err_new(resp->code, "%.*s", (int)resp->message.len, (const char *)resp->message.ptr);
 }
 
+/*
+ * Reads a string; an empty one points at "" rather than NULL, so that callers may hand any
+ * decoded string to memcpy and friends.
+ */
+static struct slice net__get_str(struct codec_in *in, size_t max_len)
+{
+	struct slice s = codec_get_str(in, max_len);
+	if (!s.ptr)
+		s.ptr = (const uint8_t *)"";
+	return s;
+}
+
 /* ---- requests ---- */
 
 static bool net__request_kind_valid(uint64_t kind)
@@ -97,7 +109,7 @@ err *net_request_decode(const uint8_t *bytes, size_t len, struct net_request *re
 	uint64_t kind = codec_get_u64(&in);
 	if (!in.error && !net__request_kind_valid(kind))
 		codec_in_fail(&in, "unknown request kind");
-	req->text = codec_get_str(&in, NET_PROTOCOL_MAX_TEXT_BYTES);
+	req->text = net__get_str(&in, NET_PROTOCOL_MAX_TEXT_BYTES);
 	err *e = codec_in_end(&in, false);
 	codec_doc_free(&doc);
 	if (e) {
@@ -153,7 +165,8 @@ static void net__get_value(struct codec_in *in, struct net_value *v)
 		if (obj->via.str.size > NET_PROTOCOL_MAX_TEXT_BYTES)
 			break;
 		v->type = NET_VALUE_TEXT;
-		v->as.text = slice_of(obj->via.str.ptr, obj->via.str.size);
+		v->as.text = obj->via.str.size ? slice_of(obj->via.str.ptr, obj->via.str.size)
+		                               : slice_of("", 0);
 		return;
 	default: break;
 	}
@@ -297,7 +310,7 @@ static void net__get_rows(struct codec_in *in, struct net_response *r)
 	if (ncols > 0 && !(r->columns = calloc(ncols, sizeof *r->columns)))
 		codec_in_fail(&cols, "out of memory");
 	for (uint32_t i = 0; i < ncols && !cols.error; i++)
-		r->columns[i] = codec_get_str(&cols, NET_PROTOCOL_MAX_NAME_BYTES);
+		r->columns[i] = net__get_str(&cols, NET_PROTOCOL_MAX_NAME_BYTES);
 	r->column_count = r->columns ? ncols : 0;
 	err *e = codec_in_end(&cols, false);
 	if (e) {
@@ -379,8 +392,8 @@ static void net__read_peer(struct codec_in *pair, void *item)
 static void net__read_line(struct codec_in *pair, void *item)
 {
 	struct net_status_line *l = item;
-	l->name = codec_get_str(pair, NET_PROTOCOL_MAX_NAME_BYTES);
-	l->value = codec_get_str(pair, NET_PROTOCOL_MAX_TEXT_BYTES);
+	l->name = net__get_str(pair, NET_PROTOCOL_MAX_NAME_BYTES);
+	l->value = net__get_str(pair, NET_PROTOCOL_MAX_TEXT_BYTES);
 }
 
 static void net__get_status(struct codec_in *in, struct net_status *s)
@@ -430,7 +443,7 @@ err *net_response_decode(const uint8_t *bytes, size_t len, struct net_response *
 		case NET_RESP_ROWS: net__get_rows(&in, r); break;
 		case NET_RESP_COUNT: r->count = codec_get_u64(&in); break;
 		case NET_RESP_ACK:
-			r->message = codec_get_str(&in, NET_PROTOCOL_MAX_TEXT_BYTES);
+			r->message = net__get_str(&in, NET_PROTOCOL_MAX_TEXT_BYTES);
 			break;
 		case NET_RESP_STATUS: net__get_status(&in, &r->status); break;
 		case NET_RESP_ERROR: {
@@ -438,7 +451,7 @@ err *net_response_decode(const uint8_t *bytes, size_t len, struct net_response *
 			if (!in.error && (code < ERR_IO || code > ERR_INTERNAL))
 				codec_in_fail(&in, "unknown error code");
 			r->code = (enum err_code)code;
-			r->message = codec_get_str(&in, NET_PROTOCOL_MAX_TEXT_BYTES);
+			r->message = net__get_str(&in, NET_PROTOCOL_MAX_TEXT_BYTES);
 			break;
 		}
 		}

@@ -24,8 +24,9 @@
  * does not depend on sql/; the node converts.
  *
  * Decoders trust nothing: counts, lengths and kinds are checked; a message that does not
- * decode is an ERR_DECODE error. Decoded strings point into the payload bytes; arrays are
- * allocated and released by net_request_free / net_response_free.
+ * decode is an ERR_DECODE error. Decoded strings point into the payload bytes (an empty
+ * string at a static "", never NULL); arrays are allocated, and net_response_free
+ * releases them.
  */
 #ifndef CAIRN_NET_PROTOCOL_H
 #define CAIRN_NET_PROTOCOL_H

@@ -2,6 +2,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -171,4 +172,25 @@ err *net_sock_accept(int listen_fd, int *fd_out)
 		default: return err_new(ERR_IO, "accept: %s", strerror(errno));
 		}
 	}
+}
+
+void net_sock_peer_name(int fd, char *out, size_t cap)
+{
+	assert(cap > 0);
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	char ip[INET6_ADDRSTRLEN] = "unknown";
+	unsigned port = 0;
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
+		if (ss.ss_family == AF_INET) {
+			struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+			inet_ntop(AF_INET, &in->sin_addr, ip, sizeof ip);
+			port = ntohs(in->sin_port);
+		} else if (ss.ss_family == AF_INET6) {
+			struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+			inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof ip);
+			port = ntohs(in6->sin6_port);
+		}
+	}
+	snprintf(out, cap, "%s:%u", ip, port);
 }

@@ -9,6 +9,7 @@
 #ifndef CAIRN_NET_SOCK_H
 #define CAIRN_NET_SOCK_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "base/err.h"
@@ -48,5 +49,8 @@ err *net_sock_connect_result(int fd);
  * NULL with *fd_out == -1 when nobody is waiting; errors are the listener's failures.
  */
 err *net_sock_accept(int listen_fd, int *fd_out);
+
+/* Writes "ip:port" of the socket's peer into out (or "unknown"); always NUL-terminates. */
+void net_sock_peer_name(int fd, char *out, size_t cap);
 
 #endif

@@ -301,8 +301,9 @@ static void net__accept_one(struct net_transport *t, int fd)
 	    .on_close = net__in_closed,
 	};
 	struct net_conn_limits limits = net__limits(t);
-	char name[64];
-	snprintf(name, sizeof name, "incoming raft connection %d", fd);
+	char peer[64], name[96];
+	net_sock_peer_name(fd, peer, sizeof peer);
+	snprintf(name, sizeof name, "raft connection from %s", peer);
 	slot->t = t;
 	slot->peer = NULL;
 	err *e = net_conn_new(t->loop, fd, false, &limits, &cb, slot, name, &slot->conn);

@@ -34,6 +34,7 @@ START_TEST(requests_round_trip)
 		ck_assert_ptr_null(net_request_decode(b.data, b.len, &out));
 		ck_assert_int_eq(out.kind, reqs[i].kind);
 		ck_assert(slice_eq(out.text, reqs[i].text));
+		ck_assert_ptr_nonnull(out.text.ptr);
 		buf_free(&b);
 	}
 }
