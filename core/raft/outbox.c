@@ -16,8 +16,6 @@ err *raft__outbox_init(struct raft__outbox *o, size_t max_msg_bytes, size_t max_
 		raft__outbox_free(o);
 		return err_new(ERR_NOMEM, "raft outbox");
 	}
-	for (size_t i = 0; i < RAFT__OUTBOX_MAX; i++)
-		buf_init(&o->bufs[i], max_msg_bytes);
 	o->max_msg_bytes = max_msg_bytes;
 	o->max_results = max_results;
 	return NULL;
@@ -26,7 +24,7 @@ err *raft__outbox_init(struct raft__outbox *o, size_t max_msg_bytes, size_t max_
 void raft__outbox_free(struct raft__outbox *o)
 {
 	if (o->bufs)
-		for (size_t i = 0; i < RAFT__OUTBOX_MAX; i++)
+		for (size_t i = 0; i < o->n_bufs; i++)
 			buf_free(&o->bufs[i]);
 	free(o->bufs);
 	free(o->msgs);
@@ -43,6 +41,8 @@ void raft__outbox_message(struct raft__outbox *o, const struct raft_message *m)
 		return;
 	}
 	struct buf *b = &o->bufs[o->n_msgs];
+	if (o->n_msgs == o->n_bufs) /* buffers are set up on first use, then reused */
+		buf_init(&o->bufs[o->n_bufs++], o->max_msg_bytes);
 	buf_clear(b);
 	err *e = raft_message_encode(m, b);
 	if (e) {

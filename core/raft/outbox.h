@@ -19,6 +19,7 @@
 struct raft__outbox {
 	struct raft_outgoing *msgs;
 	struct buf *bufs;
+	size_t n_bufs; /* buffers initialised so far; n_msgs <= n_bufs */
 	size_t n_msgs;
 	size_t max_msg_bytes; /* cap of each encoded message */
 	struct raft_read *reads;

@@ -1,7 +1,6 @@
 #include "raft/progress.h"
 
 #include <assert.h>
-#include <string.h>
 
 static void raft__inflight_clear(struct raft__progress *pr)
 {
@@ -14,10 +13,15 @@ void raft__progress_reset(struct raft__progress *pr, uint32_t id, uint64_t next)
 {
 	assert(id != 0);
 	assert(next >= 1);
-	memset(pr, 0, sizeof *pr);
+	/* Field by field: the in-flight arrays need no clearing, only their counters. */
 	pr->id = id;
+	pr->match = 0;
 	pr->next = next;
 	pr->state = RAFT__PROBE;
+	pr->probe_sent = false;
+	pr->active = false;
+	pr->read_ack = 0;
+	raft__inflight_clear(pr);
 }
 
 bool raft__progress_paused(const struct raft__progress *pr, uint32_t max_msgs, size_t max_bytes)
@@ -89,6 +93,18 @@ bool raft__progress_reject(struct raft__progress *pr, uint64_t rejected, uint64_
 	raft__inflight_clear(pr);
 	assert(pr->match < pr->next);
 	return true;
+}
+
+void raft__progress_heartbeat_ack(struct raft__progress *pr)
+{
+	assert(pr->match < pr->next);
+	pr->probe_sent = false;
+	if (pr->inflight_count == 0)
+		return;
+	assert(pr->inflight_total >= pr->inflight_bytes[pr->inflight_head]);
+	pr->inflight_total -= pr->inflight_bytes[pr->inflight_head];
+	pr->inflight_head = (pr->inflight_head + 1) % RAFT_MAX_INFLIGHT;
+	pr->inflight_count--;
 }
 
 const char *raft__progress_state_name(uint8_t state)

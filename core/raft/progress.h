@@ -63,6 +63,14 @@ bool raft__progress_ack(struct raft__progress *pr, uint64_t index);
  */
 bool raft__progress_reject(struct raft__progress *pr, uint64_t rejected, uint64_t hint_next);
 
+/*
+ * A heartbeat answer arrived. Appends may have been lost, and a full window would then
+ * stall replication for good: free the oldest in-flight slot (and allow a new probe), so
+ * one more append goes out; if its predecessor was lost, the follower's rejection moves
+ * the follower back to probe.
+ */
+void raft__progress_heartbeat_ack(struct raft__progress *pr);
+
 const char *raft__progress_state_name(uint8_t state);
 
 #endif

@@ -307,7 +307,7 @@ err *raft_propose(struct raft *r, uint64_t id, const void *data, size_t len)
 {
 	assert(!r->ready_outstanding);
 	assert(data != NULL || len == 0);
-	if (len > RAFT_MAX_ENTRY_BYTES || len > r->cfg.max_msg_bytes)
+	if (len > RAFT_MAX_ENTRY_BYTES)
 		return err_new(ERR_LIMIT, "proposal of %zu bytes is too large", len);
 	if (r->role == RAFT_LEADER) {
 		if (r->uncommitted_bytes > 0 &&
@@ -495,6 +495,8 @@ void raft_status_get(const struct raft *r, struct raft_status *out)
 	out->persisted_index = r->log.stable;
 	out->malformed_messages = r->malformed_messages;
 	out->dropped_messages = r->filling.dropped + r->handed.dropped;
+	out->pending_requests = r->pending.count;
+	out->uncommitted_bytes = r->uncommitted_bytes;
 	out->n_peers = r->cfg.n_peers;
 	for (uint32_t i = 0; i < r->cfg.n_peers; i++) {
 		const struct raft__progress *pr = &r->progress[i];

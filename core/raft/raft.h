@@ -188,6 +188,8 @@ struct raft_status {
 	uint64_t persisted_index;
 	uint64_t malformed_messages; /* messages rejected by raft_receive() */
 	uint64_t dropped_messages;   /* outgoing messages dropped because the outbox was full */
+	uint32_t pending_requests;   /* proposals and reads awaiting an outcome */
+	uint64_t uncommitted_bytes;  /* leader: payload bytes appended but not committed */
 	uint32_t n_peers;
 	struct raft_peer_status peers[RAFT_MAX_NODES]; /* meaningful on the leader */
 };

@@ -295,7 +295,7 @@ err *raft__on_heartbeat_resp(struct raft *r, const struct raft_message *m)
 	assert(slot >= 0);
 	struct raft__progress *pr = &r->progress[slot];
 	pr->active = true;
-	pr->probe_sent = false; /* a probe may be retried once per heartbeat */
+	raft__progress_heartbeat_ack(pr);
 	raft__read_on_ack(r, m->from, m->ctx);
 	if (r->role == RAFT_LEADER && pr->match < r->log.last)
 		return raft__replicate_to(r, slot, false);

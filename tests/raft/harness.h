@@ -24,8 +24,8 @@
 
 #include "raft/raft.h"
 
-#define H_MAX_MSGS 4096
-#define H_MAX_RESULTS 4096
+#define H_MAX_MSGS 2048
+#define H_MAX_RESULTS 512
 
 struct h_msg {
 	uint32_t from;
