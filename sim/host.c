@@ -236,14 +236,29 @@ void sim__host_free(struct sim__host *h)
 	sim__disk_free(&h->disk);
 }
 
-/* Closes what a failed create left behind: the process exits, the disk loses power. */
+/*
+ * The process is gone: its files must be closed (a node that leaks an open file fails the
+ * run, since a real restart would find it closed), and the disk loses power.
+ */
+static void sim__host_power_off(struct sim__host *h)
+{
+	struct sim_world *w = h->world;
+	assert(h->status == SIM__DOWN && h->node == NULL);
+	h->busy_until_us = 0;
+	size_t open_files = vfs_memory_open_files(h->disk.memory);
+	if (open_files)
+		sim__fail(w, err_new(ERR_INTERNAL, "sim: node %u left %zu files open when dropped",
+		                     h->id, open_files));
+	sim__disk_crash(&h->disk);
+}
+
+/* Closes what a failed create left behind: the process exits. */
 static void sim__host_abandon(struct sim__host *h)
 {
 	assert(h->status == SIM__UP && h->node == NULL);
 	sim__host_drop_timers(h);
 	h->status = SIM__DOWN;
-	h->busy_until_us = 0;
-	sim__disk_crash(&h->disk);
+	sim__host_power_off(h);
 }
 
 void sim__host_start(struct sim__host *h)
@@ -315,12 +330,7 @@ void sim__host_crash(struct sim__host *h, const char *why)
 	h->status = SIM__DOWN; /* the env refuses calls from here on */
 	w->ops->destroy(h->node);
 	h->node = NULL;
-	h->busy_until_us = 0;
-	size_t open_files = vfs_memory_open_files(h->disk.memory);
-	if (open_files)
-		sim__fail(w, err_new(ERR_INTERNAL, "sim: node %u left %zu files open when dropped",
-		                     h->id, open_files));
-	sim__disk_crash(&h->disk);
+	sim__host_power_off(h);
 }
 
 void sim__host_outcome(struct sim__host *h, err *e, const char *what)
