@@ -97,6 +97,7 @@ START_TEST(the_same_seed_gives_the_same_trace)
 	ck_assert(strncmp(a, "cairn-sim-trace 1 app=gossip seed=42 nodes=5 ", 45) == 0);
 	ck_assert_ptr_nonnull(strstr(a, " n1 start incarnation=1\n"));
 	ck_assert_ptr_nonnull(strstr(a, " recv from=n"));
+	ck_assert_ptr_nonnull(strstr(a, " gossip 1\n")); /* sim_node_ops.describe */
 	ck_assert_ptr_nonnull(strstr(a, "   send to=n"));
 	ck_assert_ptr_nonnull(strstr(a, "   timer-set id=1 "));
 	ck_assert_ptr_nonnull(strstr(a, " crash (fault)\n"));

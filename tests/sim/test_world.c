@@ -21,7 +21,8 @@ enum rec_mode {
 	REC_BUG,         /* its first tick returns ERR_INTERNAL */
 	REC_MANY_TIMERS, /* arms more timers than a node may have */
 	REC_LIVELOCK,    /* re-arms a zero-delay timer forever */
-	REC_SYNC_SLOW,   /* syncs at start, then arms a 1ms timer */
+	REC_BAD_START,   /* fails to start (ERR_IO) in its first incarnation */
+	REC_NO_START,    /* never starts */
 };
 
 struct rec_event {
@@ -73,6 +74,9 @@ static err *rec_writer_start(struct rec_node *n)
 static err *rec_create(const struct env *env, void *app_ptr, void **out)
 {
 	struct rec_app *app = app_ptr;
+	uint32_t incarnation = sim_node_incarnation(app->world, env->node_id);
+	if (app->mode == REC_NO_START || (app->mode == REC_BAD_START && incarnation == 1))
+		return err_new(ERR_IO, "cannot read the disk");
 	struct rec_node *n = calloc(1, sizeof *n);
 	ck_assert_ptr_nonnull(n);
 	n->env = env;
@@ -101,14 +105,6 @@ static err *rec_create(const struct env *env, void *app_ptr, void **out)
 		for (uint32_t i = 0; i <= SIM_TIMERS_PER_NODE; i++)
 			env_timer_set(env, 100 + i, 10);
 		break;
-	case REC_SYNC_SLOW: {
-		err *e = vfs_open(env->vfs, "f", VFS_CREATE, &n->file);
-		if (!e)
-			e = vfs_sync(n->file);
-		ck_assert_ptr_null(e);
-		env_timer_set(env, 1, 1);
-		break;
-	}
 	default: env_timer_set(env, 1, app->mode == REC_LIVELOCK ? 0 : 10); break;
 	}
 	return NULL;
@@ -385,6 +381,53 @@ START_TEST(an_internal_error_fails_the_run)
 }
 END_TEST
 
+START_TEST(a_failed_start_is_retried)
+{
+	struct rec_app app;
+	struct sim_world *w = rec_world(&app, REC_BAD_START, 1, 1);
+	sim_test_run(w, 100);
+	ck_assert_uint_eq(sim_node_incarnation(w, 1), 2);
+	ck_assert_ptr_nonnull(sim_node(w, 1));
+	sim_world_free(w);
+}
+END_TEST
+
+START_TEST(a_node_that_never_starts_fails_the_run)
+{
+	struct rec_app app;
+	struct sim_world *w = rec_world(&app, REC_NO_START, 1, 1);
+	const err *e = sim_run_until(w, 100);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(err_code(e), ERR_IO);
+	ck_assert_ptr_nonnull(strstr(err_msg(e), "could not start"));
+	ck_assert_uint_eq(sim_node_incarnation(w, 1), SIM_RESTART_FAILURES_MAX + 1);
+	sim_world_free(w);
+}
+END_TEST
+
+START_TEST(node_logs_reach_the_sink_at_its_level)
+{
+	struct gossip_app app;
+	gossip_app_init(&app, 2, false);
+	struct sim_config cfg;
+	sim_config_default(&cfg, 8, "gossip");
+	cfg.nodes = 2;
+	struct sim_world *w = sim_test_world(&cfg, &gossip_ops, &app);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *sink = open_memstream(&text, &len);
+	sim_world_log(w, sink, LOG_INFO);
+	sim_test_run(w, 1000);
+	sim_world_log(w, NULL, LOG_OFF);
+	fclose(sink);
+	ck_assert_ptr_nonnull(strstr(text, "0.000s n1 INFO gossip: up with counter 0\n"));
+	ck_assert_ptr_nonnull(strstr(text, "0.000s n2 INFO gossip: up with counter 0\n"));
+	ck_assert_ptr_null(strstr(text, "DEBUG")); /* below the sink's level */
+	free(text);
+	sim_world_free(w);
+}
+END_TEST
+
 /* ---- pauses ---- */
 
 static void pause_two(struct sim_world *w, void *ctx)
@@ -430,6 +473,36 @@ START_TEST(a_paused_node_handles_its_events_late_and_in_order)
 	}
 	ck_assert_int_ge(late, 45); /* about 50 ticks of n1 were held */
 	ck_assert_uint_eq(sim_world_stats(w)->pauses, 1);
+	sim_world_free(w);
+}
+END_TEST
+
+START_TEST(scheduled_pauses_end)
+{
+	struct gossip_app app;
+	gossip_app_init(&app, 5, true);
+	struct sim_config cfg;
+	sim_config_default(&cfg, 9, "gossip");
+	cfg.faults.enabled = true;
+	cfg.faults.pause_every_ms = 200;
+	cfg.faults.pause_max_ms = 300;
+	cfg.faults.down_max = 2;
+	struct sim_world *w = sim_test_world(&cfg, &gossip_ops, &app);
+	int paused_seen = 0;
+	for (uint64_t t = 100; t <= 10000; t += 100) {
+		sim_test_run(w, t);
+		int paused = 0;
+		for (uint32_t id = 1; id <= 5; id++)
+			paused += sim_node(w, id) == NULL;
+		ck_assert_int_le(paused, 2); /* never more than down_max */
+		paused_seen += paused;
+	}
+	ck_assert_int_gt(paused_seen, 10);
+	ck_assert_uint_gt(sim_world_stats(w)->pauses, 20);
+	ck_assert_uint_eq(sim_world_stats(w)->crashes, 0);
+	sim_liveness(w);
+	for (uint32_t id = 1; id <= 5; id++)
+		ck_assert_ptr_nonnull(sim_node(w, id));
 	sim_world_free(w);
 }
 END_TEST
@@ -616,6 +689,10 @@ static Suite *world_suite(void)
 	tcase_add_test(tc, a_crash_keeps_synced_writes_and_loses_the_rest);
 	tcase_add_test(tc, a_failstop_restarts_the_node);
 	tcase_add_test(tc, an_internal_error_fails_the_run);
+	tcase_add_test(tc, a_failed_start_is_retried);
+	tcase_add_test(tc, a_node_that_never_starts_fails_the_run);
+	tcase_add_test(tc, node_logs_reach_the_sink_at_its_level);
+	tcase_add_test(tc, scheduled_pauses_end);
 	tcase_add_test(tc, a_paused_node_handles_its_events_late_and_in_order);
 	tcase_add_test(tc, a_drifting_clock_runs_fast_and_stays_monotonic);
 	tcase_add_test(tc, clocks_start_at_drawn_offsets);
