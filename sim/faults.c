@@ -60,7 +60,7 @@ static double sim__log_uniform(struct prng *p, double lo, double hi)
 	return v < lo ? lo : v > hi ? hi : v;
 }
 
-static uint32_t sim__ms_between(struct prng *p, uint32_t lo, uint32_t hi)
+static uint32_t sim__draw_u32(struct prng *p, uint32_t lo, uint32_t hi)
 {
 	assert(lo <= hi);
 	return (uint32_t)prng_between(p, lo, hi);
@@ -80,17 +80,17 @@ void sim_faults_swarm(uint64_t seed, uint32_t nodes, struct sim_faults *f)
 	if (prng_chance(&p, 0.3))
 		f->duplicate = sim__log_uniform(&p, 0.001, 0.05);
 	if (nodes > 1 && prng_chance(&p, 0.5)) {
-		f->partition_every_ms = sim__ms_between(&p, 2000, 20000);
-		f->partition_max_ms = sim__ms_between(&p, 500, 10000);
+		f->partition_every_ms = sim__draw_u32(&p, 2000, 20000);
+		f->partition_max_ms = sim__draw_u32(&p, 500, 10000);
 		f->partition_one_way = prng_double(&p);
 	}
 	if (prng_chance(&p, 0.4)) {
-		f->clog_every_ms = sim__ms_between(&p, 2000, 20000);
-		f->clog_max_ms = sim__ms_between(&p, 100, 3000);
+		f->clog_every_ms = sim__draw_u32(&p, 2000, 20000);
+		f->clog_max_ms = sim__draw_u32(&p, 100, 3000);
 	}
 	if (minority > 0 && prng_chance(&p, 0.3)) {
 		f->read_flip = sim__log_uniform(&p, 1e-5, 1e-3);
-		uint32_t corrupt = sim__ms_between(&p, 1, minority);
+		uint32_t corrupt = sim__draw_u32(&p, 1, minority);
 		for (uint32_t i = 0; i < corrupt; i++) {
 			uint32_t bit = (uint32_t)prng_below(&p, nodes);
 			while (f->corrupt_mask & (1u << bit))
@@ -103,20 +103,20 @@ void sim_faults_swarm(uint64_t seed, uint32_t nodes, struct sim_faults *f)
 	if (prng_chance(&p, 0.5))
 		f->torn_write = prng_double(&p);
 	if (minority > 0 && prng_chance(&p, 0.6)) {
-		f->crash_every_ms = sim__ms_between(&p, 2000, 30000);
-		f->restart_min_ms = sim__ms_between(&p, 0, 5000);
-		f->restart_max_ms = f->restart_min_ms + sim__ms_between(&p, 0, 10000);
+		f->crash_every_ms = sim__draw_u32(&p, 2000, 30000);
+		f->restart_min_ms = sim__draw_u32(&p, 0, 5000);
+		f->restart_max_ms = f->restart_min_ms + sim__draw_u32(&p, 0, 10000);
 	}
 	if (minority > 0 && prng_chance(&p, 0.4)) {
-		f->pause_every_ms = sim__ms_between(&p, 2000, 30000);
-		f->pause_max_ms = sim__ms_between(&p, 100, 5000);
+		f->pause_every_ms = sim__draw_u32(&p, 2000, 30000);
+		f->pause_max_ms = sim__draw_u32(&p, 100, 5000);
 	}
 	if (prng_chance(&p, 0.4)) {
-		f->drift_every_ms = sim__ms_between(&p, 5000, 60000);
-		f->drift_max_ppm = sim__ms_between(&p, 100, 50000);
+		f->drift_every_ms = sim__draw_u32(&p, 5000, 60000);
+		f->drift_max_ppm = sim__draw_u32(&p, 100, 50000);
 	}
 	if (prng_chance(&p, 0.5))
-		f->offset_max_ms = sim__ms_between(&p, 1, 60000);
+		f->offset_max_ms = sim__draw_u32(&p, 1, 60000);
 }
 
 static err *sim__check_probability(const char *name, double v)
@@ -260,7 +260,7 @@ void sim__faults_schedule_restart(struct sim__host *h)
 	const struct sim_faults *f = &w->cfg.faults;
 	assert(h->status == SIM__DOWN);
 	uint32_t delay_ms =
-	    sim__ms_between(&w->fault_prng[SIM__FAULT_CRASH], f->restart_min_ms, f->restart_max_ms);
+	    sim__draw_u32(&w->fault_prng[SIM__FAULT_CRASH], f->restart_min_ms, f->restart_max_ms);
 	sim__faults_at(w, &h->restart_slot, SIM__FAULT_START, h->id,
 	               w->now_us + (uint64_t)delay_ms * 1000);
 }
@@ -305,7 +305,7 @@ static void sim__faults_partition(struct sim_world *w, struct prng *p)
 		uint32_t mask = 1 + (uint32_t)prng_below(p, (1u << n) - 2);
 		sim_net_partition(w, mask);
 	}
-	uint32_t heal_ms = sim__ms_between(p, 1, f->partition_max_ms ? f->partition_max_ms : 1);
+	uint32_t heal_ms = sim__draw_u32(p, 1, f->partition_max_ms ? f->partition_max_ms : 1);
 	sim__faults_at(w, &w->heal_slot, SIM__FAULT_HEAL, 0, w->now_us + (uint64_t)heal_ms * 1000);
 }
 
@@ -326,7 +326,7 @@ static void sim__faults_tick(struct sim_world *w, enum sim__fault_kind kind)
 		if (sim__faults_down(w) < f->down_max && (id = sim__faults_pick_up(w, p))) {
 			struct sim__host *h = sim__host(w, id);
 			sim__host_pause(h);
-			uint32_t ms = sim__ms_between(p, 1, f->pause_max_ms ? f->pause_max_ms : 1);
+			uint32_t ms = sim__draw_u32(p, 1, f->pause_max_ms ? f->pause_max_ms : 1);
 			sim__faults_at(w, &h->resume_slot, SIM__FAULT_RESUME, id,
 			               w->now_us + (uint64_t)ms * 1000);
 		}
@@ -334,7 +334,7 @@ static void sim__faults_tick(struct sim_world *w, enum sim__fault_kind kind)
 	case SIM__FAULT_PARTITION: sim__faults_partition(w, p); break;
 	case SIM__FAULT_CLOG:
 		id = 1 + (uint32_t)prng_below(p, w->cfg.nodes);
-		sim_net_clog(w, id, sim__ms_between(p, 1, f->clog_max_ms ? f->clog_max_ms : 1));
+		sim_net_clog(w, id, sim__draw_u32(p, 1, f->clog_max_ms ? f->clog_max_ms : 1));
 		break;
 	case SIM__FAULT_DRIFT:
 		id = 1 + (uint32_t)prng_below(p, w->cfg.nodes);

@@ -383,6 +383,34 @@ START_TEST(oversized_and_misaddressed_messages_are_dropped)
 }
 END_TEST
 
+static void lossy(struct sim_world *w, void *ctx)
+{
+	(void)ctx;
+	struct sim_faults faults = sim_world_config(w)->faults;
+	faults.enabled = true;
+	faults.loss = 0.5;
+	OK(sim_faults_set(w, &faults));
+	faults.loss = 2;
+	sim_test_expect(sim_faults_set(w, &faults), ERR_INVALID);
+}
+
+START_TEST(fault_rates_change_at_runtime)
+{
+	struct flood_app app = {0};
+	struct sim_config cfg;
+	sim_config_default(&cfg, 19, "flood");
+	struct sim_world *w = flood_world(&app, &cfg);
+	OK(sim_schedule(w, 5000, lossy, NULL));
+	sim_test_run(w, 5000);
+	ck_assert_uint_eq(sim_world_stats(w)->lost, 0);
+	sim_test_run(w, 11000);
+	uint64_t lost = sim_world_stats(w)->lost;
+	ck_assert_msg(lost > 2300 && lost < 2700, "lost %llu", (unsigned long long)lost);
+	ck_assert(sim_world_config(w)->faults.loss == 0.5);
+	sim_world_free(w);
+}
+END_TEST
+
 static Suite *network_suite(void)
 {
 	Suite *s = suite_create("sim_network");
@@ -397,6 +425,7 @@ static Suite *network_suite(void)
 	tcase_add_test(tc, a_clog_delays_without_losing);
 	tcase_add_test(tc, links_carry_a_bounded_number_of_messages);
 	tcase_add_test(tc, oversized_and_misaddressed_messages_are_dropped);
+	tcase_add_test(tc, fault_rates_change_at_runtime);
 	suite_add_tcase(s, tc);
 	return s;
 }
