@@ -42,6 +42,7 @@ struct net__inbound {
 	struct net_transport *t;
 	struct net_conn *conn;  /* NULL: slot free */
 	struct net__peer *peer; /* NULL until the hello */
+	struct net_timer hello_timer;
 };
 
 struct net_transport {
@@ -247,6 +248,7 @@ static void net__in_frame(struct net_conn *conn, const uint8_t *payload, size_t 
 		net_conn_close(conn, err_wrap(e, "%s", net_conn_name(conn)));
 		return;
 	}
+	net_timer_stop(t->loop, &slot->hello_timer);
 	if (p->in)
 		net_conn_close(p->in, err_new(ERR_UNAVAILABLE,
 		                              "replaced by a newer connection "
@@ -270,8 +272,19 @@ static void net__in_closed(struct net_conn *conn, const err *reason, void *data)
 		net__logf(t, LOG_WARN, "transport: closed %s: %s", net_conn_name(conn),
 		          reason ? err_msg(reason) : "closed");
 	}
+	net_timer_stop(t->loop, &slot->hello_timer);
 	slot->conn = NULL;
 	slot->peer = NULL;
+}
+
+static void net__on_hello_timeout(struct net_timer *timer)
+{
+	struct net__inbound *slot = timer->data;
+	assert(slot->conn && !slot->peer);
+	slot->t->stats.rejected++;
+	net_conn_close(slot->conn, err_new(ERR_UNAVAILABLE, "%s: no hello within %llums",
+	                                   net_conn_name(slot->conn),
+	                                   (unsigned long long)slot->t->config.hello_timeout_ms));
 }
 
 static void net__in_bad_frame(struct net_conn *conn, const err *reason, void *data)
@@ -307,6 +320,12 @@ static void net__accept_one(struct net_transport *t, int fd)
 	slot->t = t;
 	slot->peer = NULL;
 	err *e = net_conn_new(t->loop, fd, false, &limits, &cb, slot, name, &slot->conn);
+	if (!e) {
+		net_timer_init(&slot->hello_timer, net__on_hello_timeout, slot);
+		e = net_timer_start(t->loop, &slot->hello_timer, t->config.hello_timeout_ms);
+		if (e)
+			net_conn_destroy(slot->conn);
+	}
 	if (e) {
 		slot->conn = NULL;
 		net__logf(t, LOG_WARN, "transport: %s", err_msg(e));
@@ -368,6 +387,8 @@ static void net__apply_defaults(struct net_transport_config *c)
 		c->backoff_max_ms = c->backoff_min_ms > 2000 ? c->backoff_min_ms : 2000;
 	if (c->connect_timeout_ms == 0)
 		c->connect_timeout_ms = 2000;
+	if (c->hello_timeout_ms == 0)
+		c->hello_timeout_ms = 5000;
 }
 
 err *net_transport_new(struct net_loop *loop, const struct net_transport_config *config,
@@ -422,9 +443,12 @@ void net_transport_free(struct net_transport *t)
 		if (p->out)
 			net_conn_destroy(p->out);
 	}
-	for (size_t i = 0; i < NET__MAX_INBOUND; i++)
-		if (t->inbound[i].conn)
-			net_conn_destroy(t->inbound[i].conn);
+	for (size_t i = 0; i < NET__MAX_INBOUND; i++) {
+		if (!t->inbound[i].conn)
+			continue;
+		net_timer_stop(t->loop, &t->inbound[i].hello_timer);
+		net_conn_destroy(t->inbound[i].conn);
+	}
 	net_io_stop(t->loop, &t->listen_io);
 	close(t->listen_fd);
 	free(t);

@@ -59,6 +59,7 @@ struct net_transport_config {
 	uint64_t backoff_min_ms;     /* 0: 50 */
 	uint64_t backoff_max_ms;     /* 0: 2000 */
 	uint64_t connect_timeout_ms; /* 0: 2000 */
+	uint64_t hello_timeout_ms;   /* an incoming connection must say hello by then; 0: 5000 */
 	net_transport_receive_fn receive;
 	void *receive_ctx;
 	net_log_fn log; /* may be NULL */
