@@ -1,0 +1,43 @@
+/*
+ * raft_fixture.h — one Raft state machine driven by hand-made messages, for unit tests
+ * that check a single rule precisely (the harness in harness.h drives whole clusters).
+ */
+#ifndef CAIRN_TESTS_RAFT_FIXTURE_H
+#define CAIRN_TESTS_RAFT_FIXTURE_H
+
+#include "raft/message.h"
+#include "raft/raft.h"
+
+#define FIX_MAX_OUT 256
+
+struct fixture {
+	struct raft *raft;
+	struct prng prng;
+	uint64_t terms[64]; /* the durable log's terms; payloads are empty */
+	uint64_t n_terms;
+	/* Messages from the last fix_drain(), decoded. */
+	struct raft_message out[FIX_MAX_OUT];
+	uint8_t *out_bytes[FIX_MAX_OUT];
+	uint32_t n_out;
+};
+
+/* Node `id` of peers 1..n, starting from a log with the given terms and hard state. */
+void fix_init(struct fixture *f, uint32_t id, uint32_t n, const uint64_t *terms, uint64_t n_terms,
+              struct raft_hard_state hs);
+void fix_free(struct fixture *f);
+
+/* Handles every ready batch (persisting nothing, keeping the messages) until none. */
+void fix_drain(struct fixture *f);
+
+/* Encodes m and feeds it to the node; returns raft_receive's error code (0 if none). */
+int fix_step(struct fixture *f, struct raft_message m);
+
+/* The first drained message of `type` to `to` (0: anyone), or NULL. */
+const struct raft_message *fix_find(const struct fixture *f, uint8_t type, uint32_t to);
+
+/* Makes the node leader of term r.term + 1 with votes from nodes 2 and 3. */
+void fix_make_leader(struct fixture *f);
+
+struct raft_status fix_status(const struct fixture *f);
+
+#endif

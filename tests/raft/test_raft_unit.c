@@ -1,0 +1,334 @@
+/*
+ * Unit tests of single Raft rules on one state machine fed hand-made messages
+ * (raft_fixture.h): the Figure 8 commitment rule, fast backtracking hints on both sides,
+ * the PreVote and lease rules, stale-term handling, malformed and misaddressed messages,
+ * configuration checks, and the bounds on pending requests.
+ */
+#include "check_main.h"
+#include "raft_fixture.h"
+
+static struct raft_hard_state hs_term(uint64_t term)
+{
+	return (struct raft_hard_state){term, 0, 0};
+}
+
+/* §5.4.2 / Figure 8: a quorum holding an entry of an older term does not commit it. */
+START_TEST(test_commit_only_current_term_by_counting)
+{
+	static const uint64_t terms[] = {1, 2};
+	struct fixture f;
+	fix_init(&f, 1, 5, terms, 2, (struct raft_hard_state){3, 0, 1});
+	fix_make_leader(&f);
+	ck_assert_uint_eq(fix_status(&f).term, 4);
+	ck_assert_uint_eq(fix_status(&f).last_index, 3); /* the no-op of term 4 */
+	for (uint32_t from = 2; from <= 3; from++)
+		fix_step(&f, (struct raft_message){.type = RAFT_MSG_APPEND_RESP,
+		                                   .from = from,
+		                                   .to = 1,
+		                                   .term = 4,
+		                                   .index = 2});
+	/* Entry 2 (term 2) is on three of five nodes, yet it is not committed. */
+	ck_assert_uint_eq(fix_status(&f).commit, 1);
+	fix_step(&f, (struct raft_message){
+	                 .type = RAFT_MSG_APPEND_RESP, .from = 2, .to = 1, .term = 4, .index = 3});
+	ck_assert_uint_eq(fix_status(&f).commit, 1);
+	fix_step(&f, (struct raft_message){
+	                 .type = RAFT_MSG_APPEND_RESP, .from = 3, .to = 1, .term = 4, .index = 3});
+	/* The no-op of term 4 reached a quorum: it commits, and entry 2 with it. */
+	ck_assert_uint_eq(fix_status(&f).commit, 3);
+	const struct raft_message *m = fix_find(&f, RAFT_MSG_APPEND, 2);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->commit, 3);
+	fix_free(&f);
+}
+END_TEST
+
+/* End of §5.3: the follower's rejection names the conflicting term and where it starts. */
+START_TEST(test_reject_hint_follower)
+{
+	static const uint64_t terms[] = {1, 1, 1, 4, 4, 4, 4};
+	struct fixture f;
+	fix_init(&f, 2, 3, terms, 7, hs_term(7));
+	fix_step(&f, (struct raft_message){.type = RAFT_MSG_APPEND,
+	                                   .from = 1,
+	                                   .to = 2,
+	                                   .term = 8,
+	                                   .index = 10,
+	                                   .log_term = 6});
+	const struct raft_message *m = fix_find(&f, RAFT_MSG_APPEND_RESP, 1);
+	ck_assert_ptr_nonnull(m);
+	ck_assert(m->reject);
+	ck_assert_uint_eq(m->index, 10);
+	ck_assert_uint_eq(m->hint_index, 8); /* our log is too short: try after its end */
+	ck_assert_uint_eq(m->hint_term, 0);
+	fix_step(
+	    &f,
+	    (struct raft_message){
+	        .type = RAFT_MSG_APPEND, .from = 1, .to = 2, .term = 8, .index = 7, .log_term = 5});
+	m = fix_find(&f, RAFT_MSG_APPEND_RESP, 1);
+	ck_assert_ptr_nonnull(m);
+	ck_assert(m->reject);
+	ck_assert_uint_eq(m->hint_term, 4);
+	ck_assert_uint_eq(m->hint_index, 4); /* the whole term-4 run is skipped at once */
+	ck_assert_uint_eq(fix_status(&f).leader, 1);
+	fix_free(&f);
+}
+END_TEST
+
+/* The leader jumps `next` past the follower's conflicting term in one step. */
+START_TEST(test_reject_hint_leader)
+{
+	static const uint64_t terms[] = {1, 1, 1, 4, 4, 5, 5, 6, 6, 6};
+	struct fixture f;
+	fix_init(&f, 1, 3, terms, 10, hs_term(7));
+	fix_make_leader(&f);
+	/* Follower 2 rejects the probe at 10 with term 4 starting at 4: we hold term 4 up
+	 * to index 5, so the next probe goes after index 5. */
+	fix_step(&f, (struct raft_message){.type = RAFT_MSG_APPEND_RESP,
+	                                   .from = 2,
+	                                   .to = 1,
+	                                   .term = 8,
+	                                   .reject = true,
+	                                   .index = 10,
+	                                   .hint_index = 4,
+	                                   .hint_term = 4});
+	const struct raft_message *m = fix_find(&f, RAFT_MSG_APPEND, 2);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->index, 5);
+	ck_assert_uint_eq(m->log_term, 4);
+	ck_assert_uint_eq(m->n_entries, 6); /* 6..11 in one batch */
+	/* A term we never had: fall back to the follower's index. Answers to stale probes
+	 * are ignored. */
+	fix_step(&f, (struct raft_message){.type = RAFT_MSG_APPEND_RESP,
+	                                   .from = 2,
+	                                   .to = 1,
+	                                   .term = 8,
+	                                   .reject = true,
+	                                   .index = 9,
+	                                   .hint_index = 2,
+	                                   .hint_term = 3});
+	ck_assert_ptr_null(fix_find(&f, RAFT_MSG_APPEND, 2));
+	fix_step(&f, (struct raft_message){.type = RAFT_MSG_APPEND_RESP,
+	                                   .from = 2,
+	                                   .to = 1,
+	                                   .term = 8,
+	                                   .reject = true,
+	                                   .index = 5,
+	                                   .hint_index = 2,
+	                                   .hint_term = 3});
+	m = fix_find(&f, RAFT_MSG_APPEND, 2);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->index, 1);
+	fix_free(&f);
+}
+END_TEST
+
+/* §9.6: a PreVote is granted without changing term or vote. */
+START_TEST(test_prevote_keeps_term)
+{
+	struct fixture f;
+	fix_init(&f, 2, 3, NULL, 0, hs_term(5));
+	fix_step(&f, (struct raft_message){
+	                 .type = RAFT_MSG_PRE_VOTE, .from = 3, .to = 2, .term = 6, .index = 0});
+	const struct raft_message *m = fix_find(&f, RAFT_MSG_PRE_VOTE_RESP, 3);
+	ck_assert_ptr_nonnull(m);
+	ck_assert(!m->reject);
+	ck_assert_uint_eq(m->term, 6);
+	ck_assert_uint_eq(fix_status(&f).term, 5);
+	ck_assert_uint_eq(fix_status(&f).vote, 0);
+	/* A PreVote from a lower term is refused with our term, so the sender catches up. */
+	fix_step(&f,
+	         (struct raft_message){.type = RAFT_MSG_PRE_VOTE, .from = 3, .to = 2, .term = 4});
+	m = fix_find(&f, RAFT_MSG_PRE_VOTE_RESP, 3);
+	ck_assert_ptr_nonnull(m);
+	ck_assert(m->reject);
+	ck_assert_uint_eq(m->term, 5);
+	fix_free(&f);
+}
+END_TEST
+
+/* §6.2: within the lease of a live leader, (pre)vote requests are ignored. */
+START_TEST(test_lease_ignores_votes)
+{
+	struct fixture f;
+	fix_init(&f, 2, 3, NULL, 0, hs_term(5));
+	fix_step(&f,
+	         (struct raft_message){.type = RAFT_MSG_HEARTBEAT, .from = 1, .to = 2, .term = 5});
+	ck_assert_uint_eq(fix_status(&f).leader, 1);
+	fix_step(&f, (struct raft_message){.type = RAFT_MSG_VOTE, .from = 3, .to = 2, .term = 9});
+	ck_assert_uint_eq(fix_status(&f).term, 5);
+	ck_assert_ptr_null(fix_find(&f, RAFT_MSG_VOTE_RESP, 3));
+	fix_step(&f,
+	         (struct raft_message){.type = RAFT_MSG_PRE_VOTE, .from = 3, .to = 2, .term = 6});
+	ck_assert_ptr_null(fix_find(&f, RAFT_MSG_PRE_VOTE_RESP, 3));
+	fix_free(&f);
+}
+END_TEST
+
+/* §5.4.1: votes only for candidates at least as up to date; one vote per term. */
+START_TEST(test_vote_rules)
+{
+	static const uint64_t terms[] = {1, 2, 2};
+	struct fixture f;
+	fix_init(&f, 2, 3, terms, 3, hs_term(2));
+	fix_step(
+	    &f,
+	    (struct raft_message){
+	        .type = RAFT_MSG_VOTE, .from = 3, .to = 2, .term = 3, .index = 5, .log_term = 1});
+	ck_assert(fix_find(&f, RAFT_MSG_VOTE_RESP, 3)->reject); /* older last term */
+	ck_assert_uint_eq(fix_status(&f).term, 3);
+	fix_step(
+	    &f,
+	    (struct raft_message){
+	        .type = RAFT_MSG_VOTE, .from = 3, .to = 2, .term = 3, .index = 3, .log_term = 2});
+	ck_assert(!fix_find(&f, RAFT_MSG_VOTE_RESP, 3)->reject);
+	ck_assert_uint_eq(fix_status(&f).vote, 3);
+	fix_step(
+	    &f,
+	    (struct raft_message){
+	        .type = RAFT_MSG_VOTE, .from = 1, .to = 2, .term = 3, .index = 9, .log_term = 2});
+	ck_assert(fix_find(&f, RAFT_MSG_VOTE_RESP, 1)->reject); /* already voted this term */
+	/* The vote is in the hard state handed out to be persisted. */
+	ck_assert_uint_eq(fix_status(&f).vote, 3);
+	fix_free(&f);
+}
+END_TEST
+
+/* A stale leader is told the newer term and steps down. */
+START_TEST(test_stale_leader_steps_down)
+{
+	struct fixture f;
+	fix_init(&f, 1, 3, NULL, 0, hs_term(1));
+	fix_make_leader(&f);
+	fix_step(&f, (struct raft_message){
+	                 .type = RAFT_MSG_APPEND_RESP, .from = 2, .to = 1, .term = 9, .index = 0});
+	ck_assert_int_eq(fix_status(&f).role, RAFT_FOLLOWER);
+	ck_assert_uint_eq(fix_status(&f).term, 9);
+	/* And an append from an older term is answered with ours. */
+	fix_step(&f, (struct raft_message){.type = RAFT_MSG_APPEND, .from = 3, .to = 1, .term = 4});
+	const struct raft_message *m = fix_find(&f, RAFT_MSG_APPEND_RESP, 3);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->term, 9);
+	fix_free(&f);
+}
+END_TEST
+
+/* Garbage, misaddressed and hostile messages are refused and counted, never crashed on. */
+START_TEST(test_bad_messages_counted)
+{
+	static const uint64_t terms[] = {1, 1};
+	struct fixture f;
+	fix_init(&f, 2, 3, terms, 2, (struct raft_hard_state){1, 0, 2});
+	err *e = raft_receive(f.raft, (const uint8_t *)"\x93\x01\x02", 3);
+	ck_assert(err_is(e, ERR_DECODE));
+	err_free(e);
+	ck_assert_int_eq(fix_step(&f,
+	                          (struct raft_message){
+	                              .type = RAFT_MSG_HEARTBEAT, .from = 7, .to = 2, .term = 1}),
+	                 ERR_INVALID);
+	ck_assert_int_eq(fix_step(&f,
+	                          (struct raft_message){
+	                              .type = RAFT_MSG_HEARTBEAT, .from = 1, .to = 3, .term = 1}),
+	                 ERR_INVALID);
+	/* A "leader" of term 2 sending an entry of term 5. */
+	struct raft_entry bad = {.term = 5, .type = RAFT_ENTRY_NORMAL};
+	ck_assert_int_eq(fix_step(&f, (struct raft_message){.type = RAFT_MSG_APPEND,
+	                                                    .from = 1,
+	                                                    .to = 2,
+	                                                    .term = 2,
+	                                                    .index = 2,
+	                                                    .log_term = 1,
+	                                                    .entries = &bad,
+	                                                    .n_entries = 1}),
+	                 ERR_INVALID);
+	ck_assert_uint_eq(fix_status(&f).last_index, 2);
+	ck_assert_uint_eq(fix_status(&f).malformed_messages, 4);
+	fix_free(&f);
+}
+END_TEST
+
+static err *no_load(void *impl, uint64_t index, struct raft_entry *out)
+{
+	(void)impl;
+	(void)out;
+	return err_new(ERR_NOT_FOUND, "no entry %llu", (unsigned long long)index);
+}
+
+START_TEST(test_config_and_initial_state_checked)
+{
+	struct prng p;
+	prng_seed(&p, 1);
+	uint32_t peers[3] = {1, 2, 3};
+	struct raft_config c;
+	raft_config_default(&c, 4, peers, 3);
+	struct raft_initial init = {{1, 0, 0}, NULL, 0, 0};
+	struct raft *r = NULL;
+	struct raft_log_source src = {NULL, no_load};
+	err *e = raft_new(&c, &init, &p, src, &r);
+	ck_assert(err_is(e, ERR_INVALID)); /* not a member */
+	err_free(e);
+	raft_config_default(&c, 1, peers, 3);
+	c.heartbeat_ticks = c.election_ticks;
+	e = raft_new(&c, &init, &p, src, &r);
+	ck_assert(err_is(e, ERR_INVALID));
+	err_free(e);
+	raft_config_default(&c, 1, peers, 3);
+	init.hard_state.commit = 5; /* beyond the log */
+	e = raft_new(&c, &init, &p, src, &r);
+	ck_assert(err_is(e, ERR_CORRUPT));
+	err_free(e);
+	init.hard_state = (struct raft_hard_state){1, 9, 0}; /* a vote for a stranger */
+	e = raft_new(&c, &init, &p, src, &r);
+	ck_assert(err_is(e, ERR_CORRUPT));
+	err_free(e);
+	ck_assert_ptr_null(r);
+}
+END_TEST
+
+/* Requests are bounded: beyond max_pending they are refused, never queued without end. */
+START_TEST(test_pending_bounded)
+{
+	struct fixture f;
+	fix_init(&f, 1, 3, NULL, 0, hs_term(1));
+	fix_make_leader(&f);
+	uint32_t accepted = 0;
+	for (uint64_t id = 1; id <= 1000; id++) {
+		err *e = raft_read_index(f.raft, id);
+		if (!e)
+			accepted++;
+		else
+			ck_assert(err_is(e, ERR_LIMIT));
+		err_free(e);
+	}
+	ck_assert_uint_eq(accepted, 256);
+	ck_assert_uint_eq(fix_status(&f).pending_requests, 256);
+	/* Stepping down fails every one of them, each exactly once. */
+	fix_step(&f, (struct raft_message){.type = RAFT_MSG_APPEND, .from = 2, .to = 1, .term = 9});
+	struct raft_status st = fix_status(&f);
+	ck_assert_uint_eq(st.pending_requests, 0);
+	fix_free(&f);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("raft_unit");
+	TCase *tc = tcase_create("rules");
+	tcase_add_test(tc, test_commit_only_current_term_by_counting);
+	tcase_add_test(tc, test_reject_hint_follower);
+	tcase_add_test(tc, test_reject_hint_leader);
+	tcase_add_test(tc, test_prevote_keeps_term);
+	tcase_add_test(tc, test_lease_ignores_votes);
+	tcase_add_test(tc, test_vote_rules);
+	tcase_add_test(tc, test_stale_leader_steps_down);
+	tcase_add_test(tc, test_bad_messages_counted);
+	tcase_add_test(tc, test_config_and_initial_state_checked);
+	tcase_add_test(tc, test_pending_bounded);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return check_run(suite());
+}
