@@ -1,0 +1,84 @@
+/*
+ * statement.h — (internal) executing one statement inside a transaction.
+ *
+ * The session (session.c) owns transactions; for each statement it sets up a
+ * `struct sql__stmt` (arena, statement overlay, planner, executor) and calls one of the
+ * functions below. They all promise the same thing: on error, whatever they wrote is only
+ * in the statement overlay, which the session then discards, so a failed statement
+ * leaves its transaction as it was.
+ *
+ *   write.c  row writes and the constraints checked on them
+ *   ddl.c    CREATE / DROP TABLE and INDEX
+ *   dml.c    INSERT, UPDATE, DELETE, and planning + optimizing queries
+ */
+#ifndef CAIRN_SQL_STATEMENT_H
+#define CAIRN_SQL_STATEMENT_H
+
+#include "sql/ast.h"
+#include "sql/exec.h"
+#include "sql/planner.h"
+
+struct sql__stmt {
+	struct sql_arena *arena;
+	struct sql_txn *txn;
+	struct sql_planner planner;
+	struct sql_exec exec;
+};
+
+/* ---- write.c ---- */
+
+/*
+ * Converts `v` (owned) to the type of column `col` for storing: INTEGER into FLOAT
+ * columns, integral FLOATs into INTEGER columns; checks VARCHAR(n) lengths. ERR_TYPE
+ * (naming the column) when the value cannot be stored there.
+ */
+err *sql__coerce(const struct sql_table *t, uint32_t col, struct sql_value *v);
+
+/* Checks NOT NULL and FOREIGN KEY constraints of a full row. */
+err *sql__check_row(struct sql__stmt *st, const struct sql_table *t, const struct sql_value *row);
+
+/*
+ * Stores a row under primary key `pk` (the pk column's value, or a hidden row id) with
+ * its index entries, after checking PRIMARY KEY and UNIQUE constraints.
+ */
+err *sql__insert_row(struct sql__stmt *st, const struct sql_table *t, const struct sql_value *row,
+                     const struct sql_value *pk);
+
+/* Removes a row and its index entries. */
+err *sql__delete_row(struct sql__stmt *st, const struct sql_table *t, const struct sql_value *row,
+                     const struct sql_value *pk);
+
+/* ERR_CONSTRAINT if some row of another table references primary key `pk` of `t`. */
+err *sql__check_unreferenced(struct sql__stmt *st, const struct sql_table *t,
+                             const struct sql_value *pk);
+
+/* Writes the index entry of `row` for index `x` (or deletes it). */
+err *sql__index_entry(struct sql__stmt *st, const struct sql_table *t, const struct sql_index *x,
+                      const struct sql_value *row, const struct sql_value *pk, bool remove);
+
+/* Collects every key in [prefix, prefix end) (so the caller can delete them). */
+err *sql__collect_keys(struct sql__stmt *st, struct slice prefix, struct buf *keys,
+                       uint64_t *count);
+
+/* ---- ddl.c ---- */
+
+/* IF [NOT] EXISTS turns a missing or existing object into a successful no-op. */
+err *sql__create_table(struct sql__stmt *st, const struct sql_stmt *s);
+err *sql__drop_table(struct sql__stmt *st, const struct sql_stmt *s);
+err *sql__create_index(struct sql__stmt *st, const struct sql_stmt *s);
+err *sql__drop_index(struct sql__stmt *st, const struct sql_stmt *s);
+
+/* ---- dml.c ---- */
+
+err *sql__insert(struct sql__stmt *st, const struct sql_stmt *s, uint64_t *count);
+err *sql__update(struct sql__stmt *st, const struct sql_stmt *s, uint64_t *count);
+err *sql__delete(struct sql__stmt *st, const struct sql_stmt *s, uint64_t *count);
+
+/* Plans and optimizes a query. */
+err *sql__plan_query(struct sql__stmt *st, const struct sql_select *s, struct sql_plan **out);
+
+/* Plans and optimizes the row source of an UPDATE or DELETE (a scan with the key). */
+err *sql__plan_target(struct sql__stmt *st, const struct sql_table *t, const struct sql_expr *where,
+                      struct sql_plan **out);
+
+#endif
