@@ -1,0 +1,587 @@
+/*
+ * durable_log.c — the Raft log on disk.
+ *
+ * What it is. A Raft node must not forget an entry it has acknowledged: the leader counts
+ * that acknowledgement towards commitment (§5.3, §5.4). So entries are on disk, synced,
+ * before the node says anything about them (the ready-batch contract in raft.h). This
+ * file keeps them there, and gets them back after a crash.
+ *
+ * The format. The log is a directory of segment files named "seg-" followed by the
+ * index of their first entry in 20 decimal digits, so that sorting names sorts
+ * segments. A segment is a header and a sequence of records:
+ *
+ *     header:  "CRNLOG01" | u64be first index | u32be checksum32 of the previous 16 bytes
+ *     record:  u32be payload length | u32be checksum32(payload) | payload
+ *     payload: msgpack [index, term, type, origin, id, data]
+ *
+ * Each record carries its own length and checksum, so recovery can walk a segment and
+ * tell a good entry from a bad one without trusting anything it has not verified; the
+ * index inside the payload catches a record that is intact but in the wrong place.
+ *
+ * Writing. An append encodes all of its entries into one buffer, writes it at the end of
+ * the last segment (or into a new segment, header included, once the last one is full)
+ * and syncs once: a batch of a thousand entries costs one fsync (group commit). The
+ * segment size is a soft bound; a batch is never split, which keeps a batch in one file
+ * and one write. Truncation of a conflicting suffix (§5.3) removes whole segments from
+ * the end backwards, then truncates the segment holding the new end, and syncs before
+ * anything new is written there: if a crash could lose the truncation while keeping new
+ * bytes written over the old ones, recovery would find fresh records followed by stale
+ * ones, which it could not tell from corruption.
+ *
+ * Recovering. vfs.h promises that a crash loses at most the writes after the last sync,
+ * and that a torn write keeps a prefix of its bytes. Since only the last segment is ever
+ * written after a sync, the damage a crash can do is a tail of the last segment: a record
+ * whose header or payload is cut short. Opening the log therefore cuts off a tail made of
+ * a short record, or of a last record that fails its checksum (a bit flip in the final
+ * record is indistinguishable from a torn one and harmless to drop: it was never
+ * acknowledged if it was torn, and if it was synced the leader will send it again). A bad
+ * record that is followed by more data, a bad header, a missing segment in the
+ * sequence, or any damage in a segment other than the last is corruption of synced data:
+ * ERR_CORRUPT, never a silent loss of acknowledged entries.
+ *
+ * Reading. The state machine keeps the terms of all entries in memory and a bounded
+ * cache of recent payloads (log.h). For anything older it calls raft_dlog_load(), which
+ * finds the record through an in-memory table of (segment, offset) per entry and verifies
+ * its checksum again, because a disk can flip bits after the fact.
+ *
+ * What it trades away. No compaction or snapshots yet (design.md §4 "Later"): the log
+ * grows until RAFT_MAX_LOG_ENTRIES. The in-memory index costs 20 bytes per entry. Every
+ * segment stays open. Opening reads every segment whole (bounded by the segment size
+ * plus one batch), which is simple and fast enough at the sizes we use.
+ */
+#include "raft/durable_log.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/checksum.h"
+#include "base/codec.h"
+
+#define RAFT__SEG_MAGIC "CRNLOG01"
+#define RAFT__SEG_HEADER 20
+#define RAFT__REC_HEADER 8
+/* A payload holds one entry of at most RAFT_MAX_ENTRY_BYTES and a few integers. */
+#define RAFT__REC_MAX (RAFT_MAX_ENTRY_BYTES + 64)
+/* Segments larger than this are refused when read whole. */
+#define RAFT__SEG_READ_MAX ((uint64_t)BUF_ABSOLUTE_MAX)
+#define RAFT__MAX_SEGMENTS 65536
+
+struct raft__segment {
+	char name[32];
+	uint64_t first_index;
+	uint64_t size;
+	struct vfs_file *file;
+};
+
+struct raft_dlog {
+	struct vfs *vfs;
+	char dir[VFS_PATH_MAX];
+	size_t segment_max_bytes;
+	struct raft__segment *segs;
+	uint32_t n_segs;
+	uint32_t segs_cap;
+	/* Per entry i + 1: term, segment slot, offset of its record. */
+	uint64_t *terms;
+	uint32_t *seg_of;
+	uint64_t *offset_of;
+	uint64_t last;
+	uint64_t cap;
+	struct buf scratch; /* encoding a batch */
+};
+
+/* ---- small helpers ---- */
+
+static err *raft__dlog_path(const struct raft_dlog *log, const char *name, char *out)
+{
+	int n = snprintf(out, VFS_PATH_MAX, "%s/%s", log->dir, name);
+	if (n < 0 || n >= VFS_PATH_MAX)
+		return err_new(ERR_LIMIT, "path %s/%s too long", log->dir, name);
+	return NULL;
+}
+
+/* Parses "seg-<20 digits>"; returns false for any other name. */
+static bool raft__seg_name_parse(const char *name, uint64_t *first)
+{
+	if (strncmp(name, "seg-", 4) != 0 || strlen(name) != 24)
+		return false;
+	uint64_t v = 0;
+	for (int i = 4; i < 24; i++) {
+		if (name[i] < '0' || name[i] > '9')
+			return false;
+		uint64_t digit = (uint64_t)(name[i] - '0');
+		if (v > (UINT64_MAX - digit) / 10)
+			return false;
+		v = v * 10 + digit;
+	}
+	*first = v;
+	return true;
+}
+
+static err *raft__dlog_reserve(struct raft_dlog *log, uint64_t entries)
+{
+	if (entries <= log->cap)
+		return NULL;
+	if (entries > RAFT_MAX_LOG_ENTRIES)
+		return err_new(ERR_LIMIT, "log of %" PRIu64 " entries exceeds the limit", entries);
+	uint64_t cap = log->cap ? log->cap : 1024;
+	while (cap < entries)
+		cap *= 2;
+	uint64_t *terms = realloc(log->terms, cap * sizeof *terms);
+	if (terms)
+		log->terms = terms;
+	uint32_t *seg_of = realloc(log->seg_of, cap * sizeof *seg_of);
+	if (seg_of)
+		log->seg_of = seg_of;
+	uint64_t *offset_of = realloc(log->offset_of, cap * sizeof *offset_of);
+	if (offset_of)
+		log->offset_of = offset_of;
+	if (!terms || !seg_of || !offset_of)
+		return err_new(ERR_NOMEM, "durable log index");
+	log->cap = cap;
+	return NULL;
+}
+
+static err *raft__dlog_add_segment(struct raft_dlog *log, const char *name, uint64_t first,
+                                   struct vfs_file *file, uint64_t size)
+{
+	assert(strlen(name) < sizeof log->segs[0].name);
+	if (log->n_segs == RAFT__MAX_SEGMENTS)
+		return err_new(ERR_LIMIT, "more than %d log segments", RAFT__MAX_SEGMENTS);
+	if (log->n_segs == log->segs_cap) {
+		uint32_t cap = log->segs_cap ? 2 * log->segs_cap : 16;
+		struct raft__segment *segs = realloc(log->segs, cap * sizeof *segs);
+		if (!segs)
+			return err_new(ERR_NOMEM, "log segments");
+		log->segs = segs;
+		log->segs_cap = cap;
+	}
+	struct raft__segment *s = &log->segs[log->n_segs++];
+	snprintf(s->name, sizeof s->name, "%s", name);
+	s->first_index = first;
+	s->file = file;
+	s->size = size;
+	return NULL;
+}
+
+/* ---- record encoding ---- */
+
+static err *raft__record_encode(struct buf *b, const struct raft_entry *e)
+{
+	static const uint8_t zero[RAFT__REC_HEADER] = {0};
+	size_t start = b->len;
+	TRY(buf_append(b, zero, sizeof zero));
+	struct codec_out o;
+	codec_out_init(&o, b);
+	codec_put_array(&o, 6);
+	codec_put_u64(&o, e->index);
+	codec_put_u64(&o, e->term);
+	codec_put_u64(&o, e->type);
+	codec_put_u64(&o, e->origin);
+	codec_put_u64(&o, e->id);
+	codec_put_bin(&o, e->data, e->len);
+	TRY(codec_out_end(&o));
+	size_t len = b->len - start - RAFT__REC_HEADER;
+	assert(len <= RAFT__REC_MAX);
+	store_u32be(b->data + start, (uint32_t)len);
+	store_u32be(b->data + start + 4, checksum32(b->data + start + RAFT__REC_HEADER, len));
+	return NULL;
+}
+
+/* Decodes a verified payload; out->data points into `payload`. */
+static err *raft__record_decode(const uint8_t *payload, size_t len, struct raft_entry *out)
+{
+	struct codec_doc doc;
+	const msgpack_object *root;
+	TRY(codec_parse(&doc, payload, len, &root));
+	struct codec_in in;
+	codec_in_init(&in, root, 6, 6);
+	out->index = codec_get_u64(&in);
+	out->term = codec_get_u64(&in);
+	uint64_t type = codec_get_u64(&in);
+	uint64_t origin = codec_get_u64(&in);
+	out->id = codec_get_u64(&in);
+	struct slice data = codec_get_bin(&in, RAFT_MAX_ENTRY_BYTES);
+	if (type != RAFT_ENTRY_NORMAL && type != RAFT_ENTRY_NOOP)
+		codec_in_fail(&in, "bad entry type");
+	if (origin > UINT32_MAX)
+		codec_in_fail(&in, "bad origin");
+	out->type = (uint8_t)type;
+	out->origin = (uint32_t)origin;
+	out->data = data.ptr;
+	out->len = data.len;
+	err *e = codec_in_end(&in, false);
+	codec_doc_free(&doc);
+	return e;
+}
+
+/* ---- recovery ---- */
+
+enum raft__scan_result {
+	RAFT__SCAN_GOOD, /* a valid record */
+	RAFT__SCAN_TORN, /* a bad record that ends the segment: a tail to cut */
+	RAFT__SCAN_BAD,  /* a bad record followed by more bytes: corruption */
+};
+
+/* Examines the record at `off` of `bytes[0..size)` expected to hold entry `index`. */
+static enum raft__scan_result raft__scan_record(const uint8_t *bytes, uint64_t size, uint64_t off,
+                                                uint64_t index, struct raft_entry *e, uint64_t *end)
+{
+	assert(off <= size);
+	if (size - off < RAFT__REC_HEADER)
+		return RAFT__SCAN_TORN;
+	uint32_t len = load_u32be(bytes + off);
+	uint32_t sum = load_u32be(bytes + off + 4);
+	if (len > RAFT__REC_MAX)
+		return RAFT__SCAN_TORN; /* nothing after it can be located: treated as the tail */
+	if (size - off - RAFT__REC_HEADER < len)
+		return RAFT__SCAN_TORN;
+	*end = off + RAFT__REC_HEADER + len;
+	const uint8_t *payload = bytes + off + RAFT__REC_HEADER;
+	bool ok = checksum32(payload, len) == sum;
+	if (ok) {
+		err *de = raft__record_decode(payload, len, e);
+		ok = de == NULL && e->index == index;
+		err_free(de);
+	}
+	if (ok)
+		return RAFT__SCAN_GOOD;
+	return *end == size ? RAFT__SCAN_TORN : RAFT__SCAN_BAD;
+}
+
+/* Cuts the tail of the last segment at `off`, durably, and reports it. */
+static err *raft__dlog_cut(struct raft_dlog *log, struct raft__segment *s, uint64_t off,
+                           struct raft_dlog_recovery *rec)
+{
+	assert(off <= s->size);
+	assert(s == &log->segs[log->n_segs - 1]);
+	rec->cut_bytes = s->size - off;
+	rec->cut_offset = off;
+	snprintf(rec->cut_segment, sizeof rec->cut_segment, "%s", s->name);
+	TRY(vfs_truncate(s->file, off));
+	TRY(vfs_sync(s->file));
+	s->size = off;
+	return NULL;
+}
+
+/* Checks the header of segment `s` (read into bytes) and returns where records begin. */
+static err *raft__check_header(const struct raft__segment *s, const uint8_t *bytes)
+{
+	if (s->size < RAFT__SEG_HEADER || memcmp(bytes, RAFT__SEG_MAGIC, 8) != 0 ||
+	    load_u32be(bytes + 16) != checksum32(bytes, 16) ||
+	    load_u64be(bytes + 8) != s->first_index)
+		return err_new(ERR_CORRUPT, "log segment %s: bad header", s->name);
+	return NULL;
+}
+
+/* The last segment holds only part of its header: it was being created. Removes it. */
+static err *raft__dlog_drop_torn_segment(struct raft_dlog *log, struct raft_dlog_recovery *rec)
+{
+	struct raft__segment *s = &log->segs[log->n_segs - 1];
+	assert(s->size < RAFT__SEG_HEADER);
+	rec->cut_bytes = s->size;
+	rec->cut_offset = 0;
+	snprintf(rec->cut_segment, sizeof rec->cut_segment, "%s", s->name);
+	char path[VFS_PATH_MAX];
+	TRY(raft__dlog_path(log, s->name, path));
+	vfs_close(s->file);
+	log->n_segs--;
+	return vfs_remove(log->vfs, path);
+}
+
+/* Walks the records of segment `slot` (the last one if `last_segment`), indexing them. */
+static err *raft__dlog_scan(struct raft_dlog *log, uint32_t slot, const uint8_t *bytes,
+                            bool last_segment, struct raft_dlog_recovery *rec)
+{
+	struct raft__segment *s = &log->segs[slot];
+	if (s->first_index != log->last + 1)
+		return err_new(ERR_CORRUPT,
+		               "log segment %s starts at %" PRIu64 ", expected %" PRIu64, s->name,
+		               s->first_index, log->last + 1);
+	if (s->size < RAFT__SEG_HEADER && last_segment)
+		return raft__dlog_drop_torn_segment(log, rec);
+	TRY(raft__check_header(s, bytes));
+	uint64_t off = RAFT__SEG_HEADER;
+	while (off < s->size) {
+		struct raft_entry e;
+		uint64_t end = 0;
+		enum raft__scan_result r =
+		    raft__scan_record(bytes, s->size, off, log->last + 1, &e, &end);
+		if (r == RAFT__SCAN_TORN && last_segment)
+			return raft__dlog_cut(log, s, off, rec);
+		if (r != RAFT__SCAN_GOOD)
+			return err_new(ERR_CORRUPT,
+			               "log segment %s: bad record for entry %" PRIu64
+			               " at offset %" PRIu64,
+			               s->name, log->last + 1, off);
+		if (log->last > 0 && e.term < log->terms[log->last - 1])
+			return err_new(ERR_CORRUPT,
+			               "log segment %s: term goes back at entry %" PRIu64, s->name,
+			               e.index);
+		TRY(raft__dlog_reserve(log, log->last + 1));
+		log->terms[log->last] = e.term;
+		log->seg_of[log->last] = slot;
+		log->offset_of[log->last] = off;
+		log->last++;
+		off = end;
+	}
+	return NULL;
+}
+
+/* Opens segment `name` and reads it whole into `b`. */
+static err *raft__dlog_load_segment(struct raft_dlog *log, const char *name, uint64_t first,
+                                    struct buf *b)
+{
+	char path[VFS_PATH_MAX];
+	TRY(raft__dlog_path(log, name, path));
+	struct vfs_file *f;
+	TRY(vfs_open(log->vfs, path, 0, &f));
+	uint64_t size = 0;
+	err *e = vfs_size(f, &size);
+	if (!e && size > RAFT__SEG_READ_MAX)
+		e = err_new(ERR_CORRUPT, "log segment %s is too large", name);
+	buf_clear(b);
+	if (!e)
+		e = buf_reserve(b, (size_t)size);
+	if (!e && size > 0)
+		e = vfs_read_exact(f, 0, b->data, (size_t)size);
+	if (!e)
+		e = raft__dlog_add_segment(log, name, first, f, size);
+	if (e) {
+		vfs_close(f);
+		return err_wrap(e, "log segment %s", name);
+	}
+	b->len = (size_t)size;
+	return NULL;
+}
+
+static err *raft__dlog_recover(struct raft_dlog *log, struct raft_dlog_recovery *rec)
+{
+	struct vfs_names names = {0};
+	TRY(vfs_list(log->vfs, log->dir, &names));
+	/* Count the segments first so the scan knows which one is last. */
+	uint32_t total = 0;
+	uint64_t first;
+	for (size_t i = 0; i < names.count; i++)
+		total += raft__seg_name_parse(names.names[i], &first);
+	struct buf bytes;
+	buf_init(&bytes, BUF_ABSOLUTE_MAX);
+	err *e = NULL;
+	uint32_t seen = 0;
+	for (size_t i = 0; i < names.count && !e; i++) {
+		if (!raft__seg_name_parse(names.names[i], &first))
+			continue;
+		e = raft__dlog_load_segment(log, names.names[i], first, &bytes);
+		if (!e) {
+			seen++;
+			e = raft__dlog_scan(log, log->n_segs - 1, bytes.data, seen == total, rec);
+		}
+	}
+	buf_free(&bytes);
+	vfs_names_free(&names);
+	return e;
+}
+
+/* ---- opening and closing ---- */
+
+err *raft_dlog_open(struct vfs *vfs, const char *dir, size_t segment_max_bytes,
+                    struct raft_dlog **out, struct raft_dlog_recovery *recovery)
+{
+	assert(vfs != NULL && dir != NULL);
+	assert(segment_max_bytes > 0);
+	memset(recovery, 0, sizeof *recovery);
+	if (strlen(dir) + 32 >= VFS_PATH_MAX)
+		return err_new(ERR_LIMIT, "log directory name too long");
+	TRY(vfs_mkdir(vfs, dir));
+	struct raft_dlog *log = calloc(1, sizeof *log);
+	if (!log)
+		return err_new(ERR_NOMEM, "durable log");
+	log->vfs = vfs;
+	snprintf(log->dir, sizeof log->dir, "%s", dir);
+	log->segment_max_bytes = segment_max_bytes;
+	buf_init(&log->scratch, BUF_ABSOLUTE_MAX);
+	err *e = raft__dlog_recover(log, recovery);
+	if (e) {
+		raft_dlog_close(log);
+		return err_wrap(e, "opening raft log in %s", dir);
+	}
+	recovery->last_index = log->last;
+	recovery->segments = log->n_segs;
+	*out = log;
+	return NULL;
+}
+
+void raft_dlog_close(struct raft_dlog *log)
+{
+	if (!log)
+		return;
+	for (uint32_t i = 0; i < log->n_segs; i++)
+		vfs_close(log->segs[i].file);
+	free(log->segs);
+	free(log->terms);
+	free(log->seg_of);
+	free(log->offset_of);
+	buf_free(&log->scratch);
+	free(log);
+}
+
+uint64_t raft_dlog_last_index(const struct raft_dlog *log)
+{
+	return log->last;
+}
+
+const uint64_t *raft_dlog_terms(const struct raft_dlog *log)
+{
+	return log->terms;
+}
+
+/* ---- truncating ---- */
+
+err *raft_dlog_truncate(struct raft_dlog *log, uint64_t index)
+{
+	assert(index >= 1);
+	if (index > log->last)
+		return NULL;
+	uint32_t keep_slot = log->seg_of[index - 1];
+	/* Whole segments beyond the new end go first, last to first: a crash leaves a prefix. */
+	while (log->n_segs > keep_slot + 1 ||
+	       (log->n_segs == keep_slot + 1 && log->segs[keep_slot].first_index == index)) {
+		struct raft__segment *s = &log->segs[log->n_segs - 1];
+		char path[VFS_PATH_MAX];
+		TRY(raft__dlog_path(log, s->name, path));
+		vfs_close(s->file);
+		s->file = NULL;
+		log->n_segs--;
+		TRY(err_wrap(vfs_remove(log->vfs, path), "truncating raft log"));
+	}
+	if (log->n_segs == keep_slot + 1) {
+		struct raft__segment *s = &log->segs[keep_slot];
+		uint64_t off = log->offset_of[index - 1];
+		TRY(err_wrap(vfs_truncate(s->file, off), "truncating raft log"));
+		TRY(err_wrap(vfs_sync(s->file), "truncating raft log"));
+		s->size = off;
+	}
+	log->last = index - 1;
+	return NULL;
+}
+
+/* ---- appending ---- */
+
+/* Creates segment file for entries from `first`, its header written but not synced. */
+static err *raft__dlog_new_segment(struct raft_dlog *log, uint64_t first)
+{
+	char name[32], path[VFS_PATH_MAX];
+	snprintf(name, sizeof name, "seg-%020" PRIu64, first);
+	TRY(raft__dlog_path(log, name, path));
+	struct vfs_file *f;
+	TRY(vfs_open(log->vfs, path, VFS_CREATE, &f));
+	uint8_t header[RAFT__SEG_HEADER];
+	memcpy(header, RAFT__SEG_MAGIC, 8);
+	store_u64be(header + 8, first);
+	store_u32be(header + 16, checksum32(header, 16));
+	err *e = vfs_truncate(f, 0);
+	if (!e)
+		e = vfs_write(f, 0, header, sizeof header);
+	if (!e)
+		e = raft__dlog_add_segment(log, name, first, f, sizeof header);
+	if (e)
+		vfs_close(f);
+	return e;
+}
+
+static err *raft__dlog_check_batch(const struct raft_dlog *log, const struct raft_entry *entries,
+                                   size_t n)
+{
+	uint64_t prev_term = entries[0].index >= 2 ? log->terms[entries[0].index - 2] : 0;
+	for (size_t i = 0; i < n; i++) {
+		if (entries[i].index != entries[0].index + i || entries[i].term < prev_term ||
+		    entries[i].len > RAFT_MAX_ENTRY_BYTES)
+			return err_new(ERR_INVALID,
+			               "append: entry %zu of the batch is out of order", i);
+		prev_term = entries[i].term;
+	}
+	return NULL;
+}
+
+err *raft_dlog_append(struct raft_dlog *log, const struct raft_entry *entries, size_t n)
+{
+	assert(n == 0 || entries != NULL);
+	if (n == 0)
+		return NULL;
+	uint64_t first = entries[0].index;
+	if (first == 0 || first > log->last + 1)
+		return err_new(ERR_INVALID, "append at %" PRIu64 " after a log ending at %" PRIu64,
+		               first, log->last);
+	TRY(raft_dlog_truncate(log, first));
+	TRY(raft__dlog_check_batch(log, entries, n));
+	TRY(raft__dlog_reserve(log, log->last + n));
+	if (log->n_segs == 0 || log->segs[log->n_segs - 1].size >= log->segment_max_bytes)
+		TRY(raft__dlog_new_segment(log, first));
+	uint32_t slot = log->n_segs - 1;
+	struct raft__segment *s = &log->segs[slot];
+	buf_clear(&log->scratch);
+	for (size_t i = 0; i < n; i++) {
+		log->offset_of[log->last + i] = s->size + log->scratch.len;
+		TRY(raft__record_encode(&log->scratch, &entries[i]));
+	}
+	TRY(err_wrap(vfs_write(s->file, s->size, log->scratch.data, log->scratch.len),
+	             "appending to raft log"));
+	TRY(err_wrap(vfs_sync(s->file), "appending to raft log"));
+	s->size += log->scratch.len;
+	for (size_t i = 0; i < n; i++) {
+		log->terms[log->last + i] = entries[i].term;
+		log->seg_of[log->last + i] = slot;
+	}
+	log->last += n;
+	return NULL;
+}
+
+/* ---- reading ---- */
+
+err *raft_dlog_load(struct raft_dlog *log, uint64_t index, struct raft_entry *out)
+{
+	if (index == 0 || index > log->last)
+		return err_new(ERR_NOT_FOUND, "no entry %" PRIu64 " in the raft log", index);
+	const struct raft__segment *s = &log->segs[log->seg_of[index - 1]];
+	uint64_t off = log->offset_of[index - 1];
+	uint8_t header[RAFT__REC_HEADER];
+	TRY(vfs_read_exact(s->file, off, header, sizeof header));
+	uint32_t len = load_u32be(header);
+	if (len > RAFT__REC_MAX)
+		return err_new(ERR_CORRUPT, "raft log entry %" PRIu64 ": bad length", index);
+	uint8_t *payload = malloc(len ? len : 1);
+	if (!payload)
+		return err_new(ERR_NOMEM, "raft log entry %" PRIu64, index);
+	err *e = vfs_read_exact(s->file, off + RAFT__REC_HEADER, payload, len);
+	if (!e && checksum32(payload, len) != load_u32be(header + 4))
+		e = err_new(ERR_CORRUPT, "raft log entry %" PRIu64 ": checksum mismatch", index);
+	if (!e)
+		e = raft__record_decode(payload, len, out);
+	if (!e && (out->index != index || out->term != log->terms[index - 1]))
+		e = err_new(ERR_CORRUPT, "raft log entry %" PRIu64 ": found another entry", index);
+	uint8_t *data = NULL;
+	if (!e) {
+		data = malloc(out->len ? out->len : 1);
+		if (!data)
+			e = err_new(ERR_NOMEM, "raft log entry %" PRIu64, index);
+		else if (out->len)
+			memcpy(data, out->data, out->len);
+	}
+	free(payload);
+	if (e)
+		return e;
+	out->data = data;
+	return NULL;
+}
+
+static err *raft__dlog_source_load(void *impl, uint64_t index, struct raft_entry *out)
+{
+	return raft_dlog_load(impl, index, out);
+}
+
+struct raft_log_source raft_dlog_source(struct raft_dlog *log)
+{
+	return (struct raft_log_source){log, raft__dlog_source_load};
+}
