@@ -119,6 +119,7 @@ static void net__on_bad_frame(struct net_conn *conn, const err *reason, void *da
 	struct net_session *ss = data;
 	(void)conn;
 	ss->server->stats.bad_requests++;
+	net__logf(ss->server, LOG_WARN, "sql: closing %s", err_msg(reason));
 	struct net_response resp = net_response_error(err_code(reason), err_msg(reason));
 	net__send(ss, &resp);
 }
@@ -149,9 +150,8 @@ static void net__on_close(struct net_conn *conn, const err *reason, void *data)
 {
 	struct net_session *ss = data;
 	(void)conn;
-	if (reason)
-		net__logf(ss->server, LOG_INFO, "sql: client %s disconnected: %s", ss->peer,
-		          err_msg(reason));
+	net__logf(ss->server, LOG_DEBUG, "sql: client %s left (%s)", ss->peer,
+	          reason ? err_msg(reason) : "closed");
 	net__session_free(ss, true);
 }
 

@@ -269,8 +269,8 @@ static void net__in_closed(struct net_conn *conn, const err *reason, void *data)
 		net__logf(t, LOG_INFO, "transport: connection from peer %u ended (%s)",
 		          slot->peer->id, reason ? err_msg(reason) : "closed");
 	} else {
-		net__logf(t, LOG_WARN, "transport: closed %s: %s", net_conn_name(conn),
-		          reason ? err_msg(reason) : "closed");
+		net__logf(t, LOG_WARN, "transport: closed %s",
+		          reason ? err_msg(reason) : net_conn_name(conn));
 	}
 	net_timer_stop(t->loop, &slot->hello_timer);
 	slot->conn = NULL;

@@ -159,7 +159,18 @@ struct server_thread {
 	struct net_io stop_io;
 	pthread_t thread;
 	uint16_t port;
+	int warnings; /* WARN lines the server logged; read after server_join */
+	char first_warning[256];
 };
+
+static void on_log(void *ctx, enum log_level level, const char *message)
+{
+	struct server_thread *st = ctx;
+	if (level != LOG_WARN)
+		return;
+	if (st->warnings++ == 0)
+		snprintf(st->first_warning, sizeof st->first_warning, "%s", message);
+}
 
 static void on_stop(struct net_io *io, uint32_t events)
 {
@@ -181,7 +192,8 @@ static void server_start(struct server_thread *st, size_t max_connections)
 	memset(st, 0, sizeof *st);
 	ck_assert_ptr_null(net_loop_init(&st->loop));
 	st->fake.loop = &st->loop;
-	struct net_server_config cfg = {.max_connections = max_connections};
+	struct net_server_config cfg = {
+	    .max_connections = max_connections, .log = on_log, .log_ctx = st};
 	ck_assert_ptr_null(net_addr_parse("127.0.0.1:0", &cfg.listen));
 	struct net_session_handler h = {&st->fake, fake_open, fake_request, fake_close};
 	ck_assert_ptr_null(net_server_new(&st->loop, &cfg, &h, &st->server));
@@ -467,6 +479,10 @@ START_TEST(bad_input_closes_only_that_connection)
 	net_client_close(second);
 	server_join(&st);
 	ck_assert_uint_eq(net_server_stats(st.server).bad_requests, 6);
+	ck_assert_int_eq(st.warnings, 6);
+	ck_assert_msg(strstr(st.first_warning, "sql: closing client 127.0.0.1:") &&
+	                  strstr(st.first_warning, "bad frame: frame of 1195725856 bytes exceeds"),
+	              "%s", st.first_warning);
 	server_free(&st);
 	ck_assert_int_eq(st.fake.opened, st.fake.closed);
 }
