@@ -171,7 +171,7 @@ static err *keycode__unescape(struct slice s, struct buf *out, size_t *used)
 err *keycode_next(struct slice *cursor, struct keycode_value *out)
 {
 	assert(cursor != NULL && out != NULL);
-	enum keycode_type type;
+	enum keycode_type type = KEYCODE_NULL;
 	TRY(keycode_peek(*cursor, &type));
 	struct slice s = *cursor;
 	size_t used = 0;
@@ -215,7 +215,7 @@ err *keycode_next(struct slice *cursor, struct keycode_value *out)
 /* ERR_TYPE unless the value at the cursor has type `want`. */
 static err *keycode__expect(struct slice cursor, enum keycode_type want)
 {
-	enum keycode_type type;
+	enum keycode_type type = KEYCODE_NULL;
 	TRY(keycode_peek(cursor, &type));
 	if (type != want)
 		return err_new(ERR_TYPE, "key holds type 0x%02x where 0x%02x was expected", type,

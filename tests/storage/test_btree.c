@@ -1,0 +1,396 @@
+/*
+ * Tests for the B+-tree engine: basic operations, overflow values and limits, the
+ * randomized property test that runs the B+-tree AND the memory engine against a
+ * reference model (tens of thousands of puts, deletes, batches, point reads and forward
+ * and reverse range scans with random bounds, with commits and reopens), batch atomicity,
+ * checksum failures reported as ERR_CORRUPT, and free-page reuse in steady state.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/prng.h"
+#include "check_main.h"
+#include "kv_model.h"
+#include "storage/btree.h"
+#include "storage/kv_memory.h"
+#include "storage/vfs_memory.h"
+
+#define OK(expr) ck_assert_ptr_null(expr)
+#define DISK_BYTES ((size_t)512 << 20)
+
+static void expect_err(err *e, enum err_code code)
+{
+	ck_assert_msg(e != NULL, "expected an error");
+	ck_assert_msg(err_code(e) == code, "expected code %d, got %d: %s", code, err_code(e),
+	              err_msg(e));
+	err_free(e);
+}
+
+static struct kv *open_tree(struct vfs *v, size_t cache_bytes)
+{
+	struct btree_options o = {.cache_bytes = cache_bytes};
+	struct kv *kv;
+	OK(btree_open(v, "tree.db", &o, &kv));
+	return kv;
+}
+
+static struct slice S(const char *s) {
+	return slice_of(s, strlen(s));
+}
+
+START_TEST(put_get_delete_meta_and_reopen)
+{
+	struct vfs *v;
+	OK(vfs_memory_new(DISK_BYTES, &v));
+	struct kv *kv = open_tree(v, 0);
+	struct buf out;
+	buf_init(&out, KV_VALUE_MAX);
+	bool found = true;
+	OK(kv_get(kv, S("a"), &out, &found));
+	ck_assert(!found);
+	OK(kv_put(kv, S("b"), S("two")));
+	OK(kv_put(kv, S("a"), S("one")));
+	OK(kv_put(kv, S("a"), S("uno")));
+	OK(kv_put(kv, S("empty"), slice_of("", 0)));
+	OK(kv_delete(kv, S("b")));
+	OK(kv_delete(kv, S("nothing")));
+	OK(kv_get(kv, S("a"), &out, &found));
+	ck_assert(found && slice_eq(buf_slice(&out), S("uno")));
+	OK(kv_get(kv, S("empty"), &out, &found));
+	ck_assert(found && out.len == 0);
+	OK(kv_commit(kv, S("applied=7"), true));
+	OK(kv_put(kv, S("uncommitted"), S("x")));
+	kv_close(kv);
+
+	kv = open_tree(v, 0);
+	OK(kv_meta(kv, &out));
+	ck_assert(slice_eq(buf_slice(&out), S("applied=7")));
+	OK(kv_get(kv, S("uncommitted"), &out, &found));
+	ck_assert(!found);
+	OK(kv_get(kv, S("b"), &out, &found));
+	ck_assert(!found);
+	struct kv_stats st;
+	OK(kv_stats(kv, &st));
+	ck_assert_uint_eq(st.keys, 2);
+	ck_assert_uint_eq(st.key_bytes, 6);
+	ck_assert_uint_eq(st.value_bytes, 3);
+	OK(btree_verify(kv));
+	expect_err(kv_commit(kv, slice_of(out.data, KV_META_MAX + 1), true), ERR_LIMIT);
+	kv_close(kv);
+	buf_free(&out);
+	vfs_memory_free(v);
+}
+END_TEST
+
+START_TEST(overflow_values_and_limits)
+{
+	struct vfs *v;
+	OK(vfs_memory_new(DISK_BYTES, &v));
+	struct kv *kv = open_tree(v, 0);
+	static uint8_t big[KV_VALUE_MAX + 1], key[KV_KEY_MAX + 1];
+	for (size_t i = 0; i < sizeof big; i++)
+		big[i] = (uint8_t)(i * 7);
+	memset(key, 'k', sizeof key);
+	OK(kv_put(kv, slice_of(key, KV_KEY_MAX), slice_of(big, KV_VALUE_MAX)));
+	OK(kv_put(kv, S("mid"), slice_of(big, 5000)));
+	expect_err(kv_put(kv, slice_of(key, KV_KEY_MAX + 1), S("v")), ERR_LIMIT);
+	expect_err(kv_put(kv, S("k"), slice_of(big, KV_VALUE_MAX + 1)), ERR_LIMIT);
+	OK(kv_commit(kv, slice_of("", 0), true));
+	kv_close(kv);
+	kv = open_tree(v, 0);
+	struct buf out;
+	buf_init(&out, KV_VALUE_MAX);
+	bool found;
+	OK(kv_get(kv, slice_of(key, KV_KEY_MAX), &out, &found));
+	ck_assert(found && out.len == KV_VALUE_MAX && memcmp(out.data, big, KV_VALUE_MAX) == 0);
+	OK(kv_get(kv, S("mid"), &out, &found));
+	ck_assert(found && out.len == 5000 && memcmp(out.data, big, 5000) == 0);
+	OK(btree_verify(kv));
+	/* replacing and deleting overflow values frees their chains */
+	OK(kv_put(kv, S("mid"), S("small")));
+	OK(kv_delete(kv, slice_of(key, KV_KEY_MAX)));
+	OK(btree_verify(kv));
+	OK(kv_commit(kv, slice_of("", 0), true));
+	OK(btree_verify(kv));
+	struct kv_stats st;
+	OK(kv_stats(kv, &st));
+	ck_assert_uint_ge(st.free_pages, 17); /* the 64 KiB chain came back */
+	kv_close(kv);
+	buf_free(&out);
+	vfs_memory_free(v);
+}
+END_TEST
+
+static size_t random_key(struct prng *p, uint8_t *out)
+{
+	/* a small key space (lots of overwrites and deletes hitting), varied lengths */
+	if (prng_chance(p, 0.05)) {
+		size_t n = 1 + (size_t)prng_below(p, 300);
+		for (size_t i = 0; i < n; i++)
+			out[i] = (uint8_t)('a' + prng_below(p, 3));
+		return n;
+	}
+	return (size_t)snprintf((char *)out, 32, "k%05u", (unsigned)prng_below(p, 3000));
+}
+
+static size_t random_value(struct prng *p, uint8_t *out)
+{
+	size_t n;
+	double r = prng_double(p);
+	if (r < 0.01)
+		n = 4000 + (size_t)prng_below(p, 20000); /* overflow */
+	else if (r < 0.1)
+		n = (size_t)prng_below(p, 1200);
+	else
+		n = (size_t)prng_below(p, 60);
+	uint8_t b = (uint8_t)prng_next(p);
+	for (size_t i = 0; i < n; i++)
+		out[i] = (uint8_t)(b + i);
+	return n;
+}
+
+static void random_bound(struct prng *p, uint8_t *buf, struct slice *s, const struct slice **ptr)
+{
+	if (prng_chance(p, 0.2)) {
+		*ptr = NULL;
+		return;
+	}
+	*s = slice_of(buf, random_key(p, buf));
+	*ptr = s;
+}
+
+START_TEST(property_btree_and_memory_engine_match_the_model)
+{
+	struct prng p;
+	prng_seed(&p, 0xB7EE);
+	struct vfs *v;
+	OK(vfs_memory_new(DISK_BYTES, &v));
+	/* a small cache, so pages are evicted and read back through checksums */
+	struct kv *tree = open_tree(v, 256 << 10);
+	struct kv *mem;
+	OK(kvmem_open(&mem));
+	struct model model = {0};
+	struct kv_batch batch;
+	kv_batch_init(&batch);
+	struct buf scratch;
+	buf_init(&scratch, KV_VALUE_MAX);
+	static uint8_t key[KV_KEY_MAX], value[KV_VALUE_MAX], b1[KV_KEY_MAX], b2[KV_KEY_MAX];
+	long ops = 0;
+	for (int round = 0; ops < 40000; round++) {
+		/* a batch of 1..64 operations */
+		kv_batch_clear(&batch);
+		int n = 1 + (int)prng_below(&p, prng_chance(&p, 0.1) ? 400 : 64);
+		double delete_share = (round / 200) % 2 ? 0.6 : 0.25; /* grow, then shrink */
+		for (int i = 0; i < n; i++, ops++) {
+			size_t kl = random_key(&p, key);
+			if (prng_chance(&p, delete_share)) {
+				OK(kv_batch_delete(&batch, slice_of(key, kl)));
+			} else {
+				size_t vl = random_value(&p, value);
+				OK(kv_batch_put(&batch, slice_of(key, kl), slice_of(value, vl)));
+			}
+		}
+		OK(kv_apply(tree, &batch));
+		OK(kv_apply(mem, &batch));
+		model_apply(&model, &batch);
+		for (int i = 0; i < 8; i++) {
+			size_t kl = random_key(&p, key);
+			model_check_get(&model, tree, slice_of(key, kl), &scratch);
+			model_check_get(&model, mem, slice_of(key, kl), &scratch);
+		}
+		struct slice s1, s2;
+		const struct slice *from, *to;
+		random_bound(&p, b1, &s1, &from);
+		random_bound(&p, b2, &s2, &to);
+		bool reverse = prng_chance(&p, 0.5);
+		model_check_range(&model, tree, from, to, reverse);
+		model_check_range(&model, mem, from, to, reverse);
+		double r = prng_double(&p);
+		if (r < 0.1) {
+			OK(kv_commit(tree, slice_of(&round, sizeof round), r < 0.07));
+			OK(kv_commit(mem, slice_of(&round, sizeof round), true));
+		} else if (r < 0.12) {
+			OK(kv_commit(tree, slice_of(&round, sizeof round), true));
+			kv_close(tree);
+			tree = open_tree(v, 256 << 10);
+		}
+		if (round % 50 == 0)
+			OK(btree_verify(tree));
+	}
+	model_check_range(&model, tree, NULL, NULL, false);
+	model_check_range(&model, tree, NULL, NULL, true);
+	model_check_range(&model, mem, NULL, NULL, false);
+	OK(btree_verify(tree));
+	struct kv_stats st;
+	OK(kv_stats(tree, &st));
+	ck_assert_uint_eq(st.keys, model.n);
+	kv_close(tree);
+	kv_close(mem);
+	model_free(&model);
+	kv_batch_free(&batch);
+	buf_free(&scratch);
+	vfs_memory_free(v);
+}
+END_TEST
+
+START_TEST(sequential_and_reverse_inserts_then_delete_everything)
+{
+	struct vfs *v;
+	OK(vfs_memory_new(DISK_BYTES, &v));
+	struct kv *kv = open_tree(v, 0);
+	struct kv_batch b;
+	kv_batch_init(&b);
+	char key[32];
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < 20000; i++) {
+			int k = pass == 0 ? i : 40000 - i;
+			snprintf(key, sizeof key, "%08d", k);
+			OK(kv_batch_put(&b, S(key), S("value-value-value")));
+		}
+		OK(kv_apply(kv, &b));
+		kv_batch_clear(&b);
+		OK(kv_commit(kv, slice_of("", 0), true));
+	}
+	OK(btree_verify(kv));
+	struct kv_stats st;
+	OK(kv_stats(kv, &st));
+	ck_assert_uint_eq(st.keys, 40000);
+	/* appends fill pages: about 40000 * (7+8+17+2) bytes / 4 KiB, far below half full */
+	ck_assert_uint_lt(st.pages, 600);
+	for (int i = 0; i < 40001; i++) {
+		snprintf(key, sizeof key, "%08d", i);
+		OK(kv_batch_delete(&b, S(key)));
+	}
+	OK(kv_apply(kv, &b));
+	OK(btree_verify(kv));
+	OK(kv_commit(kv, slice_of("", 0), true));
+	OK(btree_verify(kv));
+	OK(kv_stats(kv, &st));
+	ck_assert_uint_eq(st.keys, 0);
+	/* every page is free except the meta pages and the (one or two) free-list pages */
+	ck_assert_uint_ge(st.free_pages + 2 + 2, st.pages);
+	struct kv_iter *it;
+	OK(kv_iter_open(kv, NULL, NULL, false, &it));
+	struct slice k, val;
+	bool done;
+	OK(kv_iter_next(it, &k, &val, &done));
+	ck_assert(done);
+	kv_iter_close(it);
+	kv_batch_free(&b);
+	kv_close(kv);
+	vfs_memory_free(v);
+}
+END_TEST
+
+START_TEST(overwriting_the_same_keys_reaches_a_steady_file_size)
+{
+	struct vfs *v;
+	OK(vfs_memory_new(DISK_BYTES, &v));
+	struct kv *kv = open_tree(v, 0);
+	struct prng p;
+	prng_seed(&p, 11);
+	struct kv_batch b;
+	kv_batch_init(&b);
+	char key[32], value[100];
+	memset(value, 'v', sizeof value);
+	for (unsigned k = 0; k < 5000; k++) {
+		snprintf(key, sizeof key, "key%06u", k);
+		OK(kv_batch_put(&b, S(key), slice_of(value, sizeof value)));
+	}
+	OK(kv_apply(kv, &b));
+	kv_batch_clear(&b);
+	OK(kv_commit(kv, slice_of("", 0), true));
+	uint64_t pages_after[60], live[60];
+	for (int round = 0; round < 60; round++) {
+		for (int i = 0; i < 500; i++) {
+			snprintf(key, sizeof key, "key%06u", (unsigned)prng_below(&p, 5000));
+			value[0] = (char)('a' + round % 26);
+			OK(kv_batch_put(&b, S(key), slice_of(value, sizeof value)));
+		}
+		OK(kv_apply(kv, &b));
+		kv_batch_clear(&b);
+		OK(kv_commit(kv, slice_of("", 0), true));
+		struct kv_stats st;
+		OK(kv_stats(kv, &st));
+		pages_after[round] = st.pages;
+		live[round] = st.pages - st.free_pages;
+	}
+	OK(btree_verify(kv));
+	/*
+	 * The keys exist, so the file stops growing: freed pages are reused. The file holds
+	 * at most the live tree, the pages the last commit freed (one version back) and the
+	 * free list, and its size stops moving once the commits have touched every page.
+	 */
+	ck_assert_uint_le(pages_after[59], 2 * live[59] + 4);
+	ck_assert_uint_le(pages_after[59] - pages_after[10], 4);
+	kv_batch_free(&b);
+	kv_close(kv);
+	vfs_memory_free(v);
+}
+END_TEST
+
+START_TEST(a_flipped_bit_is_err_corrupt_naming_the_page)
+{
+	struct vfs *v;
+	OK(vfs_memory_new(DISK_BYTES, &v));
+	struct kv *kv = open_tree(v, 0);
+	char key[32];
+	struct kv_batch b;
+	kv_batch_init(&b);
+	for (int i = 0; i < 2000; i++) {
+		snprintf(key, sizeof key, "%06d", i);
+		OK(kv_batch_put(&b, S(key), S("some value bytes")));
+	}
+	OK(kv_apply(kv, &b));
+	OK(kv_commit(kv, slice_of("", 0), true));
+	kv_close(kv);
+	/* flip one bit in page 5 behind the engine's back */
+	struct vfs_file *f;
+	OK(vfs_open(v, "tree.db", 0, &f));
+	uint8_t byte;
+	OK(vfs_read_exact(f, 5 * 4096 + 1000, &byte, 1));
+	byte ^= 0x10;
+	OK(vfs_write(f, 5 * 4096 + 1000, &byte, 1));
+	OK(vfs_sync(f));
+	vfs_close(f);
+	kv = open_tree(v, 0);
+	err *e = btree_verify(kv);
+	ck_assert(err_is(e, ERR_CORRUPT));
+	ck_assert_msg(strstr(err_msg(e), "page 5:") != NULL, "message: %s", err_msg(e));
+	err_free(e);
+	e = NULL;
+	/* a full scan hits the page too, and reports instead of returning data */
+	struct kv_iter *it;
+	OK(kv_iter_open(kv, NULL, NULL, false, &it));
+	struct slice k, val;
+	bool done = false;
+	for (int i = 0; i < 3000 && !done && !e; i++)
+		e = kv_iter_next(it, &k, &val, &done);
+	ck_assert(err_is(e, ERR_CORRUPT));
+	err_free(e);
+	kv_iter_close(it);
+	kv_batch_free(&b);
+	kv_close(kv);
+	vfs_memory_free(v);
+}
+END_TEST
+
+static Suite *btree_suite(void)
+{
+	Suite *s = suite_create("btree");
+	TCase *tc = tcase_create("btree");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, put_get_delete_meta_and_reopen);
+	tcase_add_test(tc, overflow_values_and_limits);
+	tcase_add_test(tc, property_btree_and_memory_engine_match_the_model);
+	tcase_add_test(tc, sequential_and_reverse_inserts_then_delete_everything);
+	tcase_add_test(tc, overwriting_the_same_keys_reaches_a_steady_file_size);
+	tcase_add_test(tc, a_flipped_bit_is_err_corrupt_naming_the_page);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return check_run(btree_suite());
+}
