@@ -90,6 +90,7 @@ struct raft_dlog {
 	uint64_t last;
 	uint64_t cap;
 	struct buf scratch; /* encoding a batch */
+	bool broken;        /* a write or sync failed: the files' state is unknown */
 };
 
 /* ---- small helpers ---- */
@@ -444,6 +445,10 @@ err *raft_dlog_truncate(struct raft_dlog *log, uint64_t index)
 	assert(index >= 1);
 	if (index > log->last)
 		return NULL;
+	if (log->broken)
+		return err_new(ERR_IO, "raft log failed a write earlier; reopen it to recover");
+	/* Marked broken until the truncation is complete and durable. */
+	log->broken = true;
 	uint32_t keep_slot = log->seg_of[index - 1];
 	/* Whole segments beyond the new end go first, last to first: a crash leaves a prefix. */
 	while (log->n_segs > keep_slot + 1 ||
@@ -464,12 +469,16 @@ err *raft_dlog_truncate(struct raft_dlog *log, uint64_t index)
 		s->size = off;
 	}
 	log->last = index - 1;
+	log->broken = false;
 	return NULL;
 }
 
 /* ---- appending ---- */
 
-/* Creates segment file for entries from `first`, its header written but not synced. */
+/*
+ * Creates the segment file for entries from `first`, empty: its header goes out in the
+ * same write as its first records, so that a torn write can only leave a prefix of both.
+ */
 static err *raft__dlog_new_segment(struct raft_dlog *log, uint64_t first)
 {
 	char name[32], path[VFS_PATH_MAX];
@@ -477,18 +486,21 @@ static err *raft__dlog_new_segment(struct raft_dlog *log, uint64_t first)
 	TRY(raft__dlog_path(log, name, path));
 	struct vfs_file *f;
 	TRY(vfs_open(log->vfs, path, VFS_CREATE, &f));
+	err *e = vfs_truncate(f, 0);
+	if (!e)
+		e = raft__dlog_add_segment(log, name, first, f, 0);
+	if (e)
+		vfs_close(f);
+	return e;
+}
+
+static err *raft__header_encode(struct buf *b, uint64_t first)
+{
 	uint8_t header[RAFT__SEG_HEADER];
 	memcpy(header, RAFT__SEG_MAGIC, 8);
 	store_u64be(header + 8, first);
 	store_u32be(header + 16, checksum32(header, 16));
-	err *e = vfs_truncate(f, 0);
-	if (!e)
-		e = vfs_write(f, 0, header, sizeof header);
-	if (!e)
-		e = raft__dlog_add_segment(log, name, first, f, sizeof header);
-	if (e)
-		vfs_close(f);
-	return e;
+	return buf_append(b, header, sizeof header);
 }
 
 static err *raft__dlog_check_batch(const struct raft_dlog *log, const struct raft_entry *entries,
@@ -511,6 +523,8 @@ err *raft_dlog_append(struct raft_dlog *log, const struct raft_entry *entries, s
 	if (n == 0)
 		return NULL;
 	uint64_t first = entries[0].index;
+	if (log->broken)
+		return err_new(ERR_IO, "raft log failed a write earlier; reopen it to recover");
 	if (first == 0 || first > log->last + 1)
 		return err_new(ERR_INVALID, "append at %" PRIu64 " after a log ending at %" PRIu64,
 		               first, log->last);
@@ -522,13 +536,19 @@ err *raft_dlog_append(struct raft_dlog *log, const struct raft_entry *entries, s
 	uint32_t slot = log->n_segs - 1;
 	struct raft__segment *s = &log->segs[slot];
 	buf_clear(&log->scratch);
+	if (s->size == 0)
+		TRY(raft__header_encode(&log->scratch, first));
 	for (size_t i = 0; i < n; i++) {
 		log->offset_of[log->last + i] = s->size + log->scratch.len;
 		TRY(raft__record_encode(&log->scratch, &entries[i]));
 	}
-	TRY(err_wrap(vfs_write(s->file, s->size, log->scratch.data, log->scratch.len),
-	             "appending to raft log"));
-	TRY(err_wrap(vfs_sync(s->file), "appending to raft log"));
+	err *e = vfs_write(s->file, s->size, log->scratch.data, log->scratch.len);
+	if (!e)
+		e = vfs_sync(s->file);
+	if (e) {
+		log->broken = true;
+		return err_wrap(e, "appending to raft log");
+	}
 	s->size += log->scratch.len;
 	for (size_t i = 0; i < n; i++) {
 		log->terms[log->last + i] = entries[i].term;

@@ -44,9 +44,11 @@ uint64_t raft_dlog_last_index(const struct raft_dlog *log);
 const uint64_t *raft_dlog_terms(const struct raft_dlog *log);
 
 /*
- * Appends entries[0..n) durably (one write per segment touched, one sync). entries[0].index
- * may be at most last + 1; if it is lower, the log is first truncated there. Indexes must
- * be consecutive and terms non-decreasing (ERR_INVALID otherwise).
+ * Appends entries[0..n) durably (one write, one sync). entries[0].index may be at most
+ * last + 1; if it is lower, the log is first truncated there. Indexes must be consecutive
+ * and terms non-decreasing (ERR_INVALID otherwise). After a failed write or sync the log
+ * refuses further changes with ERR_IO: what reached the disk is unknown (a failed fsync
+ * cannot be retried safely), and only reopening, which runs recovery, can tell.
  */
 err *raft_dlog_append(struct raft_dlog *log, const struct raft_entry *entries, size_t n);
 
