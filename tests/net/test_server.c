@@ -15,6 +15,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "base/prng.h"
 #include "check_main.h"
 #include "net/client.h"
 #include "net/frame.h"
@@ -488,6 +489,68 @@ START_TEST(bad_input_closes_only_that_connection)
 }
 END_TEST
 
+/* Reads whatever the server sends until it closes the connection; false on a timeout. */
+static bool drain_until_closed(int fd)
+{
+	for (int i = 0; i < 10000; i++) {
+		uint8_t chunk[4096];
+		ssize_t n = recv(fd, chunk, sizeof chunk, 0);
+		if (n == 0 || (n < 0 && errno == ECONNRESET))
+			return true;
+		if (n < 0)
+			return false;
+	}
+	return false;
+}
+
+START_TEST(random_input_never_hurts_the_server)
+{
+	struct server_thread st;
+	server_start(&st, 0);
+	struct prng rng;
+	prng_seed(&rng, 0xbadf00d);
+	struct buf req, frame;
+	buf_init(&req, 4096);
+	buf_init(&frame, 4096);
+	for (int i = 0; i < 200; i++) {
+		buf_clear(&req);
+		buf_clear(&frame);
+		struct net_request r = {(enum net_request_kind)(1 + prng_below(&rng, 4)),
+		                        slice_of("SELECT 1", 8)};
+		ck_assert_ptr_null(net_request_encode(&r, &req));
+		for (int k = 0; k < 1 + (int)prng_below(&rng, 3); k++)
+			ck_assert_ptr_null(net_frame_encode(&frame, req.data, req.len, 4096));
+		switch (i % 4) {
+		case 0: /* random bytes */
+			for (size_t k = 0; k < frame.len; k++)
+				frame.data[k] = (uint8_t)prng_next(&rng);
+			break;
+		case 1: /* bit flips */
+			frame.data[prng_below(&rng, frame.len)] ^=
+			    (uint8_t)(1u << prng_below(&rng, 8));
+			break;
+		case 2: /* truncated */ frame.len = (size_t)prng_below(&rng, frame.len); break;
+		default: /* intact requests: answered, then the server sees the end */ break;
+		}
+		int fd = raw_connect(&st);
+		if (frame.len > 0)
+			send_all(fd, frame.data, frame.len);
+		shutdown(fd, SHUT_WR);
+		ck_assert(drain_until_closed(fd));
+		close(fd);
+	}
+	buf_free(&req);
+	buf_free(&frame);
+	struct net_client *c = client(&st);
+	expect_echo(c, "still serving", 1);
+	net_client_close(c);
+	server_join(&st);
+	ck_assert_uint_eq(net_server_stats(st.server).accepted, 201);
+	server_free(&st);
+	ck_assert_int_eq(st.fake.opened, st.fake.closed);
+}
+END_TEST
+
 START_TEST(connections_beyond_the_limit_are_refused)
 {
 	struct server_thread st;
@@ -563,6 +626,7 @@ static Suite *server_suite(void)
 	tcase_add_test(tc, requests_and_sessions);
 	tcase_add_test(tc, a_client_leaving_with_a_reply_pending);
 	tcase_add_test(tc, bad_input_closes_only_that_connection);
+	tcase_add_test(tc, random_input_never_hurts_the_server);
 	tcase_add_test(tc, connections_beyond_the_limit_are_refused);
 	tcase_add_test(tc, connecting_to_nothing_is_a_clear_error);
 	tcase_add_test(tc, a_server_going_away_is_a_lost_connection);
