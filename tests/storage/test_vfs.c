@@ -1,7 +1,8 @@
 /*
- * Tests for the vfs implementations: one conformance suite run against the posix and the
- * memory vfs, then the memory vfs's crash semantics (lost unsynced writes, torn writes,
- * durable creation and rename) and its space cap.
+ * Tests for the vfs implementations: one conformance suite run against the posix, the
+ * memory and the fault vfs, then the memory vfs's crash semantics (lost unsynced writes,
+ * torn writes, durable creation and rename) and its space cap, and the fault vfs's
+ * overlay, crashes, power cuts, injected errors and bit flips.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 
 #include "base/prng.h"
 #include "check_main.h"
+#include "storage/vfs_fault.h"
 #include "storage/vfs_memory.h"
 #include "storage/vfs_posix.h"
 
@@ -291,6 +293,161 @@ START_TEST(memory_cap_is_enforced)
 }
 END_TEST
 
+START_TEST(fault_conformance)
+{
+	struct vfs *mem, *v;
+	OK(vfs_memory_new(1 << 20, &mem));
+	OK(vfs_fault_new(mem, NULL, &v));
+	conformance(v);
+	ck_assert_uint_gt(vfs_fault_count(v, VFS_FAULT_WRITE), 0);
+	vfs_fault_free(v);
+	vfs_memory_free(mem);
+}
+END_TEST
+
+/* Random writes, truncates, syncs and crashes through the fault vfs, against a model. */
+START_TEST(fault_overlay_matches_a_model_across_crashes)
+{
+	struct prng p;
+	prng_seed(&p, 77);
+	struct vfs *mem, *v;
+	OK(vfs_memory_new(16 << 20, &mem));
+	OK(vfs_fault_new(mem, &(struct vfs_fault_options){.seed = 1}, &v));
+	struct vfs_file *f;
+	OK(vfs_open(v, "f", VFS_CREATE, &f));
+	static uint8_t durable[1 << 16], current[1 << 16], got[1 << 16];
+	size_t dur_len = 0, cur_len = 0;
+	for (int step = 0; step < 3000; step++) {
+		double r = prng_double(&p);
+		if (r < 0.6) {
+			size_t off = (size_t)prng_below(&p, 60000),
+			       len = 1 + (size_t)prng_below(&p, 500);
+			uint8_t bytes[500];
+			for (size_t i = 0; i < len; i++)
+				bytes[i] = (uint8_t)prng_next(&p);
+			OK(vfs_write(f, off, bytes, len));
+			if (off > cur_len)
+				memset(current + cur_len, 0, off - cur_len);
+			memcpy(current + off, bytes, len);
+			cur_len = off + len > cur_len ? off + len : cur_len;
+		} else if (r < 0.7) {
+			size_t size = (size_t)prng_below(&p, 61000);
+			OK(vfs_truncate(f, size));
+			if (size > cur_len)
+				memset(current + cur_len, 0, size - cur_len);
+			cur_len = size;
+		} else if (r < 0.85) {
+			OK(vfs_sync(f));
+			memcpy(durable, current, cur_len);
+			dur_len = cur_len;
+		} else if (r < 0.9) {
+			OK(vfs_fault_crash(v, VFS_FAULT_TEAR_NONE, 0));
+			memcpy(current, durable, dur_len);
+			cur_len = dur_len;
+		}
+		uint64_t size;
+		OK(vfs_size(f, &size));
+		ck_assert_uint_eq(size, cur_len);
+		size_t off = (size_t)prng_below(&p, 62000), len = (size_t)prng_below(&p, 4000), n;
+		OK(vfs_read(f, off, got, len, &n));
+		size_t want = off >= cur_len ? 0 : (cur_len - off < len ? cur_len - off : len);
+		ck_assert_uint_eq(n, want);
+		ck_assert(n == 0 || memcmp(got, current + off, n) == 0);
+	}
+	vfs_close(f);
+	vfs_fault_free(v);
+	vfs_memory_free(mem);
+}
+END_TEST
+
+START_TEST(fault_crash_tears_power_cuts_errors_and_flips)
+{
+	struct vfs *mem, *v;
+	OK(vfs_memory_new(1 << 20, &mem));
+	OK(vfs_fault_new(mem, NULL, &v));
+	struct vfs_file *f;
+	OK(vfs_open(v, "f", VFS_CREATE, &f));
+	OK(vfs_write(f, 0, "0123456789", 10));
+	OK(vfs_sync(f));
+	OK(vfs_write(f, 0, "abcdefghij", 10));
+	OK(vfs_write(f, 2, "XYZW", 4));
+	OK(vfs_fault_crash(v, VFS_FAULT_TEAR_AT, 3)); /* "XYZ" of the last write survives */
+	uint8_t got[16];
+	OK(vfs_read_exact(f, 0, got, 10));
+	ck_assert(memcmp(got, "01XYZ56789", 10) == 0);
+
+	/* a power cut at the 2nd write-or-sync: it and everything after fail until the crash */
+	vfs_fault_cut_after(v, 2);
+	OK(vfs_write(f, 0, "A", 1));
+	expect_err(vfs_sync(f), ERR_IO);
+	ck_assert(vfs_fault_is_cut(v));
+	expect_err(vfs_read_exact(f, 0, got, 1), ERR_IO);
+	OK(vfs_fault_crash(v, VFS_FAULT_TEAR_NONE, 0));
+	ck_assert(!vfs_fault_is_cut(v));
+	OK(vfs_read_exact(f, 0, got, 10));
+	ck_assert(memcmp(got, "01XYZ56789", 10) == 0);
+
+	/* the 3rd read from now fails, once; a failed write changes nothing */
+	vfs_fault_fail_nth(v, VFS_FAULT_READ, 3);
+	OK(vfs_read_exact(f, 0, got, 1));
+	OK(vfs_read_exact(f, 0, got, 1));
+	expect_err(vfs_read_exact(f, 0, got, 1), ERR_IO);
+	OK(vfs_read_exact(f, 0, got, 1));
+	vfs_fault_fail_nth(v, VFS_FAULT_WRITE, 1);
+	expect_err(vfs_write(f, 0, "Q", 1), ERR_IO);
+	OK(vfs_read_exact(f, 0, got, 1));
+	ck_assert_uint_eq(got[0], '0');
+
+	/* a flip rule changes what reads return, not what is stored */
+	OK(vfs_fault_flip(v, "f", 4, 0x01));
+	OK(vfs_read_exact(f, 3, got, 3));
+	ck_assert(memcmp(got, "YZ5", 3) != 0 && got[1] == ('Z' ^ 0x01));
+	vfs_fault_clear_flips(v);
+	OK(vfs_read_exact(f, 3, got, 3));
+	ck_assert(memcmp(got, "YZ5", 3) == 0);
+	ck_assert_uint_ge(vfs_fault_count(v, VFS_FAULT_READ), 9);
+	vfs_close(f);
+	vfs_fault_free(v);
+	vfs_memory_free(mem);
+}
+END_TEST
+
+START_TEST(fault_probabilities_are_deterministic)
+{
+	uint64_t outcome[2] = {0, 0};
+	for (int run = 0; run < 2; run++) {
+		struct vfs *mem, *v;
+		OK(vfs_memory_new(1 << 20, &mem));
+		struct vfs_fault_options o = {.seed = 42, .read_flip_probability = 0.3};
+		o.error_probability[VFS_FAULT_WRITE] = 0.2;
+		OK(vfs_fault_new(mem, &o, &v));
+		struct vfs_file *f;
+		OK(vfs_open(v, "f", VFS_CREATE, &f));
+		int failures = 0, flips = 0;
+		for (int i = 0; i < 200; i++) {
+			err *e = vfs_write(f, (uint64_t)i, "z", 1);
+			failures += e != NULL;
+			if (!e)
+				continue;
+			err_free(e);
+		}
+		for (int i = 0; i < 200; i++) {
+			uint8_t b = 0;
+			size_t n;
+			OK(vfs_read(f, (uint64_t)i, &b, 1, &n));
+			flips += n == 1 && b != 'z';
+			outcome[run] = outcome[run] * 31 + b;
+		}
+		ck_assert_int_gt(failures, 10);
+		ck_assert_int_gt(flips, 10);
+		vfs_close(f);
+		vfs_fault_free(v);
+		vfs_memory_free(mem);
+	}
+	ck_assert_uint_eq(outcome[0], outcome[1]);
+}
+END_TEST
+
 static Suite *vfs_suite(void)
 {
 	Suite *s = suite_create("vfs");
@@ -302,6 +459,10 @@ static Suite *vfs_suite(void)
 	tcase_add_test(tc, memory_crash_tears_the_last_write);
 	tcase_add_test(tc, memory_sync_copies_many_scattered_writes);
 	tcase_add_test(tc, memory_cap_is_enforced);
+	tcase_add_test(tc, fault_conformance);
+	tcase_add_test(tc, fault_overlay_matches_a_model_across_crashes);
+	tcase_add_test(tc, fault_crash_tears_power_cuts_errors_and_flips);
+	tcase_add_test(tc, fault_probabilities_are_deterministic);
 	suite_add_tcase(s, tc);
 	return s;
 }
