@@ -1525,22 +1525,17 @@ err *sql_parse_one(const char *text, size_t len, struct sql_arena *arena, struct
 		return err_new(ERR_SYNTAX,
 		               "syntax error at line 1, column 1: expected a statement, "
 		               "found end of input");
-	struct sql_stmt *more;
-	struct sql_parser after = p;
-	struct sql_arena scratch;
-	sql_arena_init(&scratch, SQL_ARENA_DEFAULT_MAX_BYTES);
-	err *e = sql_parse_next(&after, &scratch, &more);
-	sql_arena_free(&scratch);
+	/* Only ';' may follow: look at the next other token without parsing further. */
+	struct parse ps = {.arena = arena};
+	sql_lexer_init(&ps.lx, p.text, p.len, p.offset, p.line, p.line_start);
+	err *e = sql_lex_next(&ps.lx, &ps.tok);
+	if (!e)
+		e = skip_empty_statements(&ps);
+	if (!e && !at(&ps, SQL_TOK_EOF))
+		e = expected(&ps, "end of input");
 	if (e)
-		return e;
-	if (more) {
 		*out = NULL;
-		return err_new(ERR_SYNTAX,
-		               "syntax error at line %u, column %u: expected end of input, found "
-		               "a second statement",
-		               (unsigned)more->pos.line, (unsigned)more->pos.column);
-	}
-	return NULL;
+	return e;
 }
 
 err *sql_parse_expr(const char *text, size_t len, struct sql_arena *arena, struct sql_expr **out)

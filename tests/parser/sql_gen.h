@@ -16,10 +16,12 @@
 
 #include "base/buf.h"
 #include "base/prng.h"
+#include "parse_helpers.h"
 
 static inline void gen_put(struct buf *b, const char *s)
 {
-	ck_assert_ptr_null(buf_append(b, s, strlen(s)));
+	err *e = buf_append(b, s, strlen(s));
+	require(e == NULL, "generated text too long: %s", err_msg(e));
 }
 
 /* A keyword in random case, with a space after it. */
@@ -27,7 +29,7 @@ static inline void gen_kw(struct prng *r, struct buf *b, const char *kw)
 {
 	char word[32];
 	size_t n = strlen(kw);
-	ck_assert_uint_lt(n, sizeof word);
+	require(n < sizeof word, "keyword too long");
 	int mode = (int)prng_below(r, 4);
 	for (size_t i = 0; i <= n; i++) {
 		char c = kw[i];

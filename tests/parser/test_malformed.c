@@ -17,10 +17,9 @@
 static void check_code(const char *text, size_t len, bool may_parse)
 {
 	enum err_code code = parse_code(text, len);
-	ck_assert_msg(code == 0 || code == ERR_SYNTAX || code == ERR_LIMIT, "code %d for %.*s",
-	              code, (int)len, text);
-	if (!may_parse)
-		ck_assert_msg(code != 0, "parsed: %.*s", (int)len, text);
+	require(code == 0 || code == ERR_SYNTAX || code == ERR_LIMIT, "code %d for %.*s", code,
+	        (int)len, text);
+	require(may_parse || code != 0, "parsed: %.*s", (int)len, text);
 	/* completeness must answer for anything too */
 	(void)sql_statement_complete(text, len);
 }
@@ -33,10 +32,11 @@ static size_t token_bounds(const char *text, size_t *starts, size_t *ends, size_
 	size_t n = 0;
 	for (;;) {
 		struct sql_token t;
-		ck_assert_ptr_null(sql_lex_next(&lx, &t));
+		err *e = sql_lex_next(&lx, &t);
+		require(e == NULL, "%s", err_msg(e));
 		if (t.kind == SQL_TOK_EOF)
 			return n;
-		ck_assert_uint_lt(n, max);
+		require(n < max, "too many tokens");
 		starts[n] = t.offset;
 		ends[n] = t.offset + t.len;
 		n++;
@@ -46,7 +46,8 @@ static size_t token_bounds(const char *text, size_t *starts, size_t *ends, size_
 /* Appends text[a..b) to `b`. */
 static void put_range(struct buf *out, const char *text, size_t a, size_t b)
 {
-	ck_assert_ptr_null(buf_append(out, text + a, b - a));
+	err *e = buf_append(out, text + a, b - a);
+	require(e == NULL, "%s", err_msg(e));
 }
 
 /* Truncations at every token and single-token deletions, duplications and swaps. */
@@ -296,15 +297,39 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("malformed");
-	TCase *tc = tcase_create("core");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, truncations_and_token_mutations);
-	tcase_add_test(tc, truncated_statements_are_syntax_errors);
-	tcase_add_test(tc, random_token_sequences);
-	tcase_add_test(tc, random_bytes);
-	tcase_add_test(tc, deep_nesting_hits_the_depth_limit);
-	tcase_add_test(tc, size_limits);
-	tcase_add_test(tc, a_full_arena_is_an_error_not_a_crash);
-	suite_add_tcase(s, tc);
+	/* One case per test, so CK_RUN_CASE can run (and time) one alone. */
+	TCase *tc_truncations_and_token_mutations = tcase_create("truncations_and_token_mutations");
+	tcase_set_timeout(tc_truncations_and_token_mutations, 60);
+	tcase_add_test(tc_truncations_and_token_mutations, truncations_and_token_mutations);
+	suite_add_tcase(s, tc_truncations_and_token_mutations);
+	TCase *tc_truncated_statements_are_syntax_errors =
+	    tcase_create("truncated_statements_are_syntax_errors");
+	tcase_set_timeout(tc_truncated_statements_are_syntax_errors, 60);
+	tcase_add_test(tc_truncated_statements_are_syntax_errors,
+	               truncated_statements_are_syntax_errors);
+	suite_add_tcase(s, tc_truncated_statements_are_syntax_errors);
+	TCase *tc_random_token_sequences = tcase_create("random_token_sequences");
+	tcase_set_timeout(tc_random_token_sequences, 60);
+	tcase_add_test(tc_random_token_sequences, random_token_sequences);
+	suite_add_tcase(s, tc_random_token_sequences);
+	TCase *tc_random_bytes = tcase_create("random_bytes");
+	tcase_set_timeout(tc_random_bytes, 60);
+	tcase_add_test(tc_random_bytes, random_bytes);
+	suite_add_tcase(s, tc_random_bytes);
+	TCase *tc_deep_nesting_hits_the_depth_limit =
+	    tcase_create("deep_nesting_hits_the_depth_limit");
+	tcase_set_timeout(tc_deep_nesting_hits_the_depth_limit, 60);
+	tcase_add_test(tc_deep_nesting_hits_the_depth_limit, deep_nesting_hits_the_depth_limit);
+	suite_add_tcase(s, tc_deep_nesting_hits_the_depth_limit);
+	TCase *tc_size_limits = tcase_create("size_limits");
+	tcase_set_timeout(tc_size_limits, 60);
+	tcase_add_test(tc_size_limits, size_limits);
+	suite_add_tcase(s, tc_size_limits);
+	TCase *tc_a_full_arena_is_an_error_not_a_crash =
+	    tcase_create("a_full_arena_is_an_error_not_a_crash");
+	tcase_set_timeout(tc_a_full_arena_is_an_error_not_a_crash, 60);
+	tcase_add_test(tc_a_full_arena_is_an_error_not_a_crash,
+	               a_full_arena_is_an_error_not_a_crash);
+	suite_add_tcase(s, tc_a_full_arena_is_an_error_not_a_crash);
 	return check_run(s);
 }

@@ -496,7 +496,7 @@ START_TEST(parse_script_and_parse_one)
 	struct sql_stmt *s;
 	err *e = sql_parse_one("SELECT 1; SELECT 2", 18, &a, &s);
 	ck_assert_str_eq(err_msg(e), "syntax error at line 1, column 11: expected end of input, "
-	                             "found a second statement");
+	                             "found 'SELECT'");
 	err_free(e);
 	e = sql_parse_one("", 0, &a, &s);
 	ck_assert(err_is(e, ERR_SYNTAX));

@@ -87,16 +87,17 @@ static const char *const statements[] = {
 /* Prints `e` with parentheses around every compound operand. */
 static void full_paren(const struct sql_expr *e, struct buf *b);
 
-static void full_operand(const struct sql_expr *e, struct buf *b)
-{
-	ck_assert_ptr_null(buf_append(b, "(", 1));
-	full_paren(e, b);
-	ck_assert_ptr_null(buf_append(b, ")", 1));
-}
-
 static void full_text(struct buf *b, const char *s)
 {
-	ck_assert_ptr_null(buf_append(b, s, strlen(s)));
+	err *e = buf_append(b, s, strlen(s));
+	require(e == NULL, "%s", err_msg(e));
+}
+
+static void full_operand(const struct sql_expr *e, struct buf *b)
+{
+	full_text(b, "(");
+	full_paren(e, b);
+	full_text(b, ")");
 }
 
 static void full_paren(const struct sql_expr *e, struct buf *b)
@@ -140,7 +141,7 @@ static void full_paren(const struct sql_expr *e, struct buf *b)
 	case SQL_EXPR_IN_SELECT:
 		full_operand(e->in_select.operand, b);
 		full_text(b, e->in_select.negated ? "NOT IN" : "IN");
-		ck_assert_ptr_null(sql_format_select(e->in_select.select, b));
+		require(sql_format_select(e->in_select.select, b) == NULL, "format failed");
 		return;
 	case SQL_EXPR_CASE:
 		full_text(b, "CASE");
@@ -156,7 +157,7 @@ static void full_paren(const struct sql_expr *e, struct buf *b)
 	case SQL_EXPR_CAST:
 		full_text(b, "CAST");
 		full_operand(e->cast.operand, b);
-		ck_assert_ptr_null(sql_format_type(e->cast.type, b));
+		require(sql_format_type(e->cast.type, b) == NULL, "format failed");
 		return;
 	case SQL_EXPR_FUNCTION:
 		full_text(b, e->function.name);
@@ -165,7 +166,7 @@ static void full_paren(const struct sql_expr *e, struct buf *b)
 		for (uint32_t i = 0; i < e->function.args.count; i++)
 			full_operand(e->function.args.items[i], b);
 		return;
-	default: ck_assert_ptr_null(sql_format_expr(e, b)); return;
+	default: require(sql_format_expr(e, b) == NULL, "format failed"); return;
 	}
 }
 
@@ -173,7 +174,7 @@ static void full_paren(const struct sql_expr *e, struct buf *b)
 static char *must_canon(const char *text)
 {
 	char *s = canon_stmt(text);
-	ck_assert_msg(strncmp(s, "error: ", 7) != 0, "%s\n  from: %s", s, text);
+	require(strncmp(s, "error: ", 7) != 0, "%s\n  from: %s", s, text);
 	return s;
 }
 
@@ -181,8 +182,8 @@ static void check_stmt_round_trip(const char *text)
 {
 	char *once = must_canon(text);
 	char *twice = must_canon(once);
-	ck_assert_msg(strcmp(once, twice) == 0, "unstable:\n  in:  %s\n  1st: %s\n  2nd: %s", text,
-	              once, twice);
+	require(strcmp(once, twice) == 0, "unstable:\n  in:  %s\n  1st: %s\n  2nd: %s", text, once,
+	        twice);
 	free(once);
 	free(twice);
 }
@@ -194,7 +195,7 @@ static char *full_of(const char *text)
 	sql_arena_init(&a, SQL_ARENA_DEFAULT_MAX_BYTES);
 	struct sql_expr *e;
 	err *er = sql_parse_expr(text, strlen(text), &a, &e);
-	ck_assert_msg(er == NULL, "%s\n  from: %s", err_msg(er), text);
+	require(er == NULL, "%s\n  from: %s", err_msg(er), text);
 	struct buf b;
 	buf_init(&b, 1 << 24);
 	full_paren(e, &b);
@@ -213,7 +214,7 @@ START_TEST(random_statements_round_trip)
 {
 	struct prng r;
 	prng_seed(&r, prng_subseed(6, "parser-roundtrip-stmt", 0));
-	for (int i = 0; i < 1500; i++) {
+	for (int i = 0; i < 3000; i++) {
 		struct buf b;
 		buf_init(&b, 1 << 20);
 		gen_stmt(&r, &b, 1 + (int)prng_below(&r, 4));
@@ -234,13 +235,13 @@ START_TEST(random_expressions_keep_their_tree)
 		gen_expr(&r, &b, 1 + (int)prng_below(&r, 5));
 		char *text = buf_to_string(&b);
 		char *once = canon_expr(text);
-		ck_assert_msg(strncmp(once, "error: ", 7) != 0, "%s\n  from: %s", once, text);
+		require(strncmp(once, "error: ", 7) != 0, "%s\n  from: %s", once, text);
 		char *twice = canon_expr(once);
-		ck_assert_str_eq(once, twice);
+		require(strcmp(once, twice) == 0, "unstable: %s -> %s", once, twice);
 		char *full_in = full_of(text);
 		char *full_out = full_of(once);
-		ck_assert_msg(strcmp(full_in, full_out) == 0, "tree changed:\n  in:  %s\n  out: %s",
-		              text, once);
+		require(strcmp(full_in, full_out) == 0, "tree changed:\n  in:  %s\n  out: %s", text,
+		        once);
 		free(full_in);
 		free(full_out);
 		free(once);
@@ -281,12 +282,24 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("roundtrip");
-	TCase *tc = tcase_create("core");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, hand_written_statements_round_trip);
-	tcase_add_test(tc, random_statements_round_trip);
-	tcase_add_test(tc, random_expressions_keep_their_tree);
-	tcase_add_test(tc, floats_round_trip_exactly);
-	suite_add_tcase(s, tc);
+	/* One case per test, so CK_RUN_CASE can run (and time) one alone. */
+	TCase *tc_hand_written_statements_round_trip =
+	    tcase_create("hand_written_statements_round_trip");
+	tcase_set_timeout(tc_hand_written_statements_round_trip, 60);
+	tcase_add_test(tc_hand_written_statements_round_trip, hand_written_statements_round_trip);
+	suite_add_tcase(s, tc_hand_written_statements_round_trip);
+	TCase *tc_random_statements_round_trip = tcase_create("random_statements_round_trip");
+	tcase_set_timeout(tc_random_statements_round_trip, 60);
+	tcase_add_test(tc_random_statements_round_trip, random_statements_round_trip);
+	suite_add_tcase(s, tc_random_statements_round_trip);
+	TCase *tc_random_expressions_keep_their_tree =
+	    tcase_create("random_expressions_keep_their_tree");
+	tcase_set_timeout(tc_random_expressions_keep_their_tree, 60);
+	tcase_add_test(tc_random_expressions_keep_their_tree, random_expressions_keep_their_tree);
+	suite_add_tcase(s, tc_random_expressions_keep_their_tree);
+	TCase *tc_floats_round_trip_exactly = tcase_create("floats_round_trip_exactly");
+	tcase_set_timeout(tc_floats_round_trip_exactly, 60);
+	tcase_add_test(tc_floats_round_trip_exactly, floats_round_trip_exactly);
+	suite_add_tcase(s, tc_floats_round_trip_exactly);
 	return check_run(s);
 }
