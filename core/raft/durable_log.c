@@ -123,6 +123,8 @@ static bool raft__seg_name_parse(const char *name, uint64_t *first)
 
 static err *raft__dlog_reserve(struct raft_dlog *log, uint64_t entries)
 {
+	assert(log->cap <= RAFT_MAX_LOG_ENTRIES);
+	assert(log->last <= log->cap);
 	if (entries <= log->cap)
 		return NULL;
 	if (entries > RAFT_MAX_LOG_ENTRIES)
@@ -194,6 +196,8 @@ static err *raft__record_encode(struct buf *b, const struct raft_entry *e)
 /* Decodes a verified payload; out->data points into `payload`. */
 static err *raft__record_decode(const uint8_t *payload, size_t len, struct raft_entry *out)
 {
+	assert(payload != NULL || len == 0);
+	assert(len <= RAFT__REC_MAX);
 	struct codec_doc doc;
 	const msgpack_object *root;
 	TRY(codec_parse(&doc, payload, len, &root));
@@ -296,6 +300,8 @@ static err *raft__dlog_drop_torn_segment(struct raft_dlog *log, struct raft_dlog
 static err *raft__dlog_scan(struct raft_dlog *log, uint32_t slot, const uint8_t *bytes,
                             bool last_segment, struct raft_dlog_recovery *rec)
 {
+	assert(slot < log->n_segs);
+	assert(bytes != NULL || log->segs[slot].size == 0);
 	struct raft__segment *s = &log->segs[slot];
 	if (s->first_index != log->last + 1)
 		return err_new(ERR_CORRUPT,
@@ -335,6 +341,8 @@ static err *raft__dlog_scan(struct raft_dlog *log, uint32_t slot, const uint8_t 
 static err *raft__dlog_load_segment(struct raft_dlog *log, const char *name, uint64_t first,
                                     struct buf *b)
 {
+	assert(name != NULL && first >= 1);
+	assert(b->max_bytes >= RAFT__SEG_READ_MAX);
 	char path[VFS_PATH_MAX];
 	TRY(raft__dlog_path(log, name, path));
 	struct vfs_file *f;
@@ -360,6 +368,8 @@ static err *raft__dlog_load_segment(struct raft_dlog *log, const char *name, uin
 
 static err *raft__dlog_recover(struct raft_dlog *log, struct raft_dlog_recovery *rec)
 {
+	assert(log->n_segs == 0 && log->last == 0);
+	assert(rec->cut_bytes == 0);
 	struct vfs_names names = {0};
 	TRY(vfs_list(log->vfs, log->dir, &names));
 	/* Count the segments first so the scan knows which one is last. */
@@ -443,6 +453,7 @@ const uint64_t *raft_dlog_terms(const struct raft_dlog *log)
 err *raft_dlog_truncate(struct raft_dlog *log, uint64_t index)
 {
 	assert(index >= 1);
+	assert(log->last <= log->cap);
 	if (index > log->last)
 		return NULL;
 	if (log->broken)
@@ -481,6 +492,8 @@ err *raft_dlog_truncate(struct raft_dlog *log, uint64_t index)
  */
 static err *raft__dlog_new_segment(struct raft_dlog *log, uint64_t first)
 {
+	assert(first == log->last + 1);
+	assert(log->n_segs == 0 || log->segs[log->n_segs - 1].first_index < first);
 	char name[32], path[VFS_PATH_MAX];
 	snprintf(name, sizeof name, "seg-%020" PRIu64, first);
 	TRY(raft__dlog_path(log, name, path));
@@ -550,6 +563,7 @@ err *raft_dlog_append(struct raft_dlog *log, const struct raft_entry *entries, s
 		return err_wrap(e, "appending to raft log");
 	}
 	s->size += log->scratch.len;
+	assert(log->offset_of[log->last] >= RAFT__SEG_HEADER);
 	for (size_t i = 0; i < n; i++) {
 		log->terms[log->last + i] = entries[i].term;
 		log->seg_of[log->last + i] = slot;
@@ -562,6 +576,8 @@ err *raft_dlog_append(struct raft_dlog *log, const struct raft_entry *entries, s
 
 err *raft_dlog_load(struct raft_dlog *log, uint64_t index, struct raft_entry *out)
 {
+	assert(out != NULL);
+	assert(log->last <= log->cap);
 	if (index == 0 || index > log->last)
 		return err_new(ERR_NOT_FOUND, "no entry %" PRIu64 " in the raft log", index);
 	const struct raft__segment *s = &log->segs[log->seg_of[index - 1]];

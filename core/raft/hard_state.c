@@ -22,6 +22,8 @@ static err *raft__hs_path(char *out, const char *dir, const char *name)
 
 static err *raft__hs_decode(const uint8_t *bytes, size_t size, struct raft_hard_state *out)
 {
+	assert(bytes != NULL && out != NULL);
+	assert(size <= RAFT__HS_MAX_BYTES + 1);
 	if (size < RAFT__HS_MAGIC_LEN + 8 || memcmp(bytes, RAFT__HS_MAGIC, RAFT__HS_MAGIC_LEN) != 0)
 		return err_new(ERR_CORRUPT, "hard state: bad header");
 	uint32_t len = load_u32be(bytes + RAFT__HS_MAGIC_LEN);
@@ -70,6 +72,8 @@ err *raft_hard_state_load(struct vfs *vfs, const char *dir, struct raft_hard_sta
 /* Encodes the file image of `hs` into `b`. */
 static err *raft__hs_encode(const struct raft_hard_state *hs, struct buf *b)
 {
+	assert(b->len == 0);
+	assert(b->max_bytes >= RAFT__HS_MAX_BYTES);
 	static const uint8_t no_length[4] = {0};
 	TRY(buf_append(b, RAFT__HS_MAGIC, RAFT__HS_MAGIC_LEN));
 	TRY(buf_append(b, no_length, sizeof no_length));

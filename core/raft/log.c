@@ -102,6 +102,8 @@ static err *raft__ring_grow(struct raft__log *log)
 
 static err *raft__meta_reserve(struct raft__log *log)
 {
+	assert(log->last <= log->meta_cap);
+	assert(log->meta != NULL);
 	if (log->last < log->meta_cap)
 		return NULL;
 	if (log->last >= RAFT_MAX_LOG_ENTRIES)

@@ -75,6 +75,8 @@ static uint64_t raft__get_bounded(struct codec_in *in, uint64_t max, const char 
 
 static void raft__decode_entry(struct codec_in *list, struct raft_entry *e, uint64_t index)
 {
+	assert(list != NULL && e != NULL);
+	assert(index >= 1);
 	struct codec_in in;
 	codec_get_array(list, &in, RAFT__ENTRY_FIELDS, RAFT__ENTRY_FIELDS);
 	e->index = index;
@@ -96,6 +98,8 @@ static void raft__decode_entry(struct codec_in *list, struct raft_entry *e, uint
 
 static err *raft__decode_fields(struct codec_in *in, struct raft_message *m)
 {
+	assert(m->entries == NULL);
+	assert(m->n_entries == 0);
 	m->type = (uint8_t)raft__get_bounded(in, RAFT_MSG_TYPE_MAX, "bad message type");
 	if (m->type == 0)
 		codec_in_fail(in, "bad message type");

@@ -39,6 +39,7 @@ void raft_config_default(struct raft_config *c, uint32_t id, const uint32_t *pee
 
 static err *raft__config_check(const struct raft_config *c)
 {
+	assert(c != NULL);
 	if (c->n_peers == 0 || c->n_peers > RAFT_MAX_NODES)
 		return err_new(ERR_INVALID, "%u peers (1..%d allowed)", c->n_peers, RAFT_MAX_NODES);
 	bool self = false;
@@ -66,6 +67,8 @@ static err *raft__config_check(const struct raft_config *c)
 
 static err *raft__initial_check(const struct raft_config *c, const struct raft_initial *in)
 {
+	assert(c->n_peers <= RAFT_MAX_NODES);
+	assert(in->last_index == 0 || in->terms != NULL);
 	const struct raft_hard_state *hs = &in->hard_state;
 	if (hs->vote != 0) {
 		bool member = false;
@@ -186,6 +189,8 @@ static bool raft__is_request(uint8_t type)
 
 static err *raft__step_request(struct raft *r, const struct raft_message *m)
 {
+	assert(raft__is_request(m->type));
+	assert(m->from != r->cfg.id);
 	switch (m->type) {
 	case RAFT_MSG_PROPOSE: return raft__on_propose(r, m);
 	case RAFT_MSG_PROPOSE_RESP:
@@ -206,6 +211,8 @@ static err *raft__step_request(struct raft *r, const struct raft_message *m)
  */
 static bool raft__step_term(struct raft *r, const struct raft_message *m)
 {
+	assert(!raft__is_request(m->type));
+	assert(m->to == r->cfg.id);
 	bool vote_request = m->type == RAFT_MSG_VOTE || m->type == RAFT_MSG_PRE_VOTE;
 	bool from_leader = m->type == RAFT_MSG_APPEND || m->type == RAFT_MSG_HEARTBEAT;
 	if (m->term > r->term) {
@@ -235,6 +242,8 @@ static bool raft__step_term(struct raft *r, const struct raft_message *m)
 /* An append or heartbeat of the current term: its sender is the leader (§5.2). */
 static err *raft__step_from_leader(struct raft *r, const struct raft_message *m)
 {
+	assert(m->type == RAFT_MSG_APPEND || m->type == RAFT_MSG_HEARTBEAT);
+	assert(m->term == r->term);
 	if (r->role == RAFT_LEADER)
 		return err_new(ERR_INVALID, "node %u claims leadership of our term %llu", m->from,
 		               (unsigned long long)r->term);
@@ -388,12 +397,15 @@ static err *raft__ready_entries(struct raft *r, struct raft_ready *rd)
 	rd->entries = r->ready_entries;
 	rd->n_entries = n;
 	r->handed_stable = r->log.last;
+	assert(r->handed_stable == r->log.last);
 	return NULL;
 }
 
 /* Collects committed entries to apply: a bounded run after `applied`. */
 static err *raft__ready_committed(struct raft *r, struct raft_ready *rd)
 {
+	assert(r->applied <= r->commit);
+	assert(r->applied <= r->log.last);
 	if (!r->ready_committed) {
 		r->ready_committed = calloc(RAFT__APPLY_MAX_ENTRIES, sizeof *r->ready_committed);
 		r->ready_committed_owned =

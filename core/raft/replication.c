@@ -178,6 +178,7 @@ err *raft__leader_tick(struct raft *r)
 		r->heartbeat_elapsed = 0;
 		raft__broadcast_heartbeat(r);
 	}
+	assert(r->role == RAFT_LEADER);
 	return NULL;
 }
 
@@ -186,6 +187,8 @@ err *raft__leader_tick(struct raft *r)
 /* The rejection of an append whose previous entry we lack, with the backtracking hint. */
 static void raft__reject_append(struct raft *r, const struct raft_message *m)
 {
+	assert(r->role == RAFT_FOLLOWER);
+	assert(!raft__log_matches(&r->log, m->index, m->log_term));
 	struct raft_message resp = {.type = RAFT_MSG_APPEND_RESP,
 	                            .to = m->from,
 	                            .term = r->term,
@@ -303,6 +306,7 @@ err *raft__on_heartbeat_resp(struct raft *r, const struct raft_message *m)
 err *raft__on_propose(struct raft *r, const struct raft_message *m)
 {
 	assert(m->type == RAFT_MSG_PROPOSE);
+	assert(m->n_entries <= RAFT_MAX_MSG_ENTRIES);
 	for (size_t i = 0; i < m->n_entries; i++) {
 		const struct raft_entry *e = &m->entries[i];
 		bool fits = r->uncommitted_bytes == 0 ||

@@ -8,6 +8,8 @@
 /* Reconciles the hard state with the log after a crash between their syncs. */
 static err *raft__storage_reconcile(struct raft_storage *s)
 {
+	assert(s->log != NULL);
+	assert(raft_dlog_last_index(s->log) == 0 || raft_dlog_terms(s->log) != NULL);
 	uint64_t last = raft_dlog_last_index(s->log);
 	if (s->hs.commit > last)
 		return err_new(ERR_CORRUPT,
