@@ -83,6 +83,7 @@ void sql_lexer_init(struct sql_lexer *lx, const char *text, size_t len, size_t o
 	lx->offset = offset;
 	lx->line = line;
 	lx->line_start = line_start;
+	lx->unterminated = false;
 }
 
 static bool is_digit(char c)
@@ -152,12 +153,13 @@ static err *skip_space(struct sql_lexer *lx)
 			advance(lx);
 			advance(lx);
 			while (!(peek(lx, 0) == '*' && peek(lx, 1) == '/' && !at_end(lx, 1))) {
-				if (at_end(lx, 0))
-					return err_new(
-					    ERR_SYNTAX,
-					    "syntax error at line %u, column %u: unterminated "
-					    "comment",
-					    (unsigned)line, (unsigned)col);
+				if (at_end(lx, 0)) {
+					lx->unterminated = true;
+					return err_new(ERR_SYNTAX,
+					               "syntax error at line %u, column %u: "
+					               "unterminated comment",
+					               (unsigned)line, (unsigned)col);
+				}
 				advance(lx);
 			}
 			advance(lx);
@@ -176,11 +178,13 @@ static err *lex_quoted(struct sql_lexer *lx, char quote, struct sql_token *tok)
 	uint32_t col = column_of(lx, lx->offset);
 	advance(lx);
 	for (;;) {
-		if (at_end(lx, 0))
+		if (at_end(lx, 0)) {
+			lx->unterminated = true;
 			return err_new(ERR_SYNTAX,
 			               "syntax error at line %u, column %u: unterminated %s",
 			               (unsigned)line, (unsigned)col,
 			               quote == '\'' ? "string literal" : "quoted identifier");
+		}
 		char c = peek(lx, 0);
 		advance(lx);
 		if (c == quote) {

@@ -1561,9 +1561,9 @@ bool sql_statement_complete(const char *text, size_t len)
 		struct sql_token t;
 		err *e = sql_lex_next(&lx, &t);
 		if (e) {
-			bool open = strstr(err_msg(e), "unterminated") != NULL;
 			err_free(e);
-			return !open; /* a bad character is complete: let the parser report it */
+			/* Open text wants more lines; any other error is for the parser to report. */
+			return !lx.unterminated;
 		}
 		if (t.kind == SQL_TOK_EOF)
 			return ends_with_semicolon;

@@ -71,7 +71,8 @@ err *sql_parse_expr(const char *text, size_t len, struct sql_arena *arena, struc
  * Tells whether `text` ends a complete statement: true when its last token is ';' (only
  * whitespace and comments may follow) and no string, quoted identifier or comment is
  * left open. The REPL reads another line while this is false. Text whose only tokens
- * are ';' is complete; empty text is not.
+ * are ';' is complete; empty text is not. Text with another lexical error (an unknown
+ * character, a malformed number) is complete, so the parser gets to report the error.
  */
 bool sql_statement_complete(const char *text, size_t len);
 

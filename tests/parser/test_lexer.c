@@ -19,7 +19,10 @@ static size_t lex_all(const char *sql, struct sql_token *toks, size_t max)
 	return max;
 }
 
-/* The error message for lexing `sql` to the end; NULL-free, caller frees the err. */
+/* Whether the last lex_error() came from text left open at the end. */
+static bool last_unterminated;
+
+/* The first error lexing `sql` (the test fails if there is none); caller frees it. */
 static err *lex_error(const char *sql)
 {
 	struct sql_lexer lx;
@@ -27,6 +30,7 @@ static err *lex_error(const char *sql)
 	for (int i = 0; i < 100; i++) {
 		struct sql_token t;
 		err *e = sql_lex_next(&lx, &t);
+		last_unterminated = lx.unterminated;
 		if (e)
 			return e;
 		if (t.kind == SQL_TOK_EOF)
@@ -156,6 +160,7 @@ START_TEST(lexical_errors_say_what_and_where)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		err *e = lex_error(cases[i].sql);
 		ck_assert_int_eq(err_code(e), ERR_SYNTAX);
+		ck_assert(last_unterminated == (strstr(cases[i].msg, "unterminated") != NULL));
 		ck_assert_str_eq(err_msg(e), cases[i].msg);
 		err_free(e);
 	}

@@ -521,6 +521,8 @@ START_TEST(statement_completeness)
 	ck_assert(!sql_statement_complete("   ", 3));
 	ck_assert(sql_statement_complete(";", 1));
 	ck_assert(sql_statement_complete("SELECT # ", 9));
+	ck_assert(sql_statement_complete("SELECT 1e", 9));
+	ck_assert(!sql_statement_complete("SELECT 1; 'abc", 14));
 }
 END_TEST
 
