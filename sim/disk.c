@@ -3,35 +3,48 @@
  *
  * Three layers, top to bottom:
  *
- *   shim        what the node's env hands out: counts operations and charges their
- *               latency to the node (reads, writes and syncs make it busy; its next
- *               events wait), because the vfs is synchronous (docs/architecture.md) and
- *               a slow fsync must still cost virtual time;
- *   vfs_fault   (storage/) bit flips on read and I/O errors, drawn from the disk's own
- *               stream prng_subseed(seed, "disk", id);
- *   vfs_memory  (storage/) the bytes, with a current and a durable image per file.
+ *   shim        what the node's env hands out. It counts operations and charges their
+ *               latency to the node (reads, writes and syncs make it busy, so its next
+ *               events wait), because the vfs is synchronous (docs/architecture.md) and a
+ *               slow fsync must still cost virtual time. It also decides, from the disk's
+ *               own stream and the world's current fault rates, which operation fails and
+ *               which read comes back with a flipped bit, and has vfs_fault do it
+ *               (vfs_fault_fail_nth, vfs_fault_flip): the rates can then change at run
+ *               time, and the liveness phase can turn them off for a node that is up;
+ *   vfs_fault   (storage/) keeps every write and truncate not yet synced in an overlay,
+ *               injects the errors and flips it is told to, and at a crash drops the
+ *               overlay, keeping a random prefix of each file's last write if asked (a
+ *               torn write);
+ *   vfs_memory  (storage/) the bytes. Only synced data reaches it, so it is the durable
+ *               image.
  *
- * A crash calls vfs_memory_crash(): unsynced writes are lost, and with probability
- * torn_write the last unsynced write of each file survives as a prefix (a torn write).
  * The disk outlives its node's incarnations: a restarted node opens what survived.
  */
 #include "sim/sim_internal.h"
 
 #include <assert.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "storage/vfs_fault.h"
 #include "storage/vfs_memory.h"
 
+/* An open file, on the disk's list of open files (renames update their paths). */
 struct sim__file {
 	struct vfs_file base;
 	struct vfs_file *inner;
 	struct sim__disk *disk;
+	struct sim__file *next, *prev;
+	char path[VFS_PATH_MAX]; /* the name vfs_fault knows it by, for flip rules */
 };
 
-static struct vfs *sim__disk_inner(const struct sim__disk *disk)
+/* Decides whether the next operation of kind `op` fails, and arms vfs_fault if so. */
+static void sim__disk_inject(struct sim__disk *disk, enum vfs_fault_op op)
 {
-	assert(disk->memory != NULL);
-	return disk->memory;
+	assert(op < VFS_FAULT_OPS);
+	assert(disk->io_error >= 0 && disk->io_error <= 1);
+	if (prng_chance(&disk->prng, disk->io_error))
+		vfs_fault_fail_nth(disk->fault, op, 1);
 }
 
 /* Counts an operation, charges its latency to a running node and counts its failure. */
@@ -48,18 +61,37 @@ static err *sim__disk_account(struct sim__disk *disk, uint64_t *counter, uint32_
 	return e;
 }
 
+static struct sim_stats *sim__disk_stats(struct sim__disk *disk)
+{
+	return &disk->host->world->stats;
+}
+
+static const struct sim_disk_config *sim__disk_config(struct sim__disk *disk)
+{
+	return &disk->host->world->cfg.disk;
+}
+
 static err *sim__disk_open(struct vfs *vfs, const char *path, unsigned flags, struct vfs_file **out)
 {
 	struct sim__disk *disk = vfs->impl;
 	assert(path != NULL && out != NULL);
+	if (strlen(path) >= VFS_PATH_MAX)
+		return err_new(ERR_LIMIT, "sim: path too long: %s", path);
 	struct vfs_file *inner = NULL;
-	TRY(vfs_open(sim__disk_inner(disk), path, flags, &inner));
+	sim__disk_inject(disk, VFS_FAULT_OPEN);
+	TRY(sim__disk_account(disk, &sim__disk_stats(disk)->disk_reads, 0,
+	                      vfs_open(disk->fault, path, flags, &inner)));
 	struct sim__file *f = malloc(sizeof *f);
 	if (!f) {
 		vfs_close(inner);
 		return err_new(ERR_NOMEM, "sim: no memory to open %s", path);
 	}
-	*f = (struct sim__file){.base = {.vfs = vfs}, .inner = inner, .disk = disk};
+	*f = (struct sim__file){
+	    .base = {.vfs = vfs}, .inner = inner, .disk = disk, .next = disk->open_files};
+	snprintf(f->path, sizeof f->path, "%s", path);
+	if (disk->open_files)
+		disk->open_files->prev = f;
+	disk->open_files = f;
 	*out = &f->base;
 	return NULL;
 }
@@ -69,17 +101,29 @@ static err *sim__disk_read(struct vfs_file *file, uint64_t offset, void *bytes, 
 {
 	struct sim__file *f = (struct sim__file *)file;
 	struct sim__disk *disk = f->disk;
-	return sim__disk_account(disk, &disk->host->world->stats.disk_reads,
-	                         disk->host->world->cfg.disk.read_us,
-	                         vfs_read(f->inner, offset, bytes, len, got));
+	assert(disk->read_flip >= 0 && disk->read_flip <= 1);
+	sim__disk_inject(disk, VFS_FAULT_READ);
+	/* A flipped bit in what this read returns; what is stored stays intact. */
+	bool flip = len > 0 && prng_chance(&disk->prng, disk->read_flip);
+	if (flip) {
+		uint64_t at = offset + prng_below(&disk->prng, len);
+		uint8_t mask = (uint8_t)(1u << prng_below(&disk->prng, 8));
+		err_free(vfs_fault_flip(disk->fault, f->path, at, mask)); /* one rule at a time */
+	}
+	err *e = vfs_read(f->inner, offset, bytes, len, got);
+	if (flip)
+		vfs_fault_clear_flips(disk->fault);
+	return sim__disk_account(disk, &sim__disk_stats(disk)->disk_reads,
+	                         sim__disk_config(disk)->read_us, e);
 }
 
 static err *sim__disk_write(struct vfs_file *file, uint64_t offset, const void *bytes, size_t len)
 {
 	struct sim__file *f = (struct sim__file *)file;
 	struct sim__disk *disk = f->disk;
-	return sim__disk_account(disk, &disk->host->world->stats.disk_writes,
-	                         disk->host->world->cfg.disk.write_us,
+	sim__disk_inject(disk, VFS_FAULT_WRITE);
+	return sim__disk_account(disk, &sim__disk_stats(disk)->disk_writes,
+	                         sim__disk_config(disk)->write_us,
 	                         vfs_write(f->inner, offset, bytes, len));
 }
 
@@ -87,30 +131,40 @@ static err *sim__disk_sync(struct vfs_file *file)
 {
 	struct sim__file *f = (struct sim__file *)file;
 	struct sim__disk *disk = f->disk;
-	return sim__disk_account(disk, &disk->host->world->stats.disk_syncs,
-	                         disk->host->world->cfg.disk.sync_us, vfs_sync(f->inner));
+	sim__disk_inject(disk, VFS_FAULT_SYNC);
+	return sim__disk_account(disk, &sim__disk_stats(disk)->disk_syncs,
+	                         sim__disk_config(disk)->sync_us, vfs_sync(f->inner));
 }
 
 static err *sim__disk_truncate(struct vfs_file *file, uint64_t size)
 {
 	struct sim__file *f = (struct sim__file *)file;
 	struct sim__disk *disk = f->disk;
-	return sim__disk_account(disk, &disk->host->world->stats.disk_writes,
-	                         disk->host->world->cfg.disk.write_us,
-	                         vfs_truncate(f->inner, size));
+	sim__disk_inject(disk, VFS_FAULT_TRUNCATE);
+	return sim__disk_account(disk, &sim__disk_stats(disk)->disk_writes,
+	                         sim__disk_config(disk)->write_us, vfs_truncate(f->inner, size));
 }
 
 static err *sim__disk_size(struct vfs_file *file, uint64_t *size)
 {
 	struct sim__file *f = (struct sim__file *)file;
 	assert(size != NULL);
-	return vfs_size(f->inner, size);
+	sim__disk_inject(f->disk, VFS_FAULT_SIZE);
+	return sim__disk_account(f->disk, &sim__disk_stats(f->disk)->disk_reads, 0,
+	                         vfs_size(f->inner, size));
 }
 
 static void sim__disk_close(struct vfs_file *file)
 {
 	struct sim__file *f = (struct sim__file *)file;
+	struct sim__disk *disk = f->disk;
 	assert(f->inner != NULL);
+	if (f->prev)
+		f->prev->next = f->next;
+	else
+		disk->open_files = f->next;
+	if (f->next)
+		f->next->prev = f->prev;
 	vfs_close(f->inner);
 	free(f);
 }
@@ -118,34 +172,39 @@ static void sim__disk_close(struct vfs_file *file)
 static err *sim__disk_rename(struct vfs *vfs, const char *from, const char *to)
 {
 	struct sim__disk *disk = vfs->impl;
+	assert(from != NULL && to != NULL);
+	sim__disk_inject(disk, VFS_FAULT_RENAME);
 	/* Durable when it returns: it costs what a sync costs. */
-	return sim__disk_account(disk, &disk->host->world->stats.disk_syncs,
-	                         disk->host->world->cfg.disk.sync_us,
-	                         vfs_rename(sim__disk_inner(disk), from, to));
+	TRY(sim__disk_account(disk, &sim__disk_stats(disk)->disk_syncs,
+	                      sim__disk_config(disk)->sync_us, vfs_rename(disk->fault, from, to)));
+	for (struct sim__file *f = disk->open_files; f; f = f->next)
+		if (strcmp(f->path, from) == 0)
+			snprintf(f->path, sizeof f->path, "%s", to);
+	return NULL;
 }
 
 static err *sim__disk_remove(struct vfs *vfs, const char *path)
 {
 	struct sim__disk *disk = vfs->impl;
-	return sim__disk_account(disk, &disk->host->world->stats.disk_syncs,
-	                         disk->host->world->cfg.disk.sync_us,
-	                         vfs_remove(sim__disk_inner(disk), path));
+	sim__disk_inject(disk, VFS_FAULT_REMOVE);
+	return sim__disk_account(disk, &sim__disk_stats(disk)->disk_syncs,
+	                         sim__disk_config(disk)->sync_us, vfs_remove(disk->fault, path));
 }
 
 static err *sim__disk_mkdir(struct vfs *vfs, const char *path)
 {
 	struct sim__disk *disk = vfs->impl;
-	return sim__disk_account(disk, &disk->host->world->stats.disk_syncs,
-	                         disk->host->world->cfg.disk.sync_us,
-	                         vfs_mkdir(sim__disk_inner(disk), path));
+	sim__disk_inject(disk, VFS_FAULT_MKDIR);
+	return sim__disk_account(disk, &sim__disk_stats(disk)->disk_syncs,
+	                         sim__disk_config(disk)->sync_us, vfs_mkdir(disk->fault, path));
 }
 
 static err *sim__disk_list(struct vfs *vfs, const char *dir, struct vfs_names *out)
 {
 	struct sim__disk *disk = vfs->impl;
-	return sim__disk_account(disk, &disk->host->world->stats.disk_reads,
-	                         disk->host->world->cfg.disk.read_us,
-	                         vfs_list(sim__disk_inner(disk), dir, out));
+	sim__disk_inject(disk, VFS_FAULT_LIST);
+	return sim__disk_account(disk, &sim__disk_stats(disk)->disk_reads,
+	                         sim__disk_config(disk)->read_us, vfs_list(disk->fault, dir, out));
 }
 
 err *sim__disk_init(struct sim__disk *disk, struct sim__host *host)
@@ -167,27 +226,64 @@ err *sim__disk_init(struct sim__disk *disk, struct sim__host *host)
 	                          .mkdir = sim__disk_mkdir,
 	                          .list = sim__disk_list};
 	prng_seed(&disk->prng, prng_subseed(w->cfg.seed, "disk", host->id));
-	return vfs_memory_new((size_t)w->cfg.disk.capacity_bytes, &disk->memory);
+	/* vfs_fault injects nothing by itself; its stream only tears writes at crashes. */
+	struct vfs_fault_options opts = {
+	    .seed = prng_subseed(prng_subseed(w->cfg.seed, "disk", host->id), "tear", 0)};
+	TRY(vfs_memory_new((size_t)w->cfg.disk.capacity_bytes, &disk->memory));
+	err *e = vfs_fault_new(disk->memory, &opts, &disk->fault);
+	if (e) {
+		sim__disk_free(disk);
+		return e;
+	}
+	sim__disk_configure(disk);
+	return NULL;
 }
 
 void sim__disk_free(struct sim__disk *disk)
 {
+	assert(disk->open_files == NULL);
+	if (disk->fault) {
+		/* Unsynced writes die with the world, as at a crash. */
+		err_free(vfs_fault_crash(disk->fault, VFS_FAULT_TEAR_NONE, 0));
+		vfs_fault_free(disk->fault);
+	}
 	if (disk->memory)
 		vfs_memory_free(disk->memory);
+	disk->fault = NULL;
 	disk->memory = NULL;
 }
 
 void sim__disk_configure(struct sim__disk *disk)
 {
-	assert(disk->memory != NULL);
-	assert(disk->host != NULL);
+	const struct sim_faults *f = &disk->host->world->cfg.faults;
+	assert(disk->fault != NULL);
+	assert(sim__valid_id(disk->host->world, disk->host->id));
+	bool corrupt = (f->corrupt_mask >> (disk->host->id - 1)) & 1;
+	disk->io_error = f->enabled ? f->io_error : 0;
+	disk->read_flip = f->enabled && corrupt ? f->read_flip : 0;
+}
+
+size_t sim__disk_close_all(struct sim__disk *disk)
+{
+	size_t closed = 0;
+	while (disk->open_files) {
+		assert(closed < SIZE_MAX);
+		sim__disk_close(&disk->open_files->base);
+		closed++;
+	}
+	return closed;
 }
 
 void sim__disk_crash(struct sim__disk *disk)
 {
 	const struct sim_faults *f = &disk->host->world->cfg.faults;
-	assert(disk->memory != NULL);
+	assert(disk->fault != NULL);
 	assert(f->torn_write >= 0 && f->torn_write <= 1);
 	bool tear = f->enabled && prng_chance(&disk->prng, f->torn_write);
-	vfs_memory_crash(disk->memory, tear ? &disk->prng : NULL);
+	err *e =
+	    vfs_fault_crash(disk->fault, tear ? VFS_FAULT_TEAR_RANDOM : VFS_FAULT_TEAR_NONE, 0);
+	if (e) { /* the torn bytes did not fit: they are lost, as the rest */
+		disk->host->world->stats.disk_errors++;
+		err_free(e);
+	}
 }

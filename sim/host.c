@@ -20,7 +20,6 @@
 #include <string.h>
 
 #include "base/checksum.h"
-#include "storage/vfs_memory.h"
 
 #define SIM__MILLION 1000000u
 
@@ -245,7 +244,7 @@ static void sim__host_power_off(struct sim__host *h)
 	struct sim_world *w = h->world;
 	assert(h->status == SIM__DOWN && h->node == NULL);
 	h->busy_until_us = 0;
-	size_t open_files = vfs_memory_open_files(h->disk.memory);
+	size_t open_files = sim__disk_close_all(&h->disk);
 	if (open_files)
 		sim__fail(w, err_new(ERR_INTERNAL, "sim: node %u left %zu files open when dropped",
 		                     h->id, open_files));

@@ -95,11 +95,16 @@ static inline struct sim__event *sim__event(struct sim__queue *q, uint32_t slot)
 
 struct sim__host;
 
+struct sim__file;
+
 struct sim__disk {
-	struct vfs shim;    /* what the node sees: counts operations and charges latency */
-	struct vfs *memory; /* vfs_memory: current and durable images */
-	struct vfs *fault;  /* vfs_fault over memory: bit flips on read, I/O errors */
-	struct prng prng;   /* the disk's faults and crash tearing */
+	struct vfs shim;    /* what the node sees: counts, charges latency, draws faults */
+	struct vfs *memory; /* vfs_memory: the durable bytes */
+	struct vfs *fault;  /* vfs_fault over memory: unsynced overlay, errors, flips, tears */
+	struct prng prng;   /* which operations fail or flip, whether a crash tears */
+	double io_error;    /* the rates in force now (0 when faults are off) */
+	double read_flip;
+	struct sim__file *open_files;
 	struct sim__host *host;
 };
 
@@ -107,6 +112,8 @@ err *sim__disk_init(struct sim__disk *disk, struct sim__host *host);
 void sim__disk_free(struct sim__disk *disk);
 /* Applies the world's fault configuration to the disk. */
 void sim__disk_configure(struct sim__disk *disk);
+/* Closes the files a dropped node left open; returns how many there were. */
+size_t sim__disk_close_all(struct sim__disk *disk);
 /* Power loss: unsynced writes are lost (torn with the configured probability). */
 void sim__disk_crash(struct sim__disk *disk);
 

@@ -19,6 +19,7 @@ struct writer_app {
 	uint64_t timer_fired_ms;
 	enum err_code write_error;
 	size_t tail_bytes;
+	bool sync_tail; /* sync the tail too (the error shows at the sync) */
 };
 
 struct writer_node {
@@ -45,6 +46,8 @@ static err *writer_start(struct writer_node *n)
 	memset(tail, 't', app->tail_bytes);
 	err *e = vfs_write(n->file, 8, tail, app->tail_bytes);
 	free(tail);
+	if (!e && app->sync_tail)
+		e = vfs_sync(n->file);
 	if (e) {
 		app->write_error = err_code(e);
 		err_free(e);
@@ -172,7 +175,7 @@ END_TEST
 
 START_TEST(a_full_disk_fails_writes)
 {
-	struct writer_app app = {.tail_bytes = 4096};
+	struct writer_app app = {.tail_bytes = 4096, .sync_tail = true};
 	struct sim_config cfg;
 	sim_config_default(&cfg, 1, "writer");
 	cfg.disk.capacity_bytes = 1024;
@@ -180,6 +183,68 @@ START_TEST(a_full_disk_fails_writes)
 	sim_test_run(w, 10);
 	ck_assert_int_eq(app.write_error, ERR_IO);
 	ck_assert_uint_ge(sim_world_stats(w)->disk_errors, 1);
+	sim_world_free(w);
+}
+END_TEST
+
+static struct sim_world *gossip_crashing_world(struct gossip_app *app, uint64_t seed)
+{
+	gossip_app_init(app, 5, true);
+	struct sim_config cfg;
+	sim_config_default(&cfg, seed, "gossip");
+	cfg.faults.enabled = true;
+	cfg.faults.crash_every_ms = 100;
+	cfg.faults.restart_min_ms = 10;
+	cfg.faults.restart_max_ms = 50;
+	cfg.faults.down_max = 2;
+	cfg.faults.torn_write = 0.5;
+	return sim_test_world(&cfg, &gossip_ops, app);
+}
+
+START_TEST(bit_flips_hit_only_corrupt_disks_and_are_caught)
+{
+	struct gossip_app app;
+	struct sim_world *w = gossip_crashing_world(&app, 21);
+	struct sim_faults faults = sim_world_config(w)->faults;
+	faults.read_flip = 0.05;
+	faults.corrupt_mask = 0x3; /* nodes 1 and 2: a minority of five */
+	OK(sim_faults_set(w, &faults));
+	sim_test_run(w, 30000); /* a synced counter recovered short would fail the run */
+	ck_assert_uint_gt(sim_world_stats(w)->crashes, 100);
+	ck_assert_uint_gt(app.reread[1] + app.reread[2], 0); /* flips caught by checksums */
+	for (uint32_t id = 3; id <= 5; id++)
+		ck_assert_uint_eq(app.reread[id], 0);
+	sim_liveness(w);
+	uint64_t before = app.reread[1] + app.reread[2];
+	for (uint32_t id = 1; id <= 5; id++) {
+		sim_crash(w, id);
+		sim_restart(w, id);
+	}
+	ck_assert_uint_eq(app.reread[1] + app.reread[2], before); /* no flips when calm */
+	sim_world_free(w);
+}
+END_TEST
+
+START_TEST(io_errors_make_nodes_failstop_and_recover)
+{
+	struct gossip_app app;
+	struct sim_world *w = gossip_crashing_world(&app, 22);
+	struct sim_faults faults = sim_world_config(w)->faults;
+	faults.crash_every_ms = 0;
+	faults.io_error = 0.002; /* a start reads a few hundred records: keep most starts whole */
+	OK(sim_faults_set(w, &faults));
+	sim_test_run(w, 30000);
+	const struct sim_stats *s = sim_world_stats(w);
+	ck_assert_uint_gt(s->disk_errors, 10);
+	ck_assert_uint_gt(s->failstops, 10);
+	ck_assert_uint_eq(s->failstops, s->crashes); /* every crash was a fail-stop */
+	ck_assert_uint_gt(s->restarts, 10);
+	sim_liveness(w);
+	uint64_t errors = s->disk_errors;
+	sim_test_run(w, 35000);
+	ck_assert_uint_eq(s->disk_errors, errors); /* the liveness phase ends disk faults */
+	for (uint32_t id = 1; id <= 5; id++)
+		ck_assert_ptr_nonnull(sim_node(w, id));
 	sim_world_free(w);
 }
 END_TEST
@@ -193,6 +258,8 @@ static Suite *disk_suite(void)
 	tcase_add_test(tc, without_tearing_a_crash_loses_the_whole_unsynced_write);
 	tcase_add_test(tc, disk_latency_makes_the_node_busy);
 	tcase_add_test(tc, a_full_disk_fails_writes);
+	tcase_add_test(tc, bit_flips_hit_only_corrupt_disks_and_are_caught);
+	tcase_add_test(tc, io_errors_make_nodes_failstop_and_recover);
 	suite_add_tcase(s, tc);
 	return s;
 }
