@@ -76,8 +76,9 @@ struct sim_node_ops {
 
 	/*
 	 * Drops the node: frees its memory and closes its files, nothing else. This models a
-	 * crash, so it must not write, sync, send or arm timers; the world then drops every
-	 * unsynced write of its disk. A node that leaves a file open fails the run.
+	 * crash, so it must not write, sync, send or arm timers (it may log); the world then
+	 * drops every unsynced write of its disk. A node that leaves a file open fails the run
+	 * (the world closes the file).
 	 */
 	void (*destroy)(void *node);
 

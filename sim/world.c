@@ -138,6 +138,7 @@ static void sim__dispatch(struct sim_world *w, uint32_t slot)
 {
 	struct sim__event *ev = sim__event(&w->queue, slot);
 	assert(ev->heap_pos == SIM__NONE);
+	assert(ev->node <= w->cfg.nodes);
 	switch (ev->kind) {
 	case SIM__EV_MESSAGE: sim__net_arrive(w, slot); return;
 	case SIM__EV_TIMER: {
@@ -223,6 +224,7 @@ uint64_t sim_steps(const struct sim_world *w)
 err *sim_schedule(struct sim_world *w, uint64_t at_ms, sim_call_fn fn, void *ctx)
 {
 	assert(fn != NULL);
+	assert(w->calls_pending <= SIM_CALLS_MAX);
 	if (w->calls_pending >= SIM_CALLS_MAX)
 		return err_new(ERR_LIMIT, "sim: %d client steps pending", SIM_CALLS_MAX);
 	uint64_t at_us = at_ms > UINT64_MAX / 4000 ? UINT64_MAX / 4 : at_ms * 1000;
