@@ -469,6 +469,7 @@ static err *parse_expr_list(struct parse *p, struct sql_expr_list *out)
 /* name ( [DISTINCT | ALL] args ) or name ( * ) or name ( ); the name is consumed. */
 static err *parse_call(struct parse *p, const char *name, struct sql_pos pos, struct sql_expr **out)
 {
+	assert(at(p, SQL_TOK_LPAREN) && name);
 	TRY(new_expr(p, SQL_EXPR_FUNCTION, pos, out));
 	struct sql_expr *e = *out;
 	e->function.name = name;
@@ -510,6 +511,7 @@ static err *parse_name_expr(struct parse *p, struct sql_expr **out)
 /* CASE [operand] WHEN x THEN y ... [ELSE z] END; CASE is the current token. */
 static err *parse_case(struct parse *p, struct sql_expr **out)
 {
+	assert(at_kw(p, SQL_KW_CASE));
 	TRY(new_expr(p, SQL_EXPR_CASE, pos_of(&p->tok), out));
 	struct sql_expr *e = *out;
 	TRY(next(p));
@@ -543,6 +545,7 @@ static err *parse_case(struct parse *p, struct sql_expr **out)
 /* CAST ( expr AS type ); CAST is the current token. */
 static err *parse_cast(struct parse *p, struct sql_expr **out)
 {
+	assert(at_kw(p, SQL_KW_CAST));
 	TRY(new_expr(p, SQL_EXPR_CAST, pos_of(&p->tok), out));
 	TRY(next(p));
 	TRY(expect(p, SQL_TOK_LPAREN, "'('"));
@@ -676,6 +679,7 @@ static bool at_keyword_op(const struct parse *p)
 /* x [NOT] IN ( list | SELECT ... ); IN is the current token. */
 static err *parse_in(struct parse *p, struct sql_expr *left, bool negated, struct sql_expr **out)
 {
+	assert(at_kw(p, SQL_KW_IN) && left);
 	struct sql_pos pos = pos_of(&p->tok);
 	TRY(next(p));
 	if (at_paren_select(p)) {
@@ -699,6 +703,7 @@ static err *parse_in(struct parse *p, struct sql_expr *left, bool negated, struc
 /* One level-4 keyword operator applied to `left` (see at_keyword_op()). */
 static err *parse_keyword_op(struct parse *p, struct sql_expr *left, struct sql_expr **out)
 {
+	assert(at_keyword_op(p) && left);
 	struct sql_pos pos = pos_of(&p->tok);
 	bool negated;
 	TRY(accept_kw(p, SQL_KW_NOT, &negated));
@@ -777,6 +782,7 @@ static err *parse_expr(struct parse *p, int min_prec, struct sql_expr **out)
 		left = e;
 	}
 	leave(p);
+	assert(left && left->kind >= SQL_EXPR_NULL && left->kind <= SQL_EXPR_DEFAULT);
 	*out = left;
 	return NULL;
 }
@@ -1045,6 +1051,7 @@ static err *parse_select(struct parse *p, struct sql_select **out)
 			TRY(parse_expr(p, PREC_ANY, &s->offset));
 	}
 	leave(p);
+	assert(s->kind == SQL_SELECT_CORE ? s->item_count > 0 : s->left && s->right);
 	*out = s;
 	return NULL;
 }
@@ -1145,6 +1152,7 @@ static err *parse_table_constraint(struct parse *p, struct sql_table_constraint 
 /* CREATE TABLE [IF NOT EXISTS] name ( column-def | table-constraint, ... ) */
 static err *parse_create_table(struct parse *p, struct sql_stmt *s)
 {
+	assert(at_kw(p, SQL_KW_TABLE));
 	s->kind = SQL_STMT_CREATE_TABLE;
 	TRY(next(p)); /* TABLE */
 	TRY(parse_if_not_exists(p, &s->create_table.if_not_exists));
@@ -1419,6 +1427,8 @@ static err *parse_statement(struct parse *p, bool explained, struct sql_stmt **o
 	default: return expected(p, "a statement");
 	}
 	s->text_end = p->prev_end;
+	assert(s->kind >= SQL_STMT_CREATE_TABLE && s->kind <= SQL_STMT_EXPLAIN);
+	assert(s->text_start < s->text_end);
 	*out = s;
 	return NULL;
 }
@@ -1507,6 +1517,7 @@ err *sql_parse(const char *text, size_t len, struct sql_arena *arena, struct sql
 		if (!s)
 			break;
 		void *slot;
+		/* list_push() reports a limit at the current token: the statement's start. */
 		ps.tok = (struct sql_token){.line = s->pos.line, .column = s->pos.column};
 		TRY(list_push(&ps, &l, sizeof(struct sql_stmt *), &slot));
 		*(struct sql_stmt **)slot = s;

@@ -58,7 +58,8 @@ err *sql_parse_next(struct sql_parser *p, struct sql_arena *arena, struct sql_st
 /* The byte offset where the next statement starts (just past the last one's ';'). */
 size_t sql_parser_offset(const struct sql_parser *p);
 
-/* Parses a whole script (zero or more statements separated by ';') into `arena`. */
+/* Parses a whole script (zero or more statements separated by ';') into `arena`. A
+ * script may hold at most SQL_MAX_LIST_ITEMS statements; use the cursor for longer ones. */
 err *sql_parse(const char *text, size_t len, struct sql_arena *arena, struct sql_stmt_list *out);
 
 /* Parses exactly one statement, with or without a trailing ';'. */
