@@ -241,6 +241,8 @@ err *sim__disk_init(struct sim__disk *disk, struct sim__host *host)
 
 void sim__disk_free(struct sim__disk *disk)
 {
+	assert(disk->host != NULL);
+	sim__disk_close_all(disk); /* what a node left open at the end of the world */
 	assert(disk->open_files == NULL);
 	if (disk->fault) {
 		/* Unsynced writes die with the world, as at a crash. */
