@@ -1,0 +1,282 @@
+/*
+ * node.c — a node's life: recovery, the Raft ready loop, and applying committed entries.
+ *
+ * The ready loop follows raft.h's contract to the letter. For each batch: make entries
+ * and hard state durable (the log append and the hard state each sync), only then send
+ * messages (a vote or an acknowledgement must never outrun the disk), apply the committed
+ * entries to MVCC, make the applied state durable with one B+-tree commit for the whole
+ * batch (group commit), hand read points and failures to the sessions, and advance.
+ * Sessions waiting on any of that run only after the batch is closed, because a session
+ * may propose or ask for a read point, and Raft takes no input inside a batch.
+ *
+ * What a restart relies on: the log holds every entry this node acknowledged, the hard
+ * state holds its term and vote, and the B+-tree meta page holds the applied index. Raft
+ * re-delivers committed entries above that index, and applying them again reproduces the
+ * same state, because applying is a pure function of the log.
+ */
+#include "node/internal.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "raft/hard_state.h"
+#include "storage/btree.h"
+
+#define NODE_RAFT_DIR "raft"
+#define NODE_STATE_FILE "state.db"
+/* Ready batches handled per input; Raft produces at most a few per input. */
+#define NODE_READY_ROUNDS_MAX 1024
+
+uint64_t node__request_id(struct node *n)
+{
+	assert((n->next_request_id & 0xffffffffu) != 0xffffffffu);
+	return n->next_request_id++;
+}
+
+static void node__config_defaults(struct node_config *c)
+{
+	if (!c->tick_ms)
+		c->tick_ms = 20;
+	if (!c->election_ticks)
+		c->election_ticks = 10;
+	if (!c->heartbeat_ticks)
+		c->heartbeat_ticks = 2;
+}
+
+/* Opens the durable log and hard state, and the state machine, from the node's disk. */
+static err *node__recover(struct node *n, struct raft_hard_state *hs)
+{
+	struct vfs *vfs = n->env->vfs;
+	TRY(vfs_mkdir(vfs, NODE_RAFT_DIR));
+	struct raft_dlog_recovery recovery;
+	TRY(raft_dlog_open(vfs, NODE_RAFT_DIR, RAFT_DLOG_SEGMENT_BYTES, &n->dlog, &recovery));
+	if (recovery.cut_bytes)
+		env_logf(n->env, LOG_WARN,
+		         "node: cut %llu bytes of torn or corrupt log tail at %s offset %llu",
+		         (unsigned long long)recovery.cut_bytes, recovery.cut_segment,
+		         (unsigned long long)recovery.cut_offset);
+	TRY(raft_hard_state_load(vfs, NODE_RAFT_DIR, hs));
+	TRY(btree_open(vfs, NODE_STATE_FILE, NULL, &n->kv));
+	struct mvcc_options opts = {.prng = n->env->prng};
+	TRY(mvcc_open(n->kv, &opts, &n->mvcc));
+	return NULL;
+}
+
+err *node_open(const struct env *env, const struct node_config *config, struct node **out)
+{
+	assert(env && config && out);
+	*out = NULL;
+	if (config->n_peers == 0 || config->n_peers > RAFT_MAX_NODES)
+		return err_new(ERR_INVALID, "node: %u peers (1 to %d allowed)", config->n_peers,
+		               RAFT_MAX_NODES);
+	struct node *n = calloc(1, sizeof *n);
+	if (!n)
+		return err_new(ERR_NOMEM, "node: out of memory");
+	n->env = env;
+	n->config = *config;
+	node__config_defaults(&n->config);
+	n->next_request_id = ((prng_next(env->prng) & 0x7fffffffu) << 32) | 1;
+
+	struct raft_hard_state hs;
+	err *e = node__recover(n, &hs);
+	if (e)
+		goto fail;
+	uint64_t applied = mvcc_applied_version(n->mvcc);
+	uint64_t last = raft_dlog_last_index(n->dlog);
+	if (applied > last) {
+		e = err_new(ERR_CORRUPT,
+		            "node: state machine applied %llu entries but the log ends at %llu",
+		            (unsigned long long)applied, (unsigned long long)last);
+		goto fail;
+	}
+	/* Applied entries were committed, even if the saved commit index lags behind. */
+	if (hs.commit < applied)
+		hs.commit = applied;
+	if (hs.commit > last)
+		hs.commit = last;
+	struct raft_initial initial = {
+	    .hard_state = hs,
+	    .terms = raft_dlog_terms(n->dlog),
+	    .last_index = last,
+	    .applied = applied,
+	};
+	struct raft_config rc;
+	raft_config_default(&rc, config->id, config->peers, config->n_peers);
+	rc.election_ticks = n->config.election_ticks;
+	rc.heartbeat_ticks = n->config.heartbeat_ticks;
+	e = raft_new(&rc, &initial, env->prng, raft_dlog_source(n->dlog), &n->raft);
+	if (e)
+		goto fail;
+	env_logf(env, LOG_INFO, "node: open at term %llu, log %llu, applied %llu",
+	         (unsigned long long)hs.term, (unsigned long long)last,
+	         (unsigned long long)applied);
+	env_timer_set(env, NODE_TIMER_TICK, n->config.tick_ms);
+	*out = n;
+	return NULL;
+fail:
+	node_free(n);
+	return err_wrap(e, "node %u", config->id);
+}
+
+void node_free(struct node *n)
+{
+	if (!n)
+		return;
+	while (n->n_sessions > 0)
+		node_session_close(n->sessions[n->n_sessions - 1]);
+	raft_free(n->raft);
+	mvcc_close(n->mvcc);
+	kv_close(n->kv);
+	raft_dlog_close(n->dlog);
+	free(n);
+}
+
+/* ---- the ready loop ---- */
+
+/* Step 2 of the contract: entries and hard state durable before anything is sent. */
+static err *node__persist(struct node *n, const struct raft_ready *rd)
+{
+	if (rd->n_entries > 0)
+		TRY(raft_dlog_append(n->dlog, rd->entries, rd->n_entries));
+	if (rd->hard_state_changed)
+		TRY(raft_hard_state_save(n->env->vfs, NODE_RAFT_DIR, &rd->hard_state));
+	return NULL;
+}
+
+/* Step 4: apply committed entries in order, then one B+-tree commit for all of them. */
+static err *node__apply(struct node *n, const struct raft_ready *rd)
+{
+	for (size_t i = 0; i < rd->n_committed; i++) {
+		const struct raft_entry *entry = &rd->committed[i];
+		assert(i == 0 || entry->index == rd->committed[i - 1].index + 1);
+		if (entry->index <= mvcc_applied_version(n->mvcc))
+			continue; /* applied before a restart; the store already has it */
+		if (entry->type != RAFT_ENTRY_NORMAL || entry->len == 0) {
+			TRY(mvcc_advance(n->mvcc, entry->index));
+			continue;
+		}
+		struct mvcc_outcome outcome;
+		TRY(mvcc_apply(n->mvcc, entry->data, entry->len, entry->index, &outcome));
+		if (entry->origin == n->config.id)
+			node__commit_applied(n, entry->id, &outcome);
+	}
+	if (rd->n_committed > 0)
+		TRY(mvcc_flush(n->mvcc, true));
+	return NULL;
+}
+
+static err *node__handle_ready(struct node *n)
+{
+	struct raft_ready rd;
+	TRY(raft_ready_get(n->raft, &rd));
+	n->in_ready = true;
+	err *e = node__persist(n, &rd);
+	if (!e) {
+		for (size_t i = 0; i < rd.n_messages; i++)
+			env_send(n->env, rd.messages[i].to, rd.messages[i].bytes,
+			         rd.messages[i].len);
+		e = node__apply(n, &rd);
+	}
+	if (!e) {
+		for (size_t i = 0; i < rd.n_reads; i++)
+			node__read_ready(n, rd.reads[i].id, rd.reads[i].index);
+		for (size_t i = 0; i < rd.n_failures; i++)
+			node__request_failed(n, rd.failures[i].id, rd.failures[i].kind);
+	}
+	err *advanced = raft_advance(n->raft);
+	n->in_ready = false;
+	if (e) {
+		err_free(advanced);
+		return e;
+	}
+	return advanced;
+}
+
+/* Returns the latched failure again, as a fresh error for the caller to own. */
+static err *node__failure(const struct node *n)
+{
+	return err_new(n->failed_code, "node %u stopped after a failure: %s", n->config.id,
+	               n->failed_msg);
+}
+
+err *node__check(const struct node *n)
+{
+	return n->failed ? node__failure(n) : NULL;
+}
+
+err *node__drain(struct node *n)
+{
+	assert(!n->in_ready);
+	TRY(node__check(n));
+	for (int round = 0; round < NODE_READY_ROUNDS_MAX; round++) {
+		if (!raft_has_ready(n->raft)) {
+			node__sessions_resume(n);
+			if (!raft_has_ready(n->raft))
+				return NULL;
+		}
+		err *e = node__handle_ready(n);
+		if (e) {
+			n->failed = true;
+			n->failed_code = err_code(e);
+			snprintf(n->failed_msg, sizeof n->failed_msg, "%s", err_msg(e));
+			env_logf(n->env, LOG_ERROR, "node: stopping: %s", err_msg(e));
+			return e;
+		}
+	}
+	return NULL; /* the rest is handled with the next input */
+}
+
+err *node_on_message(struct node *n, uint32_t from, const uint8_t *bytes, size_t len)
+{
+	TRY(node__check(n));
+	err *e = raft_receive(n->raft, bytes, len);
+	if (e) {
+		env_logf(n->env, LOG_WARN, "node: dropped a message from node %u: %s", from,
+		         err_msg(e));
+		err_free(e);
+	}
+	return node__drain(n);
+}
+
+err *node_on_timer(struct node *n, uint32_t timer_id)
+{
+	TRY(node__check(n));
+	if (timer_id != NODE_TIMER_TICK)
+		return NULL;
+	env_timer_set(n->env, NODE_TIMER_TICK, n->config.tick_ms);
+	TRY(raft_tick(n->raft));
+	node__sessions_tick(n);
+	return node__drain(n);
+}
+
+/* ---- status ---- */
+
+void node_status_get(struct node *n, struct node_status *out)
+{
+	memset(out, 0, sizeof *out);
+	raft_status_get(n->raft, &out->raft);
+	out->applied = mvcc_applied_version(n->mvcc);
+	out->sessions = n->n_sessions;
+	for (uint32_t i = 0; i < n->n_sessions; i++)
+		out->active_transactions += sql_session_in_transaction(n->sessions[i]->sql);
+	out->commits_ok = n->commits_ok;
+	out->commits_aborted = n->commits_aborted;
+	out->commits_unknown = n->commits_unknown;
+	struct kv_stats ks;
+	err *e = kv_stats(n->kv, &ks);
+	if (!e) {
+		out->kv_keys = ks.keys;
+		out->kv_pages = ks.pages;
+		out->kv_free_pages = ks.free_pages;
+		out->kv_file_bytes = ks.file_bytes;
+	}
+	err_free(e);
+}
+
+err *node_state_hash(struct node *n, uint64_t *applied, uint64_t *hash)
+{
+	*applied = mvcc_applied_version(n->mvcc);
+	return mvcc_state_hash(n->mvcc, hash);
+}

@@ -1,0 +1,137 @@
+/*
+ * node.h — a cairn node: Raft, its durable log, the replicated MVCC/SQL state machine and
+ * the SQL sessions of its clients, driven only through its env (design.md §3).
+ *
+ * The same node runs in the simulator (five in one process, virtual time) and in cairnd
+ * (one per process, TCP, the wall clock). Its world calls it:
+ *
+ *     node_open()          at start and after a crash: recovers from env->vfs
+ *     node_on_message()    a Raft message from a peer arrived
+ *     node_on_timer()      a timer it armed fired
+ *     node_session_*()     clients open sessions and submit SQL
+ *
+ * and it answers through env->send / env->timer_set and through each session's reply
+ * callback. Nothing else: no clock, no sockets, no threads.
+ *
+ * How a statement runs (design.md §5):
+ *   1. Outside an explicit transaction, the session first obtains a linearizable read
+ *      point with Raft's ReadIndex (on the leader or, through it, on a follower) and waits
+ *      until its own replica has applied that far. Inside a transaction the statement
+ *      reads at the transaction's read version.
+ *   2. The statement executes locally (sql/session.h). Reads and read-only transactions
+ *      end here: they never touch the log.
+ *   3. A read-write transaction's commit record is proposed through Raft. When the entry
+ *      is applied on this node, MVCC validation decides the outcome (identically on every
+ *      replica) and the client gets its result.
+ *   4. If leadership changes under a pending commit, the node proposes the same record
+ *      again (same transaction id, so MVCC applies it at most once) up to
+ *      NODE_COMMIT_ATTEMPTS times, then answers "outcome unknown". It never reports a
+ *      commit that did not happen.
+ * Group commit: all entries applied from one Raft ready batch share one B+-tree commit
+ * and one sync; the applied index lives in the B+-tree meta page, and a restarted node
+ * re-applies its log from there.
+ */
+#ifndef CAIRN_NODE_NODE_H
+#define CAIRN_NODE_NODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/env.h"
+#include "base/err.h"
+#include "raft/raft.h"
+#include "sql/database.h"
+
+/* Timer ids a node arms on its env. */
+enum node_timer { NODE_TIMER_TICK = 1 };
+
+/* A session's text is at most this long; more is ERR_LIMIT. */
+#define NODE_TEXT_MAX ((size_t)1 << 20)
+/* Open sessions per node. */
+#define NODE_SESSIONS_MAX 1024
+/* Times a commit record is proposed before the answer is "outcome unknown". */
+#define NODE_COMMIT_ATTEMPTS 5
+/* Ticks a statement may wait for a read point or a leader before it fails. */
+#define NODE_WAIT_TICKS_MAX 200
+
+struct node_config {
+	uint32_t id;
+	uint32_t peers[RAFT_MAX_NODES]; /* all voters, this node included */
+	uint32_t n_peers;
+	uint32_t tick_ms;         /* one Raft tick; 0 means 20 */
+	uint32_t election_ticks;  /* 0 means 10 */
+	uint32_t heartbeat_ticks; /* 0 means 2 */
+};
+
+struct node;
+struct node_session;
+
+/*
+ * Opens node `config->id` over `env` (which must outlive it), recovering from what its
+ * disk holds: the Raft hard state and log under "raft/", the state machine in "state.db".
+ * Arms its tick timer.
+ */
+err *node_open(const struct env *env, const struct node_config *config, struct node **out);
+
+/*
+ * Releases the node without writing anything (a crash looks the same from outside).
+ * Open sessions are closed; their pending statements get no reply.
+ */
+void node_free(struct node *n);
+
+/*
+ * Handles a message from peer `from`. Malformed messages are counted and logged, not
+ * errors. An error means the node's disk failed: the node must be freed and reopened.
+ */
+err *node_on_message(struct node *n, uint32_t from, const uint8_t *bytes, size_t len);
+
+/* Handles a timer; errors as for node_on_message(). */
+err *node_on_timer(struct node *n, uint32_t timer_id);
+
+/*
+ * Receives the result of each statement of a submitted text, in order. The callee owns
+ * `result` (sql_result_free). `last` is true for the text's final result; then the
+ * session accepts the next submission. The callback must not call into the node (submit,
+ * close, free): a world reacts to a reply from a later event, never from inside it.
+ */
+typedef void (*node_reply_fn)(void *ctx, struct sql_result *result, bool last);
+
+err *node_session_open(struct node *n, node_reply_fn reply, void *ctx, struct node_session **out);
+
+/* Closes a session, rolling back its transaction; no reply is made after this. */
+void node_session_close(struct node_session *s);
+
+/*
+ * Executes the statements of text[0..len) in order, replying once per statement. ERR_LIMIT
+ * for text over NODE_TEXT_MAX, ERR_INVALID while a previous submission is still running.
+ */
+err *node_session_submit(struct node_session *s, const char *text, size_t len);
+
+/* True when the session holds an explicit transaction (for a prompt). */
+bool node_session_in_transaction(const struct node_session *s);
+
+/* Table names and a table's schema, read at the node's applied state. */
+err *node_session_tables(struct node_session *s, struct sql_names *out);
+err *node_session_describe_table(struct node_session *s, const char *name, struct buf *out);
+
+struct node_status {
+	struct raft_status raft;
+	uint64_t applied;
+	uint32_t sessions;
+	uint32_t active_transactions;
+	uint64_t commits_ok;
+	uint64_t commits_aborted;
+	uint64_t commits_unknown;
+	uint64_t kv_keys;
+	uint64_t kv_pages;
+	uint64_t kv_free_pages;
+	uint64_t kv_file_bytes;
+};
+
+void node_status_get(struct node *n, struct node_status *out);
+
+/* The applied index and a hash of the replicated state at that index (for checkers). */
+err *node_state_hash(struct node *n, uint64_t *applied, uint64_t *hash);
+
+#endif

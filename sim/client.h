@@ -1,0 +1,54 @@
+/*
+ * client.h — a simulated SQL client: one session on one node of a world.
+ *
+ * A client submits SQL text to a node's session and collects the results, rendered as
+ * text (rows as `a|b`, counts as `INSERT 3`, errors as `Error: message`). A node that
+ * crashes takes its sessions with it: the client notices (the node's incarnation changed)
+ * and reports the pending text as SIM_CLIENT_LOST — its effect is unknown.
+ *
+ * Replies arrive inside node callbacks, where the node must not be re-entered, so a
+ * client's completion hook is only told; it must act (submit again) from a later step.
+ */
+#ifndef CAIRN_SIM_CLIENT_H
+#define CAIRN_SIM_CLIENT_H
+
+#include "base/buf.h"
+#include "node/node.h"
+#include "sim/sim.h"
+
+enum sim_client_state {
+	SIM_CLIENT_IDLE, /* nothing submitted, or the last text completed */
+	SIM_CLIENT_BUSY, /* waiting for replies */
+	SIM_CLIENT_LOST, /* the node crashed while the text was pending */
+};
+
+struct sim_client {
+	struct sim_world *world;
+	uint32_t node;
+	uint32_t incarnation;
+	struct node_session *session;
+	enum sim_client_state state;
+	struct buf output;         /* rendered results of the last text, one per line */
+	enum err_code first_error; /* code of the first failed statement of the last text */
+	uint32_t results;
+	uint64_t submitted_ms;
+	uint64_t completed_ms;
+};
+
+void sim_client_init(struct sim_client *c, struct sim_world *world);
+/* Closes the session if its node is still the same incarnation. */
+void sim_client_free(struct sim_client *c);
+
+/*
+ * Submits `sql` to node `node`, opening a session there if the client has none (or its
+ * node changed or restarted). ERR_UNAVAILABLE when the node is down or paused.
+ */
+err *sim_client_submit(struct sim_client *c, uint32_t node, const char *sql);
+
+/* Updates the state: notices a crashed node. Returns the state. */
+enum sim_client_state sim_client_poll(struct sim_client *c);
+
+/* Renders one result as a line into out (rows one per line). */
+err *sim_client_render(const struct sql_result *r, struct buf *out);
+
+#endif
