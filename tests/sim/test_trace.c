@@ -111,6 +111,20 @@ START_TEST(the_same_seed_gives_the_same_trace)
 }
 END_TEST
 
+START_TEST(many_swarm_seeds_are_deterministic)
+{
+	for (uint64_t seed = 100; seed < 130; seed++) {
+		size_t len1, len2;
+		char *a = record(seed, &len1, NULL); /* a failed run fails the test */
+		char *b = record(seed, &len2, NULL);
+		ck_assert_msg(len1 == len2 && memcmp(a, b, len1) == 0, "seed %llu differs",
+		              (unsigned long long)seed);
+		free(a);
+		free(b);
+	}
+}
+END_TEST
+
 START_TEST(tracing_does_not_change_the_run)
 {
 	uint64_t traced[SIM_NODES_MAX + 1];
@@ -396,6 +410,7 @@ static Suite *trace_suite(void)
 	TCase *tc = tcase_create("trace");
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, the_same_seed_gives_the_same_trace);
+	tcase_add_test(tc, many_swarm_seeds_are_deterministic);
 	tcase_add_test(tc, tracing_does_not_change_the_run);
 	tcase_add_test(tc, the_workload_seed_ignores_fault_rates);
 	tcase_add_test(tc, a_recorded_trace_replays_identically);
