@@ -89,6 +89,13 @@ fail:
 	return e;
 }
 
+err *net_client_connect_addr(const char *address, uint32_t timeout_ms, struct net_client **out)
+{
+	struct net_addr addr;
+	TRY(net_addr_parse(address, &addr));
+	return net_client_connect(addr.host, addr.port, timeout_ms, out);
+}
+
 void net_client_set_timeout(struct net_client *c, uint32_t timeout_ms)
 {
 	c->timeout_ms = timeout_ms;

@@ -30,6 +30,9 @@ struct net_client;
 err *net_client_connect(const char *host, uint16_t port, uint32_t timeout_ms,
                         struct net_client **out);
 
+/* Connects to an address written "host:port" or "port" (sock.h). */
+err *net_client_connect_addr(const char *address, uint32_t timeout_ms, struct net_client **out);
+
 /* Sets the bound on each later call (0: wait forever). */
 void net_client_set_timeout(struct net_client *c, uint32_t timeout_ms);
 
