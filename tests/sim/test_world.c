@@ -7,6 +7,7 @@
 
 #include "check_main.h"
 #include "gossip_node.h"
+#include "sim/sim_internal.h"
 #include "sim_test.h"
 
 /* ---- a node that records what happens to it ---- */
@@ -181,6 +182,52 @@ static struct sim_world *rec_world(struct rec_app *app, enum rec_mode mode, uint
 }
 
 /* ---- the order of events ---- */
+
+START_TEST(the_queue_orders_by_time_then_sequence)
+{
+	/* Random pushes (many ties), re-pushes and removals against a simple model. */
+	enum { SLOTS = 512 };
+	struct sim__queue q;
+	OK(sim__queue_init(&q, SLOTS));
+	struct prng p;
+	prng_seed(&p, 77);
+	bool queued[SLOTS] = {false};
+	uint32_t slots[SLOTS];
+	for (uint32_t i = 0; i < SLOTS; i++) {
+		slots[i] = sim__queue_alloc(&q, SIM__EV_CALL, 0);
+		sim__queue_push(&q, slots[i], prng_below(&p, 50));
+		queued[i] = true;
+	}
+	for (int round = 0; round < 2000; round++) {
+		uint32_t i = (uint32_t)prng_below(&p, SLOTS);
+		if (queued[i])
+			sim__queue_remove(&q, slots[i]);
+		if (prng_chance(&p, 0.7))
+			sim__queue_push(&q, slots[i], prng_below(&p, 50));
+		queued[i] = sim__event(&q, slots[i])->heap_pos != SIM__NONE;
+	}
+	uint32_t expected = 0;
+	for (uint32_t i = 0; i < SLOTS; i++)
+		expected += queued[i];
+	ck_assert_uint_eq(q.count, expected);
+	uint64_t last_at = 0, last_seq = 0;
+	for (uint32_t popped = 0; popped < expected; popped++) {
+		uint32_t slot = sim__queue_peek(&q);
+		ck_assert_uint_ne(slot, SIM__NONE);
+		const struct sim__event *e = sim__event(&q, slot);
+		ck_assert(e->at_us > last_at || (e->at_us == last_at && e->seq > last_seq) ||
+		          popped == 0);
+		last_at = e->at_us;
+		last_seq = e->seq;
+		sim__queue_remove(&q, slot);
+	}
+	ck_assert_uint_eq(sim__queue_peek(&q), SIM__NONE);
+	for (uint32_t i = 0; i < SLOTS; i++)
+		sim__queue_release(&q, slots[i]);
+	ck_assert_uint_eq(q.used, 0);
+	sim__queue_free(&q);
+}
+END_TEST
 
 struct order_call {
 	int tag;
@@ -680,6 +727,7 @@ static Suite *world_suite(void)
 	Suite *s = suite_create("sim_world");
 	TCase *tc = tcase_create("world");
 	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, the_queue_orders_by_time_then_sequence);
 	tcase_add_test(tc, calls_run_in_time_then_schedule_order);
 	tcase_add_test(tc, calls_are_bounded);
 	tcase_add_test(tc, timers_rearm_replace_and_cancel);
