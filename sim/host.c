@@ -383,6 +383,25 @@ void sim__host_resume(struct sim__host *h)
 	h->waiting_tail = SIM__NONE;
 }
 
+/* Names a gated event in a trace line: "timer 3" or "message from n2". */
+static void sim__host_trace_gated(struct sim__host *h, uint32_t slot, const char *what,
+                                  uint64_t until_us)
+{
+	struct sim_world *w = h->world;
+	const struct sim__event *ev = sim__event(&w->queue, slot);
+	assert(ev->kind == SIM__EV_MESSAGE || ev->kind == SIM__EV_TIMER);
+	if (!sim__tracing(w))
+		return;
+	char until[32] = "resume";
+	if (until_us)
+		sim__format_time(until_us, until, sizeof until);
+	if (ev->kind == SIM__EV_TIMER)
+		sim__trace(w, h->id, false, "%s timer id=%u until=%s", what, ev->u.timer_id, until);
+	else
+		sim__trace(w, h->id, false, "%s message from=n%u until=%s", what, ev->u.msg.from,
+		           until);
+}
+
 bool sim__host_gate(struct sim__host *h, uint32_t slot)
 {
 	struct sim_world *w = h->world;
@@ -395,10 +414,12 @@ bool sim__host_gate(struct sim__host *h, uint32_t slot)
 		else
 			sim__event(&w->queue, h->waiting_tail)->next = slot;
 		h->waiting_tail = slot;
+		sim__host_trace_gated(h, slot, "held", 0);
 		return false;
 	}
 	if (h->busy_until_us > w->now_us) {
 		sim__queue_push(&w->queue, slot, h->busy_until_us);
+		sim__host_trace_gated(h, slot, "busy", h->busy_until_us);
 		return false;
 	}
 	return true;

@@ -169,6 +169,11 @@ void sim__net_arrive(struct sim_world *w, uint32_t slot)
 	if (clog_us > w->now_us) {
 		w->stats.clog_delays++;
 		sim__queue_push(&w->queue, slot, clog_us);
+		if (sim__tracing(w)) {
+			char until[32];
+			sim__format_time(clog_us, until, sizeof until);
+			sim__trace(w, to, false, "clogged from=n%u until=%s", from, until);
+		}
 		return;
 	}
 	if (sim__host_gate(h, slot))

@@ -102,6 +102,7 @@ START_TEST(the_same_seed_gives_the_same_trace)
 	ck_assert_ptr_nonnull(strstr(a, "   timer-set id=1 "));
 	ck_assert_ptr_nonnull(strstr(a, " crash (fault)\n"));
 	ck_assert_ptr_nonnull(strstr(a, " w liveness\n"));
+	ck_assert_ptr_nonnull(strstr(a, " busy message from=n")); /* disk latency */
 	ck_assert_ptr_nonnull(strstr(a, "   log "));
 	ck_assert_ptr_nonnull(strstr(a, " note counter "));
 	ck_assert_ptr_nonnull(strstr(a, " w end steps="));
