@@ -419,7 +419,7 @@ void sim_crash(struct sim_world *w, uint32_t id)
 	struct sim__host *h = sim__host(w, id);
 	assert(!h->in_callback);
 	if (h->status != SIM__DOWN)
-		sim__host_crash(h, "crash");
+		sim__host_crash(h, "requested");
 }
 
 void sim_restart(struct sim_world *w, uint32_t id)
