@@ -1336,14 +1336,24 @@ struct bt_meta {
 	size_t user_len;
 };
 
-/* Parses meta page `slot`; *valid says whether it passed every check. */
+/* Reads of a meta page that fails its checksum are retried this often before it is given up. */
+#define BT_META_READS 3
+
+/*
+ * Parses meta page `slot`; *valid says whether it passed every check. A meta page that
+ * fails its checksum is read again: a flip on the way from the disk must not make the
+ * engine fall back to the older meta page (a torn meta page fails every time).
+ */
 static err *bt__read_meta(struct btree *bt, unsigned slot, struct bt_meta *out, bool *valid)
 {
 	uint8_t p[PG];
 	*valid = false;
-	TRY(vfs_read_exact(bt->file, (uint64_t)slot * PG, p, PG));
-	if (load_u32be(p) != checksum32(p + 4, PG - 4) || load_u64be(p + 4) != slot ||
-	    p[12] != BT_META)
+	bool sound = false;
+	for (int attempt = 0; !sound && attempt < BT_META_READS; attempt++) {
+		TRY(vfs_read_exact(bt->file, (uint64_t)slot * PG, p, PG));
+		sound = load_u32be(p) == checksum32(p + 4, PG - 4);
+	}
+	if (!sound || load_u64be(p + 4) != slot || p[12] != BT_META)
 		return NULL;
 	const uint8_t *m = p + HDR;
 	if (load_u64be(m) != BT_MAGIC || load_u32be(m + 8) != BT_VERSION ||
