@@ -49,33 +49,25 @@ enum sql_token_kind {
 	SQL_TOK_GE,
 };
 
-/* X-macro of keywords: (NAME, reserved). Reserved keywords can never be names. */
-#define SQL_KEYWORDS(X)                                                                            \
-	X(ALL, 1)                                                                                  \
-	X(AND, 1)                                                                                  \
-	X(AS, 1) X(ASC, 1) X(BEGIN, 1) X(BETWEEN, 1) X(BIGINT, 0) X(BOOL, 0) X(BOOLEAN, 0)         \
-	    X(BY, 1) X(CASE, 1) X(CAST, 1) X(CHAR, 0) X(CHARACTER, 0) X(COMMIT, 1) X(CREATE, 1)    \
-	        X(CROSS, 1) X(DECIMAL, 0) X(DEFAULT, 1) X(DELETE, 1) X(DESC, 1) X(DISTINCT, 1)     \
-	            X(DOUBLE, 0) X(DROP, 1) X(ELSE, 1) X(END, 1) X(EXCEPT, 1) X(EXISTS, 1)         \
-	                X(EXPLAIN, 1) X(FALSE, 1) X(FIRST, 0) X(FLOAT, 0) X(FOREIGN, 1) X(FROM, 1) \
-	                    X(GROUP, 1) X(HAVING, 1) X(IF, 1) X(IN, 1) X(INDEX, 1) X(INNER, 1)     \
-	                        X(INSERT, 1) X(INT, 0) X(INTEGER, 0) X(INTERSECT, 1) X(INTO, 1) X( \
-	                            IS, 1) X(ISNULL, 1) X(JOIN, 1) X(KEY, 0) X(LAST, 0) X(LEFT, 1) \
-	                            X(LIKE, 1) X(LIMIT, 1) X(NOT, 1) X(NOTNULL, 1)                 \
-	                                X(NULL, 1) X(NULLS, 0) X(NUMERIC, 0) X(OF, 0) X(OFFSET, 1) \
-	                                    X(ON, 1) X(ONLY, 0) X(OR, 1) X(ORDER, 1) X(OUTER, 1)   \
-	                                        X(PRECISION, 0) X(PRIMARY, 1) X(READ, 0)           \
-	                                            X(REAL, 0) X(REFERENCES,                       \
-	                                                         1) X(RIGHT, 1) X(ROLLBACK, 1)     \
-	                                                X(SELECT, 1) X(SET, 1) X(SMALLINT, 0) X(   \
-	                                                    STRING, 0) X(SYSTEM, 0) X(TABLE, 1)    \
-	                                                    X(TEXT, 0) X(THEN, 1) X(TIME, 0)       \
-	                                                        X(TINYINT, 0) X(TRANSACTION, 0)    \
-	                                                            X(TRUE, 1) X(UNION, 1) X(      \
-	                                                                UNIQUE, 1) X(UPDATE, 1)    \
-	                                                                X(VALUES, 1) X(VARCHAR, 0) \
-	                                                                    X(WHEN, 1) X(WHERE, 1) \
-	                                                                        X(WRITE, 0)
+/* X-macro of keywords: (NAME, reserved), sorted. Reserved keywords can never be names. */
+/* clang-format off */
+#define SQL_KEYWORDS(X)                                                                    \
+	X(ALL, 1) X(AND, 1) X(AS, 1) X(ASC, 1) X(BEGIN, 1) X(BETWEEN, 1) X(BIGINT, 0)      \
+	X(BOOL, 0) X(BOOLEAN, 0) X(BY, 1) X(CASE, 1) X(CAST, 1) X(CHAR, 0)                 \
+	X(CHARACTER, 0) X(COMMIT, 1) X(CREATE, 1) X(CROSS, 1) X(DECIMAL, 0) X(DEFAULT, 1)  \
+	X(DELETE, 1) X(DESC, 1) X(DISTINCT, 1) X(DOUBLE, 0) X(DROP, 1) X(ELSE, 1) X(END, 1) \
+	X(EXCEPT, 1) X(EXISTS, 1) X(EXPLAIN, 1) X(FALSE, 1) X(FIRST, 0) X(FLOAT, 0)        \
+	X(FOREIGN, 1) X(FROM, 1) X(GROUP, 1) X(HAVING, 1) X(IF, 1) X(IN, 1) X(INDEX, 1)    \
+	X(INNER, 1) X(INSERT, 1) X(INT, 0) X(INTEGER, 0) X(INTERSECT, 1) X(INTO, 1)        \
+	X(IS, 1) X(ISNULL, 1) X(JOIN, 1) X(KEY, 0) X(LAST, 0) X(LEFT, 1) X(LIKE, 1)        \
+	X(LIMIT, 1) X(NOT, 1) X(NOTNULL, 1) X(NULL, 1) X(NULLS, 0) X(NUMERIC, 0) X(OF, 0)  \
+	X(OFFSET, 1) X(ON, 1) X(ONLY, 0) X(OR, 1) X(ORDER, 1) X(OUTER, 1) X(PRECISION, 0)  \
+	X(PRIMARY, 1) X(READ, 0) X(REAL, 0) X(REFERENCES, 1) X(RIGHT, 1) X(ROLLBACK, 1)    \
+	X(SELECT, 1) X(SET, 1) X(SMALLINT, 0) X(STRING, 0) X(SYSTEM, 0) X(TABLE, 1)        \
+	X(TEXT, 0) X(THEN, 1) X(TIME, 0) X(TINYINT, 0) X(TRANSACTION, 0) X(TRUE, 1)        \
+	X(UNION, 1) X(UNIQUE, 1) X(UPDATE, 1) X(VALUES, 1) X(VARCHAR, 0) X(WHEN, 1)        \
+	X(WHERE, 1) X(WRITE, 0)
+/* clang-format on */
 
 enum sql_keyword {
 	SQL_KW_NONE = 0,
