@@ -29,6 +29,12 @@ void sim_client_free(struct sim_client *c)
 	buf_free(&c->output);
 }
 
+void sim_client_forget(struct sim_client *c)
+{
+	c->session = NULL;
+	buf_free(&c->output);
+}
+
 static err *sim__append_str(struct buf *out, const char *s)
 {
 	return buf_append(out, s, strlen(s));

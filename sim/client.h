@@ -39,6 +39,9 @@ void sim_client_init(struct sim_client *c, struct sim_world *world);
 /* Closes the session if its node is still the same incarnation. */
 void sim_client_free(struct sim_client *c);
 
+/* Releases the client without touching its world (which is gone, with its sessions). */
+void sim_client_forget(struct sim_client *c);
+
 /*
  * Submits `sql` to node `node`, opening a session there if the client has none (or its
  * node changed or restarted). ERR_UNAVAILABLE when the node is down or paused.

@@ -55,6 +55,9 @@ err *sim_workload_new(struct sim_world *world, const struct sim_wl_config *cfg, 
                       struct sim_workload **out);
 void sim_workload_free(struct sim_workload *wl);
 
+/* The world was freed first (its nodes took the sessions along): free without it. */
+void sim_workload_detach(struct sim_workload *wl);
+
 /* Schedules the setup (tables and rows, retried until done) and then the clients. */
 err *sim_workload_start(struct sim_workload *wl);
 
@@ -64,8 +67,12 @@ bool sim_workload_running(const struct sim_workload *wl);
 /* Clients finish their current operation and start no new one. */
 void sim_workload_drain(struct sim_workload *wl);
 
-/* True when no operation is in flight (after a drain: the workload is over). */
-bool sim_workload_idle(const struct sim_workload *wl);
+/*
+ * True when no operation is in flight. After a drain, the first call that finds the
+ * clients idle starts the final reads (each workload reads its whole state once more);
+ * it returns true once those are done too: the workload is over.
+ */
+bool sim_workload_idle(struct sim_workload *wl);
 
 /* Per kind (index 0 bank, 1 register, 2 append). */
 const struct sim_wl_stats *sim_workload_stats(const struct sim_workload *wl, unsigned kind_index);

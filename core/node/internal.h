@@ -57,7 +57,8 @@ struct node {
 	struct kv *kv;
 	struct mvcc *mvcc;
 
-	uint64_t next_request_id; /* boot salt in the high half, a counter in the low half */
+	struct raft_hard_state saved; /* the hard state last written to disk */
+	uint64_t next_request_id;     /* boot salt in the high half, a counter in the low half */
 	struct node_session *sessions[NODE_SESSIONS_MAX];
 	uint32_t n_sessions;
 	bool in_ready; /* between raft_ready_get() and raft_advance(): no Raft input allowed */

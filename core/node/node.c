@@ -83,6 +83,7 @@ err *node_open(const struct env *env, const struct node_config *config, struct n
 	err *e = node__recover(n, &hs);
 	if (e)
 		goto fail;
+	n->saved = hs;
 	uint64_t applied = mvcc_applied_version(n->mvcc);
 	uint64_t last = raft_dlog_last_index(n->dlog);
 	if (applied > last) {
@@ -135,13 +136,22 @@ void node_free(struct node *n)
 
 /* ---- the ready loop ---- */
 
-/* Step 2 of the contract: entries and hard state durable before anything is sent. */
+/*
+ * Step 2 of the contract: entries and hard state durable before anything is sent. The
+ * hard state is written only when the term or the vote changed: those must never be
+ * forgotten (§5.2), while a lost commit index is merely relearned — on restart from the
+ * applied index in the state machine, then from the leader — so rewriting the file for
+ * every batch that only advances the commit index would buy nothing.
+ */
 static err *node__persist(struct node *n, const struct raft_ready *rd)
 {
 	if (rd->n_entries > 0)
 		TRY(raft_dlog_append(n->dlog, rd->entries, rd->n_entries));
-	if (rd->hard_state_changed)
+	if (rd->hard_state_changed &&
+	    (rd->hard_state.term != n->saved.term || rd->hard_state.vote != n->saved.vote)) {
 		TRY(raft_hard_state_save(n->env->vfs, NODE_RAFT_DIR, &rd->hard_state));
+		n->saved = rd->hard_state;
+	}
 	return NULL;
 }
 
@@ -273,6 +283,11 @@ void node_status_get(struct node *n, struct node_status *out)
 		out->kv_file_bytes = ks.file_bytes;
 	}
 	err_free(e);
+}
+
+err *node_log_term(struct node *n, uint64_t index, uint64_t *term)
+{
+	return raft_term_at(n->raft, index, term);
 }
 
 err *node_state_hash(struct node *n, uint64_t *applied, uint64_t *hash)

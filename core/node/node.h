@@ -131,6 +131,9 @@ struct node_status {
 
 void node_status_get(struct node *n, struct node_status *out);
 
+/* The term of log entry `index` (for checkers: committed entries never change). */
+err *node_log_term(struct node *n, uint64_t index, uint64_t *term);
+
 /* The applied index and a hash of the replicated state at that index (for checkers). */
 err *node_state_hash(struct node *n, uint64_t *applied, uint64_t *hash);
 

@@ -1,0 +1,251 @@
+/*
+ * cairn_sim.c — the cairn-sim program: run one seed, sweep many, replay a trace.
+ *
+ *   cairn-sim run --seed N [--nodes 5] [--time 60s] [--workload bank|register|append|mix]
+ *                 [--faults all|none|LIST] [--trace FILE] [--mutation NAME]
+ *   cairn-sim sweep --seeds A..B [the same options but --seed and --trace]
+ *   cairn-sim replay FILE [--node N] [--from STEP] [--to STEP]
+ *
+ * Exit status: 0 when every run passed (or the replay matched), 1 when a check failed,
+ * 2 for a usage error.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/mutation.h"
+#include "sim/run.h"
+#include "sim/workload.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+	        "usage: cairn-sim run --seed N [--nodes 5] [--time 60s] "
+	        "[--workload bank|register|append|mix]\n"
+	        "                     [--faults all|none|LIST] [--trace FILE] [--mutation NAME]\n"
+	        "       cairn-sim sweep --seeds A..B [options as for run]\n"
+	        "       cairn-sim replay FILE [--node N] [--from STEP] [--to STEP]\n"
+	        "fault kinds for LIST: net,partition,clog,disk,crash,pause,clock\n"
+	        "mutations (built with -Dmutations=true): raft-commit-any-term, "
+	        "mvcc-skip-validation, node-ack-before-sync, node-reapply\n");
+}
+
+/* Parses a whole non-negative number; false on anything else. */
+static bool parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	if (!*s || *s == '-')
+		return false;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (*end)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* "60s", "500ms" or "60" (seconds) into milliseconds. */
+static bool parse_duration_ms(const char *s, uint64_t *ms)
+{
+	char *end;
+	if (!*s || *s == '-')
+		return false;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (strcmp(end, "ms") == 0)
+		*ms = v;
+	else if (strcmp(end, "s") == 0 || *end == '\0')
+		*ms = v * 1000;
+	else
+		return false;
+	return *ms > 0 && *ms <= 24ull * 3600 * 1000;
+}
+
+struct cli {
+	struct sim_run_options run;
+	const char *trace;
+	uint64_t seed_lo, seed_hi;
+	bool seeds_given;
+};
+
+/* Parses the options shared by run and sweep; returns false (after a message) on error. */
+static bool parse_run_options(int argc, char **argv, struct cli *c)
+{
+	for (int i = 0; i < argc; i++) {
+		const char *opt = argv[i];
+		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!val) {
+			fprintf(stderr, "cairn-sim: %s needs a value\n", opt);
+			return false;
+		}
+		i++;
+		uint64_t n;
+		if (strcmp(opt, "--seed") == 0 && parse_u64(val, &n)) {
+			c->run.seed = n;
+		} else if (strcmp(opt, "--seeds") == 0) {
+			const char *dots = strstr(val, "..");
+			char lo[32];
+			if (!dots || (size_t)(dots - val) >= sizeof lo)
+				goto bad;
+			memcpy(lo, val, (size_t)(dots - val));
+			lo[dots - val] = '\0';
+			if (!parse_u64(lo, &c->seed_lo) || !parse_u64(dots + 2, &c->seed_hi) ||
+			    c->seed_hi < c->seed_lo)
+				goto bad;
+			c->seeds_given = true;
+		} else if (strcmp(opt, "--nodes") == 0 && parse_u64(val, &n) && n >= 1 && n <= 9) {
+			c->run.nodes = (uint32_t)n;
+		} else if (strcmp(opt, "--time") == 0 && parse_duration_ms(val, &n)) {
+			c->run.time_ms = n;
+		} else if (strcmp(opt, "--workload") == 0 && sim_wl_parse(val)) {
+			c->run.workloads = sim_wl_parse(val);
+		} else if (strcmp(opt, "--faults") == 0 && strlen(val) < sizeof c->run.faults) {
+			snprintf(c->run.faults, sizeof c->run.faults, "%s", val);
+		} else if (strcmp(opt, "--trace") == 0) {
+			c->trace = val;
+		} else if (strcmp(opt, "--mutation") == 0) {
+			enum mutation m;
+			err *e = mutation_parse(val, &m);
+			if (!e)
+				e = mutation_select(m);
+			if (e) {
+				fprintf(stderr, "cairn-sim: %s\n", err_msg(e));
+				err_free(e);
+				return false;
+			}
+			mutation_select(MUTATION_NONE); /* each run selects it again */
+			c->run.mutation = m;
+		} else {
+			goto bad;
+		}
+		continue;
+	bad:
+		fprintf(stderr, "cairn-sim: bad option %s %s\n", opt, val);
+		return false;
+	}
+	return true;
+}
+
+static int cmd_run(struct cli *c)
+{
+	FILE *trace = NULL;
+	if (c->trace) {
+		trace = fopen(c->trace, "w");
+		if (!trace) {
+			fprintf(stderr, "cairn-sim: cannot write %s\n", c->trace);
+			return 2;
+		}
+	}
+	struct sim_run_result r;
+	err *e = sim_run(&c->run, trace, stdout, &r);
+	if (trace)
+		fclose(trace);
+	if (e) {
+		fprintf(stderr, "cairn-sim: %s\n", err_msg(e));
+		err_free(e);
+		return 2;
+	}
+	double wall_s = r.wall_ns / 1e9;
+	if (wall_s > 0)
+		printf("  speed: %.1f simulated seconds per wall second, %.0f events per second\n",
+		       r.sim_ms / 1000.0 / wall_s, r.steps / wall_s);
+	return r.passed ? 0 : 1;
+}
+
+static int cmd_sweep(struct cli *c)
+{
+	if (!c->seeds_given) {
+		fprintf(stderr, "cairn-sim: sweep needs --seeds A..B\n");
+		return 2;
+	}
+	uint64_t passed = 0, failed = 0;
+	uint64_t failing[64];
+	uint32_t n_failing = 0;
+	for (uint64_t seed = c->seed_lo; seed <= c->seed_hi; seed++) {
+		c->run.seed = seed;
+		struct sim_run_result r;
+		err *e = sim_run(&c->run, NULL, NULL, &r);
+		if (e) {
+			fprintf(stderr, "cairn-sim: %s\n", err_msg(e));
+			err_free(e);
+			return 2;
+		}
+		if (r.passed) {
+			passed++;
+		} else {
+			failed++;
+			if (n_failing < 64)
+				failing[n_failing++] = seed;
+			printf("seed %" PRIu64 " FAILED: %s\n", seed, r.failure);
+		}
+		printf("[%" PRIu64 "/%" PRIu64 "] seed %" PRIu64 " %s, %.1fs simulated in %.2fs\n",
+		       seed - c->seed_lo + 1, c->seed_hi - c->seed_lo + 1, seed,
+		       r.passed ? "passed" : "FAILED", r.sim_ms / 1000.0, r.wall_ns / 1e9);
+		fflush(stdout);
+		if (seed == UINT64_MAX)
+			break;
+	}
+	if (n_failing) {
+		printf("failing seeds:");
+		for (uint32_t i = 0; i < n_failing; i++)
+			printf(" %" PRIu64, failing[i]);
+		printf("\n");
+	}
+	printf("%" PRIu64 " seeds: %" PRIu64 " passed, %" PRIu64 " failed\n", passed + failed,
+	       passed, failed);
+	return failed ? 1 : 0;
+}
+
+static int cmd_replay(int argc, char **argv)
+{
+	if (argc < 1) {
+		usage(stderr);
+		return 2;
+	}
+	struct sim_replay_opts opts = {.out = stdout};
+	for (int i = 1; i < argc; i += 2) {
+		uint64_t n;
+		if (i + 1 >= argc || !parse_u64(argv[i + 1], &n)) {
+			fprintf(stderr, "cairn-sim: bad option %s\n", argv[i]);
+			return 2;
+		}
+		if (strcmp(argv[i], "--node") == 0)
+			opts.node = (uint32_t)n;
+		else if (strcmp(argv[i], "--from") == 0)
+			opts.from_step = n;
+		else if (strcmp(argv[i], "--to") == 0)
+			opts.to_step = n;
+		else {
+			fprintf(stderr, "cairn-sim: bad option %s\n", argv[i]);
+			return 2;
+		}
+	}
+	if ((opts.node || opts.from_step) && !opts.to_step)
+		opts.to_step = UINT64_MAX;
+	struct sim_replay_result r;
+	err *e = sim_run_replay(argv[0], &opts, &r);
+	if (e) {
+		fprintf(stderr, "cairn-sim: %s\n", err_msg(e));
+		err_free(e);
+		return 2;
+	}
+	return r.identical ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "replay") == 0)
+		return cmd_replay(argc - 2, argv + 2);
+	struct cli c = {0};
+	sim_run_options_default(&c.run);
+	if (strcmp(argv[1], "run") != 0 && strcmp(argv[1], "sweep") != 0) {
+		usage(stderr);
+		return 2;
+	}
+	if (!parse_run_options(argc - 2, argv + 2, &c))
+		return 2;
+	return strcmp(argv[1], "run") == 0 ? cmd_run(&c) : cmd_sweep(&c);
+}

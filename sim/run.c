@@ -1,0 +1,356 @@
+/*
+ * run.c — the phases of a simulated run, as world events (see run.h).
+ */
+#include "sim/run.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/mutation.h"
+#include "sim/cluster_check.h"
+#include "sim/node_app.h"
+#include "sim/workload.h"
+
+#define RUN_POLL_MS 100
+#define RUN_CHECK_MS 20
+#define RUN_HASH_MS 5000
+
+enum run_phase { RUN_FAULTS, RUN_LIVENESS, RUN_DRAIN, RUN_CONVERGE, RUN_DONE };
+
+struct run {
+	struct sim_run_options o;
+	struct sim_cairn_app app;
+	struct sim_world *world;
+	struct sim_workload *wl;
+	struct sim_cluster_check *check;
+	enum run_phase phase;
+	uint64_t liveness_start_ms;
+	uint64_t deadline_ms;
+};
+
+void sim_run_options_default(struct sim_run_options *o)
+{
+	memset(o, 0, sizeof *o);
+	o->seed = 1;
+	o->nodes = 5;
+	o->time_ms = 10000;
+	o->liveness_ms = 30000;
+	o->workloads = SIM_WL_ALL;
+	snprintf(o->faults, sizeof o->faults, "all");
+}
+
+/* ---- options in the trace header ---- */
+
+static void run__app_name(const struct sim_run_options *o, char *out, size_t cap)
+{
+	snprintf(out, cap, "cairn.w%u.t%" PRIu64 ".l%" PRIu64 ".m%u", o->workloads, o->time_ms,
+	         o->liveness_ms, o->mutation);
+}
+
+static err *run__parse_app(const char *app, struct sim_run_options *o)
+{
+	unsigned w, m;
+	uint64_t t, l;
+	if (sscanf(app, "cairn.w%u.t%" SCNu64 ".l%" SCNu64 ".m%u", &w, &t, &l, &m) != 4)
+		return err_new(ERR_INVALID, "trace is not of a cairn run (app '%s')", app);
+	o->workloads = w;
+	o->time_ms = t;
+	o->liveness_ms = l;
+	o->mutation = m;
+	return NULL;
+}
+
+/* Turns off every kind of fault not named in `list` (a comma-separated list). */
+static err *run__filter_faults(const char *list, struct sim_faults *f)
+{
+	static const char *const kinds[] = {"net",   "partition", "clog", "disk",
+	                                    "crash", "pause",     "clock"};
+	bool on[7] = {false};
+	char copy[128];
+	snprintf(copy, sizeof copy, "%s", list);
+	for (char *save, *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		size_t k = 0;
+		while (k < 7 && strcmp(tok, kinds[k]) != 0)
+			k++;
+		if (k == 7)
+			return err_new(
+			    ERR_INVALID,
+			    "unknown fault kind '%s' (net, partition, clog, disk, crash, "
+			    "pause, clock)",
+			    tok);
+		on[k] = true;
+	}
+	if (!on[0])
+		f->loss = f->duplicate = 0;
+	if (!on[1])
+		f->partition_every_ms = 0;
+	if (!on[2])
+		f->clog_every_ms = 0;
+	if (!on[3])
+		f->read_flip = f->io_error = f->torn_write = 0, f->corrupt_mask = 0;
+	if (!on[4])
+		f->crash_every_ms = 0;
+	if (!on[5])
+		f->pause_every_ms = 0;
+	if (!on[6])
+		f->drift_every_ms = 0, f->offset_max_ms = 0;
+	return NULL;
+}
+
+static err *run__config(const struct sim_run_options *o, struct sim_config *cfg)
+{
+	char app[SIM_APP_NAME_MAX];
+	run__app_name(o, app, sizeof app);
+	sim_config_default(cfg, o->seed, app);
+	cfg->nodes = o->nodes;
+	if (strcmp(o->faults, "none") == 0) {
+		sim_faults_none(&cfg->faults);
+	} else {
+		sim_faults_swarm(o->seed, o->nodes, &cfg->faults);
+		if (strcmp(o->faults, "all") != 0)
+			TRY(run__filter_faults(o->faults, &cfg->faults));
+	}
+	return sim_config_check(cfg);
+}
+
+/* ---- the phases ---- */
+
+static void run__poll(struct sim_world *world, void *ctx);
+
+static void run__schedule(struct run *r, sim_call_fn fn, uint64_t at_ms)
+{
+	err *e = sim_schedule(r->world, at_ms, fn, r);
+	if (e)
+		sim_fail(r->world, e);
+}
+
+static void run__fail(struct run *r, const char *fmt, const char *what)
+{
+	sim_fail(r->world, err_new(ERR_INTERNAL, fmt, what, (unsigned long long)r->o.liveness_ms));
+}
+
+static void run__liveness(struct sim_world *world, void *ctx)
+{
+	struct run *r = ctx;
+	sim_liveness(world);
+	r->phase = RUN_LIVENESS;
+	r->liveness_start_ms = sim_now_ms(world);
+	r->deadline_ms = r->liveness_start_ms + r->o.liveness_ms;
+	sim_note(world, 0, "liveness phase: faults stop");
+	run__schedule(r, run__poll, sim_now_ms(world) + RUN_POLL_MS);
+}
+
+/* The name of an enabled workload that has not succeeded since `since_ms`, or NULL. */
+static const char *run__stalled_workload(const struct run *r, uint64_t since_ms)
+{
+	static const char *const names[] = {"bank", "register", "append"};
+	if (!sim_workload_running(r->wl))
+		return "setup";
+	for (unsigned k = 0; k < 3; k++)
+		if ((r->o.workloads & (1u << k)) &&
+		    sim_workload_stats(r->wl, k)->last_ok_ms <= since_ms)
+			return names[k];
+	return NULL;
+}
+
+static void run__poll(struct sim_world *world, void *ctx)
+{
+	struct run *r = ctx;
+	if (sim_world_failure(world))
+		return;
+	uint64_t now = sim_now_ms(world);
+	const char *stalled;
+	switch (r->phase) {
+	case RUN_LIVENESS:
+		stalled = run__stalled_workload(r, r->liveness_start_ms);
+		if (!stalled) {
+			sim_workload_drain(r->wl);
+			r->phase = RUN_DRAIN;
+			r->deadline_ms = now + r->o.liveness_ms;
+		} else if (now > r->deadline_ms) {
+			run__fail(r,
+			          "liveness: after faults stopped, the %s workload completed no "
+			          "operation within %llu ms",
+			          stalled);
+			return;
+		}
+		break;
+	case RUN_DRAIN:
+		if (sim_workload_idle(r->wl)) {
+			r->phase = RUN_CONVERGE;
+			r->deadline_ms = now + r->o.liveness_ms;
+		} else if (now > r->deadline_ms) {
+			run__fail(r,
+			          "liveness: %s operations still pending %llu ms after the drain",
+			          "workload");
+			return;
+		}
+		break;
+	case RUN_CONVERGE:
+		if (sim_cluster_converged(r->check)) {
+			sim_cluster_check_now(r->check, true);
+			r->phase = RUN_DONE;
+			sim_note(world, 0, "converged");
+			return;
+		}
+		if (now > r->deadline_ms) {
+			run__fail(
+			    r, "liveness: %s did not reach the same applied index within %llu ms",
+			    "the replicas");
+			return;
+		}
+		break;
+	case RUN_FAULTS:
+	case RUN_DONE: return;
+	}
+	run__schedule(r, run__poll, now + RUN_POLL_MS);
+}
+
+/* ---- building and tearing down ---- */
+
+static void run__free(struct run *r, bool world_alive)
+{
+	if (!r)
+		return;
+	if (r->wl) {
+		if (!world_alive)
+			sim_workload_detach(r->wl);
+		sim_workload_free(r->wl);
+	}
+	sim_cluster_check_free(r->check);
+	if (world_alive)
+		sim_world_free(r->world);
+	free(r);
+}
+
+/* Builds the world, workload, checker and phase events for `cfg` and options `o`. */
+static err *run__build(const struct sim_config *cfg, const struct sim_run_options *o,
+                       struct run **out)
+{
+	struct run *r = calloc(1, sizeof *r);
+	if (!r)
+		return err_new(ERR_NOMEM, "run: out of memory");
+	r->o = *o;
+	sim_cairn_app_default(&r->app, cfg->nodes);
+	err *e = mutation_select((enum mutation)o->mutation);
+	if (!e)
+		e = sim_world_new(cfg, &sim_cairn_ops, &r->app, &r->world);
+	if (!e) {
+		struct sim_wl_config wc;
+		sim_wl_config_default(&wc);
+		wc.kinds = o->workloads;
+		e = sim_workload_new(r->world, &wc, sim_workload_seed(cfg, 0), &r->wl);
+	}
+	if (!e)
+		e = sim_workload_start(r->wl);
+	if (!e)
+		e = sim_cluster_check_new(r->world, &r->check);
+	if (!e)
+		e = sim_cluster_check_start(r->check, RUN_CHECK_MS, RUN_HASH_MS);
+	if (!e)
+		e = sim_schedule(r->world, o->time_ms, run__liveness, r);
+	if (e) {
+		run__free(r, r->world != NULL);
+		return e;
+	}
+	*out = r;
+	return NULL;
+}
+
+static void run__command(const struct sim_run_options *o, char *out, size_t cap)
+{
+	static const char *const wl_names[8] = {"",       "bank", "register", "",
+	                                        "append", "",     "",         "mix"};
+	const char *wl =
+	    o->workloads < 8 && wl_names[o->workloads][0] ? wl_names[o->workloads] : "mix";
+	int n = snprintf(out, cap,
+	                 "build/cairn-sim run --seed %" PRIu64 " --nodes %u --time %" PRIu64
+	                 "ms --workload %s --faults %s",
+	                 o->seed, o->nodes, o->time_ms, wl, o->faults);
+	if (o->mutation && n > 0 && (size_t)n < cap)
+		snprintf(out + n, cap - (size_t)n, " --mutation %s",
+		         mutation_name((enum mutation)o->mutation));
+}
+
+err *sim_run(const struct sim_run_options *o, FILE *trace, FILE *out, struct sim_run_result *res)
+{
+	memset(res, 0, sizeof *res);
+	struct sim_config cfg;
+	TRY(run__config(o, &cfg));
+	struct run *r;
+	TRY(run__build(&cfg, o, &r));
+	err *e = trace ? sim_world_trace(r->world, trace) : NULL;
+	if (e) {
+		run__free(r, true);
+		return e;
+	}
+	uint64_t limit_ms = o->time_ms + 4 * o->liveness_ms + 10000;
+	const err *failure = NULL;
+	while (r->phase != RUN_DONE && !failure && sim_now_ms(r->world) < limit_ms)
+		failure = sim_run_until(r->world, sim_now_ms(r->world) + 500);
+	if (!failure && r->phase != RUN_DONE)
+		sim_fail(r->world,
+		         err_new(ERR_INTERNAL, "run did not finish by %" PRIu64 " ms", limit_ms));
+	failure = sim_world_failure(r->world);
+	if (trace) {
+		err *te = sim_world_trace_end(r->world);
+		err_free(te);
+	}
+	err *verdict = failure ? err_new(err_code(failure), "%s", err_msg(failure))
+	                       : sim_workload_check(r->wl);
+	const struct sim_stats *st = sim_world_stats(r->world);
+	res->passed = verdict == NULL;
+	res->steps = st->steps;
+	res->sim_ms = sim_now_ms(r->world);
+	res->wall_ns = st->wall_ns;
+	if (verdict)
+		snprintf(res->failure, sizeof res->failure, "%s", err_msg(verdict));
+	if (out) {
+		fprintf(out, "seed %" PRIu64 ": %s\n", o->seed, res->passed ? "passed" : "FAILED");
+		sim_world_summary(r->world, out);
+		sim_workload_summary(r->wl, out);
+		uint64_t terms, entries, hashes;
+		sim_cluster_check_counts(r->check, &terms, &entries, &hashes);
+		fprintf(out,
+		        "  checked: %" PRIu64 " terms with a leader, %" PRIu64
+		        " committed entries, %" PRIu64 " state hash comparisons\n",
+		        terms, entries, hashes);
+		if (verdict) {
+			char cmd[512];
+			run__command(o, cmd, sizeof cmd);
+			fprintf(out, "  broken: %s\n  reproduce: %s\n", err_msg(verdict), cmd);
+		}
+	}
+	err_free(verdict);
+	run__free(r, true);
+	return NULL;
+}
+
+/* ---- replay ---- */
+
+struct run_replay_ctx {
+	struct run *run;
+};
+
+static err *run__replay_build(const struct sim_config *cfg, void *ctx, struct sim_world **out)
+{
+	struct run_replay_ctx *rc = ctx;
+	struct sim_run_options o;
+	sim_run_options_default(&o);
+	TRY(run__parse_app(cfg->app, &o));
+	o.seed = cfg->seed;
+	o.nodes = cfg->nodes;
+	TRY(run__build(cfg, &o, &rc->run));
+	*out = rc->run->world;
+	return NULL;
+}
+
+err *sim_run_replay(const char *path, const struct sim_replay_opts *opts,
+                    struct sim_replay_result *result)
+{
+	struct run_replay_ctx rc = {NULL};
+	err *e = sim_replay(path, run__replay_build, &rc, opts, result);
+	run__free(rc.run, false); /* sim_replay freed the world */
+	return e;
+}
