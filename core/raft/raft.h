@@ -26,7 +26,9 @@
  *      least `index`. Report `failures` to their callers.
  *   6. raft_advance(): the entries are now persisted (the leader counts its own copy for
  *      commitment only from here on) and the batch memory is released.
- * No other input may be given between raft_ready_get() and raft_advance().
+ * No other input may be given between raft_ready_get() and raft_advance(). If step 2
+ * fails, nothing of the batch may be sent or served: the node discards this state machine
+ * and restarts from its durable state (raft_storage_open(), then raft_new()).
  *
  * Proposal and read ids are chosen by the caller and must never be reused by this node
  * (a counter that survives restarts, or one salted with a boot number, will do): a late

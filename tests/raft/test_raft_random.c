@@ -17,6 +17,8 @@
 
 struct run_stats {
 	uint64_t steps;
+	uint64_t proposed; /* accepted by raft_propose */
+	uint64_t refused;  /* refused at once (no leader known, limits) */
 	uint64_t applied;
 	uint64_t elections;
 	uint64_t reads;
@@ -24,32 +26,38 @@ struct run_stats {
 };
 
 /* One random action; the weights make delivery the common case. */
-static void random_step(struct harness *h, struct prng *p, uint64_t *next_id)
+static void random_step(struct harness *h, struct prng *p, uint64_t *next_id,
+                        struct run_stats *stats)
 {
 	uint32_t id = 1 + (uint32_t)prng_below(p, h->n);
 	uint64_t roll = prng_below(p, 1000);
 	if (roll < 550) {
-		if (h->n_net > 0)
-			h_deliver(h, (uint32_t)prng_below(p, h->n_net)); /* any order: reordering */
+		/* Mostly one of the oldest few (bounded reordering), sometimes any at all. */
+		uint32_t window = h->n_net < 8 || prng_chance(p, 0.1) ? h->n_net : 8;
+		if (window > 0)
+			h_deliver(h, (uint32_t)prng_below(p, window));
 	} else if (roll < 600) {
 		if (h->n_net > 0)
 			h_drop(h, (uint32_t)prng_below(p, h->n_net));
 	} else if (roll < 630) {
 		if (h->n_net > 0)
 			h_duplicate(h, (uint32_t)prng_below(p, h->n_net));
-	} else if (roll < 880) {
+	} else if (roll < 900) {
 		h_tick(h, id);
-	} else if (roll < 940) {
-		if (*next_id < H_MAX_RESULTS)
-			h_propose(h, id, (*next_id)++, "v");
-	} else if (roll < 965) {
+	} else if (roll < 955) {
+		if (*next_id < H_MAX_RESULTS) {
+			int rc = h_propose(h, id, (*next_id)++, "v");
+			stats->proposed += rc == 0;
+			stats->refused += rc != 0;
+		}
+	} else if (roll < 976) {
 		if (*next_id < H_MAX_RESULTS)
 			h_read(h, id, (*next_id)++);
-	} else if (roll < 980) {
+	} else if (roll < 984) {
 		h_heal(h);
 		if (prng_chance(p, 0.6))
 			h_partition(h, (uint32_t)prng_below(p, 1u << (h->n + 1)) & ~1u);
-	} else if (roll < 990) {
+	} else if (roll < 994) {
 		if (h->nodes[id].raft)
 			h_crash(h, id);
 		else
@@ -117,7 +125,7 @@ static void one_run(uint64_t seed, struct run_stats *stats)
 	uint32_t one[1] = {1};
 	raft_config_default(&c, 1, one, 1);
 	c.election_ticks = 4 + (uint32_t)prng_below(&p, 6);
-	c.heartbeat_ticks = 1;
+	c.heartbeat_ticks = 1 + c.election_ticks / 4;
 	c.max_inflight_msgs = 1 + (uint32_t)prng_below(&p, 4);
 	c.max_msg_bytes = 4 + prng_below(&p, 64);
 	c.max_pending = 64;
@@ -126,7 +134,7 @@ static void one_run(uint64_t seed, struct run_stats *stats)
 	h_init(h, n, seed, &c);
 	uint64_t next_id = 1;
 	for (uint32_t step = 0; step < STEPS_PER_RUN && h->failure[0] == '\0'; step++)
-		random_step(h, &p, &next_id);
+		random_step(h, &p, &next_id, stats);
 	ck_assert_msg(h->failure[0] == '\0', "%s", h->failure);
 	liveness(h, seed);
 	ck_assert_msg(h->failure[0] == '\0', "%s", h->failure);
@@ -152,9 +160,10 @@ START_TEST(test_random_runs)
 	}
 	for (uint64_t seed = 1; seed <= RUNS; seed++)
 		one_run(seed, &stats);
-	printf("raft random: %d runs, %llu node steps, %llu entries committed, %llu leaders, "
-	       "%llu reads served, %llu requests failed\n",
-	       RUNS, (unsigned long long)stats.steps, (unsigned long long)stats.applied,
+	printf("raft random: %d runs, %llu node steps, %llu proposals accepted (%llu refused), "
+	       "%llu entries committed, %llu leaders, %llu reads served, %llu requests failed\n",
+	       RUNS, (unsigned long long)stats.steps, (unsigned long long)stats.proposed,
+	       (unsigned long long)stats.refused, (unsigned long long)stats.applied,
 	       (unsigned long long)stats.elections, (unsigned long long)stats.reads,
 	       (unsigned long long)stats.failures);
 	ck_assert_uint_gt(stats.applied, RUNS);
