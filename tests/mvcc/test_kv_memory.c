@@ -299,21 +299,26 @@ static void check_scan_against_model(struct kv *kv, const struct model *m, struc
 	struct kv_iter *it;
 	ck_assert_ptr_null(
 	    kv_iter_open(kv, use_from ? &f : NULL, use_to ? &t : NULL, reverse, &it));
-	for (int j = 0; j <= n; j++) {
+	/* mismatches are counted, not asserted one by one: Check's asserts are slow */
+	int got = 0, wrong = 0;
+	for (;;) {
 		struct slice k, v;
 		bool done;
-		ck_assert_ptr_null(kv_iter_next(it, &k, &v, &done));
-		if (j == n) {
-			ck_assert(done);
+		err *e = kv_iter_next(it, &k, &v, &done);
+		if (e)
+			ck_abort_msg("iterator failed: %s", err_msg(e));
+		if (done)
 			break;
+		if (got < n) {
+			int i = expect[reverse ? n - 1 - got : got];
+			wrong += !slice_eq(k, slice_of(m->e[i].key, m->e[i].key_len)) ||
+			         v.len != 4 || load_u32be(v.ptr) != m->e[i].value;
 		}
-		ck_assert(!done);
-		int i = expect[reverse ? n - 1 - j : j];
-		ck_assert(slice_eq(k, slice_of(m->e[i].key, m->e[i].key_len)));
-		ck_assert_uint_eq(v.len, 4);
-		ck_assert_uint_eq(load_u32be(v.ptr), m->e[i].value);
+		got++;
 	}
 	kv_iter_close(it);
+	ck_assert_int_eq(got, n);
+	ck_assert_int_eq(wrong, 0);
 }
 
 START_TEST(randomized_against_a_model)
@@ -324,7 +329,7 @@ START_TEST(randomized_against_a_model)
 	struct model *m = calloc(1, sizeof *m);
 	struct kv_batch b;
 	kv_batch_init(&b);
-	for (int round = 0; round < 3000; round++) {
+	for (int round = 0; round < 2000; round++) {
 		kv_batch_clear(&b);
 		int ops = (int)prng_below(&p, 6);
 		for (int i = 0; i < ops; i++) {
@@ -353,10 +358,10 @@ START_TEST(randomized_against_a_model)
 }
 END_TEST
 
-/* Scale: 300,000 keys inserted in a scrambled order come back sorted, both ways. */
+/* Scale: 200,000 keys inserted in a scrambled order come back sorted, both ways. */
 START_TEST(scale_many_keys)
 {
-	enum { N = 300000 };
+	enum { N = 200000 };
 	struct kv *kv = open_kv();
 	struct kv_batch b;
 	kv_batch_init(&b);

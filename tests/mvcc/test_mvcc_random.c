@@ -491,7 +491,7 @@ static void run(uint64_t seed, int steps)
 
 START_TEST(random_workloads_are_serializable_and_replicas_agree)
 {
-	run(1000 + (uint64_t)_i, 40000);
+	run(1000 + (uint64_t)_i, 30000);
 }
 END_TEST
 
