@@ -531,6 +531,8 @@ START_TEST(error_messages_are_exact)
 	static const struct {
 		const char *sql, *msg;
 	} cases[] = {
+	    {"SELECT (1 + 2 * 3 + 4 FROM t", "syntax error at line 1, column 23: expected "
+	                                     "')', found 'FROM'"},
 	    {"SELECT count(a FROM t WHERE x", "syntax error at line 1, column 16: expected "
 	                                      "',' or ')', found 'FROM'"},
 	    {"SELECT * FROM t WHERE (a = 1 FROM", "syntax error at line 1, column 30: expected "
