@@ -430,6 +430,59 @@ START_TEST(transactions_and_explain)
 }
 END_TEST
 
+START_TEST(format_helpers_and_names)
+{
+	static const struct {
+		const char *name, *want;
+	} names[] = {
+	    {"ok_1", "ok_1"},
+	    {"Mixed", "\"Mixed\""},
+	    {"select", "\"select\""},
+	    {"text", "text"},
+	    {"a\"b", "\"a\"\"b\""},
+	    {"1abc", "\"1abc\""},
+	    {"with space", "\"with space\""},
+	};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		struct buf b;
+		buf_init(&b, 256);
+		ck_assert_ptr_null(sql_format_name(names[i].name, &b));
+		char *got = buf_to_string(&b);
+		ck_assert_str_eq(got, names[i].want);
+		free(got);
+	}
+	struct buf b;
+	buf_init(&b, 256);
+	ck_assert_ptr_null(sql_format_type((struct sql_type_name){SQL_TYPE_STRING, 5}, &b));
+	ck_assert_ptr_null(sql_format_type((struct sql_type_name){SQL_TYPE_BOOLEAN, 0}, &b));
+	char *got = buf_to_string(&b);
+	ck_assert_str_eq(got, "VARCHAR(5)BOOLEAN");
+	free(got);
+
+	struct sql_arena a;
+	sql_arena_init(&a, SQL_ARENA_DEFAULT_MAX_BYTES);
+	struct sql_stmt *s = parse_ok(&a, "CREATE TABLE t (\"Id\" INT PRIMARY KEY DEFAULT 1 * 2)");
+	buf_init(&b, 256);
+	ck_assert_ptr_null(sql_format_column_def(&s->create_table.columns[0], &b));
+	got = buf_to_string(&b);
+	ck_assert_str_eq(got, "\"Id\" INTEGER PRIMARY KEY DEFAULT 1 * 2");
+	free(got);
+	/* a full buffer is an error, not an overflow */
+	buf_init(&b, 8);
+	err *e = sql_format_stmt(s, &b);
+	ck_assert(err_is(e, ERR_LIMIT));
+	err_free(e);
+	buf_free(&b);
+	sql_arena_free(&a);
+
+	ck_assert_str_eq(sql_expr_kind_name(SQL_EXPR_IN_SELECT), "in select");
+	ck_assert_str_eq(sql_stmt_kind_name(SQL_STMT_CREATE_INDEX), "create index");
+	ck_assert_str_eq(sql_binary_op_text(SQL_BINARY_NE), "<>");
+	ck_assert_str_eq(sql_unary_op_text(SQL_UNARY_NOT), "NOT");
+	ck_assert_str_eq(sql_type_text(SQL_TYPE_STRING), "TEXT");
+}
+END_TEST
+
 /* ---------------------------------------------------------------- API -- */
 
 START_TEST(cursor_yields_statements_and_offsets)
@@ -604,6 +657,7 @@ int main(void)
 	tcase_add_test(tc, joins);
 	tcase_add_test(tc, compound_selects);
 	tcase_add_test(tc, transactions_and_explain);
+	tcase_add_test(tc, format_helpers_and_names);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("api");
 	tcase_add_test(tc, cursor_yields_statements_and_offsets);
