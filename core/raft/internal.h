@@ -8,7 +8,8 @@
  *   replication  appends, heartbeats, commitment, CheckQuorum         §5.3, §5.4.2, §6.2
  *   read_index   linearizable reads on leader and followers           §6.4
  *   pending      outstanding proposals/reads, forwarding, failures    §6.2, §6.3
- *   outbox       the ready batch under construction
+ *   outbox       the outputs of the ready batch under construction
+ *   ready.c      handing out and releasing the ready batch
  *   raft.c       creation, the step dispatcher (term rules §5.1), ticks, status
  */
 #ifndef CAIRN_RAFT_INTERNAL_H
@@ -76,6 +77,9 @@ int raft__peer_slot(const struct raft *r, uint32_t id);
 
 /* The progress of this node itself. */
 struct raft__progress *raft__self_progress(struct raft *r);
+
+/* Frees the payloads a handed-out batch loaded from disk. */
+void raft__ready_release(struct raft *r);
 
 /* Queues `m` (from/to filled by the caller) for sending after the next persist. */
 void raft__send(struct raft *r, struct raft_message *m);

@@ -1,6 +1,7 @@
 /*
  * raft.c — the public face of the state machine: creation, the step dispatcher with the
- * term rules every message obeys (§5.1), ticks, client requests and the ready batch.
+ * term rules every message obeys (§5.1), ticks, client requests and status. The ready
+ * batch is in ready.c.
  */
 #include "raft/raft.h"
 
@@ -14,8 +15,6 @@
 
 /* Encoded messages may hold one oversized entry beyond max_msg_bytes, plus framing. */
 #define RAFT__MSG_OVERHEAD ((size_t)64 * 1024)
-/* A ready batch hands out at most this many committed entries. */
-#define RAFT__APPLY_MAX_ENTRIES 1024
 
 /* ---- configuration ---- */
 
@@ -128,14 +127,6 @@ err *raft_new(const struct raft_config *config, const struct raft_initial *initi
 	raft__become_follower(r, r->term, 0);
 	*out = r;
 	return NULL;
-}
-
-static void raft__ready_release(struct raft *r)
-{
-	for (size_t i = 0; i < r->n_ready_committed; i++)
-		if (r->ready_committed_owned[i])
-			free((void *)r->ready_committed[i].data);
-	r->n_ready_committed = 0;
 }
 
 void raft_free(struct raft *r)
@@ -356,128 +347,6 @@ err *raft_read_index(struct raft *r, uint64_t id)
 	}
 	struct raft_message m = {.type = RAFT_MSG_READ_INDEX, .to = r->leader, .ctx = id};
 	raft__send(r, &m);
-	return NULL;
-}
-
-/* ---- the ready batch ---- */
-
-static bool raft__hs_equal(const struct raft_hard_state *a, const struct raft_hard_state *b)
-{
-	return a->term == b->term && a->vote == b->vote && a->commit == b->commit;
-}
-
-static uint64_t raft__applicable(const struct raft *r)
-{
-	return r->commit < r->log.last ? r->commit : r->log.last;
-}
-
-bool raft_has_ready(const struct raft *r)
-{
-	struct raft_hard_state hs = {r->term, r->vote, r->commit};
-	return !raft__hs_equal(&hs, &r->persisted_hs) || r->log.stable < r->log.last ||
-	       r->applied < raft__applicable(r) || !raft__outbox_empty(&r->filling);
-}
-
-/* Collects the entries to persist: all of stable+1..last, which are all cached. */
-static err *raft__ready_entries(struct raft *r, struct raft_ready *rd)
-{
-	size_t n = (size_t)(r->log.last - r->log.stable);
-	if (n > r->ready_entries_cap) {
-		struct raft_entry *a = realloc(r->ready_entries, n * sizeof *a);
-		if (!a)
-			return err_new(ERR_NOMEM, "ready batch of %zu entries", n);
-		r->ready_entries = a;
-		r->ready_entries_cap = n;
-	}
-	for (size_t i = 0; i < n; i++) {
-		bool owned;
-		TRY(raft__log_get(&r->log, r->log.stable + 1 + i, &r->ready_entries[i], &owned));
-		assert(!owned); /* unpersisted entries live only in the cache */
-	}
-	rd->entries = r->ready_entries;
-	rd->n_entries = n;
-	r->handed_stable = r->log.last;
-	assert(r->handed_stable == r->log.last);
-	return NULL;
-}
-
-/* Collects committed entries to apply: a bounded run after `applied`. */
-static err *raft__ready_committed(struct raft *r, struct raft_ready *rd)
-{
-	assert(r->applied <= r->commit);
-	assert(r->applied <= r->log.last);
-	if (!r->ready_committed) {
-		r->ready_committed = calloc(RAFT__APPLY_MAX_ENTRIES, sizeof *r->ready_committed);
-		r->ready_committed_owned =
-		    calloc(RAFT__APPLY_MAX_ENTRIES, sizeof *r->ready_committed_owned);
-		if (!r->ready_committed || !r->ready_committed_owned)
-			return err_new(ERR_NOMEM, "ready batch");
-	}
-	assert(r->n_ready_committed == 0);
-	uint64_t end = raft__applicable(r);
-	size_t bytes = 0;
-	for (uint64_t i = r->applied + 1; i <= end; i++) {
-		size_t n = r->n_ready_committed;
-		size_t len = raft__log_len(&r->log, i);
-		if (n == RAFT__APPLY_MAX_ENTRIES || (n > 0 && bytes + len > r->cfg.max_msg_bytes))
-			break;
-		TRY(raft__log_get(&r->log, i, &r->ready_committed[n],
-		                  &r->ready_committed_owned[n]));
-		r->n_ready_committed++;
-		bytes += len;
-	}
-	for (size_t i = 0; i < r->n_ready_committed; i++) {
-		const struct raft_entry *e = &r->ready_committed[i];
-		if (e->type == RAFT_ENTRY_NORMAL && e->origin == r->cfg.id)
-			raft__pending_committed(r, e->id);
-	}
-	r->applied += r->n_ready_committed;
-	rd->committed = r->ready_committed;
-	rd->n_committed = r->n_ready_committed;
-	return NULL;
-}
-
-err *raft_ready_get(struct raft *r, struct raft_ready *rd)
-{
-	assert(!r->ready_outstanding);
-	assert(r->applied <= r->commit);
-	memset(rd, 0, sizeof *rd);
-	rd->hard_state = (struct raft_hard_state){r->term, r->vote, r->commit};
-	rd->hard_state_changed = !raft__hs_equal(&rd->hard_state, &r->persisted_hs);
-	TRY(raft__ready_entries(r, rd));
-	err *e = raft__ready_committed(r, rd);
-	if (e) {
-		raft__ready_release(r);
-		return e;
-	}
-	struct raft__outbox tmp = r->handed;
-	r->handed = r->filling;
-	r->filling = tmp;
-	rd->messages = r->handed.msgs;
-	rd->n_messages = r->handed.n_msgs;
-	rd->reads = r->handed.reads;
-	rd->n_reads = r->handed.n_reads;
-	rd->failures = r->handed.failures;
-	rd->n_failures = r->handed.n_failures;
-	r->persisted_hs = rd->hard_state; /* takes effect when the caller has synced it */
-	r->ready_outstanding = true;
-	return NULL;
-}
-
-err *raft_advance(struct raft *r)
-{
-	assert(r->ready_outstanding);
-	assert(r->handed_stable <= r->log.last);
-	r->ready_outstanding = false;
-	raft__ready_release(r);
-	raft__outbox_clear(&r->handed);
-	raft__log_persisted(&r->log, r->handed_stable);
-	if (r->role != RAFT_LEADER)
-		return NULL;
-	/* Our own copy counts towards a quorum only now that it is durable. */
-	raft__self_progress(r)->match = r->log.stable;
-	if (raft__maybe_commit(r))
-		return raft__broadcast_append(r, true);
 	return NULL;
 }
 
