@@ -71,8 +71,8 @@ static err *insert_targets(const struct sql_table *t, const struct sql_stmt *s, 
 	for (uint32_t i = 0; i < cols->count; i++) {
 		int32_t c = sql_table_column(t, cols->names[i]);
 		if (c < 0)
-			return err_new(ERR_NOT_FOUND, "table %s has no column named %s", t->name,
-			               cols->names[i]);
+			return err_new(ERR_NOT_FOUND, "no such column: %s in table %s",
+			               cols->names[i], t->name);
 		for (uint32_t k = 0; k < i; k++)
 			if (map[k] == (uint32_t)c)
 				return err_new(ERR_INVALID, "column %s given twice",

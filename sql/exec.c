@@ -314,7 +314,7 @@ static err *limit_next(struct sql_iter *it, const struct sql_value **row, bool *
 				return NULL;
 		}
 	}
-	if (p->has_limit && it->emitted >= p->limit) {
+	if (it->emitted >= p->limit) {
 		*done = true;
 		return NULL;
 	}

@@ -298,12 +298,8 @@ static err *node_text(const struct sql_plan *n, struct buf *out)
 		return NULL;
 	case SQL_PLAN_DISTINCT: return put(out, "Distinct");
 	case SQL_PLAN_LIMIT:
-		if (n->has_limit) {
-			snprintf(tmp, sizeof tmp, "Limit %llu", (unsigned long long)n->limit);
-			TRY(put(out, tmp));
-		} else {
-			TRY(put(out, "Limit none"));
-		}
+		snprintf(tmp, sizeof tmp, "Limit %llu", (unsigned long long)n->limit);
+		TRY(put(out, tmp));
 		if (n->offset) {
 			snprintf(tmp, sizeof tmp, " offset %llu", (unsigned long long)n->offset);
 			TRY(put(out, tmp));

@@ -673,19 +673,17 @@ static err *flatten(struct sql_planner *p, struct sql_plan *n, struct chain *c, 
 	return NULL;
 }
 
-/* A bit set of the leaves an expression uses (leaves are few: 64 at most). */
-static uint64_t leaves_of(const struct chain *c, const struct sql_bexpr *e, bool *movable)
+/* Adds to *set the leaves whose columns `e` uses (leaves are few: 64 at most). */
+static void leaves_walk(const struct chain *c, const struct sql_bexpr *e, uint64_t *set)
 {
-	struct refs r = refs_of(e);
-	*movable = !r.subquery;
-	uint64_t set = 0;
-	for (uint32_t i = 0; i < c->count && !no_columns(&r); i++) {
-		uint32_t lo = c->offset[i], hi = lo + c->leaf[i]->width;
-		/* conservative: any overlap of [min, max] with the leaf counts */
-		if (r.min < hi && r.max >= lo)
-			set |= (uint64_t)1 << i;
+	if (e->kind == SQL_BX_COLUMN && e->outer_depth == 0) {
+		for (uint32_t i = 0; i < c->count; i++)
+			if (e->column >= c->offset[i] &&
+			    e->column < c->offset[i] + c->leaf[i]->width)
+				*set |= (uint64_t)1 << i;
 	}
-	return set;
+	for (uint32_t i = 0; i < e->arg_count; i++)
+		leaves_walk(c, e->args[i], set);
 }
 
 err *sql_opt_join_order(struct sql_planner *p, struct sql_plan *n, struct sql_plan **out)
@@ -697,13 +695,12 @@ err *sql_opt_join_order(struct sql_planner *p, struct sql_plan *n, struct sql_pl
 	if (!ok || c.count < 3)
 		return NULL;
 	uint64_t *uses;
-	bool *movable;
 	TRY(sql__alloc(p, sizeof *uses * (c.conds.count + 1), (void **)&uses));
-	TRY(sql__alloc(p, sizeof *movable * (c.conds.count + 1), (void **)&movable));
 	for (uint32_t i = 0; i < c.conds.count; i++) {
-		uses[i] = leaves_of(&c, c.conds.v[i], &movable[i]);
-		if (!movable[i])
+		if (refs_of(c.conds.v[i]).subquery)
 			return NULL; /* a subquery in a join condition: keep the written order */
+		uses[i] = 0;
+		leaves_walk(&c, c.conds.v[i], &uses[i]);
 	}
 	/* greedy: keep the first table, then always a table connected to those joined */
 	uint32_t order[JOIN_ORDER_MAX_TABLES];

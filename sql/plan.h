@@ -132,7 +132,6 @@ struct sql_plan {
 	uint32_t distinct_width;
 
 	/* SQL_PLAN_LIMIT */
-	bool has_limit;
 	uint64_t limit;
 	uint64_t offset;
 

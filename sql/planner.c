@@ -311,11 +311,13 @@ static err *plan_limit(struct sql_planner *p, const struct sql_select *s, struct
 	TRY(const_int(p, s->limit, "LIMIT", &limit));
 	if (s->offset)
 		TRY(const_int(p, s->offset, "OFFSET", &offset));
+	if (limit < 0 || offset < 0)
+		return err_new(ERR_INVALID, "%s must not be negative",
+		               limit < 0 ? "LIMIT" : "OFFSET");
 	struct sql_plan *n;
 	TRY(on_top(p, SQL_PLAN_LIMIT, *plan, &n));
-	n->has_limit = limit >= 0;
-	n->limit = limit >= 0 ? (uint64_t)limit : 0;
-	n->offset = offset > 0 ? (uint64_t)offset : 0;
+	n->limit = (uint64_t)limit;
+	n->offset = (uint64_t)offset;
 	*plan = n;
 	return NULL;
 }

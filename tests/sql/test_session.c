@@ -1,0 +1,306 @@
+/*
+ * test_session.c — sessions over a host that commits asynchronously, as a Raft node does:
+ * commit records leave the session, are applied to the store at a log index chosen by the
+ * "host", and come back as outcomes. Also: transaction control, read-only and time-travel
+ * transactions, serialization failures between two sessions, statement atomicity inside
+ * a transaction, and the catalog views.
+ */
+#include <check.h>
+
+#include "check_main.h"
+#include "sql/session.h"
+#include "sql_check.h"
+#include "storage/kv_memory.h"
+
+/* A host whose log is simulated: commits are applied at the next index by hand. */
+struct fake_node {
+	struct kv *kv;
+	struct mvcc *mvcc;
+	struct prng prng;
+};
+
+static struct fake_node node;
+
+static err *read_point(void *ctx, uint64_t *version)
+{
+	struct fake_node *n = ctx;
+	*version = mvcc_applied_version(n->mvcc);
+	return NULL;
+}
+
+static void setup(void)
+{
+	ck_assert_ptr_null(kvmem_open(&node.kv));
+	prng_seed(&node.prng, 42);
+	struct mvcc_options opts = {.prng = &node.prng};
+	ck_assert_ptr_null(mvcc_open(node.kv, &opts, &node.mvcc));
+}
+
+static void teardown(void)
+{
+	mvcc_close(node.mvcc);
+	kv_close(node.kv);
+}
+
+static struct sql_session *open_session(void)
+{
+	struct sql_host host = {.ctx = &node, .store = node.mvcc, .read_version = read_point};
+	struct sql_session *s;
+	ck_assert_ptr_null(sql_session_new(&host, &s));
+	return s;
+}
+
+/* "Proposes" the pending transaction and applies it at the next log index. */
+static char *replicate(struct sql_session *s)
+{
+	struct mvcc_txn *txn = sql_session_pending_txn(s);
+	ck_assert_ptr_nonnull(txn);
+	struct buf record;
+	buf_init(&record, MVCC_RECORD_MAX_BYTES);
+	ck_assert_ptr_null(mvcc_txn_encode_commit(txn, &record));
+	struct mvcc_outcome outcome;
+	uint64_t index = mvcc_applied_version(node.mvcc) + 1;
+	ck_assert_ptr_null(mvcc_apply(node.mvcc, record.data, record.len, index, &outcome));
+	buf_free(&record);
+	struct sql_result r;
+	sql_session_commit_done(s, &outcome, NULL, &r);
+	ck_assert_ptr_null(sql_session_pending_txn(s));
+	char *out = sql_check_render(&r);
+	if (r.kind == SQL_RESULT_ACK && r.ack == SQL_ACK_COMMIT)
+		ck_assert_uint_eq(r.version, index);
+	sql_result_free(&r);
+	return out;
+}
+
+static enum sql_step step(struct sql_session *s, const char *sql, char **rendered)
+{
+	struct sql_result r;
+	size_t used;
+	enum sql_step st = sql_session_step(s, sql, strlen(sql), &r, &used);
+	ck_assert_uint_eq(used, strlen(sql));
+	*rendered = st == SQL_STEP_DONE ? sql_check_render(&r) : NULL;
+	if (st == SQL_STEP_DONE)
+		sql_result_free(&r);
+	return st;
+}
+
+START_TEST(autocommit_goes_through_the_host)
+{
+	struct sql_session *s = open_session();
+	char *out;
+	ck_assert_int_eq(step(s, "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)", &out),
+	                 SQL_STEP_COMMIT_PENDING);
+	ck_assert_str_eq(replicate(s), "ok");
+	ck_assert_int_eq(step(s, "INSERT INTO t VALUES (1, 10), (2, 20)", &out),
+	                 SQL_STEP_COMMIT_PENDING);
+	/* nothing else runs while a commit is pending */
+	ck_assert_int_eq(step(s, "SELECT 1", &out), SQL_STEP_DONE);
+	ck_assert_str_eq(out, "Error(invalid): a commit is pending");
+	ck_assert_str_eq(replicate(s), "count 2");
+	/* reads never leave the session */
+	ck_assert_int_eq(step(s, "SELECT v FROM t ORDER BY id", &out), SQL_STEP_DONE);
+	ck_assert_str_eq(out, "10\n20");
+	ck_assert_ptr_null(sql_session_pending_txn(s));
+	/* a statement that changes nothing needs no log entry either */
+	ck_assert_int_eq(step(s, "DELETE FROM t WHERE id = 9", &out), SQL_STEP_DONE);
+	ck_assert_str_eq(out, "count 0");
+	sql_session_close(s);
+}
+END_TEST
+
+START_TEST(explicit_transactions)
+{
+	struct sql_session *s = open_session();
+	char *out;
+	ck_assert_int_eq(step(s, "CREATE TABLE t (id INTEGER PRIMARY KEY)", &out),
+	                 SQL_STEP_COMMIT_PENDING);
+	replicate(s);
+	ck_assert_int_eq(step(s, "BEGIN", &out), SQL_STEP_DONE);
+	ck_assert(sql_session_in_transaction(s));
+	ck_assert_int_eq(step(s, "BEGIN", &out), SQL_STEP_DONE);
+	ck_assert_str_eq(out, "Error(invalid): a transaction is already open");
+	ck_assert_int_eq(step(s, "INSERT INTO t VALUES (1)", &out), SQL_STEP_DONE);
+	ck_assert_str_eq(out, "count 1");
+	/* a failing statement leaves the transaction as it was */
+	ck_assert_int_eq(step(s, "INSERT INTO t VALUES (2), (1)", &out), SQL_STEP_DONE);
+	ck_assert(starts(out, "Error(constraint)"));
+	ck_assert(sql_session_in_transaction(s));
+	ck_assert_int_eq(step(s, "SELECT id FROM t", &out), SQL_STEP_DONE);
+	ck_assert_str_eq(out, "1");
+	ck_assert_int_eq(step(s, "COMMIT", &out), SQL_STEP_COMMIT_PENDING);
+	ck_assert_str_eq(replicate(s), "ok");
+	ck_assert(!sql_session_in_transaction(s));
+	ck_assert_int_eq(step(s, "COMMIT", &out), SQL_STEP_DONE);
+	ck_assert_str_eq(out, "Error(invalid): no transaction is open");
+	ck_assert_int_eq(step(s, "ROLLBACK", &out), SQL_STEP_DONE);
+	ck_assert_str_eq(out, "Error(invalid): no transaction is open");
+	/* ROLLBACK discards */
+	step(s, "BEGIN", &out);
+	step(s, "DELETE FROM t", &out);
+	ck_assert_int_eq(step(s, "ROLLBACK", &out), SQL_STEP_DONE);
+	ck_assert_str_eq(out, "ok");
+	step(s, "SELECT count(*) FROM t", &out);
+	ck_assert_str_eq(out, "1");
+	sql_session_close(s);
+}
+END_TEST
+
+START_TEST(serialization_failure)
+{
+	struct sql_session *a = open_session(), *b = open_session();
+	char *out;
+	step(a, "CREATE TABLE acct (id INTEGER PRIMARY KEY, bal INTEGER)", &out);
+	replicate(a);
+	step(a, "INSERT INTO acct VALUES (1, 100)", &out);
+	replicate(a);
+	step(a, "BEGIN", &out);
+	step(b, "BEGIN", &out);
+	step(a, "UPDATE acct SET bal = bal - 10 WHERE id = 1", &out);
+	step(b, "UPDATE acct SET bal = bal - 20 WHERE id = 1", &out);
+	ck_assert_int_eq(step(a, "COMMIT", &out), SQL_STEP_COMMIT_PENDING);
+	ck_assert_int_eq(step(b, "COMMIT", &out), SQL_STEP_COMMIT_PENDING);
+	ck_assert_str_eq(replicate(a), "ok");
+	ck_assert_str_eq(replicate(b),
+	                 "Error(serialization failure): serialization failure, retry transaction");
+	ck_assert(!sql_session_in_transaction(b));
+	step(b, "SELECT bal FROM acct", &out);
+	ck_assert_str_eq(out, "90");
+	sql_session_close(a);
+	sql_session_close(b);
+}
+END_TEST
+
+START_TEST(read_only_and_time_travel)
+{
+	struct sql_session *s = open_session();
+	char *out;
+	step(s, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)", &out);
+	replicate(s);
+	step(s, "INSERT INTO t VALUES (1, 'old')", &out);
+	replicate(s);
+	uint64_t old_version = mvcc_applied_version(node.mvcc);
+	step(s, "UPDATE t SET v = 'new'", &out);
+	replicate(s);
+
+	ck_assert_int_eq(step(s, "BEGIN READ ONLY", &out), SQL_STEP_DONE);
+	ck_assert_int_eq(step(s, "INSERT INTO t VALUES (2, 'x')", &out), SQL_STEP_DONE);
+	ck_assert_str_eq(out, "Error(invalid): cannot write in a READ ONLY transaction");
+	ck_assert_int_eq(step(s, "COMMIT", &out), SQL_STEP_DONE); /* no log entry */
+	ck_assert_str_eq(out, "ok");
+
+	char sql[96];
+	snprintf(sql, sizeof sql, "BEGIN READ ONLY AS OF SYSTEM TIME %llu",
+	         (unsigned long long)old_version);
+	struct sql_result r;
+	size_t used;
+	ck_assert_int_eq(sql_session_step(s, sql, strlen(sql), &r, &used), SQL_STEP_DONE);
+	ck_assert_int_eq(r.kind, SQL_RESULT_ACK);
+	ck_assert_uint_eq(r.version, old_version);
+	ck_assert(r.read_only);
+	sql_result_free(&r);
+	step(s, "SELECT v FROM t", &out);
+	ck_assert_str_eq(out, "old");
+	step(s, "COMMIT", &out);
+	step(s, "SELECT v FROM t", &out);
+	ck_assert_str_eq(out, "new");
+	sql_session_close(s);
+}
+END_TEST
+
+START_TEST(host_failure_and_catalog_views)
+{
+	struct sql_session *s = open_session();
+	char *out;
+	step(s,
+	     "CREATE TABLE zeta (id INTEGER PRIMARY KEY, name VARCHAR(20) NOT NULL UNIQUE, "
+	     "score FLOAT DEFAULT 1.5)",
+	     &out);
+	replicate(s);
+	step(s, "CREATE TABLE alpha (z INTEGER REFERENCES zeta)", &out);
+	replicate(s);
+	step(s, "CREATE INDEX alpha_z ON alpha (z)", &out);
+	replicate(s);
+
+	/* the host lost track of the proposal: the error is the result */
+	ck_assert_int_eq(step(s, "INSERT INTO zeta VALUES (1, 'a', 2)", &out),
+	                 SQL_STEP_COMMIT_PENDING);
+	struct sql_result r;
+	sql_session_commit_done(s, NULL, err_new(ERR_UNKNOWN_OUTCOME, "leader changed"), &r);
+	ck_assert_str_eq(sql_check_render(&r), "Error(outcome unknown): leader changed");
+	sql_result_free(&r);
+
+	struct sql_names names;
+	ck_assert_ptr_null(sql_session_tables(s, &names));
+	ck_assert_uint_eq(names.count, 2);
+	ck_assert_str_eq(names.names[0], "alpha");
+	ck_assert_str_eq(names.names[1], "zeta");
+	sql_names_free(&names);
+
+	struct buf text;
+	buf_init(&text, 4096);
+	ck_assert_ptr_null(sql_session_describe_table(s, "zeta", &text));
+	ck_assert_ptr_null(buf_append(&text, "", 1));
+	ck_assert_str_eq((char *)text.data, "CREATE TABLE zeta (\n"
+	                                    "  id INTEGER PRIMARY KEY,\n"
+	                                    "  name VARCHAR(20) NOT NULL UNIQUE,\n"
+	                                    "  score FLOAT DEFAULT 1.5\n"
+	                                    ");\n");
+	buf_clear(&text);
+	ck_assert_ptr_null(sql_session_describe_table(s, "alpha", &text));
+	ck_assert_ptr_null(buf_append(&text, "", 1));
+	ck_assert_str_eq((char *)text.data, "CREATE TABLE alpha (\n"
+	                                    "  z INTEGER REFERENCES zeta\n"
+	                                    ");\n"
+	                                    "CREATE INDEX alpha_z ON alpha (z);\n");
+	err *e = sql_session_describe_table(s, "nope", &text);
+	ck_assert(err_is(e, ERR_NOT_FOUND));
+	err_free(e);
+	buf_free(&text);
+	sql_session_close(s);
+}
+END_TEST
+
+START_TEST(scripts_and_syntax_errors)
+{
+	struct sql_session *s = open_session();
+	const char *text = "  -- nothing but a comment\n  ";
+	struct sql_result r;
+	size_t used;
+	ck_assert_int_eq(sql_session_step(s, text, strlen(text), &r, &used), SQL_STEP_DONE);
+	ck_assert_int_eq(r.kind, SQL_RESULT_NONE);
+	ck_assert_uint_eq(used, strlen(text));
+	sql_result_free(&r);
+	text = "SELECT 1; SELECT 2";
+	ck_assert_int_eq(sql_session_step(s, text, strlen(text), &r, &used), SQL_STEP_DONE);
+	ck_assert_str_eq(sql_check_render(&r), "1");
+	ck_assert_uint_eq(used, 9);
+	sql_result_free(&r);
+	text = "SELEC 1; SELECT 2";
+	ck_assert_int_eq(sql_session_step(s, text, strlen(text), &r, &used), SQL_STEP_DONE);
+	ck_assert_int_eq(r.kind, SQL_RESULT_ERROR);
+	ck_assert(err_is(r.error, ERR_SYNTAX));
+	ck_assert_uint_eq(used, strlen(text));
+	sql_result_free(&r);
+	sql_session_close(s);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *su = suite_create("sql_session");
+	TCase *t = tcase_create("session");
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_add_test(t, autocommit_goes_through_the_host);
+	tcase_add_test(t, explicit_transactions);
+	tcase_add_test(t, serialization_failure);
+	tcase_add_test(t, read_only_and_time_travel);
+	tcase_add_test(t, host_failure_and_catalog_views);
+	tcase_add_test(t, scripts_and_syntax_errors);
+	suite_add_tcase(su, t);
+	return su;
+}
+
+int main(void)
+{
+	return check_run(suite());
+}
