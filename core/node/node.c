@@ -29,6 +29,8 @@
 /* Ready batches handled per input; Raft produces at most a few per input. */
 #define NODE_READY_ROUNDS_MAX 1024
 
+static err *node__flush(struct node *n);
+
 uint64_t node__request_id(struct node *n)
 {
 	assert((n->next_request_id & 0xffffffffu) != 0xffffffffu);
@@ -121,6 +123,15 @@ fail:
 	return err_wrap(e, "node %u", config->id);
 }
 
+err *node_close(struct node *n)
+{
+	if (!n)
+		return NULL;
+	err *e = n->failed ? NULL : node__flush(n);
+	node_free(n);
+	return e;
+}
+
 void node_free(struct node *n)
 {
 	if (!n)
@@ -155,7 +166,17 @@ static err *node__persist(struct node *n, const struct raft_ready *rd)
 	return NULL;
 }
 
-/* Step 4: apply committed entries in order, then one B+-tree commit for all of them. */
+/* Makes every applied entry durable in the state machine with one B+-tree commit. */
+static err *node__flush(struct node *n)
+{
+	if (n->unflushed == 0)
+		return NULL;
+	TRY(mvcc_flush(n->mvcc, true));
+	n->unflushed = 0;
+	return NULL;
+}
+
+/* Step 4: apply committed entries in order; commit the B+-tree once enough piled up. */
 static err *node__apply(struct node *n, const struct raft_ready *rd)
 {
 	for (size_t i = 0; i < rd->n_committed; i++) {
@@ -172,8 +193,9 @@ static err *node__apply(struct node *n, const struct raft_ready *rd)
 		if (entry->origin == n->config.id)
 			node__commit_applied(n, entry->id, &outcome);
 	}
-	if (rd->n_committed > 0)
-		TRY(mvcc_flush(n->mvcc, true));
+	n->unflushed += rd->n_committed;
+	if (n->unflushed >= NODE_FLUSH_ENTRIES)
+		TRY(node__flush(n));
 	return NULL;
 }
 
@@ -211,6 +233,15 @@ static err *node__failure(const struct node *n)
 	               n->failed_msg);
 }
 
+/* Latches a disk failure: the node takes no more input until it is reopened. */
+static void node__fail(struct node *n, const err *e)
+{
+	n->failed = true;
+	n->failed_code = err_code(e);
+	snprintf(n->failed_msg, sizeof n->failed_msg, "%s", err_msg(e));
+	env_logf(n->env, LOG_ERROR, "node: stopping: %s", err_msg(e));
+}
+
 err *node__check(const struct node *n)
 {
 	return n->failed ? node__failure(n) : NULL;
@@ -228,10 +259,7 @@ err *node__drain(struct node *n)
 		}
 		err *e = node__handle_ready(n);
 		if (e) {
-			n->failed = true;
-			n->failed_code = err_code(e);
-			snprintf(n->failed_msg, sizeof n->failed_msg, "%s", err_msg(e));
-			env_logf(n->env, LOG_ERROR, "node: stopping: %s", err_msg(e));
+			node__fail(n, e);
 			return e;
 		}
 	}
@@ -256,6 +284,11 @@ err *node_on_timer(struct node *n, uint32_t timer_id)
 	if (timer_id != NODE_TIMER_TICK)
 		return NULL;
 	env_timer_set(n->env, NODE_TIMER_TICK, n->config.tick_ms);
+	err *e = node__flush(n);
+	if (e) {
+		node__fail(n, e);
+		return e;
+	}
 	TRY(raft_tick(n->raft));
 	node__sessions_tick(n);
 	return node__drain(n);

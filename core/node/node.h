@@ -27,9 +27,10 @@
  *      again (same transaction id, so MVCC applies it at most once) up to
  *      NODE_COMMIT_ATTEMPTS times, then answers "outcome unknown". It never reports a
  *      commit that did not happen.
- * Group commit: all entries applied from one Raft ready batch share one B+-tree commit
- * and one sync; the applied index lives in the B+-tree meta page, and a restarted node
- * re-applies its log from there.
+ * Group commit: the entries applied during one tick (at most NODE_FLUSH_ENTRIES) share
+ * one B+-tree commit and one sync. The Raft log already holds every applied entry, so
+ * the state machine's commit only bounds how much log a restart replays: the applied
+ * index lives in the B+-tree meta page, and a restarted node re-applies from there.
  */
 #ifndef CAIRN_NODE_NODE_H
 #define CAIRN_NODE_NODE_H
@@ -52,6 +53,8 @@ enum node_timer { NODE_TIMER_TICK = 1 };
 #define NODE_SESSIONS_MAX 1024
 /* Times a commit record is proposed before the answer is "outcome unknown". */
 #define NODE_COMMIT_ATTEMPTS 5
+/* Applied entries that force a B+-tree commit before the next tick. */
+#define NODE_FLUSH_ENTRIES 256
 /* Ticks a statement may wait for a read point or a leader before it fails. */
 #define NODE_WAIT_TICKS_MAX 200
 
@@ -73,6 +76,12 @@ struct node_session;
  * Arms its tick timer.
  */
 err *node_open(const struct env *env, const struct node_config *config, struct node **out);
+
+/*
+ * Shuts down cleanly: makes every applied entry durable in the state machine (so a
+ * restart replays nothing), then frees the node as node_free() does.
+ */
+err *node_close(struct node *n);
 
 /*
  * Releases the node without writing anything (a crash looks the same from outside).
