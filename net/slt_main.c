@@ -187,6 +187,23 @@ static bool slt__check_file(const struct slt_ratchet *ratchet, const struct slt_
 	return true;
 }
 
+/* Reports ratchet entries no file of this run matched; returns false if there are any. */
+static bool slt__check_missing(const struct slt_ratchet *ratchet, const struct slt__files *files)
+{
+	bool ok = true;
+	for (size_t r = 0; r < ratchet->count; r++) {
+		bool ran = false;
+		for (size_t f = 0; f < files->count && !ran; f++)
+			ran = strcmp(files->items[f].key, ratchet->entries[r].path) == 0;
+		if (!ran) {
+			printf("MISSING %s: recorded in the ratchet but not found\n",
+			       ratchet->entries[r].path);
+			ok = false;
+		}
+	}
+	return ok;
+}
+
 static void slt__usage(FILE *out)
 {
 	fprintf(out, "usage: cairn-slt [--verbose] [--slow MS] [--ratchet FILE | "
@@ -286,6 +303,8 @@ int main(int argc, char **argv)
 	}
 	printf("total: %" PRIu64 " passed, %" PRIu64 " failed, %" PRIu64 " skipped\n", total.passed,
 	       total.failed, total.skipped);
+	if (mode == SLT_CHECK_RATCHET)
+		ok &= slt__check_missing(&ratchet, &files);
 	if (mode == SLT_CHECK_RATCHET && rose > 0)
 		printf("%zu file(s) passed more than the ratchet records; raise it with "
 		       "--update-ratchet %s\n",

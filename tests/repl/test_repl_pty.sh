@@ -9,8 +9,8 @@ home=$(mktemp -d)
 trap 'rm -rf "$home"' EXIT
 failures=0
 
-has() { # NAME NEEDLE: the transcript must contain NEEDLE
-    if grep -qF -- "$2" "$home/out"; then
+has() { # NAME PATTERN: the transcript must match the extended regular expression PATTERN
+    if grep -qE -- "$2" "$home/out"; then
         echo "ok   $1"
     else
         echo "FAIL $1: '$2' not in the transcript"
@@ -33,11 +33,11 @@ if [ "$status" -ne 0 ]; then
     echo "FAIL cairn in a pty exited with $status"
     failures=$((failures + 1))
 fi
-has "the prompt" "cairn> "
-has "the transaction prompt" "cairn:"
-has "the continuation prompt" "...> "
-has "query output" "42"
-has "the commit message" "Committed transaction at version"
+has "the prompt" "^cairn> CREATE TABLE"
+has "the transaction prompt" "^cairn:[0-9]+> INSERT INTO t"
+has "the continuation prompt" "^ +\.\.\.> VALUES"
+has "query output" "^42$"
+has "the commit message" "^Committed transaction at version [0-9]+$"
 if grep -q '^INSERT INTO t VALUES (7);$' "$home/.cairn_history" 2>/dev/null; then
     echo "ok   a multi-line statement is one history entry"
 else
