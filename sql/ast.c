@@ -32,6 +32,28 @@ const char *sql_binary_op_text(enum sql_binary_op op)
 	return text[op];
 }
 
+enum sql_precedence sql_binary_op_precedence(enum sql_binary_op op)
+{
+	switch (op) {
+	case SQL_BINARY_OR: return SQL_PREC_OR;
+	case SQL_BINARY_AND: return SQL_PREC_AND;
+	case SQL_BINARY_EQ:
+	case SQL_BINARY_NE: return SQL_PREC_EQ;
+	case SQL_BINARY_LT:
+	case SQL_BINARY_LE:
+	case SQL_BINARY_GT:
+	case SQL_BINARY_GE: return SQL_PREC_CMP;
+	case SQL_BINARY_ADD:
+	case SQL_BINARY_SUB: return SQL_PREC_ADD;
+	case SQL_BINARY_MUL:
+	case SQL_BINARY_DIV:
+	case SQL_BINARY_MOD: return SQL_PREC_MUL;
+	case SQL_BINARY_CONCAT: return SQL_PREC_CONCAT;
+	}
+	assert(!"unknown binary operator");
+	return SQL_PREC_ANY;
+}
+
 const char *sql_type_text(enum sql_type type)
 {
 	switch (type) {

@@ -435,6 +435,27 @@ struct sql_stmt_list {
 
 /* -------------------------------------------------------------- helpers -- */
 
+/*
+ * How tightly operators bind, lowest first: SQLite's levels. The parser parses with them
+ * and the formatter parenthesizes with them, so the two cannot disagree.
+ */
+enum sql_precedence {
+	SQL_PREC_ANY = 0,
+	SQL_PREC_OR,     /* OR */
+	SQL_PREC_AND,    /* AND */
+	SQL_PREC_NOT,    /* prefix NOT */
+	SQL_PREC_EQ,     /* = <> IS IN LIKE BETWEEN ISNULL NOTNULL */
+	SQL_PREC_CMP,    /* < <= > >= */
+	SQL_PREC_ADD,    /* + - */
+	SQL_PREC_MUL,    /* * / % */
+	SQL_PREC_CONCAT, /* || */
+	SQL_PREC_UNARY,  /* prefix - + */
+	SQL_PREC_ATOM,   /* literals, names, calls, CASE, CAST, subqueries */
+};
+
+/* The precedence level of a binary operator. */
+enum sql_precedence sql_binary_op_precedence(enum sql_binary_op op);
+
 /* The SQL spelling of an operator: "-", "NOT", "<>" (for NE), "||", "AND", ... */
 const char *sql_unary_op_text(enum sql_unary_op op);
 const char *sql_binary_op_text(enum sql_binary_op op);

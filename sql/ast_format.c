@@ -4,8 +4,8 @@
  * Output goes through `struct out`, which keeps the first error and ignores later
  * appends, so the printing code reads like the grammar instead of a ladder of TRY()s.
  *
- * Parentheses: every expression has a precedence (the parser's levels, with 10 for
- * atoms). A child is wrapped when its precedence is below what its position needs:
+ * Parentheses: every expression has a precedence (enum sql_precedence, the parser's
+ * levels). A child is wrapped when its precedence is below what its position needs:
  * the left operand of a level-P operator needs P, the right operand P + 1 (operators are
  * left-associative), the operand of unary -/+ needs an atom (so `- -x` prints `-(-x)`,
  * never the comment `--x`), the operand of NOT needs level 3.
@@ -36,56 +36,19 @@ static void put(struct out *o, const char *s)
 	put_n(o, s, strlen(s));
 }
 
-/* Precedence levels, as in parser.c. */
-enum {
-	PREC_ANY = 0,
-	PREC_OR = 1,
-	PREC_AND = 2,
-	PREC_NOT = 3,
-	PREC_EQ = 4,
-	PREC_CMP = 5,
-	PREC_ADD = 6,
-	PREC_MUL = 7,
-	PREC_CONCAT = 8,
-	PREC_UNARY = 9,
-	PREC_ATOM = 10,
-};
-
-static int binary_prec(enum sql_binary_op op)
-{
-	switch (op) {
-	case SQL_BINARY_OR: return PREC_OR;
-	case SQL_BINARY_AND: return PREC_AND;
-	case SQL_BINARY_EQ:
-	case SQL_BINARY_NE: return PREC_EQ;
-	case SQL_BINARY_LT:
-	case SQL_BINARY_LE:
-	case SQL_BINARY_GT:
-	case SQL_BINARY_GE: return PREC_CMP;
-	case SQL_BINARY_ADD:
-	case SQL_BINARY_SUB: return PREC_ADD;
-	case SQL_BINARY_MUL:
-	case SQL_BINARY_DIV:
-	case SQL_BINARY_MOD: return PREC_MUL;
-	case SQL_BINARY_CONCAT: return PREC_CONCAT;
-	}
-	assert(!"unknown binary operator");
-	return PREC_ANY;
-}
-
-static int expr_prec(const struct sql_expr *e)
+static enum sql_precedence expr_prec(const struct sql_expr *e)
 {
 	switch (e->kind) {
-	case SQL_EXPR_INT: return e->integer < 0 ? PREC_UNARY : PREC_ATOM;
-	case SQL_EXPR_UNARY: return e->unary.op == SQL_UNARY_NOT ? PREC_NOT : PREC_UNARY;
-	case SQL_EXPR_BINARY: return binary_prec(e->binary.op);
+	case SQL_EXPR_INT: return e->integer < 0 ? SQL_PREC_UNARY : SQL_PREC_ATOM;
+	case SQL_EXPR_UNARY: return e->unary.op == SQL_UNARY_NOT ? SQL_PREC_NOT : SQL_PREC_UNARY;
+	case SQL_EXPR_BINARY: return sql_binary_op_precedence(e->binary.op);
 	case SQL_EXPR_IS_NULL:
 	case SQL_EXPR_IS:
 	case SQL_EXPR_LIKE:
 	case SQL_EXPR_BETWEEN:
 	case SQL_EXPR_IN_LIST:
-	case SQL_EXPR_IN_SELECT: return PREC_EQ;
-	default: return PREC_ATOM;
+	case SQL_EXPR_IN_SELECT: return SQL_PREC_EQ;
+	default: return SQL_PREC_ATOM;
 	}
 }
 
@@ -188,7 +151,7 @@ static void put_expr(struct out *o, const struct sql_expr *e);
 static void put_select(struct out *o, const struct sql_select *s);
 
 /* `e` in a position that needs precedence `min`: parenthesized when it binds looser. */
-static void put_operand(struct out *o, const struct sql_expr *e, int min)
+static void put_operand(struct out *o, const struct sql_expr *e, enum sql_precedence min)
 {
 	bool paren = expr_prec(e) < min;
 	if (paren)
@@ -283,52 +246,52 @@ static void put_expr(struct out *o, const struct sql_expr *e)
 		put(o, sql_unary_op_text(e->unary.op));
 		if (e->unary.op == SQL_UNARY_NOT) {
 			put(o, " ");
-			put_operand(o, e->unary.operand, PREC_NOT);
+			put_operand(o, e->unary.operand, SQL_PREC_NOT);
 		} else {
-			put_operand(o, e->unary.operand, PREC_ATOM);
+			put_operand(o, e->unary.operand, SQL_PREC_ATOM);
 		}
 		return;
 	case SQL_EXPR_BINARY: {
-		int prec = binary_prec(e->binary.op);
+		enum sql_precedence prec = sql_binary_op_precedence(e->binary.op);
 		put_operand(o, e->binary.left, prec);
 		put(o, " ");
 		put(o, sql_binary_op_text(e->binary.op));
 		put(o, " ");
-		put_operand(o, e->binary.right, prec + 1);
+		put_operand(o, e->binary.right, (enum sql_precedence)(prec + 1));
 		return;
 	}
 	case SQL_EXPR_IS_NULL:
-		put_operand(o, e->is_null.operand, PREC_EQ);
+		put_operand(o, e->is_null.operand, SQL_PREC_EQ);
 		put(o, e->is_null.negated ? " IS NOT NULL" : " IS NULL");
 		return;
 	case SQL_EXPR_IS:
-		put_operand(o, e->is.left, PREC_EQ);
+		put_operand(o, e->is.left, SQL_PREC_EQ);
 		put(o, e->is.negated ? " IS NOT " : " IS ");
-		put_operand(o, e->is.right, PREC_CMP);
+		put_operand(o, e->is.right, SQL_PREC_CMP);
 		return;
 	case SQL_EXPR_LIKE:
-		put_operand(o, e->like.operand, PREC_EQ);
+		put_operand(o, e->like.operand, SQL_PREC_EQ);
 		put_not(o, e->like.negated);
 		put(o, " LIKE ");
-		put_operand(o, e->like.pattern, PREC_CMP);
+		put_operand(o, e->like.pattern, SQL_PREC_CMP);
 		return;
 	case SQL_EXPR_BETWEEN:
-		put_operand(o, e->between.operand, PREC_EQ);
+		put_operand(o, e->between.operand, SQL_PREC_EQ);
 		put_not(o, e->between.negated);
 		put(o, " BETWEEN ");
-		put_operand(o, e->between.low, PREC_CMP);
+		put_operand(o, e->between.low, SQL_PREC_CMP);
 		put(o, " AND ");
-		put_operand(o, e->between.high, PREC_CMP);
+		put_operand(o, e->between.high, SQL_PREC_CMP);
 		return;
 	case SQL_EXPR_IN_LIST:
-		put_operand(o, e->in_list.operand, PREC_EQ);
+		put_operand(o, e->in_list.operand, SQL_PREC_EQ);
 		put_not(o, e->in_list.negated);
 		put(o, " IN (");
 		put_expr_list(o, &e->in_list.list);
 		put(o, ")");
 		return;
 	case SQL_EXPR_IN_SELECT:
-		put_operand(o, e->in_select.operand, PREC_EQ);
+		put_operand(o, e->in_select.operand, SQL_PREC_EQ);
 		put_not(o, e->in_select.negated);
 		put(o, " IN ");
 		put_paren_select(o, e->in_select.select);
@@ -493,7 +456,7 @@ static void put_column_def(struct out *o, const struct sql_column_def *c)
 		put(o, " UNIQUE");
 	if (c->default_value) {
 		put(o, " DEFAULT ");
-		put_operand(o, c->default_value, PREC_ADD);
+		put_operand(o, c->default_value, SQL_PREC_ADD);
 	}
 	if (c->references_table) {
 		put(o, " REFERENCES ");

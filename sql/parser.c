@@ -8,8 +8,8 @@
  * failure because every node lives in the caller's arena.
  *
  * Expressions use precedence climbing: parse_expr(min) parses a prefix form and then
- * absorbs infix and postfix operators whose precedence is at least `min`. The levels are
- * SQLite's (lowest first):
+ * absorbs infix and postfix operators whose precedence is at least `min`. The levels
+ * (enum sql_precedence in ast.h, shared with the formatter) are SQLite's, lowest first:
  *
  *   1 OR   2 AND   3 NOT (prefix)   4 = == != <> IS [NOT] [NOT] IN/LIKE/BETWEEN ISNULL
  *   NOTNULL   5 < <= > >=   6 + -   7 * / %   8 ||   9 unary - +
@@ -48,20 +48,6 @@ struct list {
 	void *items;
 	uint32_t count;
 	uint32_t cap;
-};
-
-/* Precedence levels, lowest first (see the essay at the top). */
-enum {
-	PREC_ANY = 0,
-	PREC_OR = 1,
-	PREC_AND = 2,
-	PREC_NOT = 3,
-	PREC_EQ = 4,
-	PREC_CMP = 5,
-	PREC_ADD = 6,
-	PREC_MUL = 7,
-	PREC_CONCAT = 8,
-	PREC_UNARY = 9,
 };
 
 static struct sql_pos pos_of(const struct sql_token *t)
@@ -354,7 +340,7 @@ static err *parse_type(struct parse *p, struct sql_type_name *out)
 
 /* ----------------------------------------------------------- expressions -- */
 
-static err *parse_expr(struct parse *p, int min_prec, struct sql_expr **out);
+static err *parse_expr(struct parse *p, enum sql_precedence min_prec, struct sql_expr **out);
 static err *parse_select(struct parse *p, struct sql_select **out);
 
 static err *new_expr(struct parse *p, enum sql_expr_kind kind, struct sql_pos pos,
@@ -458,7 +444,7 @@ static err *parse_expr_list(struct parse *p, struct sql_expr_list *out)
 	while (comma) {
 		void *slot;
 		TRY(list_push(p, &l, sizeof(struct sql_expr *), &slot));
-		TRY(parse_expr(p, PREC_ANY, (struct sql_expr **)slot));
+		TRY(parse_expr(p, SQL_PREC_ANY, (struct sql_expr **)slot));
 		TRY(accept(p, SQL_TOK_COMMA, &comma));
 	}
 	out->items = l.items;
@@ -516,7 +502,7 @@ static err *parse_case(struct parse *p, struct sql_expr **out)
 	struct sql_expr *e = *out;
 	TRY(next(p));
 	if (!at_kw(p, SQL_KW_WHEN))
-		TRY(parse_expr(p, PREC_ANY, &e->case_.operand));
+		TRY(parse_expr(p, SQL_PREC_ANY, &e->case_.operand));
 	if (!at_kw(p, SQL_KW_WHEN))
 		return expected(p, "WHEN");
 	struct list l = {0};
@@ -526,9 +512,9 @@ static err *parse_case(struct parse *p, struct sql_expr **out)
 		void *slot;
 		TRY(list_push(p, &l, sizeof(struct sql_case_when), &slot));
 		struct sql_case_when *w = slot;
-		TRY(parse_expr(p, PREC_ANY, &w->when));
+		TRY(parse_expr(p, SQL_PREC_ANY, &w->when));
 		TRY(expect_kw(p, SQL_KW_THEN));
-		TRY(parse_expr(p, PREC_ANY, &w->then));
+		TRY(parse_expr(p, SQL_PREC_ANY, &w->then));
 		when = at_kw(p, SQL_KW_WHEN);
 	}
 	e->case_.whens = l.items;
@@ -536,7 +522,7 @@ static err *parse_case(struct parse *p, struct sql_expr **out)
 	bool has_else;
 	TRY(accept_kw(p, SQL_KW_ELSE, &has_else));
 	if (has_else)
-		TRY(parse_expr(p, PREC_ANY, &e->case_.else_result));
+		TRY(parse_expr(p, SQL_PREC_ANY, &e->case_.else_result));
 	if (!at_kw(p, SQL_KW_END))
 		return expected(p, has_else ? "END" : "WHEN, ELSE or END");
 	return next(p);
@@ -549,7 +535,7 @@ static err *parse_cast(struct parse *p, struct sql_expr **out)
 	TRY(new_expr(p, SQL_EXPR_CAST, pos_of(&p->tok), out));
 	TRY(next(p));
 	TRY(expect(p, SQL_TOK_LPAREN, "'('"));
-	TRY(parse_expr(p, PREC_ANY, &(*out)->cast.operand));
+	TRY(parse_expr(p, SQL_PREC_ANY, &(*out)->cast.operand));
 	TRY(expect_kw(p, SQL_KW_AS));
 	TRY(parse_type(p, &(*out)->cast.type));
 	return expect(p, SQL_TOK_RPAREN, "')'");
@@ -571,7 +557,7 @@ static err *parse_primary(struct parse *p, struct sql_expr **out)
 			return parse_paren_select(p, &(*out)->subquery.select);
 		}
 		TRY(next(p));
-		TRY(parse_expr(p, PREC_ANY, out));
+		TRY(parse_expr(p, SQL_PREC_ANY, out));
 		return expect(p, SQL_TOK_RPAREN, "')'");
 	case SQL_TOK_IDENT: break;
 	default: return expected(p, "an expression");
@@ -600,13 +586,13 @@ static err *parse_prefix(struct parse *p, struct sql_expr **out)
 {
 	struct sql_pos pos = pos_of(&p->tok);
 	enum sql_unary_op op;
-	int operand_prec;
+	enum sql_precedence operand_prec;
 	if (at_kw(p, SQL_KW_NOT)) {
 		op = SQL_UNARY_NOT;
-		operand_prec = PREC_NOT;
+		operand_prec = SQL_PREC_NOT;
 	} else if (at(p, SQL_TOK_MINUS) || at(p, SQL_TOK_PLUS)) {
 		op = at(p, SQL_TOK_MINUS) ? SQL_UNARY_NEG : SQL_UNARY_PLUS;
-		operand_prec = PREC_UNARY;
+		operand_prec = SQL_PREC_UNARY;
 	} else {
 		return parse_primary(p, out);
 	}
@@ -625,33 +611,26 @@ static err *parse_prefix(struct parse *p, struct sql_expr **out)
 	return parse_expr(p, operand_prec, &(*out)->unary.operand);
 }
 
-/* The binary operator at the current token and its precedence; 0 if there is none. */
-static int binary_op_at(const struct parse *p, enum sql_binary_op *op)
+/* Whether the current token is a binary operator; *op tells which. */
+static bool binary_op_at(const struct parse *p, enum sql_binary_op *op)
 {
 	switch (p->tok.kind) {
-	case SQL_TOK_EQ: *op = SQL_BINARY_EQ; return PREC_EQ;
-	case SQL_TOK_NE: *op = SQL_BINARY_NE; return PREC_EQ;
-	case SQL_TOK_LT: *op = SQL_BINARY_LT; return PREC_CMP;
-	case SQL_TOK_LE: *op = SQL_BINARY_LE; return PREC_CMP;
-	case SQL_TOK_GT: *op = SQL_BINARY_GT; return PREC_CMP;
-	case SQL_TOK_GE: *op = SQL_BINARY_GE; return PREC_CMP;
-	case SQL_TOK_PLUS: *op = SQL_BINARY_ADD; return PREC_ADD;
-	case SQL_TOK_MINUS: *op = SQL_BINARY_SUB; return PREC_ADD;
-	case SQL_TOK_STAR: *op = SQL_BINARY_MUL; return PREC_MUL;
-	case SQL_TOK_SLASH: *op = SQL_BINARY_DIV; return PREC_MUL;
-	case SQL_TOK_PERCENT: *op = SQL_BINARY_MOD; return PREC_MUL;
-	case SQL_TOK_CONCAT: *op = SQL_BINARY_CONCAT; return PREC_CONCAT;
+	case SQL_TOK_EQ: *op = SQL_BINARY_EQ; return true;
+	case SQL_TOK_NE: *op = SQL_BINARY_NE; return true;
+	case SQL_TOK_LT: *op = SQL_BINARY_LT; return true;
+	case SQL_TOK_LE: *op = SQL_BINARY_LE; return true;
+	case SQL_TOK_GT: *op = SQL_BINARY_GT; return true;
+	case SQL_TOK_GE: *op = SQL_BINARY_GE; return true;
+	case SQL_TOK_PLUS: *op = SQL_BINARY_ADD; return true;
+	case SQL_TOK_MINUS: *op = SQL_BINARY_SUB; return true;
+	case SQL_TOK_STAR: *op = SQL_BINARY_MUL; return true;
+	case SQL_TOK_SLASH: *op = SQL_BINARY_DIV; return true;
+	case SQL_TOK_PERCENT: *op = SQL_BINARY_MOD; return true;
+	case SQL_TOK_CONCAT: *op = SQL_BINARY_CONCAT; return true;
 	case SQL_TOK_IDENT:
-		if (p->tok.keyword == SQL_KW_OR) {
-			*op = SQL_BINARY_OR;
-			return PREC_OR;
-		}
-		if (p->tok.keyword == SQL_KW_AND) {
-			*op = SQL_BINARY_AND;
-			return PREC_AND;
-		}
-		return 0;
-	default: return 0;
+		*op = p->tok.keyword == SQL_KW_OR ? SQL_BINARY_OR : SQL_BINARY_AND;
+		return p->tok.keyword == SQL_KW_OR || p->tok.keyword == SQL_KW_AND;
+	default: return false;
 	}
 }
 
@@ -723,7 +702,7 @@ static err *parse_keyword_op(struct parse *p, struct sql_expr *left, struct sql_
 		bool is_not;
 		TRY(accept_kw(p, SQL_KW_NOT, &is_not));
 		struct sql_expr *right;
-		TRY(parse_expr(p, PREC_CMP, &right));
+		TRY(parse_expr(p, SQL_PREC_CMP, &right));
 		if (right->kind == SQL_EXPR_NULL) {
 			TRY(new_expr(p, SQL_EXPR_IS_NULL, pos, out));
 			(*out)->is_null.operand = left;
@@ -740,14 +719,14 @@ static err *parse_keyword_op(struct parse *p, struct sql_expr *left, struct sql_
 		TRY(new_expr(p, SQL_EXPR_LIKE, pos, out));
 		(*out)->like.operand = left;
 		(*out)->like.negated = negated;
-		return parse_expr(p, PREC_CMP, &(*out)->like.pattern);
+		return parse_expr(p, SQL_PREC_CMP, &(*out)->like.pattern);
 	case SQL_KW_BETWEEN:
 		TRY(new_expr(p, SQL_EXPR_BETWEEN, pos, out));
 		(*out)->between.operand = left;
 		(*out)->between.negated = negated;
-		TRY(parse_expr(p, PREC_CMP, &(*out)->between.low));
+		TRY(parse_expr(p, SQL_PREC_CMP, &(*out)->between.low));
 		TRY(expect_kw(p, SQL_KW_AND));
-		return parse_expr(p, PREC_CMP, &(*out)->between.high);
+		return parse_expr(p, SQL_PREC_CMP, &(*out)->between.high);
 	default: assert(!"at_keyword_op() admitted an unknown operator"); return NULL;
 	}
 }
@@ -757,28 +736,28 @@ static err *parse_keyword_op(struct parse *p, struct sql_expr *left, struct sql_
  * Left-associative: after an operator of precedence P, the right side is parsed with
  * P + 1, so equal operators group to the left.
  */
-static err *parse_expr(struct parse *p, int min_prec, struct sql_expr **out)
+static err *parse_expr(struct parse *p, enum sql_precedence min_prec, struct sql_expr **out)
 {
 	TRY(enter(p));
 	struct sql_expr *left;
 	TRY(parse_prefix(p, &left));
 	for (;;) {
 		enum sql_binary_op op;
-		int prec = binary_op_at(p, &op);
-		if (prec == 0 && at_keyword_op(p)) {
-			if (PREC_EQ < min_prec)
+		if (!binary_op_at(p, &op)) {
+			if (!at_keyword_op(p) || SQL_PREC_EQ < min_prec)
 				break;
 			TRY(parse_keyword_op(p, left, &left));
 			continue;
 		}
-		if (prec == 0 || prec < min_prec)
+		enum sql_precedence prec = sql_binary_op_precedence(op);
+		if (prec < min_prec)
 			break;
 		struct sql_expr *e;
 		TRY(new_expr(p, SQL_EXPR_BINARY, pos_of(&p->tok), &e));
 		e->binary.op = op;
 		e->binary.left = left;
 		TRY(next(p));
-		TRY(parse_expr(p, prec + 1, &e->binary.right));
+		TRY(parse_expr(p, (enum sql_precedence)(prec + 1), &e->binary.right));
 		left = e;
 	}
 	leave(p);
@@ -816,7 +795,7 @@ static err *parse_select_item(struct parse *p, struct sql_select_item *item)
 		p->prev_end = saved_end;
 	}
 	item->kind = SQL_ITEM_EXPR;
-	TRY(parse_expr(p, PREC_ANY, &item->expr));
+	TRY(parse_expr(p, SQL_PREC_ANY, &item->expr));
 	bool as;
 	TRY(accept_kw(p, SQL_KW_AS, &as));
 	if (as || at_name(p))
@@ -917,7 +896,7 @@ static err *parse_from(struct parse *p, struct sql_from **out)
 		TRY(parse_from_item(p, &j->join.right));
 		if (kind != SQL_JOIN_CROSS) {
 			TRY(expect_kw(p, SQL_KW_ON));
-			TRY(parse_expr(p, PREC_ANY, &j->join.on));
+			TRY(parse_expr(p, SQL_PREC_ANY, &j->join.on));
 		}
 		left = j;
 	}
@@ -953,7 +932,7 @@ static err *parse_select_core(struct parse *p, struct sql_select **out)
 		TRY(parse_from(p, &s->from));
 	TRY(accept_kw(p, SQL_KW_WHERE, &found));
 	if (found)
-		TRY(parse_expr(p, PREC_ANY, &s->where));
+		TRY(parse_expr(p, SQL_PREC_ANY, &s->where));
 	TRY(accept_kw(p, SQL_KW_GROUP, &found));
 	if (found) {
 		TRY(expect_kw(p, SQL_KW_BY));
@@ -961,7 +940,7 @@ static err *parse_select_core(struct parse *p, struct sql_select **out)
 	}
 	TRY(accept_kw(p, SQL_KW_HAVING, &found));
 	if (found)
-		TRY(parse_expr(p, PREC_ANY, &s->having));
+		TRY(parse_expr(p, SQL_PREC_ANY, &s->having));
 	*out = s;
 	return NULL;
 }
@@ -976,7 +955,7 @@ static err *parse_order_by(struct parse *p, struct sql_select *s)
 		void *slot;
 		TRY(list_push(p, &l, sizeof(struct sql_order_item), &slot));
 		struct sql_order_item *o = slot;
-		TRY(parse_expr(p, PREC_ANY, &o->expr));
+		TRY(parse_expr(p, SQL_PREC_ANY, &o->expr));
 		bool asc, nulls;
 		TRY(accept_kw(p, SQL_KW_DESC, &o->desc));
 		if (!o->desc)
@@ -1045,10 +1024,10 @@ static err *parse_select(struct parse *p, struct sql_select **out)
 		TRY(parse_order_by(p, s));
 	TRY(accept_kw(p, SQL_KW_LIMIT, &found));
 	if (found) {
-		TRY(parse_expr(p, PREC_ANY, &s->limit));
+		TRY(parse_expr(p, SQL_PREC_ANY, &s->limit));
 		TRY(accept_kw(p, SQL_KW_OFFSET, &found));
 		if (found)
-			TRY(parse_expr(p, PREC_ANY, &s->offset));
+			TRY(parse_expr(p, SQL_PREC_ANY, &s->offset));
 	}
 	leave(p);
 	assert(s->kind == SQL_SELECT_CORE ? s->item_count > 0 : s->left && s->right);
@@ -1110,7 +1089,7 @@ static err *parse_column_def(struct parse *p, struct sql_column_def *c)
 			if (c->default_value)
 				return syntax_error_at(pos, "column has two DEFAULT clauses");
 			/* Above the level of NOT NULL, so `DEFAULT 1 NOT NULL` means two clauses. */
-			TRY(parse_expr(p, PREC_ADD, &c->default_value));
+			TRY(parse_expr(p, SQL_PREC_ADD, &c->default_value));
 		} else if (at_kw(p, SQL_KW_UNIQUE)) {
 			TRY(next(p));
 			c->unique = true;
@@ -1265,7 +1244,7 @@ static err *parse_values_row(struct parse *p, struct sql_expr_list *row)
 			TRY(new_expr(p, SQL_EXPR_DEFAULT, pos_of(&p->tok), e));
 			TRY(next(p));
 		} else {
-			TRY(parse_expr(p, PREC_ANY, e));
+			TRY(parse_expr(p, SQL_PREC_ANY, e));
 		}
 		TRY(accept(p, SQL_TOK_COMMA, &comma));
 	}
@@ -1327,14 +1306,14 @@ static err *parse_update(struct parse *p, struct sql_stmt *s)
 		a->pos = pos_of(&p->tok);
 		TRY(parse_name(p, "a column name", &a->column));
 		TRY(expect(p, SQL_TOK_EQ, "'='"));
-		TRY(parse_expr(p, PREC_ANY, &a->value));
+		TRY(parse_expr(p, SQL_PREC_ANY, &a->value));
 		TRY(accept(p, SQL_TOK_COMMA, &comma));
 	}
 	s->update.set = l.items;
 	s->update.set_count = l.count;
 	bool where;
 	TRY(accept_kw(p, SQL_KW_WHERE, &where));
-	return where ? parse_expr(p, PREC_ANY, &s->update.where) : NULL;
+	return where ? parse_expr(p, SQL_PREC_ANY, &s->update.where) : NULL;
 }
 
 /* DELETE FROM t [WHERE expr] */
@@ -1346,7 +1325,7 @@ static err *parse_delete(struct parse *p, struct sql_stmt *s)
 	TRY(parse_name(p, "a table name", &s->delete_.table));
 	bool where;
 	TRY(accept_kw(p, SQL_KW_WHERE, &where));
-	return where ? parse_expr(p, PREC_ANY, &s->delete_.where) : NULL;
+	return where ? parse_expr(p, SQL_PREC_ANY, &s->delete_.where) : NULL;
 }
 
 /* --------------------------------------------------------- transactions -- */
@@ -1555,7 +1534,7 @@ err *sql_parse_expr(const char *text, size_t len, struct sql_arena *arena, struc
 	sql_lexer_init(&ps.lx, text ? text : "", len, 0, 1, 0);
 	*out = NULL;
 	TRY(sql_lex_next(&ps.lx, &ps.tok));
-	TRY(parse_expr(&ps, PREC_ANY, out));
+	TRY(parse_expr(&ps, SQL_PREC_ANY, out));
 	if (!at(&ps, SQL_TOK_EOF)) {
 		*out = NULL;
 		return expected(&ps, "end of input");
