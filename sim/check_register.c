@@ -67,12 +67,13 @@
 
 struct check__rop {
 	const struct sim_reg_op *src;
-	bool optional;    /* SIM_UNKNOWN: may be linearized or not */
-	bool junk;        /* optional, and its new value is never observed */
-	bool pooled;      /* a junk write: counted, not named, in the state */
-	uint32_t call;    /* event node of the invocation */
-	uint32_t ret;     /* event node of the completion; CHECK__NIL when optional */
-	uint64_t zkey[2]; /* Zobrist keys: a set's hash is the XOR of its members' */
+	bool optional;        /* may be linearized or not: SIM_UNKNOWN and not forced */
+	bool junk;            /* optional, and its new value is never observed */
+	bool pooled;          /* a junk write: counted, not named, in the state */
+	uint32_t call;        /* event node of the invocation */
+	uint32_t ret;         /* event node of the completion; CHECK__NIL when optional */
+	uint64_t deadline_us; /* when the return event falls: completion or forced deadline */
+	uint64_t zkey[2];     /* Zobrist keys: a set's hash is the XOR of its members' */
 };
 
 struct check__node {
@@ -136,15 +137,13 @@ static uint64_t check__mix(uint64_t x)
 
 static uint64_t check__slot_hash(const struct check__rstate *s)
 {
-	return s->hash[0] ^
-	       check__mix((uint64_t)s->value ^ ((uint64_t)s->junk_used << 1) ^ (uint64_t)s->junk);
+	return s->hash[0] ^ check__mix((uint64_t)s->value ^ (uint64_t)s->junk);
 }
 
 static bool check__slot_is(const struct check__slot *slot, const struct check__rstate *s)
 {
 	return slot->hash[0] == s->hash[0] && slot->hash[1] == s->hash[1] &&
-	       slot->value == s->value && slot->junk_used == s->junk_used &&
-	       slot->junk == (uint8_t)s->junk;
+	       slot->value == s->value && slot->junk == (uint8_t)s->junk;
 }
 
 /* Places s in a table known to have room and not to hold it. */
@@ -189,7 +188,9 @@ static err *check__memo_grow(struct check__memo *m)
 
 /*
  * Adds s to the memo. *added is true when s is new (the search should enter it), false
- * when it was explored before. ERR_LIMIT when the memo holds its maximum already.
+ * when it or a state that dominates it was explored before: the same set and value with
+ * no more pooled junk writes used (fewer used leaves more to use later). ERR_LIMIT when
+ * the memo holds its maximum already.
  */
 static err *check__memo_add(struct check__memo *m, const struct check__rstate *s, bool *added)
 {
@@ -197,8 +198,12 @@ static err *check__memo_add(struct check__memo *m, const struct check__rstate *s
 	if (m->cap) {
 		uint32_t i = (uint32_t)check__slot_hash(s) & (m->cap - 1);
 		for (uint32_t probes = 0; probes < m->cap && m->slots[i].full; probes++) {
-			if (check__slot_is(&m->slots[i], s))
+			if (check__slot_is(&m->slots[i], s)) {
+				*added = s->junk_used < m->slots[i].junk_used;
+				if (*added)
+					m->slots[i].junk_used = s->junk_used;
 				return NULL;
+			}
 			i = (i + 1) & (m->cap - 1);
 		}
 	}
@@ -224,13 +229,13 @@ static bool check__apply(const struct check__rop *op, struct check__rstate *s)
 	const struct sim_reg_op *o = op->src;
 	bool holds_expected = !s->junk && s->value == o->expected;
 	switch (o->kind) {
-	case SIM_REG_READ: assert(!op->optional); return !s->junk && s->value == o->value;
+	case SIM_REG_READ: assert(o->outcome == SIM_OK); return !s->junk && s->value == o->value;
 	case SIM_REG_WRITE:
 		if (op->junk && s->junk)
 			return false;
 		break;
 	case SIM_REG_CAS:
-		if (!op->optional && !o->swapped)
+		if (o->outcome == SIM_OK && !o->swapped)
 			return !holds_expected; /* an observation only */
 		if (!holds_expected)
 			return false;
@@ -425,6 +430,23 @@ static bool check__observed(const int64_t *seen, size_t n, int64_t v)
 	return bsearch(&v, seen, n, sizeof *seen, check__cmp_i64) != NULL;
 }
 
+/* How many times v occurs in the sorted array a. */
+static size_t check__count(const int64_t *a, size_t n, int64_t v)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (a[mid] < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t count = 0;
+	while (lo + count < n && a[lo + count] == v)
+		count++;
+	return count;
+}
+
 static int check__cmp_node(const void *a, const void *b)
 {
 	const struct check__node *x = a, *y = b;
@@ -436,31 +458,74 @@ static int check__cmp_node(const void *a, const void *b)
 }
 
 /*
- * Marks the junk operations: optional writes and CASes whose new value nobody can observe
- * (no read returns it, no CAS expects it). Junk writes are pooled; a junk CAS still counts
- * by name, since it can only take effect where it finds its expected value.
+ * The earliest completion of a SIM_OK operation that observes `value`: a read returning
+ * it or a swapped CAS expecting it. SIM_NEVER if none does.
  */
-static err *check__mark_junk(struct check__key *k)
+static uint64_t check__first_observer(const struct check__key *k, int64_t value)
 {
-	int64_t *seen = malloc(((size_t)k->n_ops + 1) * sizeof *seen);
-	if (!seen)
-		return err_new(ERR_NOMEM, "register checker: %u values", k->n_ops);
-	size_t n = 0;
+	uint64_t first = SIM_NEVER;
+	for (uint32_t i = 0; i < k->n_ops; i++) {
+		const struct sim_reg_op *o = k->ops[i].src;
+		bool observes = o->outcome == SIM_OK &&
+		                ((o->kind == SIM_REG_READ && o->value == value) ||
+		                 (o->kind == SIM_REG_CAS && o->swapped && o->expected == value));
+		if (observes && o->complete_us < first)
+			first = o->complete_us;
+	}
+	return first;
+}
+
+/*
+ * Sorts out the unknown writes and CASes of k:
+ *  - forced: the only operation writing a value that a SIM_OK operation observes must
+ *    have taken effect before that observer completed, so it gets a return event at that
+ *    deadline and is no longer optional (unless the deadline precedes its invocation: the
+ *    observer then fails on its own);
+ *  - junk: one whose new value nobody can observe (no read returns it, no CAS expects
+ *    it). Junk writes are pooled; a junk CAS still counts by name, since it can only
+ *    take effect where it finds its expected value.
+ */
+static err *check__classify(struct check__key *k)
+{
+	int64_t *seen = malloc(((size_t)k->n_ops * 2 + 1) * sizeof *seen);
+	int64_t *written = malloc(((size_t)k->n_ops + 1) * sizeof *written);
+	err *e = NULL;
+	if (!seen || !written) {
+		e = err_new(ERR_NOMEM, "register checker: %u values", k->n_ops);
+		goto out;
+	}
+	size_t n_seen = 0, n_written = 0;
 	for (uint32_t i = 0; i < k->n_ops; i++) {
 		const struct sim_reg_op *o = k->ops[i].src;
 		if (o->kind == SIM_REG_READ)
-			seen[n++] = o->value;
-		else if (o->kind == SIM_REG_CAS)
-			seen[n++] = o->expected;
+			seen[n_seen++] = o->value;
+		else
+			written[n_written++] = o->value;
+		if (o->kind == SIM_REG_CAS)
+			seen[n_seen++] = o->expected;
 	}
-	qsort(seen, n, sizeof *seen, check__cmp_i64);
+	qsort(seen, n_seen, sizeof *seen, check__cmp_i64);
+	qsort(written, n_written, sizeof *written, check__cmp_i64);
 	for (uint32_t i = 0; i < k->n_ops; i++) {
 		struct check__rop *op = &k->ops[i];
-		op->junk = op->optional && !check__observed(seen, n, op->src->value);
-		op->pooled = op->junk && op->src->kind == SIM_REG_WRITE;
+		const struct sim_reg_op *o = op->src;
+		op->deadline_us = o->complete_us;
+		if (!op->optional)
+			continue;
+		op->junk = !check__observed(seen, n_seen, o->value);
+		op->pooled = op->junk && o->kind == SIM_REG_WRITE;
+		if (op->junk || check__count(written, n_written, o->value) != 1)
+			continue;
+		uint64_t deadline = check__first_observer(k, o->value);
+		if (deadline != SIM_NEVER && deadline >= o->invoke_us) {
+			op->optional = false;
+			op->deadline_us = deadline;
+		}
 	}
+out:
 	free(seen);
-	return NULL;
+	free(written);
+	return e;
 }
 
 /* Builds the event list of k->ops (sorted by invocation) and the Zobrist keys. */
@@ -482,7 +547,7 @@ static err *check__build_events(struct check__key *k)
 		ev[e++] = (struct check__node){.op = i, .at_us = o->invoke_us};
 		if (!k->ops[i].optional)
 			ev[e++] = (struct check__node){
-			    .op = i, .is_return = true, .at_us = o->complete_us};
+			    .op = i, .is_return = true, .at_us = k->ops[i].deadline_us};
 		k->ops[i].zkey[0] = prng_next(&prng);
 		k->ops[i].zkey[1] = prng_next(&prng);
 	}
@@ -503,7 +568,7 @@ static err *check__build_events(struct check__key *k)
 
 static err *check__key_run(struct check__key *k, const struct check__register_budget *budget)
 {
-	TRY(check__mark_junk(k));
+	TRY(check__classify(k));
 	TRY(check__build_events(k));
 	bool linearizable = false;
 	err *e = check__search(k, budget, &linearizable);
