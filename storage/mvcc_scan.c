@@ -14,8 +14,10 @@
  *   - the merge takes the smaller (in reverse, the larger) head of the snapshot and of the
  *     write buffer; on equal keys the buffer wins, and buffered deletions hide the key.
  *
- * Rows the snapshot shows never change under a scan (later versions are above the read
- * version; GC never removes what the read version sees), so its lookahead stays valid.
+ * What the snapshot shows never changes under a scan (later versions are above the read
+ * version; GC never changes what the read version sees), so a head already decided stays
+ * valid. A held-back row is different: GC may delete it together with the newer deletion
+ * that hides it, so after a change the reverse source reads that key again.
  * The write buffer can change under a scan: then the buffer cursor restarts just past the
  * last key the scan returned, so writes ahead of the scan are seen and writes behind it
  * are not.
@@ -141,7 +143,8 @@ struct mvcc__snapshot {
 	uint64_t version;
 	struct buf group; /* the user-key part of the key being decided */
 	bool group_set;
-	bool pending; /* reverse: the first row of the next key, already read */
+	bool pending;                /* reverse: the first row of the next key, already read */
+	uint64_t pending_generation; /* the kv generation it was read at */
 	struct buf pending_key, pending_value;
 	struct buf cand_key, cand_value; /* reverse: the newest visible row so far */
 	bool has;                        /* a head is ready */
@@ -156,7 +159,7 @@ static void mvcc__snapshot_init(struct mvcc__snapshot *s, struct mvcc *m, uint64
 	mvcc__cursor_init(&s->cur, m->kv, &m->kv_generation, reverse);
 	s->version = version;
 	buf_init(&s->group, KV_KEY_MAX);
-	buf_init(&s->pending_key, KV_KEY_MAX);
+	buf_init(&s->pending_key, KV_KEY_MAX + 1);
 	buf_init(&s->pending_value, KV_VALUE_MAX);
 	buf_init(&s->cand_key, KV_KEY_MAX);
 	buf_init(&s->cand_value, KV_VALUE_MAX);
@@ -227,6 +230,15 @@ static err *mvcc__snapshot_reverse_key(struct mvcc__snapshot *s, bool *none)
 {
 	bool cand = false;
 	s->group_set = false;
+	if (s->pending && s->pending_generation != *s->cur.generation) {
+		/*
+		 * GC may have removed rows of that key since (say a deletion and the live
+		 * version the held row is): read the key again, from the held row down.
+		 */
+		s->pending = false;
+		TRY(buf_append(&s->pending_key, "", 1));
+		TRY(mvcc__cursor_restart(&s->cur, &s->pending_key));
+	}
 	for (;;) {
 		struct slice k, v;
 		bool done = false;
@@ -247,6 +259,7 @@ static err *mvcc__snapshot_reverse_key(struct mvcc__snapshot *s, bool *none)
 			TRY(mvcc__copy(&s->pending_key, k));
 			TRY(mvcc__copy(&s->pending_value, v));
 			s->pending = true;
+			s->pending_generation = *s->cur.generation;
 			break;
 		}
 		if (!s->group_set) {
