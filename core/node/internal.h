@@ -53,6 +53,9 @@ struct node {
 	const struct env *env;
 	struct node_config config;
 	struct raft_dlog *dlog;
+	struct vfs *raft_vfs;   /* where the log and hard state live: env->vfs, or a mutant's */
+	struct vfs *nosync_vfs; /* the mutant wrapper (MUTATION_NODE_ACK_BEFORE_SYNC) */
+	bool reapply_pending;   /* MUTATION_NODE_REAPPLY: not yet re-applied since open */
 	struct raft *raft;
 	struct kv *kv;
 	struct mvcc *mvcc;

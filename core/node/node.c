@@ -21,8 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/mutation.h"
 #include "raft/hard_state.h"
 #include "storage/btree.h"
+#include "storage/vfs_nosync.h"
 
 #define NODE_RAFT_DIR "raft"
 #define NODE_STATE_FILE "state.db"
@@ -51,15 +53,21 @@ static void node__config_defaults(struct node_config *c)
 static err *node__recover(struct node *n, struct raft_hard_state *hs)
 {
 	struct vfs *vfs = n->env->vfs;
+	n->raft_vfs = vfs;
+	if (mutation_on(MUTATION_NODE_ACK_BEFORE_SYNC)) {
+		TRY(vfs_nosync_new(vfs, &n->nosync_vfs));
+		n->raft_vfs = n->nosync_vfs;
+	}
 	TRY(vfs_mkdir(vfs, NODE_RAFT_DIR));
 	struct raft_dlog_recovery recovery;
-	TRY(raft_dlog_open(vfs, NODE_RAFT_DIR, RAFT_DLOG_SEGMENT_BYTES, &n->dlog, &recovery));
+	TRY(raft_dlog_open(n->raft_vfs, NODE_RAFT_DIR, RAFT_DLOG_SEGMENT_BYTES, &n->dlog,
+	                   &recovery));
 	if (recovery.cut_bytes)
 		env_logf(n->env, LOG_WARN,
 		         "node: cut %llu bytes of torn or corrupt log tail at %s offset %llu",
 		         (unsigned long long)recovery.cut_bytes, recovery.cut_segment,
 		         (unsigned long long)recovery.cut_offset);
-	TRY(raft_hard_state_load(vfs, NODE_RAFT_DIR, hs));
+	TRY(raft_hard_state_load(n->raft_vfs, NODE_RAFT_DIR, hs));
 	TRY(btree_open(vfs, NODE_STATE_FILE, NULL, &n->kv));
 	struct mvcc_options opts = {.prng = n->env->prng};
 	TRY(mvcc_open(n->kv, &opts, &n->mvcc));
@@ -88,6 +96,7 @@ err *node_open(const struct env *env, const struct node_config *config, struct n
 	n->saved = hs;
 	uint64_t applied = mvcc_applied_version(n->mvcc);
 	uint64_t last = raft_dlog_last_index(n->dlog);
+	n->reapply_pending = mutation_on(MUTATION_NODE_REAPPLY) && applied > 0;
 	if (applied > last) {
 		e = err_new(ERR_CORRUPT,
 		            "node: state machine applied %llu entries but the log ends at %llu",
@@ -142,6 +151,7 @@ void node_free(struct node *n)
 	mvcc_close(n->mvcc);
 	kv_close(n->kv);
 	raft_dlog_close(n->dlog);
+	vfs_nosync_free(n->nosync_vfs);
 	free(n);
 }
 
@@ -160,7 +170,7 @@ static err *node__persist(struct node *n, const struct raft_ready *rd)
 		TRY(raft_dlog_append(n->dlog, rd->entries, rd->n_entries));
 	if (rd->hard_state_changed &&
 	    (rd->hard_state.term != n->saved.term || rd->hard_state.vote != n->saved.vote)) {
-		TRY(raft_hard_state_save(n->env->vfs, NODE_RAFT_DIR, &rd->hard_state));
+		TRY(raft_hard_state_save(n->raft_vfs, NODE_RAFT_DIR, &rd->hard_state));
 		n->saved = rd->hard_state;
 	}
 	return NULL;
@@ -176,9 +186,31 @@ static err *node__flush(struct node *n)
 	return NULL;
 }
 
+/*
+ * MUTATION_NODE_REAPPLY: the deliberate bug of re-applying the last applied entry once
+ * after a restart, as if it were the next one. Its record is a duplicate to MVCC, so the
+ * index passes with no writes, and the real next entry is then skipped as applied: this
+ * replica silently loses one transaction. The state hash checker must notice.
+ */
+static err *node__mutant_reapply(struct node *n)
+{
+	n->reapply_pending = false;
+	uint64_t applied = mvcc_applied_version(n->mvcc);
+	struct raft_entry last;
+	TRY(raft_dlog_load(n->dlog, applied, &last));
+	struct mvcc_outcome outcome;
+	err *e = last.type == RAFT_ENTRY_NORMAL && last.len > 0
+	             ? mvcc_apply(n->mvcc, last.data, last.len, applied + 1, &outcome)
+	             : mvcc_advance(n->mvcc, applied + 1);
+	free((void *)last.data);
+	return e;
+}
+
 /* Step 4: apply committed entries in order; commit the B+-tree once enough piled up. */
 static err *node__apply(struct node *n, const struct raft_ready *rd)
 {
+	if (n->reapply_pending && rd->n_committed > 0)
+		TRY(node__mutant_reapply(n));
 	for (size_t i = 0; i < rd->n_committed; i++) {
 		const struct raft_entry *entry = &rd->committed[i];
 		assert(i == 0 || entry->index == rd->committed[i - 1].index + 1);
