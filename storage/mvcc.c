@@ -192,6 +192,7 @@ static err *mvcc__loading_row(struct mvcc *m, struct mvcc__loading *l, struct sl
 {
 	uint64_t index;
 	bool is_header;
+	assert(!l->active || l->key_lens.len / 4 <= l->expected);
 	TRY(mvcc__history_key_split(key, &index, &is_header, user_key));
 	if (is_header) {
 		TRY(mvcc__loading_finish(m, l));
@@ -215,6 +216,7 @@ static err *mvcc__loading_row(struct mvcc *m, struct mvcc__loading *l, struct sl
 /* Rebuilds the in-memory history from the 'h' rows. */
 static err *mvcc__load_history(struct mvcc *m)
 {
+	assert(m->history.count == 0);
 	uint8_t lo = MVCC__SPACE_HISTORY, hi = MVCC__SPACE_HISTORY + 1;
 	struct slice from = slice_of(&lo, 1), to = slice_of(&hi, 1);
 	struct kv_iter *it;
@@ -237,6 +239,7 @@ static err *mvcc__load_history(struct mvcc *m)
 	}
 	if (!e)
 		e = mvcc__loading_finish(m, &l);
+	assert(e || !l.active);
 	kv_iter_close(it);
 	buf_free(&l.key_bytes);
 	buf_free(&l.key_lens);
@@ -332,6 +335,8 @@ static void mvcc__validate(struct mvcc *m, const struct mvcc__record *r, uint64_
                            struct mvcc_outcome *out)
 {
 	uint64_t at;
+	assert(index > m->applied);
+	assert(!out->committed && out->code == 0);
 	if (r->read_version >= index)
 		mvcc__outcome_say(out, ERR_INVALID,
 		                  "read version %llu is not below the commit index %llu",
@@ -397,6 +402,8 @@ static err *mvcc__batch_record(struct mvcc *m, const struct mvcc__record *r, uin
                                const struct mvcc_outcome *out, struct mvcc__history_entry *e,
                                uint32_t *drop)
 {
+	assert(e->index == index && m->batch.count == 0);
+	assert(out->committed || e->key_count == 0);
 	if (out->committed)
 		TRY(mvcc__batch_writes(m, r, index));
 	TRY(mvcc__batch_history(m, e, true));
@@ -445,6 +452,7 @@ static err *mvcc__install(struct mvcc *m, const struct mvcc__record *r, uint64_t
 		return fail;
 	}
 	/* The store changed; now the memory follows, and nothing here can fail. */
+	assert(drop <= m->history.count + 1);
 	mvcc__history_push(&m->history, &e);
 	for (uint32_t i = 0; i < drop; i++)
 		mvcc__history_drop_oldest(&m->history);
@@ -513,6 +521,8 @@ err *mvcc_flush(struct mvcc *m, bool sync)
 /* Deletes the versions below `low` that no snapshot at or above it can see. */
 static err *mvcc__gc_sweep(struct mvcc *m, uint64_t low)
 {
+	assert(low <= m->applied && low == m->gc_low_water);
+	assert(m->batch.count == 0);
 	struct buf lo, hi, group;
 	buf_init(&lo, KV_KEY_MAX + 1);
 	buf_init(&hi, 8);
@@ -580,6 +590,7 @@ err *mvcc_gc(struct mvcc *m, uint64_t low_water)
 		if (t->read_version < low)
 			low = t->read_version;
 	}
+	assert(low <= m->applied);
 	if (low <= m->gc_low_water)
 		return NULL;
 	/* Raise the mark first and durably with the deletions: nothing may read below it. */
@@ -594,6 +605,7 @@ err *mvcc_gc(struct mvcc *m, uint64_t low_water)
 
 err *mvcc_state_hash(struct mvcc *m, uint64_t *out)
 {
+	assert(m != NULL && out != NULL);
 	struct kv_iter *it;
 	TRY(kv_iter_open(m->kv, NULL, NULL, false, &it));
 	struct checksum_stream s;

@@ -89,6 +89,8 @@ static err *mvcc__cursor_restart(struct mvcc__cursor *c, const struct buf *key)
 
 static err *mvcc__cursor_open(struct mvcc__cursor *c)
 {
+	assert(c->it == NULL && !c->exhausted);
+	assert(!c->started || c->resume.len > 0);
 	struct slice lo = buf_slice(&c->lo), hi = buf_slice(&c->hi);
 	bool has_lo = c->has_lo, has_hi = c->has_hi;
 	if (c->started) {
@@ -205,6 +207,7 @@ static bool mvcc__snapshot_same_group(const struct mvcc__snapshot *s, struct sli
 
 static err *mvcc__snapshot_forward(struct mvcc__snapshot *s)
 {
+	assert(!s->cur.reverse && !s->pending);
 	while (!s->has) {
 		struct slice k, v;
 		bool done;
@@ -229,6 +232,7 @@ static err *mvcc__snapshot_forward(struct mvcc__snapshot *s)
 static err *mvcc__snapshot_reverse_key(struct mvcc__snapshot *s, bool *none)
 {
 	bool cand = false;
+	assert(s->cur.reverse && !s->has);
 	s->group_set = false;
 	if (s->pending && s->pending_generation != *s->cur.generation) {
 		/*
@@ -274,6 +278,7 @@ static err *mvcc__snapshot_reverse_key(struct mvcc__snapshot *s, bool *none)
 		}
 	}
 	*none = !s->group_set;
+	assert(!*none || !s->pending);
 	if (cand)
 		TRY(mvcc__snapshot_emit(s, buf_slice(&s->cand_key), buf_slice(&s->cand_value)));
 	return NULL;
@@ -336,6 +341,7 @@ static void mvcc__scan_record(struct mvcc_scan *s)
 	if (s->recorded)
 		return;
 	s->recorded = true;
+	assert(s->done || !s->emitted || s->last.len >= 1);
 	struct slice from = s->has_from ? buf_slice(&s->from) : slice_of(NULL, 0);
 	struct slice to = buf_slice(&s->to);
 	bool bounded = s->has_to;
@@ -357,6 +363,7 @@ static void mvcc__scan_record(struct mvcc_scan *s)
 err *mvcc_scan_open(struct mvcc_txn *txn, const struct slice *from, const struct slice *to,
                     bool reverse, struct mvcc_scan **out)
 {
+	assert(txn != NULL && out != NULL);
 	*out = NULL;
 	TRY(mvcc__txn_usable(txn));
 	TRY(mvcc__check_bound(from));
@@ -396,6 +403,7 @@ err *mvcc_scan_open(struct mvcc_txn *txn, const struct slice *from, const struct
 		mvcc_scan_close(s);
 		return e;
 	}
+	assert(txn->open_scans <= MVCC__MAX_OPEN_SCANS);
 	*out = s;
 	return NULL;
 }

@@ -75,6 +75,7 @@ static err *mvcc__check_key(struct slice key)
 
 err *mvcc_begin(struct mvcc *m, uint64_t read_version, unsigned flags, struct mvcc_txn **out)
 {
+	assert(m != NULL && out != NULL);
 	*out = NULL;
 	if (flags & ~MVCC_READ_ONLY)
 		return err_new(ERR_INVALID, "unknown transaction flags %#x", flags);
@@ -113,6 +114,8 @@ err *mvcc_begin(struct mvcc *m, uint64_t read_version, unsigned flags, struct mv
 		m->txns->prev = txn;
 	m->txns = txn;
 	m->open_txns++;
+	assert(m->open_txns <= MVCC__MAX_OPEN_TXNS);
+	assert(txn->read_only == (txn->writes == NULL));
 	*out = txn;
 	return NULL;
 }
@@ -161,6 +164,7 @@ err *mvcc_get(struct mvcc_txn *txn, struct slice key, struct buf *value, bool *f
 	*found = false;
 	TRY(mvcc__txn_usable(txn));
 	TRY(mvcc__check_key(key));
+	assert(txn->read_version <= txn->m->applied);
 	if (txn->writes) {
 		bool buffered;
 		TRY(kv_get(txn->writes, key, &txn->value, &buffered));
@@ -252,6 +256,8 @@ err *mvcc_txn_encode_commit(struct mvcc_txn *txn, struct buf *out)
 		return err_new(err_code(txn->poisoned), "the read set is incomplete: %s",
 		               err_msg(txn->poisoned));
 	uint32_t n = txn->reads.count;
+	assert(n <= MVCC_READ_SET_MAX_RANGES);
+	assert(txn->writes != NULL);
 	struct mvcc__range *ranges = malloc((n ? n : 1) * sizeof *ranges);
 	if (!ranges)
 		return err_new(ERR_NOMEM, "cannot encode a commit record");
