@@ -24,7 +24,8 @@ static void usage(FILE *out)
 	        "usage: cairn-sim run --seed N [--nodes 5] [--time 60s] "
 	        "[--workload bank|register|append|mix]\n"
 	        "                     [--faults all|none|LIST] [--trace FILE] [--mutation NAME]\n"
-	        "       cairn-sim sweep --seeds A..B [options as for run]\n"
+	        "                     [--scenario leader-crash|minority-leader|clogged-leader]\n"
+	        "       cairn-sim sweep --seeds A..B [--expect-failure] [options as for run]\n"
 	        "       cairn-sim replay FILE [--node N] [--from STEP] [--to STEP]\n"
 	        "fault kinds for LIST: net,partition,clog,disk,crash,pause,clock\n"
 	        "mutations (built with -Dmutations=true): raft-commit-any-term, "
@@ -65,6 +66,7 @@ struct cli {
 	const char *trace;
 	uint64_t seed_lo, seed_hi;
 	bool seeds_given;
+	bool expect_failure; /* sweep: stop at the first failing seed; success means one failed */
 };
 
 /* Parses the options shared by run and sweep; returns false (after a message) on error. */
@@ -72,6 +74,10 @@ static bool parse_run_options(int argc, char **argv, struct cli *c)
 {
 	for (int i = 0; i < argc; i++) {
 		const char *opt = argv[i];
+		if (strcmp(opt, "--expect-failure") == 0) {
+			c->expect_failure = true;
+			continue;
+		}
 		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!val) {
 			fprintf(stderr, "cairn-sim: %s needs a value\n", opt);
@@ -100,6 +106,9 @@ static bool parse_run_options(int argc, char **argv, struct cli *c)
 			c->run.workloads = sim_wl_parse(val);
 		} else if (strcmp(opt, "--faults") == 0 && strlen(val) < sizeof c->run.faults) {
 			snprintf(c->run.faults, sizeof c->run.faults, "%s", val);
+		} else if (strcmp(opt, "--scenario") == 0 &&
+		           sim_scenario_parse(val, &c->run.scenario)) {
+			continue;
 		} else if (strcmp(opt, "--trace") == 0) {
 			c->trace = val;
 		} else if (strcmp(opt, "--mutation") == 0) {
@@ -181,6 +190,10 @@ static int cmd_sweep(struct cli *c)
 		       seed - c->seed_lo + 1, c->seed_hi - c->seed_lo + 1, seed,
 		       r.passed ? "passed" : "FAILED", r.sim_ms / 1000.0, r.wall_ns / 1e9);
 		fflush(stdout);
+		if (c->expect_failure && !r.passed) {
+			printf("caught after %" PRIu64 " seeds\n", seed - c->seed_lo + 1);
+			return 0;
+		}
 		if (seed == UINT64_MAX)
 			break;
 	}
@@ -192,6 +205,10 @@ static int cmd_sweep(struct cli *c)
 	}
 	printf("%" PRIu64 " seeds: %" PRIu64 " passed, %" PRIu64 " failed\n", passed + failed,
 	       passed, failed);
+	if (c->expect_failure) {
+		printf("not caught: every seed passed\n");
+		return 1;
+	}
 	return failed ? 1 : 0;
 }
 

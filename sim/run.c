@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/mutation.h"
+#include "node/node.h"
 #include "sim/cluster_check.h"
 #include "sim/node_app.h"
 #include "sim/workload.h"
@@ -27,6 +28,7 @@ struct run {
 	enum run_phase phase;
 	uint64_t liveness_start_ms;
 	uint64_t deadline_ms;
+	uint32_t struck; /* the node a scenario struck */
 };
 
 void sim_run_options_default(struct sim_run_options *o)
@@ -44,16 +46,18 @@ void sim_run_options_default(struct sim_run_options *o)
 
 static void run__app_name(const struct sim_run_options *o, char *out, size_t cap)
 {
-	snprintf(out, cap, "cairn.w%u.t%" PRIu64 ".l%" PRIu64 ".m%u", o->workloads, o->time_ms,
-	         o->liveness_ms, o->mutation);
+	snprintf(out, cap, "cairn.w%u.t%" PRIu64 ".l%" PRIu64 ".m%u.s%u", o->workloads, o->time_ms,
+	         o->liveness_ms, o->mutation, o->scenario);
 }
 
 static err *run__parse_app(const char *app, struct sim_run_options *o)
 {
-	unsigned w, m;
+	unsigned w, m, sc;
 	uint64_t t, l;
-	if (sscanf(app, "cairn.w%u.t%" SCNu64 ".l%" SCNu64 ".m%u", &w, &t, &l, &m) != 4)
+	if (sscanf(app, "cairn.w%u.t%" SCNu64 ".l%" SCNu64 ".m%u.s%u", &w, &t, &l, &m, &sc) != 5 ||
+	    sc >= SIM_SCENARIO_COUNT)
 		return err_new(ERR_INVALID, "trace is not of a cairn run (app '%s')", app);
+	o->scenario = sc;
 	o->workloads = w;
 	o->time_ms = t;
 	o->liveness_ms = l;
@@ -114,16 +118,103 @@ static err *run__config(const struct sim_run_options *o, struct sim_config *cfg)
 	return sim_config_check(cfg);
 }
 
-/* ---- the phases ---- */
-
-static void run__poll(struct sim_world *world, void *ctx);
-
 static void run__schedule(struct run *r, sim_call_fn fn, uint64_t at_ms)
 {
 	err *e = sim_schedule(r->world, at_ms, fn, r);
 	if (e)
 		sim_fail(r->world, e);
 }
+
+/* ---- scenarios ---- */
+
+static const char *const scenario_names[SIM_SCENARIO_COUNT] = {
+    [SIM_SCENARIO_NONE] = "none",
+    [SIM_SCENARIO_LEADER_CRASH] = "leader-crash",
+    [SIM_SCENARIO_MINORITY_LEADER] = "minority-leader",
+    [SIM_SCENARIO_CLOGGED_LEADER] = "clogged-leader",
+};
+
+bool sim_scenario_parse(const char *name, uint32_t *out)
+{
+	for (uint32_t i = 0; i < SIM_SCENARIO_COUNT; i++) {
+		if (strcmp(name, scenario_names[i]) == 0) {
+			*out = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+const char *sim_scenario_name(uint32_t scenario)
+{
+	return scenario < SIM_SCENARIO_COUNT ? scenario_names[scenario] : "?";
+}
+
+/* The node leading the highest term now, or 0 if none leads. */
+static uint32_t run__leader(struct sim_world *world)
+{
+	uint32_t leader = 0;
+	uint64_t term = 0;
+	for (uint32_t id = 1; id <= sim_world_config(world)->nodes; id++) {
+		struct node *n = sim_node(world, id);
+		if (!n)
+			continue;
+		struct node_status st;
+		node_status_get(n, &st);
+		if (st.raft.role == RAFT_LEADER && st.raft.term > term) {
+			leader = id;
+			term = st.raft.term;
+		}
+	}
+	return leader;
+}
+
+static void run__restart(struct sim_world *world, void *ctx);
+static void run__heal(struct sim_world *world, void *ctx);
+
+/* Strikes the leader as the scenario says, and schedules the recovery. */
+static void run__scenario(struct sim_world *world, void *ctx)
+{
+	struct run *r = ctx;
+	uint32_t leader = run__leader(world);
+	if (!leader) {
+		/* no leader yet: try again shortly (still deterministic) */
+		run__schedule(r, run__scenario, sim_now_ms(world) + 100);
+		return;
+	}
+	uint32_t nodes = sim_world_config(world)->nodes;
+	sim_note(world, 0, "scenario %s: striking leader %u", sim_scenario_name(r->o.scenario),
+	         leader);
+	r->struck = leader;
+	switch (r->o.scenario) {
+	case SIM_SCENARIO_LEADER_CRASH:
+		sim_crash(world, leader);
+		run__schedule(r, run__restart, sim_now_ms(world) + 2000);
+		break;
+	case SIM_SCENARIO_MINORITY_LEADER:
+		sim_net_partition(world, (1u << (leader - 1)) | (1u << (leader % nodes)));
+		run__schedule(r, run__heal, sim_now_ms(world) + 4000);
+		break;
+	case SIM_SCENARIO_CLOGGED_LEADER: sim_net_clog(world, leader, 3000); break;
+	default: break;
+	}
+}
+
+static void run__restart(struct sim_world *world, void *ctx)
+{
+	struct run *r = ctx;
+	sim_restart(world, r->struck);
+}
+
+static void run__heal(struct sim_world *world, void *ctx)
+{
+	(void)ctx;
+	sim_net_heal(world);
+}
+
+/* ---- the phases ---- */
+
+static void run__poll(struct sim_world *world, void *ctx);
 
 static void run__fail(struct run *r, const char *fmt, const char *what)
 {
@@ -248,6 +339,8 @@ static err *run__build(const struct sim_config *cfg, const struct sim_run_option
 		e = sim_cluster_check_new(r->world, &r->check);
 	if (!e)
 		e = sim_cluster_check_start(r->check, RUN_CHECK_MS, RUN_HASH_MS);
+	if (!e && o->scenario)
+		e = sim_schedule(r->world, SIM_SCENARIO_AT_MS, run__scenario, r);
 	if (!e)
 		e = sim_schedule(r->world, o->time_ms, run__liveness, r);
 	if (e) {
@@ -269,8 +362,11 @@ static void run__command(const struct sim_run_options *o, char *out, size_t cap)
 	                 "ms --workload %s --faults %s",
 	                 o->seed, o->nodes, o->time_ms, wl, o->faults);
 	if (o->mutation && n > 0 && (size_t)n < cap)
-		snprintf(out + n, cap - (size_t)n, " --mutation %s",
-		         mutation_name((enum mutation)o->mutation));
+		n += snprintf(out + n, cap - (size_t)n, " --mutation %s",
+		              mutation_name((enum mutation)o->mutation));
+	if (o->scenario && n > 0 && (size_t)n < cap)
+		snprintf(out + n, cap - (size_t)n, " --scenario %s",
+		         sim_scenario_name(o->scenario));
 }
 
 err *sim_run(const struct sim_run_options *o, FILE *trace, FILE *out, struct sim_run_result *res)

@@ -28,7 +28,26 @@ struct sim_run_options {
 	char faults
 	    [128]; /* "all", "none", or a comma list: net,partition,clog,disk,crash,pause,clock */
 	uint32_t mutation; /* enum mutation; 0 for none */
+	uint32_t scenario; /* enum sim_scenario: a fault aimed at the leader, 0 for none */
 };
+
+/*
+ * Scenarios: a deliberate fault at SIM_SCENARIO_AT_MS aimed at whichever node leads then,
+ * on top of the run's other faults (usually none), for recorded regression traces.
+ */
+enum sim_scenario {
+	SIM_SCENARIO_NONE = 0,
+	SIM_SCENARIO_LEADER_CRASH,    /* the leader crashes with commits in flight; back 2s later */
+	SIM_SCENARIO_MINORITY_LEADER, /* the leader and one follower are cut off for 4s */
+	SIM_SCENARIO_CLOGGED_LEADER,  /* every message to or from the leader is held for 3s */
+	SIM_SCENARIO_COUNT,
+};
+
+#define SIM_SCENARIO_AT_MS 3000
+
+/* Parses "leader-crash", "minority-leader", "clogged-leader" (or "none"); false if unknown. */
+bool sim_scenario_parse(const char *name, uint32_t *out);
+const char *sim_scenario_name(uint32_t scenario);
 
 void sim_run_options_default(struct sim_run_options *o);
 

@@ -41,7 +41,7 @@ err *buf_reserve(struct buf *b, size_t extra)
 	return NULL;
 }
 
-err *buf_append(struct buf *b, const void *bytes, size_t len)
+err *buf__append_slow(struct buf *b, const void *bytes, size_t len)
 {
 	if (len == 0)
 		return NULL;

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "base/err.h"
 
@@ -44,7 +45,18 @@ static inline void buf_clear(struct buf *b)
 err *buf_reserve(struct buf *b, size_t extra);
 
 /* Appends `len` bytes; on error the buffer is unchanged. */
-err *buf_append(struct buf *b, const void *bytes, size_t len);
+err *buf__append_slow(struct buf *b, const void *bytes, size_t len);
+static inline err *buf_append(struct buf *b, const void *bytes, size_t len)
+{
+	/* the common case, bytes that fit, is a copy; encoders append a few bytes at a time */
+	if (len <= b->cap - b->len) {
+		if (len)
+			memcpy(b->data + b->len, bytes, len);
+		b->len += len;
+		return NULL;
+	}
+	return buf__append_slow(b, bytes, len);
+}
 
 /* Appends a big-endian integer. */
 err *buf_append_u32be(struct buf *b, uint32_t v);
