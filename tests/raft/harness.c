@@ -58,6 +58,7 @@ static err *h_load(void *impl, uint64_t index, struct raft_entry *out)
 	struct h_node *node = impl;
 	if (index == 0 || index > node->log_len)
 		return err_new(ERR_NOT_FOUND, "no entry %llu", (unsigned long long)index);
+	node->loads++;
 	*out = node->log[index - 1];
 	uint8_t *copy = malloc(out->len ? out->len : 1);
 	assert(copy != NULL);

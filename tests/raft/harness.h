@@ -49,6 +49,7 @@ struct h_node {
 	struct raft_entry *log; /* log[i] is entry i+1; payloads owned */
 	uint64_t log_len;
 	uint64_t log_cap;
+	uint64_t loads; /* entries raft read back from this "disk" (cache misses) */
 	/* The applied state. */
 	uint64_t applied;
 	/* Request bookkeeping. */

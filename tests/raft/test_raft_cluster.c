@@ -397,6 +397,31 @@ START_TEST(test_restart_keeps_term_vote_log)
 }
 END_TEST
 
+/* A follower far behind is caught up from the leader's disk once its cache is small. */
+START_TEST(test_catch_up_from_disk)
+{
+	struct raft_config c = test_config();
+	c.max_cache_bytes = 64;
+	struct harness h;
+	h_init(&h, 3, 41, &c);
+	uint32_t leader = h_elect(&h, ROUNDS);
+	ck_assert_uint_ne(leader, 0);
+	uint32_t lagging = leader % 3 + 1;
+	h_crash(&h, lagging);
+	for (uint64_t i = 1; i <= 100; i++) {
+		ck_assert_int_eq(h_propose(&h, leader, i, "a command of some length"), 0);
+		h_run(&h, 1);
+	}
+	ck_assert_uint_eq(h.nodes[leader].loads, 0);
+	h_restart(&h, lagging);
+	ck_assert(run_until_applied(&h, leader, 100));
+	ck_assert_uint_gt(h.nodes[leader].loads, 50);
+	ck_assert_uint_eq(h.nodes[lagging].log_len, h.nodes[leader].log_len);
+	assert_safe(&h);
+	h_free(&h);
+}
+END_TEST
+
 START_TEST(test_pipelining_and_batching)
 {
 	struct harness h;
@@ -415,6 +440,8 @@ START_TEST(test_pipelining_and_batching)
 	for (uint32_t id = 1; id <= 3; id++)
 		ck_assert_uint_le(appends_to[id], h.config.max_inflight_msgs);
 	ck_assert(run_until_applied(&h, leader, 200));
+	/* Recent entries come from the leader's cache, never from its disk. */
+	ck_assert_uint_eq(h.nodes[leader].loads, 0);
 	struct raft_status st = h_status(&h, leader);
 	for (uint32_t i = 0; i < st.n_peers; i++) {
 		ck_assert_uint_eq(st.peers[i].match, st.last_index);
@@ -444,6 +471,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_leader_change_fails_pending_as_unknown);
 	tcase_add_test(tc, test_restart_keeps_term_vote_log);
 	tcase_add_test(tc, test_pipelining_and_batching);
+	tcase_add_test(tc, test_catch_up_from_disk);
 	suite_add_tcase(s, tc);
 	return s;
 }
