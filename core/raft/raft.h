@@ -7,8 +7,8 @@
  *     inputs                                  outputs (struct raft_ready)
  *     ------                                  ---------------------------
  *     raft_tick()          one logical tick   hard state to persist (term, vote, commit)
- *     raft_step()          a message          entries to persist (append, maybe truncating)
- *     raft_receive()       message bytes      messages to send *after* persisting
+ *     raft_receive()       a message's bytes  entries to persist (append, maybe truncating)
+ *                                             messages to send *after* persisting
  *     raft_propose()       a client command   committed entries to apply, in index order
  *     raft_read_index()    a read request     read requests now safe to serve, with index
  *     raft_advance()       the batch is done  proposals and reads that failed
@@ -19,6 +19,7 @@
  *      and append the entries (one sync); if `hard_state_changed`, write and sync the hard
  *      state. Both must be durable before step 3: a vote or an acknowledgement sent before
  *      it is on disk could be forgotten by a crash, which breaks Election Safety.
+ *      raft_storage_persist() (storage.h) does exactly this.
  *   3. Send `messages` (best effort; loss is fine).
  *   4. Apply `committed` in order (each entry carries the proposer's node id and the
  *      proposal id it chose, so the proposer can answer its client).
@@ -38,10 +39,10 @@
  * the state machine applying entries de-duplicates by (origin, id) (design.md §5).
  *
  * A proposal is never dropped silently: it either commits (and appears in `committed` on
- * its proposer) or is reported in `failures` with
- * RAFT_FAIL_NOT_PROPOSED (it provably never entered a log) or RAFT_FAIL_UNKNOWN (it may
- * still commit later; the caller must not assume either way). A read request either
- * appears in `reads` or in `failures` as RAFT_FAIL_READ.
+ * its proposer) or is reported in `failures` with RAFT_FAIL_NOT_PROPOSED (it provably
+ * never entered a log) or RAFT_FAIL_UNKNOWN (it may still commit later; the caller must
+ * not assume either way). A read request either appears in `reads` or in `failures` as
+ * RAFT_FAIL_READ.
  *
  * Implemented from Ongaro & Ousterhout, "In Search of an Understandable Consensus
  * Algorithm" (2014), and Ongaro's dissertation (2014): PreVote (§9.6), CheckQuorum and
