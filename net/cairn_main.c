@@ -1,10 +1,17 @@
 /*
  * cairn_main.c — cairn, the SQL shell.
  *
- *     cairn [--local DIR | --local :memory:] [-c SQL]
+ *     cairn [-H HOST] [-p PORT] [-c SQL]
+ *     cairn --embedded [-c SQL]
+ *     cairn --local DIR|:memory: [-c SQL]
  *
+ * By default cairn connects to the node at 127.0.0.1:9601 (-H and -p choose another):
+ * one session on that node, over TCP. If nothing answers there and neither -H nor -p was
+ * given, it starts an embedded cluster instead. --embedded runs a five-node cluster in
+ * this process on the simulator's world, with commands to crash, restart and partition
+ * its nodes (net/repl_cluster.h).
  * --local opens (or creates) a single-node database in DIR, in this process: no network,
- * no Raft. ":memory:" (the default) keeps it in memory. With -c the SQL runs and cairn
+ * no Raft. ":memory:" keeps it in memory. With -c the SQL runs and cairn
  * exits; otherwise statements come from the terminal (GNU readline, with history in
  * ~/.cairn_history) or, when stdin is not a terminal, from stdin without prompts. In -c
  * and stdin mode the exit status is 1 when any statement or command failed.
@@ -15,23 +22,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <readline/history.h>
 #include <readline/readline.h>
 
 #include "net/repl.h"
+#include "net/repl_cluster.h"
 
 #define CAIRN_HISTORY_ENTRIES 1000
 #define CAIRN_HISTORY_FILE ".cairn_history"
 
 static void cairn__usage(FILE *out)
 {
-	fprintf(out, "usage: cairn [--local DIR|:memory:] [-c SQL]\n"
-	             "  --local DIR   open or create a single-node database in DIR, in process\n"
-	             "                (\":memory:\", the default, keeps it in memory)\n"
-	             "  -c SQL        run SQL (or a !command) and exit\n"
-	             "Without -c, statements are read from the terminal or from stdin.\n");
+	fprintf(out,
+	        "usage: cairn [-H HOST] [-p PORT] [--embedded] [--local DIR|:memory:] [-c SQL]\n"
+	        "  -H HOST       the node to connect to (default 127.0.0.1)\n"
+	        "  -p PORT       its SQL port (default 9601)\n"
+	        "  --embedded    run a five-node cluster in this process (simulated network)\n"
+	        "  --local DIR   open or create a single-node database in DIR, in process\n"
+	        "                (\":memory:\" keeps it in memory)\n"
+	        "  -c SQL        run SQL (or a !command) and exit\n"
+	        "Without -c, statements are read from the terminal or from stdin.\n");
 }
 
 /* NUL-terminates the buffer's text; false if there was no room. */
@@ -64,7 +77,7 @@ static bool cairn__entry_add(struct buf *entry, const char *line)
 }
 
 /* Reads lines with readline until !quit or Ctrl-D; whole statements go into the history. */
-static void cairn__interactive(struct repl *repl, const char *where)
+static void cairn__interactive(struct repl *repl, const char *greeting)
 {
 	char history[4096];
 	bool has_history = cairn__history_path(history, sizeof history);
@@ -72,7 +85,7 @@ static void cairn__interactive(struct repl *repl, const char *where)
 	stifle_history(CAIRN_HISTORY_ENTRIES);
 	if (has_history)
 		read_history(history);
-	printf("cairn: %s. Statements end with ';'; !help for help.\n", where);
+	printf("%s Enter !help for instructions.\n", greeting);
 	struct buf entry; /* the statement being typed, its lines joined, for the history */
 	buf_init(&entry, REPL_PENDING_MAX_BYTES);
 	bool entry_ok = true;
@@ -138,13 +151,52 @@ static void cairn__piped(struct repl *repl)
 		repl_finish(repl);
 }
 
+/*
+ * Opens what the options ask for: a local database (`path`), the embedded cluster, or a
+ * node at host:port (port 0: 9601), falling back to the embedded cluster when no address
+ * was given and nobody answers at the default one. `greeting` says what was opened.
+ */
+static err *cairn__open(const char *path, bool embedded, const char *host, uint16_t port,
+                        char greeting[REPL_CLUSTER_GREETING_BYTES], struct repl_conn **conn)
+{
+	if (path) {
+		snprintf(greeting, REPL_CLUSTER_GREETING_BYTES, "cairn: %.*s%s.", 100,
+		         strcmp(path, ":memory:") == 0 ? "an in-memory database" : "database in ",
+		         strcmp(path, ":memory:") == 0 ? "" : path);
+		return repl_conn_open_local(path, conn);
+	}
+	uint64_t seed = 0;
+	if (getrandom(&seed, sizeof seed, 0) != sizeof seed || seed == 0)
+		seed = 1;
+	if (embedded)
+		return repl_conn_open_embedded(seed, greeting, conn);
+	err *e = repl_conn_open_remote(host, port ? port : 9601, greeting, conn);
+	if (!e || host || port)
+		return e;
+	fprintf(stderr, "cairn: %s; starting an embedded cluster instead (--embedded)\n",
+	        err_msg(e));
+	err_free(e);
+	return repl_conn_open_embedded(seed, greeting, conn);
+}
+
 int main(int argc, char **argv)
 {
-	const char *path = ":memory:";
+	const char *path = NULL;
 	const char *command = NULL;
+	const char *host = NULL;
+	long port = 0;
+	bool embedded = false;
 	for (int i = 1; i < argc; i++) {
+		char *end = NULL;
 		if (strcmp(argv[i], "--local") == 0 && i + 1 < argc) {
 			path = argv[++i];
+		} else if (strcmp(argv[i], "-H") == 0 && i + 1 < argc) {
+			host = argv[++i];
+		} else if (strcmp(argv[i], "-p") == 0 && i + 1 < argc &&
+		           (port = strtol(argv[i + 1], &end, 10)) > 0 && port <= 65535 && !*end) {
+			i++;
+		} else if (strcmp(argv[i], "--embedded") == 0) {
+			embedded = true;
 		} else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
 			command = argv[++i];
 		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -155,8 +207,13 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if ((path != NULL) + embedded + (host || port) > 1) {
+		cairn__usage(stderr);
+		return 2;
+	}
 	struct repl_conn *conn;
-	err *e = repl_conn_open_local(path, &conn);
+	char greeting[REPL_CLUSTER_GREETING_BYTES];
+	err *e = cairn__open(path, embedded, host, (uint16_t)port, greeting, &conn);
 	if (e) {
 		fprintf(stderr, "cairn: %s\n", err_msg(e));
 		err_free(e);
@@ -168,11 +225,7 @@ int main(int argc, char **argv)
 	if (command) {
 		repl_run_text(&repl, command, strlen(command));
 	} else if (interactive) {
-		char where[4200];
-		snprintf(where, sizeof where, "%s%s",
-		         strcmp(path, ":memory:") == 0 ? "an in-memory database" : "database in ",
-		         strcmp(path, ":memory:") == 0 ? "" : path);
-		cairn__interactive(&repl, where);
+		cairn__interactive(&repl, greeting);
 	} else {
 		cairn__piped(&repl);
 	}

@@ -14,7 +14,8 @@
 #define REPL_MAX_STATEMENTS 100000
 
 static const char repl__help[] =
-    "Enter SQL statements ending with ';' (they may span lines), or a command:\n"
+    "Enter SQL statements, or a command. A statement on one line needs no ';'; one that\n"
+    "spans lines ends with ';'. Commands:\n"
     "  !help            show this help\n"
     "  !tables          list the tables\n"
     "  !table NAME      show the CREATE TABLE statement of table NAME\n"
@@ -128,6 +129,36 @@ static char *repl__word(char **cursor)
 	return start;
 }
 
+/*
+ * Offers command `name` to the connection (its `command` op), with the rest of the line
+ * after the name as arguments. False if the connection has no such command.
+ */
+static bool repl__conn_command(struct repl *r, const char *name, const char *line, size_t len)
+{
+	if (!r->conn->ops->command)
+		return false;
+	size_t at = 1;
+	while (at < len && (line[at] == ' ' || line[at] == '\t'))
+		at++;
+	at += strlen(name);
+	while (at < len && (line[at] == ' ' || line[at] == '\t'))
+		at++;
+	while (len > at && (line[len - 1] == ' ' || line[len - 1] == '\t'))
+		len--;
+	char args[512];
+	assert(len - at < sizeof args); /* repl__command refuses longer lines */
+	memcpy(args, line + at, len - at);
+	args[len - at] = '\0';
+	err *failure = NULL;
+	if (!r->conn->ops->command(r->conn, name, args, r->out, &failure))
+		return false;
+	if (failure) {
+		repl__fail(r, err_msg(failure));
+		err_free(failure);
+	}
+	return true;
+}
+
 /* Runs command line `line` (starting with '!'). */
 static void repl__command(struct repl *r, const char *line, size_t len)
 {
@@ -146,6 +177,8 @@ static void repl__command(struct repl *r, const char *line, size_t len)
 	char message[600];
 	if (name && strcmp(name, "help") == 0 && args == 0) {
 		fputs(repl__help, r->out);
+		if (r->conn->ops->command_help)
+			fputs(r->conn->ops->command_help, r->out);
 	} else if (name && (strcmp(name, "quit") == 0 || strcmp(name, "exit") == 0) && args == 0) {
 		r->quit = true;
 	} else if (name && strcmp(name, "tables") == 0 && args == 0) {
@@ -159,6 +192,8 @@ static void repl__command(struct repl *r, const char *line, size_t len)
 		snprintf(message, sizeof message, "usage: !%s %s", name,
 		         name[0] == 't' ? "NAME" : "on|off");
 		repl__fail(r, message);
+	} else if (name && repl__conn_command(r, name, line, len)) {
+		/* the connection's own command (net/repl_conn.h) ran */
 	} else {
 		snprintf(message, sizeof message, "unknown command !%s (try !help)",
 		         name ? name : "");
@@ -196,6 +231,27 @@ static void repl__run_pending(struct repl *r)
 	buf_clear(&r->pending);
 }
 
+/*
+ * True when the pending text is a single line that parses as one whole statement: such a
+ * line runs without a ';' (`SELECT * FROM movie`). A statement continued over several
+ * lines ends with ';', so its first line never runs early when it happens to parse.
+ */
+static bool repl__one_line_statement(const struct repl *r)
+{
+	const char *text = (const char *)r->pending.data;
+	assert(r->pending.len > 0 && text[r->pending.len - 1] == '\n');
+	if (memchr(text, '\n', r->pending.len - 1))
+		return false;
+	struct sql_arena arena;
+	sql_arena_init(&arena, SQL_ARENA_DEFAULT_MAX_BYTES);
+	struct sql_stmt *stmt = NULL;
+	err *e = sql_parse_one(text, r->pending.len, &arena, &stmt);
+	bool whole = e == NULL && stmt != NULL;
+	err_free(e);
+	sql_arena_free(&arena);
+	return whole;
+}
+
 void repl_feed_line(struct repl *r, const char *line)
 {
 	size_t len = strlen(line);
@@ -221,7 +277,8 @@ void repl_feed_line(struct repl *r, const char *line)
 		repl__fail(r, "statement too long");
 		return;
 	}
-	if (sql_statement_complete((const char *)r->pending.data, r->pending.len))
+	if (sql_statement_complete((const char *)r->pending.data, r->pending.len) ||
+	    repl__one_line_statement(r))
 		repl__run_pending(r);
 }
 

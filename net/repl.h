@@ -7,10 +7,12 @@
  *
  * Input. A line starting with '!' when no statement is pending is a command:
  *     !help  !quit  !tables  !table NAME  !headers on|off
+ * A connection may add commands of its own (repl_conn.h's `command` op: !status, ...).
  * Anything else is SQL, collected across lines until sql_statement_complete() says the
- * text ends a statement (a ';' outside strings and comments), then executed statement by
- * statement, each result printed as net/repl_print.h says. Errors print "Error: ..." and
- * the session goes on; repl_failures() counts them (commands included).
+ * text ends a statement (a ';' outside strings and comments) or, for a statement typed
+ * on one line, until that line parses as one whole statement; then it is executed
+ * statement by statement, each result printed as net/repl_print.h says. Errors print
+ * "Error: ..." and the session goes on; repl_failures() counts them (commands included).
  *
  * Prompts (repl_prompt()): "cairn> " outside a transaction; inside one, toyDB's style with
  * the transaction's read version: "cairn:12> " for a read-write transaction, "cairn@12> "

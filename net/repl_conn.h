@@ -2,11 +2,11 @@
  * repl_conn.h — a client's connection to a cairn database: SQL text in, results out.
  *
  * The REPL (net/repl.h) and the sqllogictest runner (net/slt_run.h) talk to a database
- * only through this small interface, so they do not care where the database is. Today
- * there is one implementation, the embedded one (repl_conn_open_local(): a database opened
- * in this process from a directory or ":memory:"). A remote implementation (a TCP client
- * speaking the client protocol of design §8 to any node) provides the same five
- * operations; results travel as the same `struct sql_result`.
+ * only through this small interface, so they do not care where the database is. Here
+ * is the local one (repl_conn_open_local(): a database opened in this process from a
+ * directory or ":memory:"); net/repl_cluster.h adds a remote one (a TCP client speaking
+ * the client protocol of design §8 to any node) and an embedded five-node cluster. All
+ * provide the same operations; results travel as the same `struct sql_result`.
  *
  * A connection is one SQL session: it holds at most one open transaction.
  */
@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "base/buf.h"
 #include "base/err.h"
@@ -38,6 +39,16 @@ struct repl_conn_ops {
 	err *(*describe_table)(struct repl_conn *c, const char *name, struct buf *out);
 	/* Closes the connection (rolling back an open transaction) and frees it. */
 	void (*close)(struct repl_conn *c);
+	/*
+	 * Optional (NULL: none): runs a command this connection adds to the REPL ("!status",
+	 * "!crash 2"). `name` is the word after '!', `args` the rest of the line, trimmed.
+	 * Returns false when the connection has no such command; otherwise it wrote its
+	 * output to `out` and set *failure to an error if the command failed.
+	 */
+	bool (*command)(struct repl_conn *c, const char *name, const char *args, FILE *out,
+	                err **failure);
+	/* Optional: help lines for those commands, appended to !help. */
+	const char *command_help;
 };
 
 struct repl_conn {
