@@ -326,25 +326,37 @@ static err *limit_next(struct sql_iter *it, const struct sql_value **row, bool *
 
 /* ---- sort and distinct ---- */
 
-/* Pulls every row of it->input into it->rows. */
-static err *drain(struct sql_iter *it)
+/*
+ * Sorts the input. With a top-N bound the rows held never exceed twice the bound: the
+ * buffer is sorted and cut back to the bound whenever it fills. Cutting keeps the first
+ * rows of a stable order, so ties still come out in input order.
+ */
+static err *sort_all(struct sql_iter *it)
 {
+	const struct sql_plan *p = it->plan;
 	for (;;) {
 		const struct sql_value *r;
 		bool done;
 		TRY(sql_iter_next(it->input, &r, &done));
 		if (done)
-			return NULL;
+			break;
 		TRY(sql_rows_push(&it->rows, r));
+		if (p->top && it->rows.count >= 2 * p->top) {
+			TRY(sql_rows_sort(&it->rows, p->sort, p->sort_count));
+			sql_rows_truncate(&it->rows, p->top);
+		}
 	}
+	TRY(sql_rows_sort(&it->rows, p->sort, p->sort_count));
+	if (p->top)
+		sql_rows_truncate(&it->rows, p->top);
+	return NULL;
 }
 
 static err *sort_next(struct sql_iter *it, const struct sql_value **row, bool *done)
 {
 	if (!it->started) {
 		it->started = true;
-		TRY(drain(it));
-		TRY(sql_rows_sort(&it->rows, it->plan->sort, it->plan->sort_count));
+		TRY(sort_all(it));
 	}
 	if (it->pos >= it->rows.count) {
 		*done = true;

@@ -61,6 +61,8 @@ void sql_rows_init(struct sql_rows *r, uint32_t width);
 /* Appends a deep copy of `row` (ERR_LIMIT past SQL_EXEC_MAX_ROWS). */
 err *sql_rows_push(struct sql_rows *r, const struct sql_value *row);
 void sql_rows_free(struct sql_rows *r);
+/* Drops every row from index `count` on (no-op if there are fewer). */
+void sql_rows_truncate(struct sql_rows *r, uint64_t count);
 
 static inline struct sql_value *sql_rows_at(const struct sql_rows *r, uint64_t i)
 {

@@ -25,6 +25,14 @@ void sql_rows_free(struct sql_rows *r)
 	sql_rows_init(r, w);
 }
 
+void sql_rows_truncate(struct sql_rows *r, uint64_t count)
+{
+	for (uint64_t i = count * r->width; i < r->count * r->width; i++)
+		sql_value_free(&r->values[i]);
+	if (count < r->count)
+		r->count = count;
+}
+
 err *sql_rows_push(struct sql_rows *r, const struct sql_value *row)
 {
 	if (r->count >= SQL_EXEC_MAX_ROWS)

@@ -295,6 +295,10 @@ static err *node_text(const struct sql_plan *n, struct buf *out)
 			if (k->desc)
 				TRY(put(out, " DESC"));
 		}
+		if (n->top) {
+			snprintf(tmp, sizeof tmp, " (top %llu)", (unsigned long long)n->top);
+			TRY(put(out, tmp));
+		}
 		return NULL;
 	case SQL_PLAN_DISTINCT: return put(out, "Distinct");
 	case SQL_PLAN_LIMIT:

@@ -785,6 +785,21 @@ err *sql_opt_join_order(struct sql_planner *p, struct sql_plan *n, struct sql_pl
 	return NULL;
 }
 
+/* ---- rule 7: LIMIT pushdown ---- */
+
+void sql_opt_limit(struct sql_plan *limit)
+{
+	assert(limit->kind == SQL_PLAN_LIMIT);
+	struct sql_plan *n = limit->input;
+	while (n->kind == SQL_PLAN_PROJECT) /* a projection keeps the row count */
+		n = n->input;
+	if (n->kind != SQL_PLAN_SORT || limit->limit > UINT64_MAX - limit->offset)
+		return;
+	uint64_t top = limit->limit + limit->offset;
+	if (!n->top || top < n->top)
+		n->top = top ? top : 1;
+}
+
 /* ---- the driver ---- */
 
 static err *first_pass(struct sql_planner *p, struct sql_plan *n, struct sql_plan **out)
@@ -813,6 +828,8 @@ static err *second_pass(struct sql_planner *p, struct sql_plan *n, struct sql_pl
 		TRY(second_pass(p, n->right, &n->right));
 	if (n->kind == SQL_PLAN_JOIN)
 		TRY(sql_opt_hash_join(p, n));
+	if (n->kind == SQL_PLAN_LIMIT)
+		sql_opt_limit(n);
 	if (n->kind == SQL_PLAN_SCAN) {
 		TRY(sql_opt_access_path(p, n));
 		TRY(sql_opt_constant_filter(p, n, out));

@@ -18,6 +18,8 @@
  *   6. sql_opt_join_order() a chain of inner joins is rebuilt so each table joins one it
  *                           is connected to by a condition when there is one (no
  *                           cartesian products between filtered tables when avoidable)
+ *   7. sql_opt_limit()      LIMIT pushdown: a sort under a LIMIT (possibly through a
+ *                           projection) keeps only the first limit + offset rows (top-N)
  *
  * Every rule keeps the result of the query identical (same rows; the same order where the
  * plan defines one). Access paths never replace the filter: the scan still checks the full
@@ -40,5 +42,6 @@ err *sql_opt_constant_filter(struct sql_planner *p, struct sql_plan *n, struct s
 err *sql_opt_access_path(struct sql_planner *p, struct sql_plan *scan);
 err *sql_opt_hash_join(struct sql_planner *p, struct sql_plan *join);
 err *sql_opt_join_order(struct sql_planner *p, struct sql_plan *n, struct sql_plan **out);
+void sql_opt_limit(struct sql_plan *limit);
 
 #endif

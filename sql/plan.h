@@ -127,6 +127,7 @@ struct sql_plan {
 	/* SQL_PLAN_SORT */
 	uint32_t sort_count;
 	struct sql_sort_key *sort;
+	uint64_t top; /* only the first `top` rows are wanted (0: all), see sql_opt_limit */
 
 	/* SQL_PLAN_DISTINCT: rows are compared on their first distinct_width columns */
 	uint32_t distinct_width;

@@ -205,6 +205,22 @@ START_TEST(join_order_and_hash_joins)
 }
 END_TEST
 
+START_TEST(limit_pushdown)
+{
+	script(s, "INSERT INTO a VALUES (4, 5, 'four'), (5, 1, 'five'), (6, 5, 'six')");
+	ck_assert_str_eq(q(s, "EXPLAIN SELECT name FROM a ORDER BY x DESC LIMIT 2 OFFSET 1"),
+	                 "Project: name\n"
+	                 "  Limit 2 offset 1\n"
+	                 "    Sort: #2 DESC (top 3)\n"
+	                 "      Project: name, x\n"
+	                 "        Scan a\n");
+	/* ties keep their input order across the top-N cuts */
+	ck_assert_str_eq(q(s, "SELECT name FROM a ORDER BY x DESC LIMIT 2 OFFSET 1"), "four\nsix");
+	ck_assert_str_eq(q(s, "SELECT id FROM a ORDER BY x LIMIT 3"), "3\n1\n5");
+	ck_assert_str_eq(q(s, "SELECT id FROM a ORDER BY x LIMIT 0"), "");
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *su = suite_create("sql_optimizer");
@@ -215,6 +231,7 @@ static Suite *suite(void)
 	tcase_add_test(t, filter_pushdown);
 	tcase_add_test(t, access_paths);
 	tcase_add_test(t, join_order_and_hash_joins);
+	tcase_add_test(t, limit_pushdown);
 	suite_add_tcase(su, t);
 	return su;
 }
