@@ -530,11 +530,10 @@ static err *bt__touch(struct btree *bt, uint64_t pgno, uint64_t *out_pgno, uint8
 	}
 	const uint8_t *src;
 	TRY(bt__page(bt, pgno, &src));
-	uint8_t copy[PG];
-	memcpy(copy, src, PG);
 	uint8_t *np;
-	TRY(bt__new_page(bt, (enum bt_page_type)copy[12], out_pgno, &np));
-	memcpy(np, copy, PG);
+	/* allocating reads no page, so src stays valid */
+	TRY(bt__new_page(bt, (enum bt_page_type)src[12], out_pgno, &np));
+	memcpy(np, src, PG);
 	store_u64be(np + 4, *out_pgno);
 	*page = np;
 	return bt__free_page(bt, pgno);
@@ -850,15 +849,20 @@ static err *bt__put(struct btree *bt, struct slice key, struct slice value)
 	unsigned leaf = path.depth - 1, idx = path.idx[leaf];
 	uint8_t *page = bt__dirty_page(bt, path.pgno[leaf]);
 	if (exact) {
-		const uint8_t *old = pg_cell(page, idx);
-		size_t old_vlen = load_u32be(old + 2);
+		uint8_t *old = (uint8_t *)pg_cell(page, idx);
+		size_t old_vlen = load_u32be(old + 2), old_len = cell_size(page, old);
 		if (old[6] & 1)
 			TRY(bt__overflow_free(bt, load_u64be(old + BT_LEAF_CELL_HDR + key.len),
 			                      old_vlen));
-		bt->st.value_bytes -= old_vlen;
+		bt->st.value_bytes += value.len - old_vlen;
+		if (old_len == len) { /* same size: overwrite the cell where it is */
+			memcpy(old, cell, len);
+			return NULL;
+		}
 		bt->st.keys--;
 		bt->st.key_bytes -= key.len;
 		pg_remove(page, idx);
+		bt->st.value_bytes -= value.len;
 	}
 	TRY(bt__insert_cell(bt, &path, leaf, idx, cell, len));
 	bt->st.keys++;

@@ -213,6 +213,18 @@ static void vmem__dirty_add(struct vmem_inode *ino, uint64_t lo, uint64_t hi)
 	if (lo >= hi)
 		return;
 	size_t n = ino->ndirty;
+	/* fast path: at or after the last range (appends, ascending page writes) */
+	if (n > 0 && lo >= ino->dirty[n - 1].lo) {
+		struct vmem_range *last = &ino->dirty[n - 1];
+		if (lo <= last->hi) {
+			last->hi = hi > last->hi ? hi : last->hi;
+			return;
+		}
+		if (n < VMEM_DIRTY_MAX) {
+			ino->dirty[ino->ndirty++] = (struct vmem_range){lo, hi};
+			return;
+		}
+	}
 	/* merge every range that overlaps or touches [lo, hi) into it */
 	size_t i = 0, out = 0;
 	struct vmem_range merged = {lo, hi};
