@@ -104,7 +104,7 @@ else
     failures=$((failures + 1))
 fi
 
-got=$("$cairn" -c '!help')
+got=$("$cairn" --local :memory: -c '!help')
 if printf '%s\n' "$got" | grep -q '!tables' && printf '%s\n' "$got" | grep -q '!quit'; then
     echo "ok   !help lists the commands"
 else
@@ -120,17 +120,23 @@ SQL
 )
 expect "!quit stops reading" "1" "$got"
 
+# A statement typed on one line needs no ';'; one spanning lines ends at its ';'.
+got=$(printf 'SELECT 1\nSELECT 2 +\n3;\nSELECT 4\n' | "$cairn" --local :memory:)
+expect "one-line statements need no ';'" "1
+5
+4" "$got"
+
 # A statement still open at the end of input runs without its ';'.
 got=$(printf 'SELECT 40 +\n 2' | "$cairn" --local :memory:)
 expect "the last statement needs no ';'" "42" "$got"
 
-got=$("$cairn" -c "SELECT 'a', 1; SELECT NULL, TRUE")
+got=$("$cairn" --local :memory: -c "SELECT 'a', 1; SELECT NULL, TRUE")
 status=$?
 expect "-c runs every statement" "a|1
 NULL|TRUE" "$got"
 expect_status "-c succeeds" 0 $status
 
-"$cairn" -c "SELECT * FROM nowhere" 2>/dev/null
+"$cairn" --local :memory: -c "SELECT * FROM nowhere" 2>/dev/null
 expect_status "-c with a failing statement" 1 $?
 
 "$cairn" --bogus >/dev/null 2>&1
