@@ -271,6 +271,10 @@ static err *eval_like(const struct sql_bexpr *e, const struct sql_eval_ctx *ctx,
 static err *eval_in_list(const struct sql_bexpr *e, const struct sql_eval_ctx *ctx,
                          struct sql_value *out)
 {
+	if (e->arg_count == 1) { /* x IN () is FALSE whatever x is */
+		*out = sql_bool(e->negated);
+		return NULL;
+	}
 	struct sql_value probe;
 	TRY(sql_bexpr_eval(e->args[0], ctx, &probe));
 	*out = sql_null();

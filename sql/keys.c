@@ -80,7 +80,13 @@ err *sql_key_row_prefix(struct buf *out, uint64_t table_id)
 err *sql_key_row(struct buf *out, uint64_t table_id, const struct sql_value *pk)
 {
 	TRY(sql_key_row_prefix(out, table_id));
-	return sql_key_put_value(out, pk);
+	err *e = sql_key_put_value(out, pk);
+	if (err_is(e, ERR_LIMIT)) {
+		err_free(e);
+		return err_new(ERR_LIMIT, "primary key value too long for a key (at most %d bytes)",
+		               SQL_KEY_MAX_BYTES);
+	}
+	return e;
 }
 
 err *sql_key_index_prefix(struct buf *out, uint64_t index_id)

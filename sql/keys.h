@@ -24,6 +24,10 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "sql/value.h"
+#include "storage/mvcc.h"
+
+/* The longest key the store accepts. */
+#define SQL_KEY_MAX_BYTES MVCC_KEY_MAX
 
 enum sql_key_space {
 	SQL_KEYS_CATALOG = 1,

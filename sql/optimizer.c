@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sql/keys.h"
 #include "sql/scope.h"
 
 static err *oom(void)
@@ -411,6 +412,9 @@ static bool key_value(enum sql_value_type col, const struct sql_value *v, int ro
                       struct sql_value *out)
 {
 	if (v->type == SQL_NULL)
+		return false;
+	/* a text longer than any key cannot be stored as one, nor bound a range usefully */
+	if (v->type == SQL_TEXT && v->u.s.len > SQL_KEY_MAX_BYTES)
 		return false;
 	if (v->type == col) {
 		*out = *v;

@@ -15,7 +15,7 @@
 #include "sql/statement.h"
 #include "storage/mvcc.h"
 
-#define KEY_BUF (MVCC_KEY_MAX + 64)
+#define KEY_BUF (SQL_KEY_MAX_BYTES + 64)
 
 /* Appends a value as SQL text for messages ('text' quoted). */
 static void describe(const struct sql_value *v, struct buf *out)
@@ -128,9 +128,16 @@ err *sql__check_row(struct sql__stmt *st, const struct sql_table *t, const struc
 static err *index_prefix(const struct sql_index *x, const struct sql_value *row, struct buf *key)
 {
 	TRY(sql_key_index_prefix(key, x->id));
-	for (uint32_t k = 0; k < x->column_count; k++)
-		TRY(sql_key_put_value(key, &row[x->columns[k]]));
-	return NULL;
+	err *e = NULL;
+	for (uint32_t k = 0; k < x->column_count && !e; k++)
+		e = sql_key_put_value(key, &row[x->columns[k]]);
+	if (err_is(e, ERR_LIMIT)) {
+		err_free(e);
+		e = err_new(ERR_LIMIT,
+		            "indexed values too long for a key of index %s (at most %d bytes)",
+		            x->name, SQL_KEY_MAX_BYTES);
+	}
+	return e;
 }
 
 err *sql__index_entry(struct sql__stmt *st, const struct sql_table *t, const struct sql_index *x,
@@ -142,6 +149,12 @@ err *sql__index_entry(struct sql__stmt *st, const struct sql_table *t, const str
 	err *e = index_prefix(x, row, &key);
 	if (!e)
 		e = sql_key_put_value(&key, pk);
+	if (err_is(e, ERR_LIMIT)) {
+		err_free(e);
+		e = err_new(ERR_LIMIT,
+		            "indexed values too long for a key of index %s (at most %d bytes)",
+		            x->name, SQL_KEY_MAX_BYTES);
+	}
 	if (!e)
 		e = remove ? sql_txn_delete(st->txn, buf_slice(&key))
 		           : sql_txn_put(st->txn, buf_slice(&key), slice_of(NULL, 0));

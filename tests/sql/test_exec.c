@@ -6,6 +6,7 @@
  */
 #include <check.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "check_main.h"
@@ -39,6 +40,8 @@ START_TEST(scans_and_filters)
 	ck_assert_str_eq(q(s, "SELECT name FROM a WHERE name LIKE 't%'"), "two\nthree");
 	ck_assert_str_eq(q(s, "SELECT id FROM a WHERE id IN (3, 1, 9)"), "1\n3");
 	ck_assert_str_eq(q(s, "SELECT id FROM a WHERE x NOT IN (10, NULL)"), "");
+	ck_assert_str_eq(q(s, "SELECT id FROM a WHERE x NOT IN ()"), "1\n2\n3"); /* even NULL */
+	ck_assert_str_eq(q(s, "SELECT id FROM a WHERE id IN ()"), "");
 	ck_assert_str_eq(q(s, "SELECT id FROM a WHERE id BETWEEN 2 AND 3"), "2\n3");
 	ck_assert_str_eq(q(s, "SELECT 1 + 1, 'x' || 'y'"), "2|xy");
 	ck_assert_str_eq(
@@ -259,6 +262,26 @@ START_TEST(indexes)
 }
 END_TEST
 
+START_TEST(key_limits)
+{
+	char sql[1024], big[601];
+	memset(big, 'y', 600);
+	big[600] = '\0';
+	script(s, "CREATE TABLE k (s TEXT PRIMARY KEY, t TEXT UNIQUE)");
+	snprintf(sql, sizeof sql, "INSERT INTO k VALUES ('%s', 'a')", big);
+	ck_assert_str_eq(q(s, sql),
+	                 "Error(limit): primary key value too long for a key (at most 500 bytes)");
+	snprintf(sql, sizeof sql, "INSERT INTO k VALUES ('a', '%s')", big);
+	ck_assert_str_eq(q(s, sql), "Error(limit): indexed values too long for a key of index "
+	                            "sql_unique_k_t (at most 500 bytes)");
+	/* looking such a value up is no error: it just cannot be there */
+	snprintf(sql, sizeof sql, "SELECT s FROM k WHERE s IN ('a', '%s')", big);
+	ck_assert_str_eq(q(s, sql), "");
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM k WHERE s < '%s'", big);
+	ck_assert_str_eq(q(s, sql), "0");
+}
+END_TEST
+
 START_TEST(persistence)
 {
 	char dir[] = "/tmp/cairn-sql-test-XXXXXX";
@@ -298,6 +321,7 @@ static Suite *suite(void)
 	tcase_add_test(t, dml_and_constraints);
 	tcase_add_test(t, hidden_row_ids_and_types);
 	tcase_add_test(t, indexes);
+	tcase_add_test(t, key_limits);
 	tcase_add_test(t, persistence);
 	suite_add_tcase(su, t);
 	return su;
