@@ -304,42 +304,15 @@ static err *build_index(struct sql__stmt *st, const struct sql_table *t, const s
 	struct sql_rows rows;
 	sql_rows_init(&rows, scan.width);
 	err *e = sql_exec_collect(&st->exec, &scan, NULL, &rows);
-	struct sql_table tmp = *t;
-	tmp.indexes = (struct sql_index *)x;
-	tmp.index_count = 1;
 	for (uint64_t r = 0; r < rows.count && !e; r++) {
 		const struct sql_value *row = sql_rows_at(&rows, r);
 		if (x->unique) {
-			/* a row clashes if an equal non-NULL entry was already added */
-			bool any_null = false;
-			for (uint32_t k = 0; k < x->column_count; k++)
-				any_null |= row[x->columns[k]].type == SQL_NULL;
-			if (!any_null) {
-				struct buf key;
-				buf_init(&key, KEY_BUF);
-				e = sql_key_index_prefix(&key, x->id);
-				for (uint32_t k = 0; k < x->column_count && !e; k++)
-					e = sql_key_put_value(&key, &row[x->columns[k]]);
-				struct sql_txn_scan *sc = NULL;
-				bool done = true;
-				if (!e)
-					e = sql_txn_scan_prefix(st->txn, buf_slice(&key), &sc);
-				if (!e) {
-					struct slice k, v;
-					e = sql_txn_scan_next(sc, &k, &v, &done);
-				}
-				sql_txn_scan_close(sc);
-				buf_free(&key);
-				if (!e && !done)
-					e = err_new(
-					    ERR_CONSTRAINT,
-					    "UNIQUE constraint failed: cannot create unique "
-					    "index %s: %s has duplicate values",
-					    x->name, t->name);
-			}
+			e = sql__check_unique(st, t, x, row);
+			if (e)
+				e = err_wrap(e, "cannot create unique index %s", x->name);
 		}
 		if (!e)
-			e = sql__index_entry(st, &tmp, x, row, &row[t->column_count], false);
+			e = sql__index_entry(st, x, row, &row[t->column_count], false);
 	}
 	sql_rows_free(&rows);
 	return e;

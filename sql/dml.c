@@ -105,9 +105,8 @@ static err *insert_one(struct sql__stmt *st, const struct sql_table *t, struct s
 }
 
 /* Evaluates one VALUES row into `row` (DEFAULT leaves a column to its default). */
-static err *values_row(struct sql__stmt *st, const struct sql_table *t,
-                       const struct sql_expr_list *exprs, const uint32_t *map, uint32_t count,
-                       struct sql_value *row, bool *given)
+static err *values_row(struct sql__stmt *st, const struct sql_expr_list *exprs, const uint32_t *map,
+                       uint32_t count, struct sql_value *row, bool *given)
 {
 	if (exprs->count != count)
 		return err_new(ERR_INVALID, "%u values for %u columns", exprs->count, count);
@@ -121,7 +120,6 @@ static err *values_row(struct sql__stmt *st, const struct sql_table *t,
 		TRY(sql_bexpr_eval(e, &ctx, &row[map[i]]));
 		given[map[i]] = true;
 	}
-	(void)t;
 	return NULL;
 }
 
@@ -153,7 +151,7 @@ err *sql__insert(struct sql__stmt *st, const struct sql_stmt *s, uint64_t *count
 	for (uint64_t r = 0; r < rows && !e; r++) {
 		memset(given, 0, sizeof *given * t->column_count);
 		if (s->insert.source == SQL_INSERT_VALUES) {
-			e = values_row(st, t, &s->insert.rows[r], map, n, row, given);
+			e = values_row(st, &s->insert.rows[r], map, n, row, given);
 		} else if (s->insert.source == SQL_INSERT_SELECT) {
 			for (uint32_t i = 0; i < n && !e; i++) {
 				e = sql_value_copy(&row[map[i]], &sql_rows_at(&source, r)[i]);

@@ -326,7 +326,7 @@ static err *plan_limit(struct sql_planner *p, const struct sql_select *s, struct
 
 static bool query_aggregates(const struct sql_select *s)
 {
-	if (s->group_by.count || (s->having && sql__has_aggregate(s->having)) || s->having)
+	if (s->group_by.count || s->having) /* HAVING alone makes one group */
 		return true;
 	for (uint32_t i = 0; i < s->item_count; i++)
 		if (s->items[i].kind == SQL_ITEM_EXPR && sql__has_aggregate(s->items[i].expr))

@@ -52,9 +52,13 @@ err *sql__delete_row(struct sql__stmt *st, const struct sql_table *t, const stru
 err *sql__check_unreferenced(struct sql__stmt *st, const struct sql_table *t,
                              const struct sql_value *pk);
 
+/* ERR_CONSTRAINT if unique index `x` already holds the row's values (NULLs never clash). */
+err *sql__check_unique(struct sql__stmt *st, const struct sql_table *t, const struct sql_index *x,
+                       const struct sql_value *row);
+
 /* Writes the index entry of `row` for index `x` (or deletes it). */
-err *sql__index_entry(struct sql__stmt *st, const struct sql_table *t, const struct sql_index *x,
-                      const struct sql_value *row, const struct sql_value *pk, bool remove);
+err *sql__index_entry(struct sql__stmt *st, const struct sql_index *x, const struct sql_value *row,
+                      const struct sql_value *pk, bool remove);
 
 /* Collects every key in [prefix, prefix end) (so the caller can delete them). */
 err *sql__collect_keys(struct sql__stmt *st, struct slice prefix, struct buf *keys,

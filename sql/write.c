@@ -140,10 +140,9 @@ static err *index_prefix(const struct sql_index *x, const struct sql_value *row,
 	return e;
 }
 
-err *sql__index_entry(struct sql__stmt *st, const struct sql_table *t, const struct sql_index *x,
-                      const struct sql_value *row, const struct sql_value *pk, bool remove)
+err *sql__index_entry(struct sql__stmt *st, const struct sql_index *x, const struct sql_value *row,
+                      const struct sql_value *pk, bool remove)
 {
-	(void)t;
 	struct buf key;
 	buf_init(&key, KEY_BUF);
 	err *e = index_prefix(x, row, &key);
@@ -162,9 +161,8 @@ err *sql__index_entry(struct sql__stmt *st, const struct sql_table *t, const str
 	return e;
 }
 
-/* ERR_CONSTRAINT if a unique index already holds the row's values (NULLs never clash). */
-static err *check_unique(struct sql__stmt *st, const struct sql_table *t, const struct sql_index *x,
-                         const struct sql_value *row)
+err *sql__check_unique(struct sql__stmt *st, const struct sql_table *t, const struct sql_index *x,
+                       const struct sql_value *row)
 {
 	for (uint32_t k = 0; k < x->column_count; k++)
 		if (row[x->columns[k]].type == SQL_NULL)
@@ -204,13 +202,13 @@ err *sql__insert_row(struct sql__stmt *st, const struct sql_table *t, const stru
 		              pk, " already exists");
 	for (uint32_t i = 0; i < t->index_count && !e; i++)
 		if (t->indexes[i].unique)
-			e = check_unique(st, t, &t->indexes[i], row);
+			e = sql__check_unique(st, t, &t->indexes[i], row);
 	if (!e)
 		e = sql_row_encode(row, t->column_count, &val);
 	if (!e)
 		e = sql_txn_put(st->txn, buf_slice(&key), buf_slice(&val));
 	for (uint32_t i = 0; i < t->index_count && !e; i++)
-		e = sql__index_entry(st, t, &t->indexes[i], row, pk, false);
+		e = sql__index_entry(st, &t->indexes[i], row, pk, false);
 	buf_free(&key);
 	buf_free(&val);
 	return e;
@@ -220,7 +218,7 @@ err *sql__delete_row(struct sql__stmt *st, const struct sql_table *t, const stru
                      const struct sql_value *pk)
 {
 	for (uint32_t i = 0; i < t->index_count; i++)
-		TRY(sql__index_entry(st, t, &t->indexes[i], row, pk, true));
+		TRY(sql__index_entry(st, &t->indexes[i], row, pk, true));
 	struct buf key;
 	buf_init(&key, KEY_BUF);
 	err *e = sql_key_row(&key, t->id, pk);
