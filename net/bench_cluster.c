@@ -1,0 +1,378 @@
+/*
+ * bench_cluster.c — the harness of the read, write and bank workloads (see bench_cluster.h).
+ *
+ * Threads live here only, in a net/ program: each client thread owns its connection, its
+ * PRNG and its latency samples, and shares nothing with the others but the workload's
+ * key sequence, a counter of finished transactions (for the progress line) and a stop
+ * flag raised by the first thread that fails. The main thread joins them and merges the
+ * samples. Nothing here asserts on timings: the numbers are printed, never judged.
+ */
+#include "net/bench_cluster.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "net/bench_stats.h"
+
+#define BENCH_DEFAULT_HOSTS \
+	"127.0.0.1:9601,127.0.0.1:9602,127.0.0.1:9603,127.0.0.1:9604,127.0.0.1:9605"
+#define BENCH_DEFAULT_CLIENTS 16
+#define BENCH_PROGRESS_US 1000000u
+#define BENCH_POLL_NS 50000000L
+#define BENCH_TXNS_MAX ((uint64_t)BENCH_LATENCIES_MAX)
+
+struct bench_options {
+	char hosts[BENCH_HOSTS_MAX][64];
+	uint32_t n_hosts;
+	uint32_t clients;
+	uint64_t txns;
+	uint64_t seed;
+};
+
+/* What the main thread and all clients share. */
+struct bench_shared {
+	const struct bench_workload *workload;
+	atomic_uint_fast64_t sequence;
+	atomic_uint_fast64_t done;
+	atomic_uint_fast64_t retries;
+	atomic_bool stop;
+};
+
+struct bench_thread {
+	struct bench_shared *shared;
+	struct bench_client client;
+	uint64_t quota;
+	struct bench_latencies latencies;
+	err *failure;
+	pthread_t thread;
+	bool started;
+};
+
+/* ---- helpers for the workloads ---- */
+
+err *bench_execute(struct net_client *conn, const char *sql, struct net_response *resp)
+{
+	memset(resp, 0, sizeof *resp);
+	TRY(net_client_execute(conn, sql, resp));
+	if (resp->kind != NET_RESP_ERROR)
+		return NULL;
+	err *e = net_response_to_err(resp);
+	net_response_free(resp);
+	return e;
+}
+
+err *bench_exec(struct net_client *conn, const char *sql)
+{
+	struct net_response resp;
+	TRY(bench_execute(conn, sql, &resp));
+	net_response_free(&resp);
+	return NULL;
+}
+
+err *bench_integer(const struct net_response *resp, uint64_t row, uint32_t column, int64_t *out)
+{
+	if (resp->kind != NET_RESP_ROWS || row >= resp->row_count || column >= resp->column_count)
+		return err_new(ERR_TYPE, "bench: expected a row with at least %u columns",
+		               column + 1);
+	const struct net_value *v = net_response_value(resp, row, column);
+	if (v->type != NET_VALUE_INTEGER)
+		return err_new(ERR_TYPE, "bench: expected an INTEGER in column %u", column + 1);
+	*out = v->as.integer;
+	return NULL;
+}
+
+err *bench_rollback(struct net_client *conn, err *e)
+{
+	/* The server may have ended the transaction already: only a lost connection counts. */
+	if (!net_client_is_connected(conn))
+		return e;
+	struct net_response resp;
+	err *rb = net_client_execute(conn, "ROLLBACK", &resp);
+	if (rb) {
+		err_free(e);
+		return err_wrap(rb, "bench: rolling back");
+	}
+	net_response_free(&resp);
+	return e;
+}
+
+void bench_random_text(struct prng *prng, char *out, size_t len)
+{
+	static const char alphabet[] =
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	for (size_t i = 0; i < len; i++)
+		out[i] = alphabet[prng_below(prng, sizeof alphabet - 1)];
+	out[len] = '\0';
+}
+
+/* ---- options ---- */
+
+static void bench__usage(FILE *out, const char *name)
+{
+	fprintf(out,
+	        "usage: cairn-bench %s [-H host:port,...] [-c CLIENTS] [-n TXNS] [--seed N]\n"
+	        "  -H  the nodes to spread clients over (default 127.0.0.1:9601..9605)\n"
+	        "  -c  concurrent clients, one connection each (default %d, at most %d)\n"
+	        "  -n  transactions in all\n",
+	        name, BENCH_DEFAULT_CLIENTS, BENCH_CLIENTS_MAX);
+}
+
+static err *bench__number(const char *flag, const char *text, uint64_t lo, uint64_t hi,
+                          uint64_t *out)
+{
+	char *end = NULL;
+	unsigned long long v = text ? strtoull(text, &end, 10) : 0;
+	if (!text || !*text || *end || text[0] == '-' || v < lo || v > hi)
+		return err_new(ERR_INVALID, "%s: expected a number from %" PRIu64 " to %" PRIu64,
+		               flag, lo, hi);
+	*out = v;
+	return NULL;
+}
+
+static err *bench__hosts(const char *text, struct bench_options *o)
+{
+	o->n_hosts = 0;
+	const char *p = text;
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		if (len == 0 || len >= sizeof o->hosts[0])
+			return err_new(ERR_INVALID, "-H: bad address list '%s'", text);
+		if (o->n_hosts == BENCH_HOSTS_MAX)
+			return err_new(ERR_INVALID, "-H: more than %d hosts", BENCH_HOSTS_MAX);
+		memcpy(o->hosts[o->n_hosts], p, len);
+		o->hosts[o->n_hosts++][len] = '\0';
+		p += len + (p[len] == ',');
+	}
+	if (o->n_hosts == 0)
+		return err_new(ERR_INVALID, "-H: no address given");
+	return NULL;
+}
+
+static err *bench__options(const struct bench_workload *w, int argc, char **argv,
+                           struct bench_options *o)
+{
+	memset(o, 0, sizeof *o);
+	o->clients = BENCH_DEFAULT_CLIENTS;
+	o->txns = w->default_txns;
+	o->seed = 1;
+	TRY(bench__hosts(BENCH_DEFAULT_HOSTS, o));
+	for (int i = 1; i < argc; i++) {
+		const char *flag = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
+		uint64_t v;
+		if (strcmp(flag, "-H") == 0 && value) {
+			TRY(bench__hosts(value, o));
+		} else if (strcmp(flag, "-c") == 0) {
+			TRY(bench__number(flag, value, 1, BENCH_CLIENTS_MAX, &v));
+			o->clients = (uint32_t)v;
+		} else if (strcmp(flag, "-n") == 0) {
+			TRY(bench__number(flag, value, 1, BENCH_TXNS_MAX, &o->txns));
+		} else if (strcmp(flag, "--seed") == 0) {
+			TRY(bench__number(flag, value, 0, UINT64_MAX, &o->seed));
+		} else {
+			return err_new(ERR_INVALID, "unknown or incomplete option '%s'", flag);
+		}
+		i++;
+	}
+	return NULL;
+}
+
+/* ---- the client threads ---- */
+
+/* Runs one transaction, retrying serialization failures; records its latency. */
+static err *bench__one(struct bench_thread *t)
+{
+	uint64_t start = bench_now_us();
+	for (uint32_t attempt = 0;; attempt++) {
+		err *e = t->shared->workload->transaction(&t->client);
+		if (!e)
+			break;
+		if (!err_is(e, ERR_CONFLICT) || attempt + 1 >= BENCH_RETRIES_MAX)
+			return e;
+		err_free(e);
+		atomic_fetch_add(&t->shared->retries, 1);
+	}
+	bench_latencies_add(&t->latencies, bench_now_us() - start);
+	atomic_fetch_add(&t->shared->done, 1);
+	return NULL;
+}
+
+static void *bench__thread(void *arg)
+{
+	struct bench_thread *t = arg;
+	for (uint64_t i = 0; i < t->quota && !atomic_load(&t->shared->stop); i++) {
+		err *e = bench__one(t);
+		if (e) {
+			t->failure = err_wrap(e, "client %u", t->client.index);
+			atomic_store(&t->shared->stop, true);
+			break;
+		}
+	}
+	return NULL;
+}
+
+/* Connects the clients and gives each its share of the transactions. */
+static err *bench__prepare(const struct bench_options *o, struct bench_shared *shared,
+                           struct bench_thread *threads)
+{
+	for (uint32_t i = 0; i < o->clients; i++) {
+		struct bench_thread *t = &threads[i];
+		t->shared = shared;
+		t->quota = o->txns / o->clients + (i < o->txns % o->clients);
+		t->client.index = i;
+		t->client.sequence = &shared->sequence;
+		prng_seed(&t->client.prng, prng_subseed(o->seed, "bench-client", i));
+		TRY(bench_latencies_init(&t->latencies, t->quota));
+		const char *host = o->hosts[i % o->n_hosts];
+		TRY(err_wrap(net_client_connect_addr(host, 0, &t->client.conn), "client %u", i));
+	}
+	return NULL;
+}
+
+static void bench__sleep_poll(void)
+{
+	struct timespec ts = {.tv_sec = 0, .tv_nsec = BENCH_POLL_NS};
+	nanosleep(&ts, NULL);
+}
+
+/* Waits for the threads, printing a progress line every second. */
+static void bench__progress(const struct bench_options *o, struct bench_shared *shared,
+                            uint64_t start_us)
+{
+	uint64_t last_us = start_us, last_done = 0;
+	for (;;) {
+		uint64_t done = atomic_load(&shared->done);
+		if (done >= o->txns || atomic_load(&shared->stop))
+			return;
+		bench__sleep_poll();
+		uint64_t now = bench_now_us();
+		if (now - last_us < BENCH_PROGRESS_US)
+			continue;
+		done = atomic_load(&shared->done);
+		fprintf(stderr, "%s: %6.1fs %10" PRIu64 " txns %9.0f txn/s (last second %.0f)\n",
+		        shared->workload->name, (double)(now - start_us) / 1e6, done,
+		        (double)done * 1e6 / (double)(now - start_us),
+		        (double)(done - last_done) * 1e6 / (double)(now - last_us));
+		last_us = now;
+		last_done = done;
+	}
+}
+
+static void bench__report(const struct bench_options *o, const struct bench_shared *shared,
+                          struct bench_latencies *all, uint64_t elapsed_us)
+{
+	struct bench_summary s = bench_latencies_summary(all);
+	double seconds = (double)elapsed_us / 1e6;
+	double tps = seconds > 0 ? (double)s.count / seconds : 0;
+	uint64_t retries = atomic_load(&shared->retries);
+	const char *name = shared->workload->name;
+	printf("%s: %zu txns, %u clients, %u hosts, %.2fs: %.0f txn/s; latency ms p50 %.2f "
+	       "p90 %.2f p99 %.2f max %.2f; %" PRIu64 " retries\n",
+	       name, s.count, o->clients, o->n_hosts, seconds, tps, (double)s.p50_us / 1e3,
+	       (double)s.p90_us / 1e3, (double)s.p99_us / 1e3, (double)s.max_us / 1e3, retries);
+	printf("result workload=%s clients=%u txns=%zu seconds=%.3f tps=%.1f p50_ms=%.3f "
+	       "p90_ms=%.3f p99_ms=%.3f max_ms=%.3f retries=%" PRIu64 "\n",
+	       name, o->clients, s.count, seconds, tps, (double)s.p50_us / 1e3,
+	       (double)s.p90_us / 1e3, (double)s.p99_us / 1e3, (double)s.max_us / 1e3, retries);
+	fflush(stdout);
+}
+
+/* Starts the threads, waits for them and merges what they measured. */
+static err *bench__run(const struct bench_options *o, struct bench_shared *shared,
+                       struct bench_thread *threads)
+{
+	uint64_t start = bench_now_us();
+	err *e = NULL;
+	for (uint32_t i = 0; i < o->clients && !e; i++) {
+		if (pthread_create(&threads[i].thread, NULL, bench__thread, &threads[i]) != 0) {
+			e = err_new(ERR_NOMEM, "bench: cannot start client thread %u", i);
+			atomic_store(&shared->stop, true);
+		} else {
+			threads[i].started = true;
+		}
+	}
+	if (!e)
+		bench__progress(o, shared, start);
+	for (uint32_t i = 0; i < o->clients; i++)
+		if (threads[i].started)
+			pthread_join(threads[i].thread, NULL);
+	uint64_t elapsed = bench_now_us() - start;
+	for (uint32_t i = 0; i < o->clients && !e; i++) {
+		e = threads[i].failure;
+		threads[i].failure = NULL;
+	}
+	if (e)
+		return e;
+	struct bench_latencies all;
+	TRY(bench_latencies_init(&all, o->txns));
+	for (uint32_t i = 0; i < o->clients && !e; i++)
+		e = bench_latencies_merge(&all, &threads[i].latencies);
+	if (!e)
+		bench__report(o, shared, &all, elapsed);
+	bench_latencies_free(&all);
+	return e;
+}
+
+static err *bench__setup(const struct bench_workload *w, const struct bench_options *o)
+{
+	struct net_client *conn;
+	TRY(err_wrap(net_client_connect_addr(o->hosts[0], 0, &conn), "setup"));
+	struct prng prng;
+	prng_seed(&prng, prng_subseed(o->seed, "bench-setup", 0));
+	err *e = w->setup(conn, &prng);
+	net_client_close(conn);
+	return err_wrap(e, "%s setup", w->name);
+}
+
+static err *bench__check(const struct bench_workload *w, const struct bench_options *o)
+{
+	if (!w->check)
+		return NULL;
+	struct net_client *conn;
+	TRY(err_wrap(net_client_connect_addr(o->hosts[0], 0, &conn), "check"));
+	err *e = w->check(conn);
+	net_client_close(conn);
+	return err_wrap(e, "%s check", w->name);
+}
+
+int bench_cluster_main(const struct bench_workload *w, int argc, char **argv)
+{
+	struct bench_options o;
+	err *e = bench__options(w, argc, argv, &o);
+	if (e) {
+		fprintf(stderr, "cairn-bench %s: %s\n", w->name, err_msg(e));
+		bench__usage(stderr, w->name);
+		err_free(e);
+		return 2;
+	}
+	struct bench_shared shared = {.workload = w};
+	struct bench_thread *threads = calloc(o.clients, sizeof *threads);
+	if (!threads) {
+		fprintf(stderr, "cairn-bench %s: out of memory\n", w->name);
+		return 1;
+	}
+	e = bench__setup(w, &o);
+	if (!e)
+		e = bench__prepare(&o, &shared, threads);
+	if (!e)
+		e = bench__run(&o, &shared, threads);
+	if (!e)
+		e = bench__check(w, &o);
+	for (uint32_t i = 0; i < o.clients; i++) {
+		net_client_close(threads[i].client.conn);
+		bench_latencies_free(&threads[i].latencies);
+		err_free(threads[i].failure);
+	}
+	free(threads);
+	if (e) {
+		fprintf(stderr, "cairn-bench %s: %s\n", w->name, err_msg(e));
+		err_free(e);
+		return 1;
+	}
+	return 0;
+}
