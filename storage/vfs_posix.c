@@ -154,8 +154,9 @@ static err *vfs_posix__sync(struct vfs_file *file)
 {
 	struct vfs_posix_file *f = (struct vfs_posix_file *)file;
 	assert(f->fd >= 0);
-	if (fsync(f->fd) != 0)
-		return vfs_posix__errno(errno, "fsync", f->path);
+	/* fdatasync covers the data and the metadata needed to read it back (the size) */
+	if (fdatasync(f->fd) != 0)
+		return vfs_posix__errno(errno, "fdatasync", f->path);
 	return NULL;
 }
 

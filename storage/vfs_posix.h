@@ -3,9 +3,10 @@
  *
  * Every path given to the vfs is taken relative to the root directory it was made with
  * (an absolute path is used as is). The crash semantics of vfs.h hold on a file system
- * that honours fsync(): sync() is fsync() (fdatasync() would not cover a size change on
- * every file system), and creating, renaming or removing a file fsyncs its directory
- * before returning, so the directory entry is as durable as the promise says.
+ * that honours fsync(): sync() is fdatasync(), which makes the data durable together with
+ * the metadata needed to read it back (the file size; not the modification time), and
+ * creating, renaming or removing a file fsyncs its directory before returning, so the
+ * directory entry is as durable as the promise says.
  *
  * Errors from the operating system are ERR_IO (ERR_NOT_FOUND for a missing file opened
  * without VFS_CREATE or removed), with the path and strerror() in the message.
