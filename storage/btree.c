@@ -993,21 +993,43 @@ static void bt__write_meta(const struct btree *bt, uint8_t *p, uint64_t txn)
 	pg_seal(p);
 }
 
-/* Writes every dirty page in page order and moves it into the cache. */
+/* Consecutive dirty pages are written with one call of up to this many pages. */
+#define BT_WRITE_RUN 64
+
+/*
+ * Writes every dirty page in page order, runs of consecutive page numbers in one write
+ * each (fewer system calls), and moves the pages into the cache.
+ */
 static err *bt__flush_dirty(struct btree *bt)
 {
 	struct u64vec order = {0};
-	for (size_t i = 0; i < bt->dirty.cap; i++)
-		if (bt->dirty.keys[i] != 0)
-			TRY(vec_push(&order, bt->dirty.keys[i]));
-	/* descending, written from the back: ascending page order on disk */
-	vec_sort_desc(&order);
 	err *e = NULL;
+	for (size_t i = 0; !e && i < bt->dirty.cap; i++)
+		if (bt->dirty.keys[i] != 0)
+			e = vec_push(&order, bt->dirty.keys[i]);
+	uint8_t *run = e ? NULL : malloc(BT_WRITE_RUN * PG);
+	if (!e && !run)
+		e = err_new(ERR_NOMEM, "b-tree: out of memory");
+	/* descending, walked from the back: ascending page order on disk */
+	vec_sort_desc(&order);
+	size_t run_len = 0;
+	uint64_t run_start = 0;
 	for (size_t i = order.len; !e && i-- > 0;) {
-		struct bt_dirty *d = btree_pagemap_get(&bt->dirty, order.v[i]);
+		uint64_t pgno = order.v[i];
+		struct bt_dirty *d = btree_pagemap_get(&bt->dirty, pgno);
 		pg_seal(d->page);
-		e = vfs_write(bt->file, order.v[i] * PG, d->page, PG);
+		if (run_len > 0 && (pgno != run_start + run_len || run_len == BT_WRITE_RUN)) {
+			e = vfs_write(bt->file, run_start * PG, run, run_len * PG);
+			run_len = 0;
+		}
+		if (run_len == 0)
+			run_start = pgno;
+		memcpy(run + run_len * PG, d->page, PG);
+		run_len++;
 	}
+	if (!e && run_len > 0)
+		e = vfs_write(bt->file, run_start * PG, run, run_len * PG);
+	free(run);
 	for (size_t i = 0; !e && i < order.len; i++) {
 		struct bt_dirty *d = btree_pagemap_del(&bt->dirty, order.v[i]);
 		uint8_t *slot;
