@@ -61,10 +61,10 @@ static err *repl__remote_call(struct repl_conn_remote *r, enum net_request_kind 
 		net_client_close(r->client);
 		r->client = NULL;
 		r->in_transaction = false;
-		return err_wrap(e,
-		                "connection to %s:%u lost (it is re-established with the next "
-		                "statement)",
-		                r->host, r->port);
+		err *lost = err_new(err_code(e), "%s (cairn reconnects with the next statement)",
+		                    err_msg(e));
+		err_free(e);
+		return lost;
 	}
 	return e;
 }

@@ -5,7 +5,7 @@
 # cairn_build DIR [MESON_OPTIONS...]: configures DIR (once) and builds it, warnings as errors.
 
 CAIRN_PACKAGES=(meson ninja-build pkg-config gcc libmsgpack-dev check libxxhash-dev
-                libreadline-dev clang-format)
+                libreadline-dev clang-format tmux)
 
 cairn_install_deps() {
     local missing=() pkg
