@@ -154,6 +154,12 @@ static void cairn_close(struct bench_engine *be)
 	struct bench_cairn *b = be->impl;
 	if (!b)
 		return;
+	if (b->kv) {
+		uint64_t hits, misses;
+		btree_cache_counts(b->kv, &hits, &misses);
+		printf("cairn   page cache: %llu hits, %llu misses\n", (unsigned long long)hits,
+		       (unsigned long long)misses);
+	}
 	kv_close(b->kv);
 	vfs_posix_free(b->vfs);
 	kv_batch_free(&b->batch);
