@@ -16,11 +16,11 @@
 
 struct check__register_budget {
 	uint32_t states_per_key; /* distinct (linearized set, value) pairs remembered */
-	uint64_t steps_per_key;  /* moves of the search (tries, lifts and backtracks) */
+	uint64_t steps_per_key;  /* moves of the search, and candidates looked at */
 };
 
-#define CHECK_REGISTER_STATES_DEFAULT ((uint32_t)1 << 21)
-#define CHECK_REGISTER_STEPS_DEFAULT ((uint64_t)1 << 28)
+#define CHECK_REGISTER_STATES_DEFAULT ((uint32_t)1 << 20)
+#define CHECK_REGISTER_STEPS_DEFAULT ((uint64_t)1 << 26)
 
 /* sim_check_register() with an explicit budget; ERR_LIMIT when a key exhausts it. */
 err *check__register(const struct sim_reg_op *ops, size_t n,

@@ -19,26 +19,35 @@
  * before it had to be: the last choice is undone (the events relinked, dancing-links
  * style) and the walk moves on past that choice's call. The history is linearizable once
  * the walk falls off the end of the list; it is not when it must undo with an empty
- * stack. SIM_UNKNOWN operations have no return event, so they may be linearized at any
- * point after their invocation or never.
+ * stack.
  *
  * Memoisation. The search's future depends only on which operations are linearized and
  * on the register's value, so each (set, value) pair is explored once. Sets are not
  * stored: a set is named by the XOR of two 64-bit random keys per member (Zobrist
  * hashing), updated in O(1) per step. Two different sets sharing 128 bits would make the
  * search skip a state it never saw; that can only turn "linearizable" into "not" (never
- * the reverse), and with the default budget of 2^21 states it happens with probability
- * below 2^-85.
+ * the reverse), and with the default budget of 2^20 states it happens with probability
+ * below 2^-87.
  *
- * Unknown writes. Writes that may or may not have happened make the search exponential in
- * how many of them are pending. Two rules keep that in check without losing answers:
- *  - An unknown write or CAS whose new value nobody observes (no SIM_OK read returns it,
- *    no CAS that may have happened expects it) is "junk": all such values behave alike,
- *    since no test on the register can tell them apart. Junk writes are pooled: the state
- *    remembers how many were used, not which, because every unused one stays usable at
- *    every later point. A junk write on a register already holding junk is pointless and
- *    is never tried.
- *  - An unknown CAS is only tried where it would swap: one that fails changes nothing.
+ * Unknown operations. A SIM_UNKNOWN write or CAS may take effect at any point after its
+ * invocation, or never; left as it is, each pending one doubles the states. So:
+ *  - Forced: the only writer of a value that a SIM_OK read (or swapped CAS) observed
+ *    must have taken effect before that observer completed: it gets a return event at
+ *    that deadline and is searched like an acknowledged operation.
+ *  - The rest are optional and have no events. One is available once the frontier (the
+ *    earliest return event left) reaches its invocation — exactly when the walk would
+ *    have passed its call — and only the few that can matter are offered, merged into
+ *    the walk in invocation order: CASes that find their expected value (a CAS that
+ *    fails changes nothing), writes of values somebody may still look at, and one
+ *    "pooled" write.
+ *  - Canonical states. Every value has lookers: the reads returning it and the CASes
+ *    expecting it. Once every looker with a deadline is linearized (their deadlines are
+ *    all before the frontier) and no optional CAS expects it, nothing can tell the value
+ *    from any other unobserved value: the state says "junk" instead. Likewise an
+ *    optional write whose lookers are all done is interchangeable with every other such
+ *    write, and all of them stay available forever: the state counts how many of this
+ *    pool were used rather than naming them, and a state with fewer used dominates one
+ *    with more. A pooled write onto junk is pointless and never tried.
  * SIM_FAIL operations and unknown reads (which changed nothing and observed nothing) are
  * left out.
  *
@@ -68,8 +77,8 @@
 struct check__rop {
 	const struct sim_reg_op *src;
 	bool optional;        /* may be linearized or not: SIM_UNKNOWN and not forced */
-	bool junk;            /* optional, and its new value is never observed */
-	bool pooled;          /* a junk write: counted, not named, in the state */
+	bool looked;          /* some operation looks at the value it writes... */
+	uint64_t look_until;  /* ...the last of them by this deadline (SIM_NEVER: optional) */
 	uint32_t call;        /* event node of the invocation */
 	uint32_t ret;         /* event node of the completion; CHECK__NIL when optional */
 	uint64_t deadline_us; /* when the return event falls: completion or forced deadline */
@@ -84,10 +93,15 @@ struct check__node {
 };
 
 struct check__rstate {
-	int64_t value;
-	bool junk;          /* the register holds a value nobody observes */
-	uint32_t junk_used; /* pooled junk writes linearized so far */
-	uint64_t hash[2];   /* Zobrist hash of the linearized non-pooled operations */
+	int64_t value;  /* 0 when junk */
+	int64_t actual; /* the value really held, for reports (not part of the state) */
+	bool junk;      /* the register holds a value nothing left can look at */
+	bool looked;    /* who looks at the value held: as in struct check__rop */
+	uint64_t look_until;
+	uint32_t junk_used; /* expired optional writes linearized: the pool used */
+	uint64_t hash[2];   /* Zobrist hash of the other linearized operations */
+	uint32_t req_next;  /* first unlinearized operation in k->req_order */
+	uint32_t exp_next;  /* first unexpired operation in k->exp_order */
 };
 
 struct check__slot {
@@ -108,6 +122,8 @@ struct check__memo {
 struct check__frame {
 	uint32_t op;
 	struct check__rstate before;
+	uint32_t cur;  /* where the walk resumes when the choice is undone... */
+	uint32_t cand; /* ...and the next candidate to try */
 };
 
 struct check__key {
@@ -117,13 +133,26 @@ struct check__key {
 	struct check__node *nodes; /* 1 + events */
 	struct check__frame *stack;
 	uint32_t depth;
+	bool *in_set;        /* per operation: linearized on the current path */
+	uint32_t *req_order; /* required operations by deadline */
+	uint32_t n_req;
+	uint32_t *exp_order; /* optional writes someone looks at, by look_until */
+	uint32_t n_exp;
+	uint32_t *cas_order; /* optional CASes by (expected, index) */
+	uint32_t n_cas;
+	uint32_t *wr_order; /* optional writes by invocation */
+	uint32_t n_wr;
+	uint32_t *cand; /* the optional operations worth trying in the current state */
+	uint32_t n_cand;
+	bool zero_looked; /* who looks at the initial 0 */
+	uint64_t zero_look_until;
 	struct check__memo memo;
 	/* the return event that stopped the search furthest into the history */
 	uint32_t worst_node;
 	struct check__rstate worst_state;
 };
 
-/* ---- the memo: an open-addressing set of states ---- */
+/* ---- the memo: an open-addressing set of canonical states ---- */
 
 static uint64_t check__mix(uint64_t x)
 {
@@ -220,18 +249,19 @@ static err *check__memo_add(struct check__memo *m, const struct check__rstate *s
 /* ---- the model ---- */
 
 /*
- * Applies op to *s as the register would. Returns false when op cannot take effect in
- * state *s — or, for optional operations, when taking effect would be pointless (a CAS
- * that does not swap, a junk write over junk): skipping those loses no linearization.
+ * Applies op to *s as the register would (leaving the canonical form to the caller).
+ * Returns false when op cannot take effect in state *s — or, for optional operations,
+ * when taking effect would be pointless (a CAS that does not swap, a pooled write over
+ * junk): skipping those loses no linearization.
  */
-static bool check__apply(const struct check__rop *op, struct check__rstate *s)
+static bool check__apply(const struct check__rop *op, bool pool, struct check__rstate *s)
 {
 	const struct sim_reg_op *o = op->src;
 	bool holds_expected = !s->junk && s->value == o->expected;
 	switch (o->kind) {
 	case SIM_REG_READ: assert(o->outcome == SIM_OK); return !s->junk && s->value == o->value;
 	case SIM_REG_WRITE:
-		if (op->junk && s->junk)
+		if (pool && s->junk)
 			return false;
 		break;
 	case SIM_REG_CAS:
@@ -243,7 +273,10 @@ static bool check__apply(const struct check__rop *op, struct check__rstate *s)
 	default: assert(!"unknown kind"); return false;
 	}
 	s->value = o->value;
-	s->junk = op->junk;
+	s->actual = o->value;
+	s->junk = false;
+	s->looked = op->looked;
+	s->look_until = op->look_until;
 	return true;
 }
 
@@ -278,32 +311,161 @@ static void check__unlift(struct check__key *k, const struct check__rop *op)
 	check__relink(k->nodes, op->call);
 }
 
-/* The state after linearizing op on top of *s, with the set's hash updated. */
-static bool check__step(const struct check__rop *op, const struct check__rstate *s,
-                        struct check__rstate *out)
+/* The frontier: the earliest deadline of a required operation not yet linearized. */
+static uint64_t check__frontier(const struct check__key *k, const struct check__rstate *s)
 {
+	return s->req_next < k->n_req ? k->ops[k->req_order[s->req_next]].deadline_us : SIM_NEVER;
+}
+
+/* True if nothing not yet linearized can look at a value so described, at frontier f. */
+static bool check__expired(bool looked, uint64_t look_until, uint64_t f)
+{
+	return !looked || look_until < f;
+}
+
+/*
+ * Brings *s to its canonical form after in_set changed: moves the frontier past
+ * linearized required operations; optional writes whose lookers are all linearized
+ * leave the hash for the pool count; a value nothing left can look at becomes junk.
+ * Two states with the same canonical form have the same futures.
+ */
+static void check__canonical(const struct check__key *k, struct check__rstate *s)
+{
+	while (s->req_next < k->n_req && k->in_set[k->req_order[s->req_next]])
+		s->req_next++;
+	uint64_t f = check__frontier(k, s);
+	while (s->exp_next < k->n_exp) {
+		const struct check__rop *op = &k->ops[k->exp_order[s->exp_next]];
+		if (!check__expired(op->looked, op->look_until, f))
+			break;
+		if (k->in_set[k->exp_order[s->exp_next]]) {
+			s->hash[0] ^= op->zkey[0];
+			s->hash[1] ^= op->zkey[1];
+			s->junk_used++;
+		}
+		s->exp_next++;
+	}
+	if (s->junk || check__expired(s->looked, s->look_until, f)) {
+		s->junk = true;
+		s->value = 0;
+	}
+}
+
+/*
+ * The canonical state after linearizing operation i on top of *s, in *out, with i marked
+ * in k->in_set (the caller unmarks it if it does not enter the state). False, with
+ * nothing marked, when i cannot or need not take effect here.
+ */
+static bool check__enter(struct check__key *k, uint32_t i, const struct check__rstate *s,
+                         struct check__rstate *out)
+{
+	const struct check__rop *op = &k->ops[i];
+	bool pool = op->optional && op->src->kind == SIM_REG_WRITE &&
+	            check__expired(op->looked, op->look_until, check__frontier(k, s));
 	*out = *s;
-	if (!check__apply(op, out))
+	if (!check__apply(op, pool, out))
 		return false;
-	if (op->pooled) {
+	if (pool) {
 		out->junk_used++;
 	} else {
 		out->hash[0] ^= op->zkey[0];
 		out->hash[1] ^= op->zkey[1];
 	}
+	assert(!k->in_set[i]);
+	k->in_set[i] = true;
+	check__canonical(k, out);
 	return true;
+}
+
+static int check__cmp_by_invoke(const struct check__key *k, uint32_t a, uint32_t b)
+{
+	uint64_t x = k->ops[a].src->invoke_us, y = k->ops[b].src->invoke_us;
+	if (x != y)
+		return x < y ? -1 : 1;
+	return (a > b) - (a < b);
+}
+
+/*
+ * Fills k->cand with the optional operations worth trying in state *s, by invocation:
+ * available (invoked by the frontier), not linearized, and able to change something — a
+ * CAS finding its expected value, a write somebody may still look at, and one pooled
+ * write standing for all the others. Depends on *s and k->in_set only, so a state that
+ * is restored gets the same list again. Returns the work done, for the step budget.
+ */
+static uint64_t check__candidates(struct check__key *k, const struct check__rstate *s)
+{
+	uint64_t f = check__frontier(k, s), work = 1;
+	k->n_cand = 0;
+	if (s->junk)
+		return work; /* a CAS finds no expected value; any write would only be looked at */
+	size_t lo = 0, hi = k->n_cas;
+	while (lo < hi) { /* optional CASes are sorted by (expected, index) */
+		size_t mid = lo + (hi - lo) / 2;
+		if (k->ops[k->cas_order[mid]].src->expected < s->value)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < k->n_cas && k->ops[k->cas_order[lo]].src->expected == s->value; lo++) {
+		uint32_t i = k->cas_order[lo];
+		work++;
+		if (!k->in_set[i] && k->ops[i].src->invoke_us <= f)
+			k->cand[k->n_cand++] = i;
+	}
+	for (uint32_t e = s->exp_next; e < k->n_exp; e++) {
+		uint32_t i = k->exp_order[e];
+		work++;
+		if (!k->in_set[i] && k->ops[i].src->invoke_us <= f)
+			k->cand[k->n_cand++] = i;
+	}
+	for (uint32_t w = 0; w < k->n_wr; w++) {
+		uint32_t i = k->wr_order[w];
+		const struct check__rop *op = &k->ops[i];
+		work++;
+		if (op->src->invoke_us > f)
+			break;
+		if (!k->in_set[i] && check__expired(op->looked, op->look_until, f)) {
+			k->cand[k->n_cand++] = i;
+			break;
+		}
+	}
+	assert(k->n_cand <= k->n_ops);
+	for (uint32_t a = 1; a < k->n_cand; a++) { /* few: insertion sort */
+		uint32_t x = k->cand[a], b = a;
+		for (; b > 0 && check__cmp_by_invoke(k, k->cand[b - 1], x) > 0; b--)
+			k->cand[b] = k->cand[b - 1];
+		k->cand[b] = x;
+	}
+	return work;
+}
+
+/* Records the return event at node `block` if it stopped the search furthest yet. */
+static void check__note_block(struct check__key *k, uint32_t block, const struct check__rstate *s)
+{
+	if (block > k->worst_node) {
+		k->worst_node = block;
+		k->worst_state = *s;
+	}
 }
 
 /*
  * Runs the search on one key. *linearizable says the verdict; an error means none was
  * reached (ERR_LIMIT: the budget ran out; ERR_NOMEM).
+ *
+ * Required operations are tried in the order of the event list, as Porcupine does.
+ * Optional ones have no events: one is available once the frontier (the first return
+ * event left) is at or after its invocation, which is when the walk would pass its call.
+ * The few worth trying in a state (check__candidates) are merged into the walk in
+ * invocation order, so each state offers every available operation that can matter.
  */
 static err *check__search(struct check__key *k, const struct check__register_budget *budget,
                           bool *linearizable)
 {
-	struct check__rstate st = {0};
+	struct check__rstate st = {.looked = k->zero_looked, .look_until = k->zero_look_until};
+	check__canonical(k, &st);
+	uint64_t steps = check__candidates(k, &st);
 	uint32_t cur = k->nodes[0].next;
-	uint64_t steps = 0;
+	uint32_t j = 0; /* the next candidate */
 	*linearizable = false;
 	k->worst_node = 0;
 	while (cur != CHECK__NIL) {
@@ -311,34 +473,50 @@ static err *check__search(struct check__key *k, const struct check__register_bud
 			return err_new(ERR_LIMIT, "more than %llu steps",
 			               (unsigned long long)budget->steps_per_key);
 		const struct check__node *node = &k->nodes[cur];
-		if (!node->is_return) {
-			const struct check__rop *op = &k->ops[node->op];
-			struct check__rstate next;
-			bool added = false;
-			if (check__step(op, &st, &next))
-				TRY(check__memo_add(&k->memo, &next, &added));
-			if (!added) {
-				cur = node->next;
-				continue;
-			}
-			assert(k->depth < k->n_ops);
-			k->stack[k->depth++] = (struct check__frame){.op = node->op, .before = st};
-			st = next;
-			check__lift(k, op);
-			cur = k->nodes[0].next;
+		bool optional = j < k->n_cand && (node->is_return ||
+		                                  k->ops[k->cand[j]].src->invoke_us <= node->at_us);
+		if (node->is_return && !optional) {
+			/* nothing left to try here: undo the last choice */
+			check__note_block(k, cur, &st);
+			if (k->depth == 0)
+				return NULL;
+			struct check__frame top = k->stack[--k->depth];
+			k->in_set[top.op] = false;
+			if (!k->ops[top.op].optional)
+				check__unlift(k, &k->ops[top.op]);
+			st = top.before;
+			steps += check__candidates(k, &st);
+			cur = top.cur;
+			j = top.cand;
 			continue;
 		}
-		if (cur > k->worst_node) {
-			k->worst_node = cur;
-			k->worst_state = st;
+		uint32_t i = optional ? k->cand[j] : node->op;
+		struct check__rstate next;
+		bool added = false;
+		if (check__enter(k, i, &st, &next)) {
+			err *e = check__memo_add(&k->memo, &next, &added);
+			if (e || !added)
+				k->in_set[i] = false;
+			TRY(e);
 		}
-		if (k->depth == 0)
-			return NULL;
-		struct check__frame top = k->stack[--k->depth];
-		const struct check__rop *undone = &k->ops[top.op];
-		check__unlift(k, undone);
-		st = top.before;
-		cur = k->nodes[undone->call].next;
+		if (!added) {
+			if (optional)
+				j++;
+			else
+				cur = node->next;
+			continue;
+		}
+		assert(k->depth < k->n_ops);
+		k->stack[k->depth++] = (struct check__frame){.op = i,
+		                                             .before = st,
+		                                             .cur = optional ? cur : node->next,
+		                                             .cand = optional ? j + 1 : j};
+		if (!optional)
+			check__lift(k, &k->ops[i]);
+		st = next;
+		steps += check__candidates(k, &st);
+		cur = k->nodes[0].next;
+		j = 0;
 	}
 	*linearizable = true;
 	return NULL;
@@ -386,14 +564,9 @@ static err *check__violation(const struct check__key *k)
 	w = check__describe(text + len, sizeof text - len, bad->src);
 	len += w > 0 && (size_t)w < sizeof text - len ? (size_t)w : 0;
 	const struct check__rstate *s = &k->worst_state;
-	if (s->junk)
-		w = snprintf(text + len, sizeof text - len,
-		             " cannot be linearized (furthest search: the register held an unread "
-		             "value)");
-	else
-		w = snprintf(text + len, sizeof text - len,
-		             " cannot be linearized (furthest search: the register held %lld)",
-		             (long long)s->value);
+	w = snprintf(text + len, sizeof text - len,
+	             " cannot be linearized (furthest search: the register held %lld)",
+	             (long long)s->actual);
 	len += w > 0 && (size_t)w < sizeof text - len ? (size_t)w : 0;
 	uint32_t shown = 0, more = 0;
 	for (uint32_t i = 0; i < k->n_ops; i++) {
@@ -425,11 +598,6 @@ static int check__cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static bool check__observed(const int64_t *seen, size_t n, int64_t v)
-{
-	return bsearch(&v, seen, n, sizeof *seen, check__cmp_i64) != NULL;
-}
-
 /* How many times v occurs in the sorted array a. */
 static size_t check__count(const int64_t *a, size_t n, int64_t v)
 {
@@ -457,6 +625,38 @@ static int check__cmp_node(const void *a, const void *b)
 	return (x->op > y->op) - (x->op < y->op);
 }
 
+/* An operation that looks at a value: reads it, or compares with it as a CAS. */
+struct check__look {
+	int64_t value;
+	uint64_t until_us; /* its deadline; SIM_NEVER for an optional CAS */
+};
+
+static int check__cmp_look(const void *a, const void *b)
+{
+	const struct check__look *x = a, *y = b;
+	if (x->value != y->value)
+		return x->value < y->value ? -1 : 1;
+	return (x->until_us > y->until_us) - (x->until_us < y->until_us);
+}
+
+/* Who looks at v, among the n sorted looks: *looked, and the last deadline of them. */
+static void check__lookers(const struct check__look *looks, size_t n, int64_t v, bool *looked,
+                           uint64_t *until_us)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (looks[mid].value < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*looked = lo < n && looks[lo].value == v;
+	*until_us = 0;
+	while (lo < n && looks[lo].value == v)
+		*until_us = looks[lo++].until_us; /* ascending: the last is the latest */
+}
+
 /*
  * The earliest completion of a SIM_OK operation that observes `value`: a read returning
  * it or a swapped CAS expecting it. SIM_NEVER if none does.
@@ -476,45 +676,26 @@ static uint64_t check__first_observer(const struct check__key *k, int64_t value)
 }
 
 /*
- * Sorts out the unknown writes and CASes of k:
- *  - forced: the only operation writing a value that a SIM_OK operation observes must
- *    have taken effect before that observer completed, so it gets a return event at that
- *    deadline and is no longer optional (unless the deadline precedes its invocation: the
- *    observer then fails on its own);
- *  - junk: one whose new value nobody can observe (no read returns it, no CAS expects
- *    it). Junk writes are pooled; a junk CAS still counts by name, since it can only
- *    take effect where it finds its expected value.
+ * Forces unknown writes that must have happened: the only operation writing a value a
+ * SIM_OK operation observes took effect before that observer completed, so it gets a
+ * return event at that deadline and is no longer optional (unless the deadline precedes
+ * its invocation: the observer then fails on its own).
  */
-static err *check__classify(struct check__key *k)
+static err *check__force(struct check__key *k)
 {
-	int64_t *seen = malloc(((size_t)k->n_ops * 2 + 1) * sizeof *seen);
 	int64_t *written = malloc(((size_t)k->n_ops + 1) * sizeof *written);
-	err *e = NULL;
-	if (!seen || !written) {
-		e = err_new(ERR_NOMEM, "register checker: %u values", k->n_ops);
-		goto out;
-	}
-	size_t n_seen = 0, n_written = 0;
-	for (uint32_t i = 0; i < k->n_ops; i++) {
-		const struct sim_reg_op *o = k->ops[i].src;
-		if (o->kind == SIM_REG_READ)
-			seen[n_seen++] = o->value;
-		else
-			written[n_written++] = o->value;
-		if (o->kind == SIM_REG_CAS)
-			seen[n_seen++] = o->expected;
-	}
-	qsort(seen, n_seen, sizeof *seen, check__cmp_i64);
-	qsort(written, n_written, sizeof *written, check__cmp_i64);
+	if (!written)
+		return err_new(ERR_NOMEM, "register checker: %u values", k->n_ops);
+	size_t n = 0;
+	for (uint32_t i = 0; i < k->n_ops; i++)
+		if (k->ops[i].src->kind != SIM_REG_READ)
+			written[n++] = k->ops[i].src->value;
+	qsort(written, n, sizeof *written, check__cmp_i64);
 	for (uint32_t i = 0; i < k->n_ops; i++) {
 		struct check__rop *op = &k->ops[i];
 		const struct sim_reg_op *o = op->src;
 		op->deadline_us = o->complete_us;
-		if (!op->optional)
-			continue;
-		op->junk = !check__observed(seen, n_seen, o->value);
-		op->pooled = op->junk && o->kind == SIM_REG_WRITE;
-		if (op->junk || check__count(written, n_written, o->value) != 1)
+		if (!op->optional || check__count(written, n, o->value) != 1)
 			continue;
 		uint64_t deadline = check__first_observer(k, o->value);
 		if (deadline != SIM_NEVER && deadline >= o->invoke_us) {
@@ -522,18 +703,109 @@ static err *check__classify(struct check__key *k)
 			op->deadline_us = deadline;
 		}
 	}
-out:
-	free(seen);
 	free(written);
+	return NULL;
+}
+
+/* Orders k's operation indices by a 64-bit rank, then by index. */
+struct check__ranked {
+	uint64_t rank;
+	uint32_t op;
+};
+
+static int check__cmp_ranked(const void *a, const void *b)
+{
+	const struct check__ranked *x = a, *y = b;
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	return (x->op > y->op) - (x->op < y->op);
+}
+
+/*
+ * Prepares the canonical forms: who looks at each written value (and at 0), the
+ * required operations by deadline and the optional writes somebody looks at by the time
+ * their last looker is due. An optional write nobody looks at is pooled from the start.
+ */
+static err *check__classify(struct check__key *k)
+{
+	TRY(check__force(k));
+	size_t cap = (size_t)k->n_ops + 1;
+	struct check__look *looks = malloc(cap * sizeof *looks);
+	struct check__ranked *ranked = malloc(cap * sizeof *ranked);
+	k->in_set = calloc(cap, sizeof *k->in_set);
+	k->req_order = malloc(cap * sizeof *k->req_order);
+	k->exp_order = malloc(cap * sizeof *k->exp_order);
+	k->cas_order = malloc(cap * sizeof *k->cas_order);
+	k->wr_order = malloc(cap * sizeof *k->wr_order);
+	k->cand = malloc(cap * sizeof *k->cand);
+	err *e = NULL;
+	if (!looks || !ranked || !k->in_set || !k->req_order || !k->exp_order || !k->cas_order ||
+	    !k->wr_order || !k->cand) {
+		e = err_new(ERR_NOMEM, "register checker: %u operations", k->n_ops);
+		goto out;
+	}
+	size_t n_looks = 0;
+	for (uint32_t i = 0; i < k->n_ops; i++) {
+		const struct sim_reg_op *o = k->ops[i].src;
+		if (o->kind == SIM_REG_READ)
+			looks[n_looks++] = (struct check__look){o->value, o->complete_us};
+		else if (o->kind == SIM_REG_CAS)
+			looks[n_looks++] = (struct check__look){
+			    o->expected, o->outcome == SIM_OK ? o->complete_us : SIM_NEVER};
+	}
+	qsort(looks, n_looks, sizeof *looks, check__cmp_look);
+	check__lookers(looks, n_looks, 0, &k->zero_looked, &k->zero_look_until);
+	size_t n_ranked = 0;
+	for (uint32_t i = 0; i < k->n_ops; i++) {
+		struct check__rop *op = &k->ops[i];
+		if (op->src->kind != SIM_REG_READ)
+			check__lookers(looks, n_looks, op->src->value, &op->looked,
+			               &op->look_until);
+		if (!op->optional)
+			ranked[n_ranked++] = (struct check__ranked){op->deadline_us, i};
+	}
+	qsort(ranked, n_ranked, sizeof *ranked, check__cmp_ranked);
+	for (size_t i = 0; i < n_ranked; i++)
+		k->req_order[i] = ranked[i].op;
+	k->n_req = (uint32_t)n_ranked;
+	n_ranked = 0;
+	for (uint32_t i = 0; i < k->n_ops; i++) {
+		const struct check__rop *op = &k->ops[i];
+		if (op->optional && op->src->kind == SIM_REG_WRITE && op->looked)
+			ranked[n_ranked++] = (struct check__ranked){op->look_until, i};
+	}
+	qsort(ranked, n_ranked, sizeof *ranked, check__cmp_ranked);
+	for (size_t i = 0; i < n_ranked; i++)
+		k->exp_order[i] = ranked[i].op;
+	k->n_exp = (uint32_t)n_ranked;
+	n_ranked = 0;
+	for (uint32_t i = 0; i < k->n_ops; i++) {
+		const struct check__rop *op = &k->ops[i];
+		if (op->optional && op->src->kind == SIM_REG_WRITE)
+			k->wr_order[k->n_wr++] = i; /* k->ops is sorted by invocation */
+		if (op->optional && op->src->kind == SIM_REG_CAS)
+			ranked[n_ranked++] =
+			    (struct check__ranked){(uint64_t)op->src->expected ^ (1ULL << 63), i};
+	}
+	qsort(ranked, n_ranked, sizeof *ranked, check__cmp_ranked);
+	for (size_t i = 0; i < n_ranked; i++)
+		k->cas_order[i] = ranked[i].op;
+	k->n_cas = (uint32_t)n_ranked;
+out:
+	free(looks);
+	free(ranked);
 	return e;
 }
 
-/* Builds the event list of k->ops (sorted by invocation) and the Zobrist keys. */
+/*
+ * Builds the event list of the required operations of k->ops (sorted by invocation), and
+ * the Zobrist keys.
+ */
 static err *check__build_events(struct check__key *k)
 {
 	uint32_t n_events = 0;
 	for (uint32_t i = 0; i < k->n_ops; i++)
-		n_events += k->ops[i].optional ? 1 : 2;
+		n_events += k->ops[i].optional ? 0 : 2;
 	k->nodes = calloc((size_t)n_events + 1, sizeof *k->nodes);
 	k->stack = calloc((size_t)k->n_ops + 1, sizeof *k->stack);
 	if (!k->nodes || !k->stack)
@@ -544,10 +816,11 @@ static err *check__build_events(struct check__key *k)
 	prng_seed(&prng, prng_subseed(0x5eed, "register-check", k->key));
 	for (uint32_t i = 0; i < k->n_ops; i++) {
 		const struct sim_reg_op *o = k->ops[i].src;
-		ev[e++] = (struct check__node){.op = i, .at_us = o->invoke_us};
-		if (!k->ops[i].optional)
+		if (!k->ops[i].optional) {
+			ev[e++] = (struct check__node){.op = i, .at_us = o->invoke_us};
 			ev[e++] = (struct check__node){
 			    .op = i, .is_return = true, .at_us = k->ops[i].deadline_us};
+		}
 		k->ops[i].zkey[0] = prng_next(&prng);
 		k->ops[i].zkey[1] = prng_next(&prng);
 	}
@@ -661,6 +934,12 @@ err *check__register(const struct sim_reg_op *ops, size_t n,
 		e = check__key_run(&k, budget);
 		free(k.nodes);
 		free(k.stack);
+		free(k.in_set);
+		free(k.req_order);
+		free(k.exp_order);
+		free(k.cas_order);
+		free(k.wr_order);
+		free(k.cand);
 		free(k.memo.slots);
 	}
 out:
