@@ -98,13 +98,18 @@ static void sim__client_reply(void *ctx, struct sql_result *r, bool last)
 	}
 }
 
-err *sim_client_submit(struct sim_client *c, uint32_t node, const char *sql)
+err *sim_client_submit(struct sim_client *c, uint32_t node, const char *sql, bool new_session)
 {
 	assert(c->state != SIM_CLIENT_BUSY);
 	struct node *n = sim_node(c->world, node);
 	if (!n)
 		return err_new(ERR_UNAVAILABLE, "node %u is down", node);
-	if (c->node != node || !sim__client_session_alive(c)) {
+	bool alive = c->node == node && sim__client_session_alive(c);
+	if (!alive && !new_session) {
+		c->session = NULL;
+		return err_new(ERR_UNAVAILABLE, "the session on node %u is gone", node);
+	}
+	if (!alive) {
 		if (sim__client_session_alive(c))
 			node_session_close(c->session);
 		c->session = NULL;

@@ -43,10 +43,14 @@ void sim_client_free(struct sim_client *c);
 void sim_client_forget(struct sim_client *c);
 
 /*
- * Submits `sql` to node `node`, opening a session there if the client has none (or its
- * node changed or restarted). ERR_UNAVAILABLE when the node is down or paused.
+ * Submits `sql` to node `node`. With `new_session` true, a session is opened there if the
+ * client has none, or its node changed or restarted. With it false the text must go to
+ * the client's existing session (the next statement of a transaction): if that session
+ * died with its node, the result is ERR_UNAVAILABLE and nothing is submitted — a new
+ * session would silently run the rest of the transaction outside it.
+ * ERR_UNAVAILABLE also when the node is down or paused.
  */
-err *sim_client_submit(struct sim_client *c, uint32_t node, const char *sql);
+err *sim_client_submit(struct sim_client *c, uint32_t node, const char *sql, bool new_session);
 
 /* Updates the state: notices a crashed node. Returns the state. */
 enum sim_client_state sim_client_poll(struct sim_client *c);

@@ -105,8 +105,9 @@ void wl__submit(struct wl_client *cl, bool may_commit, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(sql, sizeof sql, fmt, ap);
 	va_end(ap);
-	uint32_t node = cl->in_op && cl->c.session ? cl->c.node : wl__pick_node(cl->wl);
-	err *e = node ? sim_client_submit(&cl->c, node, sql)
+	/* an operation's statements all go to its first session; a new operation anywhere */
+	uint32_t node = cl->in_op ? cl->c.node : wl__pick_node(cl->wl);
+	err *e = node ? sim_client_submit(&cl->c, node, sql, !cl->in_op)
 	              : err_new(ERR_UNAVAILABLE, "every node is down");
 	if (e) {
 		err_free(e);
@@ -305,7 +306,7 @@ static void wl__setup_step(struct sim_world *world, void *ctx)
 	memcpy(stmt, text + wl->setup_pos, len);
 	stmt[len] = '\0';
 	uint32_t node = wl__pick_node(wl);
-	err *e = node ? sim_client_submit(&wl->setup, node, stmt)
+	err *e = node ? sim_client_submit(&wl->setup, node, stmt, true)
 	              : err_new(ERR_UNAVAILABLE, "every node is down");
 	if (e) {
 		err_free(e);

@@ -53,7 +53,7 @@ static uint32_t await_leader(struct cluster *c, uint64_t limit_ms)
 /* Submits `sql` to `node` and runs the world until the client has every reply. */
 static void run_sql(struct cluster *c, struct sim_client *client, uint32_t node, const char *sql)
 {
-	ck_assert_ptr_null(sim_client_submit(client, node, sql));
+	ck_assert_ptr_null(sim_client_submit(client, node, sql, true));
 	for (int i = 0; i < 2000 && sim_client_poll(client) == SIM_CLIENT_BUSY; i++)
 		ck_assert_ptr_null(sim_run_until(c->world, sim_now_ms(c->world) + 5));
 	ck_assert_int_eq(client->state, SIM_CLIENT_IDLE);
