@@ -254,7 +254,7 @@ static err *node_text(const struct sql_plan *n, struct buf *out)
 			if (i)
 				TRY(put(out, " AND "));
 			TRY(sql_bexpr_format(n->left_keys[i], out));
-			TRY(put(out, " = right."));
+			TRY(put(out, " = "));
 			TRY(sql_bexpr_format(n->right_keys[i], out));
 		}
 		if (n->predicate) {

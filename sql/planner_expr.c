@@ -240,6 +240,21 @@ bool sql__has_aggregate(const struct sql_expr *e)
 
 /* ---- names ---- */
 
+/* The label EXPLAIN shows for a column: "table.name", or the name alone. */
+static const char *column_label(struct sql_planner *p, const struct sql__scope_col *c)
+{
+	if (!c->table)
+		return c->name;
+	size_t tl = strlen(c->table), nl = strlen(c->name);
+	char *s = sql_arena_alloc(p->arena, tl + nl + 2);
+	if (!s)
+		return c->name;
+	memcpy(s, c->table, tl);
+	s[tl] = '.';
+	memcpy(s + tl + 1, c->name, nl + 1);
+	return s;
+}
+
 /* Finds `table.name` (table may be NULL) in one scope's columns: position or -1. */
 static err *find_in(const struct sql__scope *s, const char *table, const char *name, int64_t *pos)
 {
@@ -276,7 +291,8 @@ static err *resolve_here(struct sql_planner *p, struct sql__scope *s, const stru
 		if (pos < 0)
 			return NULL;
 		*found = true;
-		*out = sql__column_ref(p, (uint32_t)pos, name, s->cols[pos].type);
+		*out = sql__column_ref(p, (uint32_t)pos, column_label(p, &s->cols[pos]),
+		                       s->cols[pos].type);
 		return *out ? NULL : oom();
 	}
 	struct sql__agg_ctx *agg = s->agg;
@@ -286,6 +302,7 @@ static err *resolve_here(struct sql_planner *p, struct sql__scope *s, const stru
 		return NULL;
 	*found = true;
 	enum sql_value_type type = agg->input->cols[pos].type;
+	name = column_label(p, &agg->input->cols[pos]);
 	for (uint32_t g = 0; g < agg->node->group_count; g++) {
 		const struct sql_bexpr *ge = agg->node->groups[g];
 		if (ge->kind == SQL_BX_COLUMN && ge->outer_depth == 0 && ge->column == pos) {

@@ -114,9 +114,9 @@ START_TEST(constant_filters)
 	                 "Project: id, x, name\n  Nothing\n");
 	ck_assert_str_eq(q(s, "SELECT * FROM a WHERE 1 = 0"), "");
 	ck_assert_str_eq(q(s, "EXPLAIN SELECT * FROM a WHERE 1 = 1 AND x > 2 + 3"),
-	                 "Project: id, x, name\n  Scan a filter: (x > 5)\n");
+	                 "Project: id, x, name\n  Scan a filter: (a.x > 5)\n");
 	ck_assert_str_eq(q(s, "EXPLAIN SELECT name FROM a WHERE NULL"),
-	                 "Project: name\n  Nothing\n");
+	                 "Project: a.name\n  Nothing\n");
 }
 END_TEST
 
@@ -125,10 +125,10 @@ START_TEST(filter_pushdown)
 	ck_assert_str_eq(
 	    q(s, "EXPLAIN SELECT a.name, b.v FROM a, b WHERE a.id = b.a_id AND a.x > 1 AND "
 	         "b.v < 2"),
-	    "Project: name, v\n"
-	    "  HashJoin inner on id = right.a_id\n"
-	    "    Scan a filter: (x > 1)\n"
-	    "    Scan b filter: (v < 2)\n");
+	    "Project: a.name, b.v\n"
+	    "  HashJoin inner on a.id = b.a_id\n"
+	    "    Scan a filter: (a.x > 1)\n"
+	    "    Scan b filter: (b.v < 2)\n");
 	ck_assert_str_eq(
 	    q(s, "SELECT a.name, b.v FROM a, b WHERE a.id = b.a_id AND a.x > 1 AND b.v < 2"),
 	    "two|1.5");
@@ -136,10 +136,10 @@ START_TEST(filter_pushdown)
 	ck_assert_str_eq(
 	    q(s, "EXPLAIN SELECT a.name FROM a LEFT JOIN b ON a.id = b.a_id WHERE b.v > 2 "
 	         "AND a.x = 5"),
-	    "Project: name\n"
-	    "  Filter: (v > 2)\n"
-	    "    HashJoin left on id = right.a_id\n"
-	    "      Scan a filter: (x = 5)\n"
+	    "Project: a.name\n"
+	    "  Filter: (b.v > 2)\n"
+	    "    HashJoin left on a.id = b.a_id\n"
+	    "      Scan a filter: (a.x = 5)\n"
 	    "      Scan b\n");
 	ck_assert_str_eq(
 	    q(s, "SELECT a.name FROM a LEFT JOIN b ON a.id = b.a_id WHERE b.v > 2 AND a.x = 5"),
@@ -147,10 +147,10 @@ START_TEST(filter_pushdown)
 	/* an ON condition on the optional side filters it before matching */
 	ck_assert_str_eq(
 	    q(s, "EXPLAIN SELECT a.id, b.id FROM a LEFT JOIN b ON a.id = b.a_id AND b.v > 1"),
-	    "Project: id, id\n"
-	    "  HashJoin left on id = right.a_id\n"
+	    "Project: a.id, b.id\n"
+	    "  HashJoin left on a.id = b.a_id\n"
 	    "    Scan a\n"
-	    "    Scan b filter: (v > 1)\n");
+	    "    Scan b filter: (b.v > 1)\n");
 	ck_assert_str_eq(q(s, "SELECT a.id, b.id FROM a LEFT JOIN b ON a.id = b.a_id AND b.v > 1"),
 	                 "1|NULL\n2|2\n2|3\n3|NULL");
 }
@@ -160,25 +160,26 @@ START_TEST(access_paths)
 {
 	ck_assert_str_eq(
 	    q(s, "EXPLAIN SELECT name FROM a WHERE id IN (3, 1, 3)"),
-	    "Project: name\n  Scan a (primary key in (1, 3)) filter: id IN (3, 1, 3)\n");
+	    "Project: a.name\n  Scan a (primary key in (1, 3)) filter: a.id IN (3, 1, 3)\n");
 	ck_assert_str_eq(q(s, "SELECT name FROM a WHERE id IN (3, 1, 3)"), "one\nthree");
 	ck_assert_str_eq(
 	    q(s, "EXPLAIN SELECT name FROM a WHERE id > 1 AND id <= 9"),
-	    "Project: name\n  Scan a (primary key range [1, 9]) filter: ((id > 1) AND (id <= "
-	    "9))\n");
+	    "Project: a.name\n  Scan a (primary key range [1, 9]) filter: ((a.id > 1) AND "
+	    "(a.id <= 9))\n");
 	ck_assert_str_eq(q(s, "SELECT name FROM a WHERE id > 1 AND id <= 9"), "two\nthree");
 	ck_assert_str_eq(q(s, "EXPLAIN SELECT id FROM b WHERE a_id = 2"),
-	                 "Project: id\n  Scan b (index b_a in (2)) filter: (a_id = 2)\n");
+	                 "Project: b.id\n  Scan b (index b_a in (2)) filter: (b.a_id = 2)\n");
 	ck_assert_str_eq(q(s, "SELECT id FROM b WHERE a_id = 2"), "2\n3");
-	ck_assert_str_eq(q(s, "EXPLAIN SELECT id FROM b WHERE 3 > a_id"),
-	                 "Project: id\n  Scan b (index b_a range (-inf, 3]) filter: (3 > a_id)\n");
+	ck_assert_str_eq(
+	    q(s, "EXPLAIN SELECT id FROM b WHERE 3 > a_id"),
+	    "Project: b.id\n  Scan b (index b_a range (-inf, 3]) filter: (3 > b.a_id)\n");
 	ck_assert_str_eq(q(s, "SELECT id FROM b WHERE 3 > a_id"), "1\n2\n3");
 	/* the primary key is preferred over an index, points over ranges */
 	ck_assert_str_eq(
 	    q(s, "EXPLAIN SELECT id FROM b WHERE a_id = 2 AND id = 3"),
-	    "Project: id\n  Scan b (primary key in (3)) filter: ((a_id = 2) AND (id = 3))\n");
+	    "Project: b.id\n  Scan b (primary key in (3)) filter: ((b.a_id = 2) AND (b.id = 3))\n");
 	ck_assert_str_eq(q(s, "EXPLAIN DELETE FROM a WHERE id = 3"),
-	                 "Scan a (primary key in (3)) filter: (id = 3)\n");
+	                 "Scan a (primary key in (3)) filter: (a.id = 3)\n");
 }
 END_TEST
 
@@ -188,10 +189,10 @@ START_TEST(join_order_and_hash_joins)
 	    "SELECT a.name, c.name FROM a, a AS c, b WHERE c.id = b.id AND a.id = b.a_id";
 	char explain[512];
 	snprintf(explain, sizeof explain, "EXPLAIN %s", sql);
-	ck_assert_str_eq(q(s, explain), "Project: name, name\n"
+	ck_assert_str_eq(q(s, explain), "Project: a.name, c.name\n"
 	                                "  Project: id, x, name, id, x, name, id, a_id, v\n"
-	                                "    HashJoin inner on id = right.id\n"
-	                                "      HashJoin inner on id = right.a_id\n"
+	                                "    HashJoin inner on b.id = c.id\n"
+	                                "      HashJoin inner on a.id = b.a_id\n"
 	                                "        Scan a\n"
 	                                "        Scan b\n"
 	                                "      Scan a AS c\n");
@@ -199,7 +200,7 @@ START_TEST(join_order_and_hash_joins)
 	/* non-equality conditions keep the nested loop */
 	ck_assert_str_eq(
 	    q(s, "EXPLAIN SELECT a.id FROM a JOIN b ON a.x < b.a_id"),
-	    "Project: id\n  NestedLoopJoin inner on (x < a_id)\n    Scan a\n    Scan b\n");
+	    "Project: a.id\n  NestedLoopJoin inner on (a.x < b.a_id)\n    Scan a\n    Scan b\n");
 	ck_assert_str_eq(q(s, "SELECT a.id, b.id FROM a JOIN b ON a.x < b.a_id"),
 	                 "1|2\n1|3\n1|4\n2|4");
 }
@@ -212,7 +213,7 @@ START_TEST(limit_pushdown)
 	                 "Project: name\n"
 	                 "  Limit 2 offset 1\n"
 	                 "    Sort: #2 DESC (top 3)\n"
-	                 "      Project: name, x\n"
+	                 "      Project: a.name, a.x\n"
 	                 "        Scan a\n");
 	/* ties keep their input order across the top-N cuts */
 	ck_assert_str_eq(q(s, "SELECT name FROM a ORDER BY x DESC LIMIT 2 OFFSET 1"), "four\nsix");
