@@ -8,6 +8,7 @@
 #include <check.h>
 
 #include "check_main.h"
+#include "sql/keys.h"
 #include "sql/session.h"
 #include "sql_check.h"
 #include "storage/kv_memory.h"
@@ -285,6 +286,46 @@ START_TEST(scripts_and_syntax_errors)
 }
 END_TEST
 
+/* Writes raw bytes under `key` in one committed transaction, bypassing SQL. */
+static void poke(const struct buf *key, const char *value)
+{
+	struct mvcc_txn *txn;
+	ck_assert_ptr_null(mvcc_begin(node.mvcc, MVCC_LATEST, 0, &txn));
+	ck_assert_ptr_null(mvcc_put(txn, buf_slice(key), slice_of(value, strlen(value))));
+	struct mvcc_outcome outcome;
+	ck_assert_ptr_null(mvcc_commit_local(node.mvcc, txn, &outcome));
+	ck_assert(outcome.committed);
+	mvcc_txn_free(txn);
+}
+
+START_TEST(stored_data_is_not_trusted)
+{
+	struct sql_session *s = open_session();
+	char *out;
+	step(s, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)", &out);
+	replicate(s);
+	step(s, "INSERT INTO t VALUES (1, 'fine')", &out);
+	replicate(s);
+	/* a row that is not msgpack, under a key of table t (id 1) */
+	struct buf key;
+	buf_init(&key, 600);
+	struct sql_value two = sql_int(2);
+	ck_assert_ptr_null(sql_key_row(&key, 1, &two));
+	poke(&key, "\xc1garbage");
+	ck_assert_int_eq(step(s, "SELECT v FROM t WHERE id = 1", &out), SQL_STEP_DONE);
+	ck_assert_str_eq(out, "fine");
+	ck_assert_int_eq(step(s, "SELECT v FROM t", &out), SQL_STEP_DONE);
+	ck_assert(starts(out, "Error(decode)") || starts(out, "Error(corruption)"));
+	/* a schema that is not one */
+	ck_assert_ptr_null(sql_key_catalog(&key, "bad"));
+	poke(&key, "\x93\x01");
+	ck_assert_int_eq(step(s, "SELECT * FROM bad", &out), SQL_STEP_DONE);
+	ck_assert(starts(out, "Error(decode)"));
+	buf_free(&key);
+	sql_session_close(s);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *su = suite_create("sql_session");
@@ -296,6 +337,7 @@ static Suite *suite(void)
 	tcase_add_test(t, read_only_and_time_travel);
 	tcase_add_test(t, host_failure_and_catalog_views);
 	tcase_add_test(t, scripts_and_syntax_errors);
+	tcase_add_test(t, stored_data_is_not_trusted);
 	suite_add_tcase(su, t);
 	return su;
 }
