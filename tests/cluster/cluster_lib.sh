@@ -1,8 +1,9 @@
 # tests/cluster/cluster_lib.sh — sourced by the cluster tests: a five-node cluster of real
 # cairnd processes run by scripts/cluster, on free high ports of 127.0.0.1 chosen from
 # the test's PID (so tests never collide with each other or with a cluster on 9601-9605),
-# in a temporary directory; an EXIT trap stops every node and removes the directory,
-# whether the test passed, failed or was interrupted.
+# in a temporary directory; an EXIT trap stops every node, fails the test if a node's log
+# holds a sanitizer report, and removes the directory, whether the test passed, failed or
+# was interrupted.
 #
 #   cluster_setup BUILD_DIR   choose ports and a directory, export them for scripts/cluster
 #   cluster NODE...           runs scripts/cluster with those settings
@@ -48,12 +49,18 @@ cluster_setup() {
 cluster_cleanup() {
     if declare -F test_cleanup >/dev/null; then test_cleanup; fi
     "$repo/scripts/cluster" stop >/dev/null 2>&1
+    # a node that stopped with a sanitizer report (ASan/UBSan builds) fails the test
+    if grep -lE 'Sanitizer|runtime error' "$CAIRN_CLUSTER"/n*.log 2>/dev/null; then
+        echo "FAIL a node reported a sanitizer error"
+        failures=$((failures + 1))
+    fi
     if [ $failures -ne 0 ] || [ "${CAIRN_KEEP_LOGS:-}" ]; then
         for log in "$CAIRN_CLUSTER"/n*.log; do
             [ -f "$log" ] && { echo "--- $log (last 15 lines)"; tail -15 "$log"; }
         done
     fi
     rm -rf "$CAIRN_CLUSTER"
+    [ $failures -eq 0 ] || exit 1
 }
 
 cluster() {

@@ -51,6 +51,7 @@ present() {
         sleep 0.2
     done
     echo "node $1 misses: $(echo "$missing" | head -5 | tr '\n' ' ')"
+    echo "its last answer ends: $(echo "$rows" | tail -3 | tr '\n' ' ')"
     return 1
 }
 for i in 1 2 3 4 5; do check "node $i has every acknowledged row" present "$i"; done
