@@ -121,6 +121,22 @@ START_TEST(unknown_and_failed_operations_pass)
 }
 END_TEST
 
+START_TEST(unknown_cas_chains)
+{
+	/* two unknown CASes, the second observed: both must have swapped, in order */
+	const struct sim_reg_op chain[] = {WR(0, 1, 0, 10), UCAS(0, 1, 2, 20), UCAS(0, 2, 3, 30),
+	                                   RD(0, 3, 100, 110)};
+	expect_valid(chain, N(chain));
+	/* ...and after that the register cannot go back to 1 */
+	const struct sim_reg_op back[] = {WR(0, 1, 0, 10), UCAS(0, 1, 2, 20), UCAS(0, 2, 3, 30),
+	                                  RD(0, 3, 100, 110), RD(0, 1, 120, 130)};
+	expect_violation(back, N(back), 0, "read 1");
+	/* an observed unknown write took effect before its first observer completed */
+	const struct sim_reg_op forced[] = {UWR(0, 5, 0), RD(0, 5, 10, 20), RD(0, 0, 30, 40)};
+	expect_violation(forced, N(forced), 0, "read 0");
+}
+END_TEST
+
 START_TEST(stale_read_fails)
 {
 	const struct sim_reg_op ops[] = {WR(2, 1, 0, 10), RD(2, 0, 20, 30)};
@@ -406,6 +422,7 @@ static Suite *register_suite(void)
 	tcase_add_test(tc, sequential_and_concurrent_histories_pass);
 	tcase_add_test(tc, cas_histories_pass);
 	tcase_add_test(tc, unknown_and_failed_operations_pass);
+	tcase_add_test(tc, unknown_cas_chains);
 	tcase_add_test(tc, stale_read_fails);
 	tcase_add_test(tc, lost_write_fails);
 	tcase_add_test(tc, impossible_cas_fails);
