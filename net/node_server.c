@@ -229,6 +229,8 @@ static void net__ns_continue(struct net__ns_session *s)
 	s->pos += n;
 	err *e = node_session_submit(s->node_session, statement, n);
 	if (e) {
+		/* the node may have answered before it failed: this error is the answer */
+		net_defer_cancel(s->ns->loop, &s->defer);
 		sql_result_free(&s->result);
 		s->result = (struct sql_result){.kind = SQL_RESULT_ERROR, .error = e};
 		s->failed = true;

@@ -232,9 +232,10 @@ static void repl__run_pending(struct repl *r)
 }
 
 /*
- * True when the pending text is a single line that parses as one whole statement: such a
- * line runs without a ';' (`SELECT * FROM movie`). A statement continued over several
- * lines ends with ';', so its first line never runs early when it happens to parse.
+ * True when the pending text is a single line that parses as whole statements: such a
+ * line runs without a final ';' (`SELECT * FROM movie`, `BEGIN; SELECT 1`). A statement
+ * continued over several lines ends with ';', so its first line never runs early when it
+ * happens to parse.
  */
 static bool repl__one_line_statement(const struct repl *r)
 {
@@ -244,9 +245,9 @@ static bool repl__one_line_statement(const struct repl *r)
 		return false;
 	struct sql_arena arena;
 	sql_arena_init(&arena, SQL_ARENA_DEFAULT_MAX_BYTES);
-	struct sql_stmt *stmt = NULL;
-	err *e = sql_parse_one(text, r->pending.len, &arena, &stmt);
-	bool whole = e == NULL && stmt != NULL;
+	struct sql_stmt_list statements = {0};
+	err *e = sql_parse(text, r->pending.len, &arena, &statements);
+	bool whole = e == NULL && statements.count > 0;
 	err_free(e);
 	sql_arena_free(&arena);
 	return whole;

@@ -10,7 +10,7 @@
  * A connection may add commands of its own (repl_conn.h's `command` op: !status, ...).
  * Anything else is SQL, collected across lines until sql_statement_complete() says the
  * text ends a statement (a ';' outside strings and comments) or, for a statement typed
- * on one line, until that line parses as one whole statement; then it is executed
+ * on one line, until that line parses as whole statements; then it is executed
  * statement by statement, each result printed as net/repl_print.h says. Errors print
  * "Error: ..." and the session goes on; repl_failures() counts them (commands included).
  *
