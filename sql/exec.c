@@ -204,8 +204,10 @@ static err *scan_row(struct sql_iter *it, struct slice key, struct slice value, 
 {
 	const struct sql_plan *p = it->plan;
 	const struct sql_table *t = p->table;
+	assert(p->kind == SQL_PLAN_SCAN && p->width == t->column_count + (p->with_key ? 1 : 0));
 	bool index =
 	    p->access.kind == SQL_ACCESS_INDEX_POINTS || p->access.kind == SQL_ACCESS_INDEX_RANGE;
+	assert(!index || p->access.index_pos < t->index_count);
 	sql__iter_clear_own(it);
 	struct sql_value pk;
 	TRY(key_pk(p, key, &pk));
@@ -291,6 +293,7 @@ static err *filter_next(struct sql_iter *it, const struct sql_value **row, bool 
 
 static err *project_next(struct sql_iter *it, const struct sql_value **row, bool *done)
 {
+	assert(it->plan->expr_count == it->plan->width);
 	const struct sql_value *in;
 	TRY(sql_iter_next(it->input, &in, done));
 	if (*done)
@@ -384,6 +387,7 @@ static err *distinct_next(struct sql_iter *it, const struct sql_value **row, boo
 err *sql_iter_open(struct sql_exec *x, const struct sql_plan *plan,
                    const struct sql_eval_ctx *outer, struct sql_iter **out)
 {
+	assert(x && x->txn && plan && out);
 	struct sql_iter *it;
 	TRY(sql__iter_new(x, plan, outer, &it));
 	err *e = NULL;

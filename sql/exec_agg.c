@@ -99,6 +99,7 @@ static err *fold_group(struct sql_iter *it, const struct sql_rows *recs, uint64_
 {
 	const struct sql_plan *p = it->plan;
 	uint32_t g = p->group_count;
+	assert(from <= to && to <= recs->count && recs->width == g + p->agg_count);
 	err *e = NULL;
 	for (uint32_t i = 0; i < g; i++)
 		out[i] = from < to ? sql_rows_at(recs, from)[i] : sql_null();

@@ -42,6 +42,7 @@ static void join_cleanup(struct sql_iter *it)
 static err *open_sides(struct sql_iter *it)
 {
 	const struct sql_plan *p = it->plan;
+	assert(p->input && p->right && p->width == p->input->width + p->right->width);
 	it->cleanup = join_cleanup;
 	it->joined = calloc(p->width + 1, sizeof *it->joined);
 	if (!it->joined)

@@ -18,6 +18,7 @@ static err *oom(void)
 static err *new_node(struct sql_planner *p, enum sql_plan_kind kind, uint32_t width,
                      struct sql_plan **out)
 {
+	assert(p && p->arena && out);
 	void *n, *names;
 	TRY(sql__alloc(p, sizeof(struct sql_plan), &n));
 	TRY(sql__alloc(p, sizeof(char *) * width, &names));

@@ -211,6 +211,8 @@ static void end_txn(struct sql_session *s)
 static enum sql_step run(struct sql_session *s, const struct sql_stmt *stmt,
                          struct sql_arena *arena, struct sql_result *out)
 {
+	assert(!s->pending);
+	assert(s->txn || !s->explicit_txn);
 	bool autocommit = !s->txn;
 	err *e = NULL;
 	if (autocommit)

@@ -123,6 +123,7 @@ static err *record(struct sql_txn *t, struct slice key, struct slice value, bool
 	if (value.len > MVCC_VALUE_MAX)
 		return err_new(ERR_LIMIT, "row of %zu bytes is larger than the limit of %d",
 		               value.len, MVCC_VALUE_MAX);
+	assert(t->mvcc && t->write_count <= t->write_cap);
 	uint8_t *v = NULL;
 	TRY(dup(value, &v));
 	struct sql__write *w = find(t, key);
