@@ -263,6 +263,33 @@ START_TEST(indexes)
 }
 END_TEST
 
+START_TEST(embedded_transactions)
+{
+	struct sql_session *s2;
+	ck_assert_ptr_null(sql_session_open(db, &s2));
+	ck_assert_str_eq(q(s, "BEGIN"), "ok");
+	ck_assert_str_eq(q(s2, "BEGIN"), "ok");
+	ck_assert_str_eq(q(s, "UPDATE a SET x = x + 1 WHERE id = 1"), "count 1");
+	ck_assert_str_eq(q(s2, "UPDATE a SET x = x + 2 WHERE id = 1"), "count 1");
+	ck_assert_str_eq(q(s2, "SELECT x FROM a WHERE id = 1"), "12"); /* its own write */
+	ck_assert_str_eq(q(s, "SELECT x FROM a WHERE id = 1"), "11");
+	ck_assert_str_eq(q(s, "COMMIT"), "ok");
+	ck_assert_str_eq(q(s2, "COMMIT"),
+	                 "Error(serialization failure): serialization failure, retry transaction");
+	ck_assert(!sql_session_in_transaction(s2));
+	ck_assert_str_eq(q(s2, "SELECT x FROM a WHERE id = 1"), "11");
+	/* a failed statement inside a transaction keeps the transaction and its writes */
+	ck_assert_str_eq(q(s2, "BEGIN"), "ok");
+	ck_assert_str_eq(q(s2, "INSERT INTO a VALUES (7, 7, 'seven')"), "count 1");
+	ck_assert(starts(q(s2, "INSERT INTO a VALUES (8, 8, 'eight'), (7, 0, 'dup')"),
+	                 "Error(constraint)"));
+	ck_assert(sql_session_in_transaction(s2));
+	ck_assert_str_eq(q(s2, "COMMIT"), "ok");
+	ck_assert_str_eq(q(s, "SELECT id FROM a WHERE id > 3"), "7");
+	sql_session_close(s2);
+}
+END_TEST
+
 START_TEST(key_limits)
 {
 	char sql[1024], big[601];
@@ -322,6 +349,7 @@ static Suite *suite(void)
 	tcase_add_test(t, dml_and_constraints);
 	tcase_add_test(t, hidden_row_ids_and_types);
 	tcase_add_test(t, indexes);
+	tcase_add_test(t, embedded_transactions);
 	tcase_add_test(t, key_limits);
 	tcase_add_test(t, persistence);
 	suite_add_tcase(su, t);
