@@ -375,6 +375,32 @@ START_TEST(a_flipped_bit_is_err_corrupt_naming_the_page)
 }
 END_TEST
 
+START_TEST(a_file_of_garbage_does_not_open)
+{
+	struct prng p;
+	prng_seed(&p, 123);
+	struct vfs *v;
+	OK(vfs_memory_new(DISK_BYTES, &v));
+	static uint8_t junk[5 * 4096];
+	for (int round = 0; round < 50; round++) {
+		for (size_t i = 0; i < sizeof junk; i++)
+			junk[i] = (uint8_t)prng_next(&p);
+		struct vfs_file *f;
+		OK(vfs_open(v, "junk.db", VFS_CREATE, &f));
+		OK(vfs_write(f, 0, junk, sizeof junk));
+		OK(vfs_sync(f));
+		vfs_close(f);
+		struct kv *kv = NULL;
+		err *e = btree_open(v, "junk.db", NULL, &kv);
+		ck_assert_msg(err_is(e, ERR_CORRUPT), "opened a file of random bytes");
+		ck_assert(strstr(err_msg(e), "no valid meta page") != NULL);
+		err_free(e);
+		OK(vfs_remove(v, "junk.db"));
+	}
+	vfs_memory_free(v);
+}
+END_TEST
+
 static Suite *btree_suite(void)
 {
 	Suite *s = suite_create("btree");
@@ -386,6 +412,7 @@ static Suite *btree_suite(void)
 	tcase_add_test(tc, sequential_and_reverse_inserts_then_delete_everything);
 	tcase_add_test(tc, overwriting_the_same_keys_reaches_a_steady_file_size);
 	tcase_add_test(tc, a_flipped_bit_is_err_corrupt_naming_the_page);
+	tcase_add_test(tc, a_file_of_garbage_does_not_open);
 	suite_add_tcase(s, tc);
 	return s;
 }
