@@ -329,9 +329,10 @@ START_TEST(persistence)
 	ck_assert_str_eq(q(ss, "INSERT INTO k VALUES (2, 'again')"), "count 1");
 	sql_session_close(ss);
 	sql_db_close(d);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	char file[64];
+	snprintf(file, sizeof file, "%s/cairn.db", dir);
+	ck_assert_int_eq(unlink(file), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
 }
 END_TEST
 
