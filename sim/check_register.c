@@ -904,6 +904,7 @@ err *check__register(const struct sim_reg_op *ops, size_t n,
                      const struct check__register_budget *budget)
 {
 	assert(budget && budget->states_per_key > 0);
+	assert(budget->states_per_key <= (uint32_t)1 << 30); /* the memo doubles below 2^32 */
 	TRY(check__validate(ops, n));
 	struct check__place *order = malloc((n ? n : 1) * sizeof *order);
 	struct check__rop *rops = malloc((n ? n : 1) * sizeof *rops);
