@@ -437,12 +437,47 @@ bool vfs_fault_is_cut(const struct vfs *vfs)
 	return fv->cut;
 }
 
+/*
+ * Writes a random subset of a file's unsynced operations through to the wrapped vfs, in
+ * their order: each is kept, lost, or (a write) kept torn at a random byte.
+ */
+static err *fault__keep_random(struct vfs_fault *fv, const struct fault_state *st)
+{
+	struct vfs_file *h = NULL;
+	err *e = NULL;
+	for (size_t i = 0; !e && i < st->nops; i++) {
+		const struct fault_op *op = &st->ops[i];
+		uint64_t fate = prng_below(&fv->prng, 3); /* 0 lost, 1 kept, 2 torn */
+		if (fate == 0 || (op->truncate && fate == 2))
+			continue;
+		if (!h)
+			e = vfs_open(fv->inner, st->path, 0, &h);
+		if (!e && op->truncate)
+			e = vfs_truncate(h, op->offset);
+		else if (!e)
+			e = vfs_write(h, op->offset, op->bytes,
+			              fate == 1
+			                  ? op->len
+			                  : (size_t)prng_below(&fv->prng, (uint64_t)op->len + 1));
+	}
+	if (!e && h)
+		e = vfs_sync(h);
+	vfs_close(h);
+	return e;
+}
+
 err *vfs_fault_crash(struct vfs *vfs, enum vfs_fault_tear tear, size_t tear_bytes)
 {
 	struct vfs_fault *fv = fault__of(vfs);
 	err *e = NULL;
 	for (size_t i = 0; i < fv->nstates; i++) {
 		struct fault_state *st = fv->states[i];
+		if (tear == VFS_FAULT_KEEP_RANDOM) {
+			if (!e && st->path[0] != '\0')
+				e = fault__keep_random(fv, st);
+			fault__drop_ops(fv, st);
+			continue;
+		}
 		const struct fault_op *last = st->nops ? &st->ops[st->nops - 1] : NULL;
 		if (!e && tear != VFS_FAULT_TEAR_NONE && last && !last->truncate &&
 		    st->path[0] != '\0') {

@@ -4,7 +4,8 @@
  * Used by storage crash tests and reusable by the simulator. It keeps, per file, an
  * overlay of the writes and truncates not yet synced: reads see them, sync() pushes them
  * to the wrapped vfs and syncs it, and vfs_fault_crash() throws them away (optionally
- * keeping a prefix of each file's last write: a torn write). So whatever the wrapped vfs
+ * keeping a prefix of each file's last write: a torn write, or keeping a random subset of
+ * them, some torn, as a disk that reorders writes may). So whatever the wrapped vfs
  * is, a declared crash loses exactly what vfs.h allows to be lost. Namespace operations
  * (open with create, rename, remove, mkdir) pass straight through: they are durable when
  * they return, as vfs.h promises.
@@ -72,6 +73,8 @@ enum vfs_fault_tear {
 	VFS_FAULT_TEAR_NONE,   /* every unsynced write is lost */
 	VFS_FAULT_TEAR_RANDOM, /* a random prefix (0..all bytes) of each file's last write stays */
 	VFS_FAULT_TEAR_AT,     /* the first `tear_bytes` of each file's last write stay */
+	VFS_FAULT_KEEP_RANDOM, /* each unsynced write and truncate independently stays, is
+	                          lost, or (writes) stays torn: the disk reordered them */
 };
 
 /*

@@ -412,6 +412,41 @@ START_TEST(fault_crash_tears_power_cuts_errors_and_flips)
 }
 END_TEST
 
+START_TEST(fault_crash_can_keep_a_random_subset_of_writes)
+{
+	struct vfs *mem, *v;
+	OK(vfs_memory_new(1 << 20, &mem));
+	OK(vfs_fault_new(mem, &(struct vfs_fault_options){.seed = 8}, &v));
+	struct vfs_file *f;
+	OK(vfs_open(v, "f", VFS_CREATE, &f));
+	int fates[3] = {0, 0, 0}; /* lost, kept, torn */
+	for (int round = 0; round < 100; round++) {
+		OK(vfs_write(f, 0, "........................", 24));
+		OK(vfs_sync(f));
+		for (int w = 0; w < 3; w++)
+			OK(vfs_write(f, (uint64_t)w * 8, "ABCDEFGH", 8));
+		OK(vfs_fault_crash(v, VFS_FAULT_KEEP_RANDOM, 0));
+		uint8_t got[24];
+		OK(vfs_read_exact(f, 0, got, 24));
+		for (int w = 0; w < 3; w++) {
+			/* each write: a prefix of "ABCDEFGH" (maybe empty or whole), then the old dots */
+			int kept = 0;
+			while (kept < 8 && got[w * 8 + kept] == "ABCDEFGH"[kept])
+				kept++;
+			for (int i = kept; i < 8; i++)
+				ck_assert_uint_eq(got[w * 8 + i], '.');
+			fates[kept == 0 ? 0 : kept == 8 ? 1 : 2]++;
+		}
+	}
+	ck_assert_int_gt(fates[0], 20);
+	ck_assert_int_gt(fates[1], 20);
+	ck_assert_int_gt(fates[2], 20);
+	vfs_close(f);
+	vfs_fault_free(v);
+	vfs_memory_free(mem);
+}
+END_TEST
+
 START_TEST(fault_probabilities_are_deterministic)
 {
 	uint64_t outcome[2] = {0, 0};
@@ -462,6 +497,7 @@ static Suite *vfs_suite(void)
 	tcase_add_test(tc, fault_conformance);
 	tcase_add_test(tc, fault_overlay_matches_a_model_across_crashes);
 	tcase_add_test(tc, fault_crash_tears_power_cuts_errors_and_flips);
+	tcase_add_test(tc, fault_crash_can_keep_a_random_subset_of_writes);
 	tcase_add_test(tc, fault_probabilities_are_deterministic);
 	suite_add_tcase(s, tc);
 	return s;
