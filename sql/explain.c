@@ -48,11 +48,15 @@ static const char *op_text(enum sql_op op)
 static const char *func_name(enum sql_func f)
 {
 	static const char *names[] = {
-	    [SQL_FUNC_ABS] = "abs",       [SQL_FUNC_COALESCE] = "coalesce",
-	    [SQL_FUNC_NULLIF] = "nullif", [SQL_FUNC_LENGTH] = "length",
-	    [SQL_FUNC_UPPER] = "upper",   [SQL_FUNC_LOWER] = "lower",
-	    [SQL_FUNC_SUBSTR] = "substr", [SQL_FUNC_ROUND] = "round",
-	    [SQL_FUNC_IFNULL] = "ifnull",
+	    [SQL_FUNC_ABS] = "abs",         [SQL_FUNC_COALESCE] = "coalesce",
+	    [SQL_FUNC_NULLIF] = "nullif",   [SQL_FUNC_LENGTH] = "length",
+	    [SQL_FUNC_UPPER] = "upper",     [SQL_FUNC_LOWER] = "lower",
+	    [SQL_FUNC_SUBSTR] = "substr",   [SQL_FUNC_ROUND] = "round",
+	    [SQL_FUNC_IFNULL] = "ifnull",   [SQL_FUNC_TRIM] = "trim",
+	    [SQL_FUNC_LTRIM] = "ltrim",     [SQL_FUNC_RTRIM] = "rtrim",
+	    [SQL_FUNC_REPLACE] = "replace", [SQL_FUNC_INSTR] = "instr",
+	    [SQL_FUNC_TYPEOF] = "typeof",   [SQL_FUNC_MIN] = "min",
+	    [SQL_FUNC_MAX] = "max",
 	};
 	return names[f];
 }

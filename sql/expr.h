@@ -72,6 +72,14 @@ enum sql_func {
 	SQL_FUNC_SUBSTR,
 	SQL_FUNC_ROUND,
 	SQL_FUNC_IFNULL,
+	SQL_FUNC_TRIM,
+	SQL_FUNC_LTRIM,
+	SQL_FUNC_RTRIM,
+	SQL_FUNC_REPLACE,
+	SQL_FUNC_INSTR,
+	SQL_FUNC_TYPEOF,
+	SQL_FUNC_MIN, /* min(a, b, ...): scalar, two or more arguments */
+	SQL_FUNC_MAX,
 };
 
 enum sql_subquery_kind { SQL_SUBQUERY_SCALAR, SQL_SUBQUERY_EXISTS, SQL_SUBQUERY_IN };

@@ -1,6 +1,6 @@
 /*
  * functions.c — scalar SQL functions: abs, coalesce, ifnull, nullif, length, upper, lower,
- * substr, round.
+ * substr, round, trim/ltrim/rtrim, replace, instr, typeof, and min/max of several values.
  *
  * Argument counts and static types are checked by the planner (sql/planner_expr.c); these
  * functions still check the runtime types they rely on, because an argument whose static
@@ -139,6 +139,109 @@ static err *fn_round(struct sql_value *args, uint32_t n, struct sql_value *out)
 	return NULL;
 }
 
+/* trim(x [, chars]): strips the bytes of `chars` (default a space) from the chosen ends. */
+static err *fn_trim(struct sql_value *args, uint32_t n, bool left, bool right,
+                    struct sql_value *out)
+{
+	if (args[0].type == SQL_NULL || (n == 2 && args[1].type == SQL_NULL))
+		return NULL;
+	struct sql_value t, c = sql_null();
+	TRY(sql_value_cast(&args[0], SQL_TEXT, &t));
+	err *e = n == 2 ? sql_value_cast(&args[1], SQL_TEXT, &c) : NULL;
+	const char *set = n == 2 && !e ? c.u.s.ptr : " ";
+	size_t set_len = n == 2 && !e ? c.u.s.len : 1;
+	size_t from = 0, to = t.u.s.len;
+	while (!e && left && from < to && memchr(set, t.u.s.ptr[from], set_len))
+		from++;
+	while (!e && right && to > from && memchr(set, t.u.s.ptr[to - 1], set_len))
+		to--;
+	/* cutting ASCII bytes only keeps UTF-8 valid; a multi-byte set may not */
+	if (!e)
+		e = sql_text(t.u.s.ptr + from, to - from, out);
+	sql_value_free(&t);
+	sql_value_free(&c);
+	return e;
+}
+
+/* replace(x, from, to): every occurrence of `from` in x replaced by `to`. */
+static err *fn_replace(struct sql_value *args, struct sql_value *out)
+{
+	for (int i = 0; i < 3; i++)
+		if (args[i].type == SQL_NULL)
+			return NULL;
+	struct sql_value v[3];
+	err *e = NULL;
+	int made = 0;
+	for (; made < 3 && !e; made++)
+		e = sql_value_cast(&args[made], SQL_TEXT, &v[made]);
+	if (e) {
+		sql_values_free(v, (uint32_t)made - 1);
+		return e;
+	}
+	struct buf b;
+	buf_init(&b, SQL_TEXT_MAX_BYTES);
+	const char *s = v[0].u.s.ptr, *f = v[1].u.s.ptr;
+	size_t sl = v[0].u.s.len, fl = v[1].u.s.len;
+	for (size_t i = 0; i < sl && !e;) {
+		if (fl && i + fl <= sl && !memcmp(s + i, f, fl)) {
+			e = buf_append(&b, v[2].u.s.ptr, v[2].u.s.len);
+			i += fl;
+		} else {
+			e = buf_append(&b, s + i, 1);
+			i++;
+		}
+	}
+	if (!e)
+		e = sql_text(b.len ? (const char *)b.data : "", b.len, out);
+	buf_free(&b);
+	sql_values_free(v, 3);
+	return e;
+}
+
+/* instr(x, y): the 1-based character position of the first y in x, 0 if none. */
+static err *fn_instr(struct sql_value *args, struct sql_value *out)
+{
+	if (args[0].type == SQL_NULL || args[1].type == SQL_NULL)
+		return NULL;
+	struct sql_value x, y;
+	TRY(sql_value_cast(&args[0], SQL_TEXT, &x));
+	err *e = sql_value_cast(&args[1], SQL_TEXT, &y);
+	if (!e) {
+		const char *hit = memmem(x.u.s.ptr, x.u.s.len, y.u.s.ptr, y.u.s.len);
+		*out = sql_int(
+		    hit ? (int64_t)sql_utf8_length(x.u.s.ptr, (size_t)(hit - x.u.s.ptr)) + 1 : 0);
+		sql_value_free(&y);
+	}
+	sql_value_free(&x);
+	return e;
+}
+
+/* min/max of several values: NULL if any is NULL (SQLite), else the least/greatest. */
+static err *fn_extreme(struct sql_value *args, uint32_t n, bool want_max, struct sql_value *out)
+{
+	uint32_t best = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		if (args[i].type == SQL_NULL)
+			return NULL;
+		int c = sql_value_order(&args[i], &args[best]);
+		if ((want_max && c > 0) || (!want_max && c < 0))
+			best = i;
+	}
+	return sql_value_copy(out, &args[best]);
+}
+
+static const char *type_word(enum sql_value_type t)
+{
+	switch (t) {
+	case SQL_NULL: return "null";
+	case SQL_BOOL: return "boolean";
+	case SQL_INT: return "integer";
+	case SQL_FLOAT: return "float";
+	case SQL_TEXT: return "text";
+	}
+	return "?";
+}
+
 err *sql_func_call(enum sql_func func, struct sql_value *args, uint32_t n, struct sql_value *out)
 {
 	*out = sql_null();
@@ -166,6 +269,17 @@ err *sql_func_call(enum sql_func func, struct sql_value *args, uint32_t n, struc
 	case SQL_FUNC_LOWER: assert(n == 1); return fn_case(&args[0], false, out);
 	case SQL_FUNC_SUBSTR: assert(n == 2 || n == 3); return fn_substr(args, n, out);
 	case SQL_FUNC_ROUND: assert(n == 1 || n == 2); return fn_round(args, n, out);
+	case SQL_FUNC_TRIM: return fn_trim(args, n, true, true, out);
+	case SQL_FUNC_LTRIM: return fn_trim(args, n, true, false, out);
+	case SQL_FUNC_RTRIM: return fn_trim(args, n, false, true, out);
+	case SQL_FUNC_REPLACE: assert(n == 3); return fn_replace(args, out);
+	case SQL_FUNC_INSTR: assert(n == 2); return fn_instr(args, out);
+	case SQL_FUNC_TYPEOF: {
+		const char *w = type_word(args[0].type);
+		return sql_text(w, strlen(w), out);
+	}
+	case SQL_FUNC_MIN:
+	case SQL_FUNC_MAX: return fn_extreme(args, n, func == SQL_FUNC_MAX, out);
 	}
 	return err_new(ERR_INTERNAL, "unknown function %d", (int)func);
 }

@@ -669,7 +669,11 @@ static const struct {
 	uint32_t min_args, max_args;
 } functions[] = {
     {"abs", SQL_FUNC_ABS, 1, 1},          {"coalesce", SQL_FUNC_COALESCE, 1, 64},
-    {"ifnull", SQL_FUNC_IFNULL, 2, 2},    {"nullif", SQL_FUNC_NULLIF, 2, 2},
+    {"ifnull", SQL_FUNC_IFNULL, 2, 2},    {"trim", SQL_FUNC_TRIM, 1, 2},
+    {"ltrim", SQL_FUNC_LTRIM, 1, 2},      {"rtrim", SQL_FUNC_RTRIM, 1, 2},
+    {"replace", SQL_FUNC_REPLACE, 3, 3},  {"instr", SQL_FUNC_INSTR, 2, 2},
+    {"typeof", SQL_FUNC_TYPEOF, 1, 1},    {"min", SQL_FUNC_MIN, 2, 64},
+    {"max", SQL_FUNC_MAX, 2, 64},         {"nullif", SQL_FUNC_NULLIF, 2, 2},
     {"length", SQL_FUNC_LENGTH, 1, 1},    {"upper", SQL_FUNC_UPPER, 1, 1},
     {"lower", SQL_FUNC_LOWER, 1, 1},      {"substr", SQL_FUNC_SUBSTR, 2, 3},
     {"substring", SQL_FUNC_SUBSTR, 2, 3}, {"round", SQL_FUNC_ROUND, 1, 2},
@@ -714,7 +718,21 @@ static err *bind_function(struct sql_planner *p, const struct sql_expr *ast,
 		TRY(check_comparable(t0, e->args[1]->type, "NULLIF"));
 		e->type = t0;
 		break;
-	case SQL_FUNC_LENGTH: e->type = SQL_INT; break;
+	case SQL_FUNC_LENGTH:
+	case SQL_FUNC_INSTR: e->type = SQL_INT; break;
+	case SQL_FUNC_TRIM:
+	case SQL_FUNC_LTRIM:
+	case SQL_FUNC_RTRIM:
+	case SQL_FUNC_REPLACE:
+	case SQL_FUNC_TYPEOF: e->type = SQL_TEXT; break;
+	case SQL_FUNC_MIN:
+	case SQL_FUNC_MAX:
+		e->type = SQL_NULL;
+		for (uint32_t i = 0; i < argc; i++) {
+			TRY(check_comparable(e->type, e->args[i]->type, name));
+			e->type = common_type(e->type, e->args[i]->type);
+		}
+		break;
 	case SQL_FUNC_UPPER:
 	case SQL_FUNC_LOWER:
 	case SQL_FUNC_SUBSTR: e->type = SQL_TEXT; break;

@@ -295,6 +295,28 @@ START_TEST(functions)
 	ck_assert_str_eq(call(SQL_FUNC_ROUND, a, 2), "2.57");
 	a[0] = sql_float(-2.5);
 	ck_assert_str_eq(call(SQL_FUNC_ROUND, a, 1), "-3.0");
+	a[0] = text("  ab  ");
+	ck_assert_str_eq(call(SQL_FUNC_TRIM, a, 1), "ab");
+	a[0] = text("xxaxx"), a[1] = text("x");
+	ck_assert_str_eq(call(SQL_FUNC_LTRIM, a, 2), "axx");
+	a[0] = text("xxaxx"), a[1] = text("x");
+	ck_assert_str_eq(call(SQL_FUNC_RTRIM, a, 2), "xxa");
+	a[0] = text("banana"), a[1] = text("an"), a[2] = text("AN");
+	ck_assert_str_eq(call(SQL_FUNC_REPLACE, a, 3), "bANANa");
+	a[0] = text("abc"), a[1] = text(""), a[2] = text("z");
+	ck_assert_str_eq(call(SQL_FUNC_REPLACE, a, 3), "abc");
+	a[0] = text("h\xc3\xa9llo"), a[1] = text("l");
+	ck_assert_str_eq(call(SQL_FUNC_INSTR, a, 2), "3"); /* characters, not bytes */
+	a[0] = text("abc"), a[1] = text("z");
+	ck_assert_str_eq(call(SQL_FUNC_INSTR, a, 2), "0");
+	a[0] = sql_float(1.5);
+	ck_assert_str_eq(call(SQL_FUNC_TYPEOF, a, 1), "float");
+	a[0] = sql_int(3), a[1] = sql_float(1.5), a[2] = sql_int(2);
+	ck_assert_str_eq(call(SQL_FUNC_MIN, a, 3), "1.5");
+	a[0] = sql_int(3), a[1] = sql_float(1.5), a[2] = sql_int(2);
+	ck_assert_str_eq(call(SQL_FUNC_MAX, a, 3), "3");
+	a[0] = sql_int(3), a[1] = sql_null();
+	ck_assert_str_eq(call(SQL_FUNC_MAX, a, 2), "NULL");
 }
 END_TEST
 
