@@ -62,11 +62,13 @@ struct node {
 
 	struct raft_hard_state saved; /* the hard state last written to disk */
 	uint64_t unflushed;           /* entries applied since the last B+-tree commit */
+	uint32_t flush_ticks;         /* ticks since the last B+-tree commit */
 	uint64_t next_request_id;     /* boot salt in the high half, a counter in the low half */
 	struct node_session *sessions[NODE_SESSIONS_MAX];
 	uint32_t n_sessions;
-	bool in_ready; /* between raft_ready_get() and raft_advance(): no Raft input allowed */
-	bool in_reply; /* inside a reply callback: the node must not be re-entered */
+	bool in_ready;    /* between raft_ready_get() and raft_advance(): no Raft input allowed */
+	bool ready_armed; /* NODE_TIMER_READY is armed: the ready loop runs when it fires */
+	bool in_reply;    /* inside a reply callback: the node must not be re-entered */
 	/*
 	 * Set when the ready loop failed (the disk failed): Raft may believe entries are
 	 * durable that are not, so the node takes no more input and must be reopened.
@@ -86,8 +88,14 @@ uint64_t node__request_id(struct node *n);
 /* The node's latched failure as a new error, or NULL while it is healthy. */
 err *node__check(const struct node *n);
 
-/* Processes every Raft ready batch, then lets sessions that can proceed run. */
+/* Processes the Raft ready batches, then lets sessions that can proceed run. */
 err *node__drain(struct node *n);
+
+/*
+ * After an input: arms NODE_TIMER_READY (once) if Raft has work, so the ready loop runs
+ * after the world has delivered everything else that is due. Returns the latched failure.
+ */
+err *node__schedule(struct node *n);
 
 /* ---- node_session.c ---- */
 

@@ -1,13 +1,27 @@
 /*
  * node.c — a node's life: recovery, the Raft ready loop, and applying committed entries.
  *
- * The ready loop follows raft.h's contract to the letter. For each batch: make entries
+ * The ready loop follows raft.h's contract, with one reordering the contract's reason
+ * allows. For each batch: send the leader's append and heartbeat messages, make entries
  * and hard state durable (the log append and the hard state each sync), only then send
- * messages (a vote or an acknowledgement must never outrun the disk), apply the committed
- * entries to MVCC, make the applied state durable with one B+-tree commit for the whole
- * batch (group commit), hand read points and failures to the sessions, and advance.
- * Sessions waiting on any of that run only after the batch is closed, because a session
- * may propose or ask for a read point, and Raft takes no input inside a batch.
+ * the other messages (a vote or an acknowledgement must never outrun the disk), apply the
+ * committed entries to MVCC, make the applied state durable with one B+-tree commit for
+ * the whole batch (group commit), hand read points and failures to the sessions, and
+ * advance. Sessions waiting on any of that run only after the batch is closed, because a
+ * session may propose or ask for a read point, and Raft takes no input inside a batch.
+ *
+ * Why the leader's appends may go first (Raft thesis §10.2.1): an entry is committed
+ * when a majority has it durably, and Raft counts the leader's own copy only after
+ * raft_advance(), that is after the sync. Followers that receive entries before the
+ * leader's sync completes only make the same entries durable sooner; if the leader
+ * crashes first, the entries are exactly as if a follower had them and the leader never
+ * did, which Raft already handles. What must wait is a node's promise about its own disk:
+ * votes and append acknowledgements, and those are never sent early.
+ *
+ * The loop does not run inside each input: an input arms NODE_TIMER_READY with no delay
+ * (node__schedule), and the loop runs when it fires, once the world has delivered the
+ * other inputs already due. Under load that is what makes batches large: whatever arrived
+ * while the previous batch was syncing goes into the next one together.
  *
  * What a restart relies on: the log holds every entry this node acknowledged, the hard
  * state holds its term and vote, and the B+-tree meta page holds the applied index. Raft
@@ -23,6 +37,7 @@
 
 #include "base/mutation.h"
 #include "raft/hard_state.h"
+#include "raft/message.h"
 #include "storage/btree.h"
 #include "storage/vfs_nosync.h"
 
@@ -179,6 +194,7 @@ static err *node__persist(struct node *n, const struct raft_ready *rd)
 /* Makes every applied entry durable in the state machine with one B+-tree commit. */
 static err *node__flush(struct node *n)
 {
+	n->flush_ticks = 0;
 	if (n->unflushed == 0)
 		return NULL;
 	TRY(mvcc_flush(n->mvcc, true));
@@ -231,16 +247,44 @@ static err *node__apply(struct node *n, const struct raft_ready *rd)
 	return NULL;
 }
 
+/*
+ * True for a leader's message that may be sent before the batch is durable: APPEND and
+ * HEARTBEAT (only leaders send them). The type is the first element of the message's
+ * msgpack array (raft/message.h); anything this peek does not recognise answers false,
+ * which only delays the message until after the sync.
+ */
+static bool node__sends_early(const struct raft_outgoing *m)
+{
+	const uint8_t *b = m->bytes;
+	size_t at;
+	if (m->len >= 2 && b[0] >= 0x90 && b[0] <= 0x9f)
+		at = 1; /* fixarray */
+	else if (m->len >= 4 && b[0] == 0xdc)
+		at = 3; /* array 16 */
+	else
+		return false;
+	return b[at] == RAFT_MSG_APPEND || b[at] == RAFT_MSG_HEARTBEAT;
+}
+
+/* Step 3 of the contract; `early` picks the messages sent before persisting, or the rest. */
+static void node__send(struct node *n, const struct raft_ready *rd, bool early)
+{
+	for (size_t i = 0; i < rd->n_messages; i++) {
+		const struct raft_outgoing *m = &rd->messages[i];
+		if (node__sends_early(m) == early)
+			env_send(n->env, m->to, m->bytes, m->len);
+	}
+}
+
 static err *node__handle_ready(struct node *n)
 {
 	struct raft_ready rd;
 	TRY(raft_ready_get(n->raft, &rd));
 	n->in_ready = true;
+	node__send(n, &rd, true);
 	err *e = node__persist(n, &rd);
 	if (!e) {
-		for (size_t i = 0; i < rd.n_messages; i++)
-			env_send(n->env, rd.messages[i].to, rd.messages[i].bytes,
-			         rd.messages[i].len);
+		node__send(n, &rd, false);
 		e = node__apply(n, &rd);
 	}
 	if (!e) {
@@ -279,6 +323,11 @@ err *node__check(const struct node *n)
 	return n->failed ? node__failure(n) : NULL;
 }
 
+/*
+ * Handles ready batches until Raft has nothing more, then lets the sessions run. What the
+ * sessions propose or ask for waits for the next firing of NODE_TIMER_READY, so that it
+ * shares a batch (and a log sync) with whatever input arrived meanwhile.
+ */
 err *node__drain(struct node *n)
 {
 	assert(!n->in_ready);
@@ -286,8 +335,7 @@ err *node__drain(struct node *n)
 	for (int round = 0; round < NODE_READY_ROUNDS_MAX; round++) {
 		if (!raft_has_ready(n->raft)) {
 			node__sessions_resume(n);
-			if (!raft_has_ready(n->raft))
-				return NULL;
+			return node__schedule(n);
 		}
 		err *e = node__handle_ready(n);
 		if (e) {
@@ -295,7 +343,17 @@ err *node__drain(struct node *n)
 			return e;
 		}
 	}
-	return NULL; /* the rest is handled with the next input */
+	return node__schedule(n); /* the rest is handled when the timer fires again */
+}
+
+err *node__schedule(struct node *n)
+{
+	TRY(node__check(n));
+	if (!n->ready_armed && raft_has_ready(n->raft)) {
+		n->ready_armed = true;
+		env_timer_set(n->env, NODE_TIMER_READY, 0);
+	}
+	return NULL;
 }
 
 err *node_on_message(struct node *n, uint32_t from, const uint8_t *bytes, size_t len)
@@ -307,23 +365,27 @@ err *node_on_message(struct node *n, uint32_t from, const uint8_t *bytes, size_t
 		         err_msg(e));
 		err_free(e);
 	}
-	return node__drain(n);
+	return node__schedule(n);
 }
 
 err *node_on_timer(struct node *n, uint32_t timer_id)
 {
 	TRY(node__check(n));
+	if (timer_id == NODE_TIMER_READY) {
+		n->ready_armed = false;
+		return node__drain(n);
+	}
 	if (timer_id != NODE_TIMER_TICK)
 		return NULL;
 	env_timer_set(n->env, NODE_TIMER_TICK, n->config.tick_ms);
-	err *e = node__flush(n);
+	err *e = ++n->flush_ticks >= NODE_FLUSH_TICKS ? node__flush(n) : NULL;
 	if (e) {
 		node__fail(n, e);
 		return e;
 	}
 	TRY(raft_tick(n->raft));
 	node__sessions_tick(n);
-	return node__drain(n);
+	return node__schedule(n);
 }
 
 /* ---- status ---- */

@@ -27,10 +27,22 @@
  *      again (same transaction id, so MVCC applies it at most once) up to
  *      NODE_COMMIT_ATTEMPTS times, then answers "outcome unknown". It never reports a
  *      commit that did not happen.
- * Group commit: the entries applied during one tick (at most NODE_FLUSH_ENTRIES) share
- * one B+-tree commit and one sync. The Raft log already holds every applied entry, so
- * the state machine's commit only bounds how much log a restart replays: the applied
- * index lives in the B+-tree meta page, and a restarted node re-applies from there.
+ * Group commit: the entries applied during NODE_FLUSH_TICKS ticks (at most
+ * NODE_FLUSH_ENTRIES) share one B+-tree commit and its syncs. The Raft log already holds
+ * every applied entry, so the state machine's commit only bounds how much log a restart
+ * replays: the applied index lives in the B+-tree meta page, and a restarted node
+ * re-applies from there. Committing every tick instead costs each node two syncs per tick
+ * under load, which on one shared disk starves the log syncs that commits wait for.
+ *
+ * Batching: inputs do not run the ready loop themselves; they arm NODE_TIMER_READY with
+ * no delay, and the loop runs when it fires. In cairnd that is after the event loop has
+ * read every socket that was ready, so the proposals, forwarded proposals, appends and
+ * read requests that arrived while the previous batch was being synced all share the
+ * next batch: one log append and one sync on each node, one append message per follower.
+ * A leader sends its append and heartbeat messages before syncing its own log (Raft
+ * thesis §10.2.1: it counts itself towards a majority only once raft_advance() says the
+ * entries are durable), so followers sync in parallel with it; every other message
+ * (votes, acknowledgements, responses) still waits for the sync.
  */
 #ifndef CAIRN_NODE_NODE_H
 #define CAIRN_NODE_NODE_H
@@ -44,8 +56,13 @@
 #include "raft/raft.h"
 #include "sql/database.h"
 
-/* Timer ids a node arms on its env. */
-enum node_timer { NODE_TIMER_TICK = 1 };
+/*
+ * Timer ids a node arms on its env. NODE_TIMER_READY is armed with no delay whenever an
+ * input (a message, a submission, a tick) leaves Raft work to do: the world delivers
+ * every input that is already due first, so one ready batch — one log sync — serves all
+ * the messages and statements that arrived together (see "Batching" below).
+ */
+enum node_timer { NODE_TIMER_TICK = 1, NODE_TIMER_READY = 2 };
 
 /* A session's text is at most this long; more is ERR_LIMIT. */
 #define NODE_TEXT_MAX ((size_t)1 << 20)
@@ -53,8 +70,10 @@ enum node_timer { NODE_TIMER_TICK = 1 };
 #define NODE_SESSIONS_MAX 1024
 /* Times a commit record is proposed before the answer is "outcome unknown". */
 #define NODE_COMMIT_ATTEMPTS 5
-/* Applied entries that force a B+-tree commit before the next tick. */
-#define NODE_FLUSH_ENTRIES 256
+/* Applied entries that force a B+-tree commit before the next flush tick. */
+#define NODE_FLUSH_ENTRIES 4096
+/* Ticks between B+-tree commits while entries are being applied. */
+#define NODE_FLUSH_TICKS 25
 /* Ticks a statement may wait for a read point or a leader before it fails. */
 #define NODE_WAIT_TICKS_MAX 200
 

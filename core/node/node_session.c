@@ -281,7 +281,7 @@ err *node_session_submit(struct node_session *s, const char *text, size_t len)
 	s->wait = NODE_WAIT_NONE;
 	s->holding = false;
 	node__session_run(s);
-	return node__drain(s->node);
+	return node__schedule(s->node);
 }
 
 /* ---- events from the ready loop ---- */
