@@ -216,9 +216,41 @@ static void run__heal(struct sim_world *world, void *ctx)
 
 static void run__poll(struct sim_world *world, void *ctx);
 
+/* Each node's role, term, commit and applied index, and the leader's view of its peers. */
+static void run__describe_cluster(struct sim_world *world, char *out, size_t cap)
+{
+	size_t at = 0;
+	out[0] = '\0';
+	for (uint32_t id = 1; id <= sim_world_config(world)->nodes && at < cap; id++) {
+		struct node *n = sim_node(world, id);
+		if (!n) {
+			at += (size_t)snprintf(out + at, cap - at, "n%u down; ", id);
+			continue;
+		}
+		struct node_status st;
+		node_status_get(n, &st);
+		at += (size_t)snprintf(
+		    out + at, cap - at, "n%u %s t%llu c%llu a%llu", id,
+		    raft_role_name(st.raft.role), (unsigned long long)st.raft.term,
+		    (unsigned long long)st.raft.commit, (unsigned long long)st.applied);
+		for (uint32_t p = 0; st.raft.role == RAFT_LEADER && p < st.raft.n_peers && at < cap;
+		     p++)
+			at += (size_t)snprintf(out + at, cap - at, " [n%u %s m%llu n%llu]",
+			                       st.raft.peers[p].id, st.raft.peers[p].state,
+			                       (unsigned long long)st.raft.peers[p].match,
+			                       (unsigned long long)st.raft.peers[p].next);
+		if (at < cap)
+			at += (size_t)snprintf(out + at, cap - at, "; ");
+	}
+}
+
+/* Fails the run for a liveness reason, with the cluster's state for the diagnosis. */
 static void run__fail(struct run *r, const char *fmt, const char *what)
 {
-	sim_fail(r->world, err_new(ERR_INTERNAL, fmt, what, (unsigned long long)r->o.liveness_ms));
+	char why[200], state[600];
+	snprintf(why, sizeof why, fmt, what, (unsigned long long)r->o.liveness_ms);
+	run__describe_cluster(r->world, state, sizeof state);
+	sim_fail(r->world, err_new(ERR_INTERNAL, "%s (%s)", why, state));
 }
 
 static void run__liveness(struct sim_world *world, void *ctx)
