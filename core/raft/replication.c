@@ -303,8 +303,14 @@ err *raft__on_heartbeat_resp(struct raft *r, const struct raft_message *m)
 	pr->active = true;
 	raft__progress_heartbeat_ack(pr);
 	raft__read_on_ack(r, m->from, m->ctx);
+	/*
+	 * The follower lags. If every entry has been sent once (next is past our log), the
+	 * appends carrying them may have been lost, and an idle leader would never send
+	 * again: send an (empty) append at next, which the follower rejects if it lacks
+	 * the entries before it, and backtracking (§5.3) repairs the gap.
+	 */
 	if (r->role == RAFT_LEADER && pr->match < r->log.last)
-		return raft__replicate_to(r, slot, false);
+		return raft__replicate_to(r, slot, pr->next > r->log.last);
 	return NULL;
 }
 
