@@ -43,7 +43,7 @@ static err *repl__remote_connect(struct repl_conn_remote *r)
 	r->client = NULL;
 	r->in_transaction = false;
 	err *e = net_client_connect(r->host, r->port, REPL_CLUSTER_TIMEOUT_MS, &r->client);
-	return err_wrap(e, "cannot reach the node at %s:%u", r->host, r->port);
+	return err_wrap(e, "no cairn node answers");
 }
 
 /*

@@ -49,7 +49,7 @@ got=$({
     sleep 1
     echo "SELECT title FROM movie WHERE id = 2"
 } | timeout 60 "$cairn" -p "$port" 2>&1)
-check "a lost connection is reported" grep -qE '^Error: (connection to 127.0.0.1:[0-9]+ lost|cannot reach)' <<<"$got"
+check "a lost connection is reported" grep -qE '^Error: (connection to 127.0.0.1:[0-9]+ lost|no cairn node answers)' <<<"$got"
 check "the REPL reconnects with the next statement" grep -qx 'Stalker' <<<"$got"
 echo "$got" | sed 's/^/    /'
 
