@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# test_cluster_cairnd.sh BUILD_DIR — cairnd as a program: bad configuration is one line on
-# stderr and exit status 2; a port already in use is exit status 1; SIGTERM closes the
-# node and exits 0, and a restart over the same directory has every acknowledged row;
-# with fsync off the same holds across a clean restart. One-node clusters on free ports.
+# test_cluster_cairnd.sh BUILD_DIR EXECUTE_TEST — cairnd as a program: bad configuration is
+# one line on stderr and exit status 2; a port already in use is exit status 1; the SQL
+# port answers each kind of request as net/node_server.h says (the Check suite
+# EXECUTE_TEST, test_cluster_execute.c); SIGTERM closes the node and exits 0, and a
+# restart over the same directory has every acknowledged row; with fsync off the same
+# holds across a clean restart. One-node clusters on free ports.
 set -u
 source "$(dirname "$0")/cluster_lib.sh"
 cluster_setup "$1"
@@ -67,6 +69,8 @@ q() {
 check "a one-node cluster serves SQL" start on
 check "it takes writes" [ "$(q 'CREATE TABLE t (id INTEGER PRIMARY KEY)')" = "Created table" ]
 check "it takes more writes" [ "$(q 'INSERT INTO t VALUES (1), (2), (3)')" = "Inserted 3 rows" ]
+check "the SQL port answers each request as documented" \
+    env CK_FORK=no CAIRN_TEST_SQL_PORT="$sql" "$2"
 busy=$(timeout 10 "$cairnd" --id 1 --sql-listen "$sql" --raft-listen "$((raft + 100))" \
     --data-dir "$dir/other" 2>&1)
 check "a second node on the same SQL port exits 1" [ $? -eq 1 ]
