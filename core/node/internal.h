@@ -68,7 +68,13 @@ struct node {
 	uint32_t n_sessions;
 	bool in_ready;    /* between raft_ready_get() and raft_advance(): no Raft input allowed */
 	bool ready_armed; /* NODE_TIMER_READY is armed: the ready loop runs when it fires */
-	bool in_reply;    /* inside a reply callback: the node must not be re-entered */
+	/*
+	 * The shared read request: sessions that need a read point join it until the next
+	 * ready loop issues it to Raft as one ReadIndex (so one round serves them all).
+	 */
+	bool read_batch_open;
+	uint64_t read_batch_id;
+	bool in_reply; /* inside a reply callback: the node must not be re-entered */
 	/*
 	 * Set when the ready loop failed (the disk failed): Raft may believe entries are
 	 * durable that are not, so the node takes no more input and must be reopened.
@@ -98,6 +104,9 @@ err *node__drain(struct node *n);
 err *node__schedule(struct node *n);
 
 /* ---- node_session.c ---- */
+
+/* Issues the shared read request, if sessions joined it (outside a ready batch). */
+void node__read_batch_issue(struct node *n);
 
 /* Raft answered read request `id` with read point `index`. */
 void node__read_ready(struct node *n, uint64_t id, uint64_t index);

@@ -332,6 +332,7 @@ err *node__drain(struct node *n)
 {
 	assert(!n->in_ready);
 	TRY(node__check(n));
+	node__read_batch_issue(n);
 	for (int round = 0; round < NODE_READY_ROUNDS_MAX; round++) {
 		if (!raft_has_ready(n->raft)) {
 			node__sessions_resume(n);
@@ -349,7 +350,7 @@ err *node__drain(struct node *n)
 err *node__schedule(struct node *n)
 {
 	TRY(node__check(n));
-	if (!n->ready_armed && raft_has_ready(n->raft)) {
+	if (!n->ready_armed && (n->read_batch_open || raft_has_ready(n->raft))) {
 		n->ready_armed = true;
 		env_timer_set(n->env, NODE_TIMER_READY, 0);
 	}

@@ -179,13 +179,46 @@ static void node__session_fail(struct node_session *s, err *e)
 
 /* ---- asking Raft ---- */
 
+/*
+ * Joins the node's shared read request, opening one if none is open. The request goes to
+ * Raft only when the next ready loop starts, after every session in it asked, so its read
+ * point is at least the commit index at the time each of their statements began: sharing
+ * it keeps every one of them linearizable.
+ */
 static void node__ask_read_point(struct node_session *s)
 {
 	struct node *n = s->node;
 	assert(!n->in_ready);
-	s->read_id = node__request_id(n);
-	err *e = raft_read_index(n->raft, s->read_id);
-	s->wait = e ? NODE_WAIT_READ_RETRY : NODE_WAIT_READ;
+	if (!n->read_batch_open) {
+		n->read_batch_id = node__request_id(n);
+		n->read_batch_open = true;
+	}
+	s->read_id = n->read_batch_id;
+	s->wait = NODE_WAIT_READ;
+}
+
+/* Every session waiting on read request `id` moves to `wait` (answered or failed). */
+static void node__read_requests_end(struct node *n, uint64_t id, uint64_t index,
+                                    enum node__wait wait)
+{
+	for (uint32_t i = 0; i < n->n_sessions; i++) {
+		struct node_session *s = n->sessions[i];
+		if (s->wait == NODE_WAIT_READ && s->read_id == id) {
+			s->read_index = index;
+			s->wait = wait;
+		}
+	}
+}
+
+void node__read_batch_issue(struct node *n)
+{
+	assert(!n->in_ready);
+	if (!n->read_batch_open)
+		return;
+	n->read_batch_open = false;
+	err *e = raft_read_index(n->raft, n->read_batch_id);
+	if (e) /* asked again at the next tick */
+		node__read_requests_end(n, n->read_batch_id, 0, NODE_WAIT_READ_RETRY);
 	err_free(e);
 }
 
@@ -286,16 +319,6 @@ err *node_session_submit(struct node_session *s, const char *text, size_t len)
 
 /* ---- events from the ready loop ---- */
 
-static struct node_session *node__session_by_read(struct node *n, uint64_t id)
-{
-	for (uint32_t i = 0; i < n->n_sessions; i++) {
-		struct node_session *s = n->sessions[i];
-		if (s->wait == NODE_WAIT_READ && s->read_id == id)
-			return s;
-	}
-	return NULL;
-}
-
 static struct node_session *node__session_by_attempt(struct node *n, uint64_t id)
 {
 	for (uint32_t i = 0; i < n->n_sessions; i++) {
@@ -311,19 +334,14 @@ static struct node_session *node__session_by_attempt(struct node *n, uint64_t id
 
 void node__read_ready(struct node *n, uint64_t id, uint64_t index)
 {
-	struct node_session *s = node__session_by_read(n, id);
-	if (!s)
-		return; /* the statement timed out or the session closed */
-	s->read_index = index;
-	s->wait = NODE_WAIT_APPLY;
+	/* Sessions that timed out or closed meanwhile are simply not found. */
+	node__read_requests_end(n, id, index, NODE_WAIT_APPLY);
 }
 
 void node__request_failed(struct node *n, uint64_t id, uint8_t kind)
 {
 	if (kind == RAFT_FAIL_READ) {
-		struct node_session *s = node__session_by_read(n, id);
-		if (s)
-			s->wait = NODE_WAIT_READ_RETRY;
+		node__read_requests_end(n, id, 0, NODE_WAIT_READ_RETRY);
 		return;
 	}
 	struct node_session *s = node__session_by_attempt(n, id);
