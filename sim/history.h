@@ -51,8 +51,8 @@ enum sim_mop_kind { SIM_MOP_APPEND = 1, SIM_MOP_READ };
 struct sim_mop {
 	uint8_t kind; /* enum sim_mop_kind */
 	uint32_t key;
-	int64_t value;        /* APPEND: the element appended (unique per key in a history) */
-	int64_t *list;        /* READ in a SIM_OK transaction: the list read (owned) */
+	int64_t value; /* APPEND: the element appended (unique per key in a history) */
+	int64_t *list; /* READ in a SIM_OK transaction: the list read (owned) */
 	uint32_t list_len;
 };
 

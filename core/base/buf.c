@@ -23,16 +23,19 @@ void buf_free(struct buf *b)
 
 err *buf_reserve(struct buf *b, size_t extra)
 {
-	assert(b->len <= b->cap);
+	assert(b->len <= b->cap && b->cap <= b->max_bytes);
 	if (extra > b->max_bytes - b->len)
 		return err_new(ERR_LIMIT, "buffer limit of %zu bytes exceeded (need %zu more)",
 		               b->max_bytes, extra);
 	size_t need = b->len + extra;
 	if (need <= b->cap)
 		return NULL;
+	/* capacity never exceeds the cap: buf_append's fast path relies on it */
 	size_t cap = b->cap ? b->cap : 64;
 	while (cap < need)
 		cap = cap > b->max_bytes / 2 ? b->max_bytes : cap * 2;
+	if (cap > b->max_bytes)
+		cap = b->max_bytes;
 	uint8_t *data = realloc(b->data, cap);
 	if (!data)
 		return err_new(ERR_NOMEM, "cannot grow buffer to %zu bytes", cap);

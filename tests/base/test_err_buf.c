@@ -75,6 +75,23 @@ START_TEST(buffer_grows_up_to_its_cap)
 }
 END_TEST
 
+/* A cap below the first allocation size must still hold (the append fast path trusts it). */
+START_TEST(small_caps_hold)
+{
+	struct buf b;
+	buf_init(&b, 16);
+	uint8_t byte = 7;
+	for (int i = 0; i < 16; i++)
+		ck_assert_ptr_null(buf_append(&b, &byte, 1));
+	err *e = buf_append(&b, &byte, 1);
+	ck_assert(err_is(e, ERR_LIMIT));
+	ck_assert_uint_eq(b.len, 16);
+	ck_assert_uint_le(b.cap, 16);
+	err_free(e);
+	buf_free(&b);
+}
+END_TEST
+
 START_TEST(big_endian_round_trip)
 {
 	struct buf b;
@@ -106,6 +123,7 @@ int main(void)
 	tcase_add_test(tc, try_returns_early);
 	tcase_add_test(tc, long_messages_are_cut_not_overflowed);
 	tcase_add_test(tc, buffer_grows_up_to_its_cap);
+	tcase_add_test(tc, small_caps_hold);
 	tcase_add_test(tc, big_endian_round_trip);
 	tcase_add_test(tc, slices_compare_like_memcmp_with_prefix_first);
 	suite_add_tcase(s, tc);
