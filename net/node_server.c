@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sql/parser.h"
+#include "net/sql_split.h"
 
 #ifndef CAIRN_VERSION
 #error "CAIRN_VERSION must be defined by the build"
@@ -191,26 +191,6 @@ static void net__ns_finish(struct net__ns_session *s)
 	s->text = NULL;
 }
 
-/*
- * The length of the statement starting at text[0..len): up to and including its ';'. A
- * text that does not parse is taken whole (the node reports the syntax error); 0 when
- * only blanks and comments are left.
- */
-static size_t net__statement_length(const char *text, size_t len)
-{
-	struct sql_parser p;
-	struct sql_arena arena;
-	sql_parser_init(&p, text, len);
-	sql_arena_init(&arena, SQL_ARENA_DEFAULT_MAX_BYTES);
-	struct sql_stmt *stmt = NULL;
-	err *e = sql_parse_next(&p, &arena, &stmt);
-	size_t n = e ? len : stmt ? sql_parser_offset(&p) : 0;
-	err_free(e);
-	sql_arena_free(&arena);
-	assert(n <= len);
-	return n;
-}
-
 /* Submits the next statement of the text, or answers when there is none left. */
 static void net__ns_continue(struct net__ns_session *s)
 {
@@ -220,7 +200,7 @@ static void net__ns_continue(struct net__ns_session *s)
 		    .kind = SQL_RESULT_ERROR, .error = err_new(ERR_UNAVAILABLE, "the node failed")};
 		s->failed = true;
 	}
-	size_t n = s->failed ? 0 : net__statement_length(s->text + s->pos, s->len - s->pos);
+	size_t n = s->failed ? 0 : net_sql_first_statement(s->text + s->pos, s->len - s->pos, NULL);
 	if (n == 0) {
 		net__ns_finish(s);
 		return;

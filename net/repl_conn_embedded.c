@@ -27,7 +27,7 @@
 #include "net/node_server.h"
 #include "net/repl_cluster.h"
 #include "sim/node_app.h"
-#include "sql/parser.h"
+#include "net/sql_split.h"
 
 #define REPL_EMBEDDED_NODES 5
 /* Virtual time the cluster may take to elect its first leader. */
@@ -156,27 +156,12 @@ static err *repl__wait(struct repl_conn_embedded *m)
 
 /* ---- the connection's operations ---- */
 
-/* The length of the first statement (the whole text if it does not parse; 0: none). */
-static size_t repl__first_statement(const char *text, size_t len)
-{
-	struct sql_parser p;
-	struct sql_arena arena;
-	sql_parser_init(&p, text, len);
-	sql_arena_init(&arena, SQL_ARENA_DEFAULT_MAX_BYTES);
-	struct sql_stmt *stmt = NULL;
-	err *e = sql_parse_next(&p, &arena, &stmt);
-	size_t n = e ? len : stmt ? sql_parser_offset(&p) : 0;
-	err_free(e);
-	sql_arena_free(&arena);
-	return n;
-}
-
 static void repl__embedded_execute(struct repl_conn *c, const char *text, size_t len,
                                    struct sql_result *out, size_t *consumed)
 {
 	struct repl_conn_embedded *m = repl__embedded(c);
 	memset(out, 0, sizeof *out);
-	size_t n = repl__first_statement(text, len);
+	size_t n = net_sql_first_statement(text, len, NULL);
 	*consumed = n ? n : len;
 	if (n == 0)
 		return;

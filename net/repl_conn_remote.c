@@ -18,7 +18,7 @@
 
 #include "net/client.h"
 #include "net/repl_cluster.h"
-#include "sql/parser.h"
+#include "net/sql_split.h"
 
 struct repl_conn_remote {
 	struct repl_conn base; /* first, so a struct repl_conn * converts back */
@@ -180,29 +180,13 @@ static err *repl__result(const struct net_response *resp, enum sql_stmt_kind kin
 
 /* ---- the connection's operations ---- */
 
-/* The first statement's length and kind (kind 0 and the whole text if it does not parse). */
-static size_t repl__first_statement(const char *text, size_t len, enum sql_stmt_kind *kind)
-{
-	struct sql_parser p;
-	struct sql_arena arena;
-	sql_parser_init(&p, text, len);
-	sql_arena_init(&arena, SQL_ARENA_DEFAULT_MAX_BYTES);
-	struct sql_stmt *stmt = NULL;
-	err *e = sql_parse_next(&p, &arena, &stmt);
-	*kind = !e && stmt ? stmt->kind : 0;
-	size_t n = e ? len : stmt ? sql_parser_offset(&p) : 0;
-	err_free(e);
-	sql_arena_free(&arena);
-	return n;
-}
-
 static void repl__remote_execute(struct repl_conn *c, const char *text, size_t len,
                                  struct sql_result *out, size_t *consumed)
 {
 	struct repl_conn_remote *r = repl__remote(c);
 	memset(out, 0, sizeof *out);
 	enum sql_stmt_kind kind;
-	size_t n = repl__first_statement(text, len, &kind);
+	size_t n = net_sql_first_statement(text, len, &kind);
 	*consumed = n ? n : len;
 	if (n == 0)
 		return; /* only blanks and comments */
