@@ -224,6 +224,13 @@ static enum outcome send_bad(uint16_t port, enum bad_kind k, enum err_code *code
 
 START_TEST(test_sql_port)
 {
+	/* a session opened before the garbage, inside a transaction, must survive it */
+	struct net_client *bystander;
+	ck_assert(net_client_connect(NULL, sql_port, 10000, &bystander) == NULL);
+	struct net_response resp;
+	ck_assert(net_client_execute(bystander, "BEGIN", &resp) == NULL);
+	ck_assert_int_eq(resp.kind, NET_RESP_ACK);
+	net_response_free(&resp);
 	for (enum bad_kind k = 0; k < BAD_KINDS; k++) {
 		enum err_code code = 0;
 		enum outcome o = send_bad(sql_port, k, &code);
@@ -235,6 +242,14 @@ START_TEST(test_sql_port)
 		       o == CLOSED ? "closed" : err_code_name(code));
 		assert_serving();
 	}
+	ck_assert(net_client_execute(bystander, "SELECT 40 + 2", &resp) == NULL);
+	ck_assert_int_eq(resp.kind, NET_RESP_ROWS);
+	ck_assert_int_eq(net_response_value(&resp, 0, 0)->as.integer, 42);
+	net_response_free(&resp);
+	ck_assert(net_client_execute(bystander, "COMMIT", &resp) == NULL);
+	ck_assert_int_eq(resp.kind, NET_RESP_ACK);
+	net_response_free(&resp);
+	net_client_close(bystander);
 }
 END_TEST
 
