@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "base/mutation.h"
 #include "check_main.h"
 #include "harness.h"
 
@@ -183,5 +184,18 @@ static Suite *suite(void)
 
 int main(void)
 {
+	/* CAIRN_MUTATION=name runs the test against a deliberate bug (a mutations build). */
+	const char *mutant = getenv("CAIRN_MUTATION");
+	if (mutant) {
+		enum mutation m;
+		err *e = mutation_parse(mutant, &m);
+		if (!e)
+			e = mutation_select(m);
+		if (e) {
+			fprintf(stderr, "test_raft_random: %s\n", err_msg(e));
+			err_free(e);
+			return 2;
+		}
+	}
 	return check_run(suite());
 }
