@@ -136,6 +136,15 @@ void sql_session_close(struct sql_session *s);
 void sql_session_execute(struct sql_session *s, const char *text, size_t len,
                          struct sql_result *out, size_t *consumed);
 
+/*
+ * Turns the optimizer on (the default) or off for the session's later statements. Off,
+ * every query, UPDATE and DELETE runs the plan the planner built, with no rule of
+ * optimizer.h applied: full scans, nested loop joins, filters where the query wrote them,
+ * full sorts under LIMIT. Results are the same either way (tests/sql/test_equivalence.c
+ * checks it); EXPLAIN shows the plan that would run.
+ */
+void sql_session_set_optimizer(struct sql_session *s, bool enabled);
+
 /* True when an explicit transaction (BEGIN ...) is open, e.g. for the REPL prompt. */
 bool sql_session_in_transaction(const struct sql_session *s);
 

@@ -18,7 +18,8 @@ err *sql__plan_query(struct sql__stmt *st, const struct sql_select *s, struct sq
 {
 	struct sql_plan *plan;
 	TRY(sql_plan_select(&st->planner, s, NULL, &plan, NULL));
-	return sql_optimize(&st->planner, plan, out);
+	*out = plan;
+	return st->unoptimized ? NULL : sql_optimize(&st->planner, plan, out);
 }
 
 err *sql__plan_target(struct sql__stmt *st, const struct sql_table *t, const struct sql_expr *where,
@@ -42,7 +43,8 @@ err *sql__plan_target(struct sql__stmt *st, const struct sql_table *t, const str
 		if (scan->predicate->type == SQL_TEXT)
 			return err_new(ERR_TYPE, "WHERE condition must be BOOLEAN, not TEXT");
 	}
-	return sql_optimize(&st->planner, scan, out);
+	*out = scan;
+	return st->unoptimized ? NULL : sql_optimize(&st->planner, scan, out);
 }
 
 static err *load_table(struct sql__stmt *st, const char *name, struct sql_table **t)

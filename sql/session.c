@@ -23,6 +23,7 @@ struct sql_session {
 	bool explicit_txn;
 	bool read_only; /* the explicit transaction is READ ONLY (or AS OF a version) */
 	bool pending;
+	bool unoptimized;                 /* sql_session_set_optimizer(s, false) */
 	struct sql_result pending_result; /* reported once the pending commit completes */
 };
 
@@ -44,6 +45,11 @@ void sql_session_close(struct sql_session *s)
 	mvcc_txn_free(s->txn);
 	sql_result_free(&s->pending_result);
 	free(s);
+}
+
+void sql_session_set_optimizer(struct sql_session *s, bool enabled)
+{
+	s->unoptimized = !enabled;
 }
 
 bool sql_session_in_transaction(const struct sql_session *s)
@@ -225,7 +231,7 @@ static enum sql_step run(struct sql_session *s, const struct sql_stmt *stmt,
 	}
 	struct sql_txn overlay;
 	sql_txn_init(&overlay, s->txn);
-	struct sql__stmt st = {.arena = arena, .txn = &overlay};
+	struct sql__stmt st = {.arena = arena, .txn = &overlay, .unoptimized = s->unoptimized};
 	st.planner = (struct sql_planner){arena, &overlay, 0};
 	sql_exec_init(&st.exec, &overlay);
 	e = dispatch(&st, stmt, out);

@@ -23,6 +23,7 @@ struct sql__stmt {
 	struct sql_txn *txn;
 	struct sql_planner planner;
 	struct sql_exec exec;
+	bool unoptimized; /* plan queries without any optimizer rule (sql_session_set_optimizer) */
 };
 
 /* ---- write.c ---- */
@@ -78,10 +79,13 @@ err *sql__insert(struct sql__stmt *st, const struct sql_stmt *s, uint64_t *count
 err *sql__update(struct sql__stmt *st, const struct sql_stmt *s, uint64_t *count);
 err *sql__delete(struct sql__stmt *st, const struct sql_stmt *s, uint64_t *count);
 
-/* Plans and optimizes a query. */
+/* Plans and optimizes a query (plans it only when st->unoptimized). */
 err *sql__plan_query(struct sql__stmt *st, const struct sql_select *s, struct sql_plan **out);
 
-/* Plans and optimizes the row source of an UPDATE or DELETE (a scan with the key). */
+/*
+ * Plans and optimizes (unless st->unoptimized) the row source of an UPDATE or DELETE (a
+ * scan with the key).
+ */
 err *sql__plan_target(struct sql__stmt *st, const struct sql_table *t, const struct sql_expr *where,
                       struct sql_plan **out);
 
