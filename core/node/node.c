@@ -57,7 +57,7 @@ uint64_t node__request_id(struct node *n)
 static void node__config_defaults(struct node_config *c)
 {
 	if (!c->tick_ms)
-		c->tick_ms = 20;
+		c->tick_ms = 50;
 	if (!c->election_ticks)
 		c->election_ticks = 10;
 	if (!c->heartbeat_ticks)

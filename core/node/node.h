@@ -81,7 +81,7 @@ struct node_config {
 	uint32_t id;
 	uint32_t peers[RAFT_MAX_NODES]; /* all voters, this node included */
 	uint32_t n_peers;
-	uint32_t tick_ms;         /* one Raft tick; 0 means 20 */
+	uint32_t tick_ms;         /* one Raft tick; 0 means 50 */
 	uint32_t election_ticks;  /* 0 means 10 */
 	uint32_t heartbeat_ticks; /* 0 means 2 */
 };
