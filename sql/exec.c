@@ -39,6 +39,7 @@ err *sql__iter_new(struct sql_exec *x, const struct sql_plan *plan,
 	buf_init(&it->key, MVCC_KEY_MAX + 64);
 	buf_init(&it->value, KV_VALUE_MAX);
 	buf_init(&it->end, MVCC_KEY_MAX + 64);
+	buf_init(&it->prefix, MVCC_KEY_MAX + 64);
 	it->own = calloc(plan->width + 1, sizeof *it->own);
 	if (!it->own) {
 		free(it);
@@ -70,6 +71,7 @@ void sql_iter_close(struct sql_iter *it)
 	buf_free(&it->key);
 	buf_free(&it->value);
 	buf_free(&it->end);
+	buf_free(&it->prefix);
 	free(it);
 }
 
@@ -118,25 +120,23 @@ static err *scan_range(struct sql_iter *it, bool *have)
 	*have = points ? it->pos < a->point_count : it->pos == 0;
 	if (!*have)
 		return NULL;
-	struct buf prefix;
-	buf_init(&prefix, MVCC_KEY_MAX + 64);
-	err *e = index ? sql_key_index_prefix(&prefix, p->table->indexes[a->index_pos].id)
-	               : sql_key_row_prefix(&prefix, p->table->id);
+	struct buf *prefix = &it->prefix;
+	buf_clear(prefix);
+	err *e = index ? sql_key_index_prefix(prefix, p->table->indexes[a->index_pos].id)
+	               : sql_key_row_prefix(prefix, p->table->id);
 	buf_clear(&it->key);
 	if (!e)
-		e = buf_append(&it->key, prefix.data, prefix.len);
+		e = buf_append(&it->key, prefix->data, prefix->len);
 	if (e)
-		goto out;
+		return e;
 	if (points) {
 		e = sql_key_put_value(&it->key, &a->points[it->pos]);
-		if (!e)
-			e = sql_key_prefix_end(buf_slice(&it->key), &it->end);
-		goto out;
+		return e ? e : sql_key_prefix_end(buf_slice(&it->key), &it->end);
 	}
 	/* a range (FULL is the unbounded one) */
 	if (a->has_hi && a->kind != SQL_ACCESS_FULL) {
 		buf_clear(&it->end);
-		e = buf_append(&it->end, prefix.data, prefix.len);
+		e = buf_append(&it->end, prefix->data, prefix->len);
 		if (!e)
 			e = sql_key_put_value(&it->end, &a->hi);
 		if (!e && a->hi_inclusive) {
@@ -150,7 +150,7 @@ static err *scan_range(struct sql_iter *it, bool *have)
 			buf_free(&tmp);
 		}
 	} else {
-		e = sql_key_prefix_end(buf_slice(&prefix), &it->end);
+		e = sql_key_prefix_end(buf_slice(prefix), &it->end);
 	}
 	if (!e && a->has_lo && a->kind != SQL_ACCESS_FULL) {
 		e = sql_key_put_value(&it->key, &a->lo);
@@ -165,27 +165,24 @@ static err *scan_range(struct sql_iter *it, bool *have)
 			buf_free(&tmp);
 		}
 	}
-out:
-	buf_free(&prefix);
 	return e;
 }
 
-/* Decodes the primary key value at the end of a row key or an index entry key. */
-static err *key_pk(const struct sql_plan *p, struct slice key, struct sql_value *pk)
+/*
+ * Decodes the primary key value at the end of a row key or an index entry key read by
+ * scan `it` (whose it->prefix is the table's or index's key prefix).
+ */
+static err *key_pk(const struct sql_iter *it, struct slice key, struct sql_value *pk)
 {
-	struct buf prefix;
-	buf_init(&prefix, 64);
+	const struct sql_plan *p = it->plan;
+	const struct buf *prefix = &it->prefix;
 	bool index =
 	    p->access.kind == SQL_ACCESS_INDEX_POINTS || p->access.kind == SQL_ACCESS_INDEX_RANGE;
 	const struct sql_index *x = index ? &p->table->indexes[p->access.index_pos] : NULL;
-	err *e = index ? sql_key_index_prefix(&prefix, x->id)
-	               : sql_key_row_prefix(&prefix, p->table->id);
-	if (!e && (key.len < prefix.len || memcmp(key.ptr, prefix.data, prefix.len)))
-		e = err_new(ERR_CORRUPT, "key outside its table");
-	size_t skip = prefix.len;
-	buf_free(&prefix);
-	TRY(e);
-	struct slice cur = {key.ptr + skip, key.len - skip};
+	assert(prefix->len > 0);
+	if (key.len < prefix->len || memcmp(key.ptr, prefix->data, prefix->len))
+		return err_new(ERR_CORRUPT, "key outside its table");
+	struct slice cur = {key.ptr + prefix->len, key.len - prefix->len};
 	for (uint32_t i = 0; x && i < x->column_count; i++) {
 		struct sql_value v;
 		TRY(sql_key_get_value(&cur, &v));
@@ -210,7 +207,7 @@ static err *scan_row(struct sql_iter *it, struct slice key, struct slice value, 
 	assert(!index || p->access.index_pos < t->index_count);
 	sql__iter_clear_own(it);
 	struct sql_value pk;
-	TRY(key_pk(p, key, &pk));
+	TRY(key_pk(it, key, &pk));
 	err *e = NULL;
 	if (index) {
 		struct buf rk;

@@ -5,7 +5,8 @@
  * argument value per aggregate; the records are stably sorted by group key, and each run
  * of equal keys (NULLs group together, 1 equals 1.0) is folded into one output row. So
  * groups come out in key order, deterministically, as SQLite's do. A query with
- * aggregates but no GROUP BY has exactly one group, even over no rows.
+ * aggregates but no GROUP BY has exactly one group, even over no rows; unless one of its
+ * aggregates is DISTINCT, its rows are folded as they arrive, without materialising them.
  *
  * Semantics, as in SQLite: COUNT(x) counts non-NULL values, COUNT(*) rows; SUM of
  * INTEGERs is an INTEGER (overflow is an error) and NULL over no values; TOTAL is always a
@@ -157,20 +158,66 @@ static err *collect(struct sql_iter *it, struct sql_rows *recs, struct sql_value
 	}
 }
 
-static err *aggregate_all(struct sql_iter *it)
+/*
+ * One group and no DISTINCT aggregate: folds each input row into the accumulators as it
+ * arrives (same order, same results as folding the collected records) instead of
+ * materialising the input.
+ */
+static err *aggregate_stream(struct sql_iter *it, struct sql_value *rec)
 {
 	const struct sql_plan *p = it->plan;
-	uint32_t g = p->group_count, w = g + p->agg_count;
-	struct sql_rows recs;
-	sql_rows_init(&recs, w);
-	struct sql_value *rec = calloc(w + 1, sizeof *rec);
-	struct sql_sort_key *keys = calloc(g + 1, sizeof *keys);
+	assert(p->group_count == 0);
+	struct acc *accs = calloc(p->agg_count + 1, sizeof *accs);
+	if (!accs)
+		return err_new(ERR_NOMEM, "out of memory aggregating");
 	err *e = NULL;
-	if (!rec || !keys)
-		e = err_new(ERR_NOMEM, "out of memory aggregating");
+	for (;;) {
+		const struct sql_value *in;
+		bool done;
+		e = sql_iter_next(it->input, &in, &done);
+		if (e || done)
+			break;
+		struct sql_eval_ctx ctx = sql__ctx(it, in, p->input->width);
+		for (uint32_t k = 0; k < p->agg_count && !e; k++) {
+			const struct sql_agg *a = &p->aggs[k];
+			if (a->arg)
+				e = sql_bexpr_eval(a->arg, &ctx, &rec[k]);
+			if (!e)
+				e = accumulate(a, &accs[k], &rec[k]);
+		}
+		sql_values_free(rec, p->agg_count);
+		if (e)
+			break;
+	}
+	for (uint32_t k = 0; k < p->agg_count; k++) {
+		rec[k] = result(&p->aggs[k], &accs[k]);
+		sql_value_free(&accs[k].best);
+	}
 	if (!e)
-		e = collect(it, &recs, rec);
-	for (uint32_t i = 0; i < g; i++)
+		e = sql_rows_push(&it->rows, rec);
+	sql_values_free(rec, p->agg_count);
+	free(accs);
+	return e;
+}
+
+static bool any_distinct(const struct sql_plan *p)
+{
+	for (uint32_t k = 0; k < p->agg_count; k++)
+		if (p->aggs[k].distinct)
+			return true;
+	return false;
+}
+
+/* Collects the input into records, sorts them by group key and folds each group. */
+static err *aggregate_sorted(struct sql_iter *it, struct sql_value *rec)
+{
+	const struct sql_plan *p = it->plan;
+	uint32_t g = p->group_count;
+	struct sql_rows recs;
+	sql_rows_init(&recs, g + p->agg_count);
+	struct sql_sort_key *keys = calloc(g + 1, sizeof *keys);
+	err *e = keys ? collect(it, &recs, rec) : err_new(ERR_NOMEM, "out of memory aggregating");
+	for (uint32_t i = 0; i < g && keys; i++)
 		keys[i] = (struct sql_sort_key){i, false, true};
 	if (!e && g)
 		e = sql_rows_sort(&recs, keys, g);
@@ -187,8 +234,19 @@ static err *aggregate_all(struct sql_iter *it)
 		}
 	}
 	sql_rows_free(&recs);
-	free(rec);
 	free(keys);
+	return e;
+}
+
+static err *aggregate_all(struct sql_iter *it)
+{
+	const struct sql_plan *p = it->plan;
+	struct sql_value *rec = calloc(p->group_count + p->agg_count + 1, sizeof *rec);
+	if (!rec)
+		return err_new(ERR_NOMEM, "out of memory aggregating");
+	err *e = !p->group_count && !any_distinct(p) ? aggregate_stream(it, rec)
+	                                             : aggregate_sorted(it, rec);
+	free(rec);
 	return e;
 }
 

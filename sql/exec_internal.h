@@ -38,6 +38,7 @@ struct sql_iter {
 	/* scans */
 	struct sql_txn_scan *scan;
 	struct buf key, value, end;
+	struct buf prefix; /* the key prefix of the table or index the scan reads */
 
 	/* joins (exec_join.c) */
 	struct sql_value *joined; /* width shallow values: left row then right row */

@@ -4,6 +4,7 @@
 #include "sql/row.h"
 
 #include <assert.h>
+#include <string.h>
 
 void sql_row_put_value(struct codec_out *out, const struct sql_value *v)
 {
@@ -46,28 +47,137 @@ err *sql_row_encode(const struct sql_value *values, uint32_t count, struct buf *
 	return codec_out_end(&co);
 }
 
+/*
+ * ---- decoding ----
+ *
+ * Rows are decoded straight from the bytes rather than through msgpack-c's object tree:
+ * a scan decodes every row it reads, and building a tree costs an allocation per row. The
+ * reader accepts exactly the msgpack forms of the five value kinds (any integer width,
+ * float32/64, str8/16/32 and fixstr) inside one array header, and checks every length
+ * against the bytes present.
+ */
+
+struct row_reader {
+	const uint8_t *at, *end;
+};
+
+/* Reads an n-byte big-endian unsigned integer; false when the bytes run out. */
+static bool read_be(struct row_reader *r, uint32_t n, uint64_t *out)
+{
+	assert(n <= 8);
+	if ((size_t)(r->end - r->at) < n)
+		return false;
+	uint64_t v = 0;
+	for (uint32_t i = 0; i < n; i++)
+		v = v << 8 | r->at[i];
+	r->at += n;
+	*out = v;
+	return true;
+}
+
+/* The element count of the array header at the reader; false if it is not one. */
+static bool read_array_header(struct row_reader *r, uint64_t *count)
+{
+	if (r->at >= r->end)
+		return false;
+	uint8_t tag = *r->at++;
+	if (tag >= 0x90 && tag <= 0x9f) {
+		*count = tag & 0x0f;
+		return true;
+	}
+	if (tag == 0xdc || tag == 0xdd)
+		return read_be(r, tag == 0xdc ? 2 : 4, count);
+	return false;
+}
+
+static err *bad_value(uint32_t i)
+{
+	return err_new(ERR_DECODE, "field %u: not a stored value", i);
+}
+
+/* Decodes value number i of a row into *out (owned). */
+static err *read_value(struct row_reader *r, uint32_t i, struct sql_value *out)
+{
+	*out = sql_null();
+	if (r->at >= r->end)
+		return bad_value(i);
+	uint8_t tag = *r->at++;
+	uint64_t u;
+	if (tag <= 0x7f) {
+		*out = sql_int(tag);
+		return NULL;
+	}
+	if (tag >= 0xe0) {
+		*out = sql_int((int8_t)tag);
+		return NULL;
+	}
+	if (tag >= 0xa0 && tag <= 0xbf) {
+		u = tag & 0x1f;
+	} else {
+		static const uint8_t widths[] = {
+		    [0xcc - 0xc0] = 1, [0xcd - 0xc0] = 2, [0xce - 0xc0] = 4, [0xcf - 0xc0] = 8,
+		    [0xd0 - 0xc0] = 1, [0xd1 - 0xc0] = 2, [0xd2 - 0xc0] = 4, [0xd3 - 0xc0] = 8,
+		    [0xca - 0xc0] = 4, [0xcb - 0xc0] = 8, [0xd9 - 0xc0] = 1, [0xda - 0xc0] = 2,
+		    [0xdb - 0xc0] = 4,
+		};
+		if (tag == 0xc0)
+			return NULL;
+		if (tag == 0xc2 || tag == 0xc3) {
+			*out = sql_bool(tag == 0xc3);
+			return NULL;
+		}
+		if (tag > 0xdb || !widths[tag - 0xc0] || !read_be(r, widths[tag - 0xc0], &u))
+			return bad_value(i);
+	}
+	switch (tag) {
+	case 0xcc:
+	case 0xcd:
+	case 0xce:
+	case 0xcf:
+		if (u > INT64_MAX)
+			return err_new(ERR_DECODE, "stored integer out of range");
+		*out = sql_int((int64_t)u);
+		return NULL;
+	case 0xd0: *out = sql_int((int8_t)u); return NULL;
+	case 0xd1: *out = sql_int((int16_t)u); return NULL;
+	case 0xd2: *out = sql_int((int32_t)u); return NULL;
+	case 0xd3: *out = sql_int((int64_t)u); return NULL;
+	case 0xca: {
+		uint32_t bits = (uint32_t)u;
+		float f;
+		memcpy(&f, &bits, sizeof f);
+		*out = sql_float(f);
+		return NULL;
+	}
+	case 0xcb: {
+		double d;
+		memcpy(&d, &u, sizeof d);
+		*out = sql_float(d);
+		return NULL;
+	}
+	default: /* a string of u bytes */
+		if ((uint64_t)(r->end - r->at) < u)
+			return bad_value(i);
+		r->at += u;
+		return sql_text((const char *)r->at - u, (size_t)u, out);
+	}
+}
+
 err *sql_row_decode(struct slice bytes, struct sql_value *values, uint32_t count)
 {
 	for (uint32_t i = 0; i < count; i++)
 		values[i] = sql_null();
-	struct codec_doc doc;
-	const msgpack_object *root;
-	TRY(codec_parse(&doc, bytes.ptr, bytes.len, &root));
-	struct codec_in in;
-	codec_in_init(&in, root, count, count);
+	struct row_reader r = {bytes.ptr, (const uint8_t *)bytes.ptr + bytes.len};
+	uint64_t n;
 	err *e = NULL;
-	for (uint32_t i = 0; i < count && !e; i++) {
-		const msgpack_object *o = codec_get_object(&in);
-		if (!o)
-			break;
-		e = sql_row_get_value(o, &values[i]);
-	}
-	err *e2 = codec_in_end(&in, false);
-	if (!e)
-		e = e2;
-	else
-		err_free(e2);
-	codec_doc_free(&doc);
+	if (!read_array_header(&r, &n))
+		e = err_new(ERR_DECODE, "not an array");
+	else if (n != count)
+		e = err_new(ERR_DECODE, "%llu values for %u columns", (unsigned long long)n, count);
+	for (uint32_t i = 0; i < count && !e; i++)
+		e = read_value(&r, i, &values[i]);
+	if (!e && r.at != r.end)
+		e = err_new(ERR_DECODE, "trailing bytes");
 	if (e)
 		sql_values_free(values, count);
 	return err_wrap(e, "stored row");
