@@ -126,7 +126,8 @@ static err *read_value(struct row_reader *r, uint32_t i, struct sql_value *out)
 			*out = sql_bool(tag == 0xc3);
 			return NULL;
 		}
-		if (tag > 0xdb || !widths[tag - 0xc0] || !read_be(r, widths[tag - 0xc0], &u))
+		if (tag < 0xc0 || tag > 0xdb || !widths[tag - 0xc0] ||
+		    !read_be(r, widths[tag - 0xc0], &u))
 			return bad_value(i);
 	}
 	switch (tag) {
