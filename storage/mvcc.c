@@ -605,6 +605,38 @@ err *mvcc_gc(struct mvcc *m, uint64_t low_water)
 
 /* ---- state hash ---- */
 
+err *mvcc_data_hash(struct mvcc *m, uint64_t *out)
+{
+	assert(m != NULL && out != NULL);
+	struct mvcc_txn *txn;
+	TRY(mvcc_begin(m, MVCC_LATEST, MVCC_READ_ONLY, &txn));
+	struct mvcc_scan *scan;
+	err *e = mvcc_scan_open(txn, NULL, NULL, false, &scan);
+	if (e) {
+		mvcc_txn_free(txn);
+		return e;
+	}
+	struct checksum_stream s;
+	checksum_stream_init(&s);
+	for (;;) {
+		struct slice k, v;
+		bool done;
+		e = mvcc_scan_next(scan, &k, &v, &done);
+		if (e || done)
+			break;
+		uint8_t lens[8];
+		store_u32be(lens, (uint32_t)k.len);
+		store_u32be(lens + 4, (uint32_t)v.len);
+		checksum_stream_add(&s, lens, sizeof lens);
+		checksum_stream_add(&s, k.ptr, k.len);
+		checksum_stream_add(&s, v.ptr, v.len);
+	}
+	mvcc_scan_close(scan);
+	mvcc_txn_free(txn);
+	*out = checksum_stream_end(&s);
+	return e;
+}
+
 err *mvcc_state_hash(struct mvcc *m, uint64_t *out)
 {
 	assert(m != NULL && out != NULL);

@@ -168,6 +168,14 @@ err *mvcc_gc(struct mvcc *m, uint64_t low_water);
 /* A 64-bit xxHash of the full KV contents (keys and values in order), for comparing replicas. */
 err *mvcc_state_hash(struct mvcc *m, uint64_t *out);
 
+/*
+ * A 64-bit xxHash of the data as of the applied version: every live user key and its
+ * value, in key order. Unlike mvcc_state_hash() it ignores old versions and bookkeeping,
+ * so replicas whose GC kept different old versions (each keeps what its own open
+ * transactions still read) agree whenever their data does.
+ */
+err *mvcc_data_hash(struct mvcc *m, uint64_t *out);
+
 /* ---- transactions ---- */
 
 /*

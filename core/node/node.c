@@ -241,6 +241,13 @@ static err *node__apply(struct node *n, const struct raft_ready *rd)
 		if (entry->origin == n->config.id)
 			node__commit_applied(n, entry->id, &outcome);
 	}
+	uint64_t applied = mvcc_applied_version(n->mvcc);
+	uint64_t first = rd->n_committed ? rd->committed[0].index : applied + 1;
+	/* GC runs at every multiple of the interval this batch passed, as on every replica */
+	if (applied > NODE_GC_RETAIN &&
+	    applied / NODE_GC_INTERVAL != (first - 1) / NODE_GC_INTERVAL)
+		TRY(mvcc_gc(n->mvcc,
+		            applied / NODE_GC_INTERVAL * NODE_GC_INTERVAL - NODE_GC_RETAIN));
 	n->unflushed += rd->n_committed;
 	if (n->unflushed >= NODE_FLUSH_ENTRIES)
 		TRY(node__flush(n));
@@ -421,5 +428,5 @@ err *node_log_term(struct node *n, uint64_t index, uint64_t *term)
 err *node_state_hash(struct node *n, uint64_t *applied, uint64_t *hash)
 {
 	*applied = mvcc_applied_version(n->mvcc);
-	return mvcc_state_hash(n->mvcc, hash);
+	return mvcc_data_hash(n->mvcc, hash);
 }

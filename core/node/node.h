@@ -70,6 +70,13 @@ enum node_timer { NODE_TIMER_TICK = 1, NODE_TIMER_READY = 2 };
 #define NODE_SESSIONS_MAX 1024
 /* Times a commit record is proposed before the answer is "outcome unknown". */
 #define NODE_COMMIT_ATTEMPTS 5
+/*
+ * Every NODE_GC_INTERVAL applied entries the node garbage-collects versions that no read
+ * at or above (applied - NODE_GC_RETAIN) can see: at the same log indexes on every replica.
+ * AS OF SYSTEM TIME reads can reach NODE_GC_RETAIN entries back.
+ */
+#define NODE_GC_INTERVAL 1024
+#define NODE_GC_RETAIN 1024
 /* Applied entries that force a B+-tree commit before the next flush tick. */
 #define NODE_FLUSH_ENTRIES 4096
 /* Ticks between B+-tree commits while entries are being applied. */
@@ -162,7 +169,7 @@ void node_status_get(struct node *n, struct node_status *out);
 /* The term of log entry `index` (for checkers: committed entries never change). */
 err *node_log_term(struct node *n, uint64_t index, uint64_t *term);
 
-/* The applied index and a hash of the replicated state at that index (for checkers). */
+/* The applied index and a hash of the replicated data at that index (for checkers). */
 err *node_state_hash(struct node *n, uint64_t *applied, uint64_t *hash);
 
 #endif

@@ -437,6 +437,35 @@ START_TEST(gc_removes_only_unreadable_versions)
 END_TEST
 
 /* GC over many keys works in chunks and keeps exactly the newest visible versions. */
+/* The data hash sees the data, not the versions GC happened to keep. */
+START_TEST(data_hash_ignores_old_versions)
+{
+	struct store a, b;
+	store_open(&a, 21);
+	store_open(&b, 22);
+	const char *writes[][2] = {{"x", "1"}, {"y", "1"}, {"x", "2"}, {"y", "2"}, {"x", "3"}};
+	for (size_t i = 0; i < 5; i++) {
+		write_one(&a, writes[i][0], writes[i][1]);
+		write_one(&b, writes[i][0], writes[i][1]);
+	}
+	ok(mvcc_gc(b.m, 5)); /* b drops the old versions, a keeps them */
+	uint64_t ra, rb, da, db;
+	ok(mvcc_state_hash(a.m, &ra));
+	ok(mvcc_state_hash(b.m, &rb));
+	ck_assert_uint_ne(ra, rb);
+	ok(mvcc_data_hash(a.m, &da));
+	ok(mvcc_data_hash(b.m, &db));
+	ck_assert_uint_eq(da, db);
+	write_one(&b, "x", "4");
+	write_one(&a, "x", "5");
+	ok(mvcc_data_hash(a.m, &da));
+	ok(mvcc_data_hash(b.m, &db));
+	ck_assert_uint_ne(da, db);
+	store_close(&a);
+	store_close(&b);
+}
+END_TEST
+
 START_TEST(gc_in_chunks)
 {
 	struct store s;
@@ -490,6 +519,7 @@ int main(void)
 	tcase_add_test(tc, partial_scan_reads_only_what_it_returned);
 	tcase_add_test(tc, limits);
 	tcase_add_test(tc, gc_removes_only_unreadable_versions);
+	tcase_add_test(tc, data_hash_ignores_old_versions);
 	tcase_add_test(tc, gc_in_chunks);
 	suite_add_tcase(suite, tc);
 	return check_run(suite);
