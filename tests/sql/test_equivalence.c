@@ -596,6 +596,14 @@ START_TEST(switch_turns_rules_off)
 	                                  "    NestedLoopJoin inner on (t1.id = t2.t1_id)\n"
 	                                  "      Scan t1\n"
 	                                  "      Scan t2\n");
+	/* UPDATE and DELETE read their target rows through the literal plan too */
+	script(optimized, "INSERT INTO t1 VALUES (1, 1, 1, 0.5, 'a'), (2, 2, 2, 1.0, 'b'), "
+	                  "(3, 3, 3, 1.5, 'c'), (4, NULL, 4, 2.0, 'd')");
+	ck_assert_str_eq(q(literal, "EXPLAIN DELETE FROM t1 WHERE id = 2"),
+	                 "Scan t1 filter: (t1.id = 2)\n");
+	ck_assert_str_eq(q(literal, "UPDATE t1 SET b = b + 10 WHERE a BETWEEN 2 AND 3"), "count 2");
+	ck_assert_str_eq(q(literal, "DELETE FROM t1 WHERE id = 2"), "count 1");
+	ck_assert_str_eq(q(optimized, "SELECT id, b FROM t1"), "1|1\n3|13\n4|4");
 	sql_session_set_optimizer(literal, true);
 	ck_assert_str_eq(q(literal, sql), q(optimized, sql));
 }
