@@ -136,36 +136,30 @@ static err *keycode__fixed8(struct slice s, uint64_t *v)
  */
 static err *keycode__unescape(struct slice s, struct buf *out, size_t *used)
 {
-	size_t start_len = out->len;
-	size_t i = 1, run = 1;
-	for (;;) {
-		/* copy the run of plain bytes before the next 0x00 in one append */
-		const uint8_t *zero = i < s.len ? memchr(s.ptr + i, 0, s.len - i) : NULL;
-		if (!zero) {
-			out->len = start_len;
-			return err_new(ERR_DECODE, "unterminated string in key");
+	/* the decoded string is never longer than its encoding: reserve once, copy bytewise */
+	TRY(buf_reserve(out, s.len));
+	uint8_t *dst = out->data + out->len;
+	size_t n = 0;
+	for (size_t i = 1; i < s.len; i++) {
+		uint8_t c = s.ptr[i];
+		if (c != 0) {
+			dst[n++] = c;
+			continue;
 		}
-		size_t z = (size_t)(zero - s.ptr);
-		err *e = buf_append(out, s.ptr + run, z - run);
-		if (!e && z + 1 >= s.len)
-			e = err_new(ERR_DECODE, "string in key ends inside an escape");
-		if (!e && s.ptr[z + 1] == 0x01) {
-			*used = z + 2;
-			assert(*used <= s.len);
+		if (i + 1 >= s.len)
+			return err_new(ERR_DECODE, "string in key ends inside an escape");
+		if (s.ptr[i + 1] == 0x01) {
+			out->len += n;
+			*used = i + 2;
+			assert(*used <= s.len && out->len <= out->cap);
 			return NULL;
 		}
-		if (!e && s.ptr[z + 1] != 0xFF)
-			e = err_new(ERR_DECODE, "bad escape 0x00 0x%02x in key", s.ptr[z + 1]);
-		if (!e)
-			e = buf_append(out, "", 1);
-		if (e) {
-			out->len = start_len;
-			return e;
-		}
-		i = z + 2;
-		run = i;
-		assert(i <= s.len);
+		if (s.ptr[i + 1] != 0xFF)
+			return err_new(ERR_DECODE, "bad escape 0x00 0x%02x in key", s.ptr[i + 1]);
+		dst[n++] = 0;
+		i++;
 	}
+	return err_new(ERR_DECODE, "unterminated string in key");
 }
 
 err *keycode_next(struct slice *cursor, struct keycode_value *out)
