@@ -241,8 +241,39 @@ static err *scan_row(struct sql_iter *it, struct slice key, struct slice value, 
 	return NULL;
 }
 
+/*
+ * Primary-key points are exact reads: one seek to the newest visible version of each key,
+ * where a one-key range scan would walk every version the key still has.
+ */
+static err *scan_points_next(struct sql_iter *it, const struct sql_value **row, bool *done)
+{
+	assert(it->plan->access.kind == SQL_ACCESS_PK_POINTS);
+	for (;;) {
+		bool have;
+		TRY(scan_range(it, &have));
+		if (!have) {
+			*done = true;
+			return NULL;
+		}
+		it->pos++;
+		bool found = false;
+		TRY(sql_txn_get(it->x->txn, buf_slice(&it->key), &it->value, &found));
+		if (!found)
+			continue;
+		bool keep;
+		TRY(scan_row(it, buf_slice(&it->key), buf_slice(&it->value), &keep));
+		if (keep) {
+			*row = it->own;
+			*done = false;
+			return NULL;
+		}
+	}
+}
+
 static err *scan_next(struct sql_iter *it, const struct sql_value **row, bool *done)
 {
+	if (it->plan->access.kind == SQL_ACCESS_PK_POINTS)
+		return scan_points_next(it, row, done);
 	for (;;) {
 		if (!it->scan) {
 			bool have;
