@@ -605,6 +605,17 @@ err *mvcc_gc(struct mvcc *m, uint64_t low_water)
 
 /* ---- state hash ---- */
 
+/* Adds one key and value to a hash, lengths first so no two sequences collide by shape. */
+static void mvcc__hash_entry(struct checksum_stream *s, struct slice k, struct slice v)
+{
+	uint8_t lens[8];
+	store_u32be(lens, (uint32_t)k.len);
+	store_u32be(lens + 4, (uint32_t)v.len);
+	checksum_stream_add(s, lens, sizeof lens);
+	checksum_stream_add(s, k.ptr, k.len);
+	checksum_stream_add(s, v.ptr, v.len);
+}
+
 err *mvcc_data_hash(struct mvcc *m, uint64_t *out)
 {
 	assert(m != NULL && out != NULL);
@@ -624,12 +635,7 @@ err *mvcc_data_hash(struct mvcc *m, uint64_t *out)
 		e = mvcc_scan_next(scan, &k, &v, &done);
 		if (e || done)
 			break;
-		uint8_t lens[8];
-		store_u32be(lens, (uint32_t)k.len);
-		store_u32be(lens + 4, (uint32_t)v.len);
-		checksum_stream_add(&s, lens, sizeof lens);
-		checksum_stream_add(&s, k.ptr, k.len);
-		checksum_stream_add(&s, v.ptr, v.len);
+		mvcc__hash_entry(&s, k, v);
 	}
 	mvcc_scan_close(scan);
 	mvcc_txn_free(txn);
@@ -651,12 +657,7 @@ err *mvcc_state_hash(struct mvcc *m, uint64_t *out)
 		e = kv_iter_next(it, &k, &v, &done);
 		if (e || done)
 			break;
-		uint8_t lens[8];
-		store_u32be(lens, (uint32_t)k.len);
-		store_u32be(lens + 4, (uint32_t)v.len);
-		checksum_stream_add(&s, lens, sizeof lens);
-		checksum_stream_add(&s, k.ptr, k.len);
-		checksum_stream_add(&s, v.ptr, v.len);
+		mvcc__hash_entry(&s, k, v);
 	}
 	kv_iter_close(it);
 	*out = checksum_stream_end(&s);
