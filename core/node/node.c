@@ -37,7 +37,6 @@
 
 #include "base/mutation.h"
 #include "raft/hard_state.h"
-#include "raft/message.h"
 #include "storage/btree.h"
 #include "storage/vfs_nosync.h"
 
@@ -254,31 +253,12 @@ static err *node__apply(struct node *n, const struct raft_ready *rd)
 	return NULL;
 }
 
-/*
- * True for a leader's message that may be sent before the batch is durable: APPEND and
- * HEARTBEAT (only leaders send them). The type is the first element of the message's
- * msgpack array (raft/message.h); anything this peek does not recognise answers false,
- * which only delays the message until after the sync.
- */
-static bool node__sends_early(const struct raft_outgoing *m)
-{
-	const uint8_t *b = m->bytes;
-	size_t at;
-	if (m->len >= 2 && b[0] >= 0x90 && b[0] <= 0x9f)
-		at = 1; /* fixarray */
-	else if (m->len >= 4 && b[0] == 0xdc)
-		at = 3; /* array 16 */
-	else
-		return false;
-	return b[at] == RAFT_MSG_APPEND || b[at] == RAFT_MSG_HEARTBEAT;
-}
-
 /* Step 3 of the contract; `early` picks the messages sent before persisting, or the rest. */
 static void node__send(struct node *n, const struct raft_ready *rd, bool early)
 {
 	for (size_t i = 0; i < rd->n_messages; i++) {
 		const struct raft_outgoing *m = &rd->messages[i];
-		if (node__sends_early(m) == early)
+		if (m->before_persist == early)
 			env_send(n->env, m->to, m->bytes, m->len);
 	}
 }

@@ -51,7 +51,8 @@ void raft__outbox_message(struct raft__outbox *o, const struct raft_message *m)
 		o->dropped++;
 		return;
 	}
-	o->msgs[o->n_msgs] = (struct raft_outgoing){m->to, b->data, b->len};
+	bool leader_traffic = m->type == RAFT_MSG_APPEND || m->type == RAFT_MSG_HEARTBEAT;
+	o->msgs[o->n_msgs] = (struct raft_outgoing){m->to, b->data, b->len, leader_traffic};
 	o->n_msgs++;
 }
 

@@ -153,6 +153,13 @@ struct raft_outgoing {
 	uint32_t to;
 	const uint8_t *bytes;
 	size_t len;
+	/*
+	 * A leader's append or heartbeat: it may be sent before the batch is persisted (Raft
+	 * thesis §10.2.1), since the leader counts its own entries towards a majority only
+	 * after raft_advance(). Every other message (votes, acknowledgements, responses)
+	 * must wait for step 2 of the contract.
+	 */
+	bool before_persist;
 };
 
 /* One batch of outputs; every pointer stays valid until raft_advance(). */
