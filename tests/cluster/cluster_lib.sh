@@ -33,8 +33,10 @@ cluster_setup() {
     trap cluster_cleanup EXIT
     trap 'exit 1' INT TERM
     local attempt base p busy
+    # 20000-32767: below Linux's ephemeral range (32768 and up), where any outgoing
+    # connection (another cluster's Raft dialers) may hold a port the check cannot see
     for attempt in $(seq 0 49); do
-        base=$((20000 + (($$ * 10 + attempt * 1000) % 20000)))
+        base=$((20000 + (($$ * 10 + attempt * 1000) % 12700)))
         busy=0
         for p in $(seq $((base + 1)) $((base + 10))); do
             port_busy "$p" && busy=1 && break
