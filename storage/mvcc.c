@@ -285,6 +285,7 @@ err *mvcc_open(struct kv *kv, const struct mvcc_options *options, struct mvcc **
 	                                              : MVCC_DEFAULT_HISTORY_MAX_BYTES);
 	kv_batch_init(&m->batch);
 	buf_init(&m->key, KV_KEY_MAX);
+	buf_init(&m->gc_cursor, KV_KEY_MAX + 1);
 	buf_init(&m->value, KV_VALUE_MAX);
 	err *e = mvcc__load(m);
 	if (e) {
@@ -304,6 +305,7 @@ void mvcc_close(struct mvcc *m)
 	mvcc__history_free(&m->history);
 	kv_batch_free(&m->batch);
 	buf_free(&m->key);
+	buf_free(&m->gc_cursor);
 	buf_free(&m->value);
 	free(m);
 }
@@ -520,8 +522,15 @@ err *mvcc_flush(struct mvcc *m, bool sync)
 
 /* ---- garbage collection ---- */
 
-/* Deletes the versions below `low` that no snapshot at or above it can see. */
-static err *mvcc__gc_sweep(struct mvcc *m, uint64_t low)
+/*
+ * Deletes the versions below `low` that no snapshot at or above it can see. A full sweep
+ * (bounded = false) walks every version. A bounded one starts at m->gc_cursor, visits at
+ * most max_entries versions and leaves the cursor where it stopped (empty once it reached
+ * the end): at the first version of the key it was in, so that key's versions are judged
+ * together next time. Only a key with more versions than a slice is resumed mid-key; that
+ * is safe too (the first version seen is kept), merely leaving one extra version.
+ */
+static err *mvcc__gc_sweep(struct mvcc *m, uint64_t low, bool bounded, uint64_t max_entries)
 {
 	assert(low <= m->applied && low == m->gc_low_water);
 	assert(m->batch.count == 0);
@@ -530,9 +539,16 @@ static err *mvcc__gc_sweep(struct mvcc *m, uint64_t low)
 	buf_init(&hi, 8);
 	buf_init(&group, KV_KEY_MAX);
 	err *e = mvcc__data_range(NULL, NULL, &lo, &hi);
+	if (!e && bounded && m->gc_cursor.len > 0) {
+		buf_clear(&lo);
+		e = buf_append(&lo, m->gc_cursor.data, m->gc_cursor.len);
+	}
 	bool kept = false; /* the current key's newest version <= low has been passed */
 	bool finished = false;
-	while (!e && !finished) {
+	bool out_of_budget = false;
+	uint64_t visited = 0;     /* versions this call has looked at */
+	uint64_t group_start = 0; /* the visit at which the current key's versions began */
+	while (!e && !finished && !out_of_budget) {
 		struct slice from = buf_slice(&lo), to = buf_slice(&hi);
 		struct kv_iter *it;
 		e = kv_iter_open(m->kv, &from, &to, false, &it);
@@ -552,6 +568,18 @@ static err *mvcc__gc_sweep(struct mvcc *m, uint64_t low)
 				buf_clear(&group);
 				buf_append(&group, k.ptr, glen); /* glen < KV_KEY_MAX */
 				kept = false;
+				group_start = visited + 1;
+			}
+			if (bounded && ++visited > max_entries) {
+				/*
+				 * Resume at this key's newest version, so its versions are judged
+				 * together; if the key alone filled the slice, at k (progress first).
+				 */
+				out_of_budget = true;
+				buf_clear(&lo);
+				e = group_start > 1 ? buf_append(&lo, group.data, group.len)
+				                    : buf_append(&lo, k.ptr, k.len);
+				break;
 			}
 			if (version > low)
 				continue;
@@ -577,14 +605,24 @@ static err *mvcc__gc_sweep(struct mvcc *m, uint64_t low)
 			e = mvcc__batch_apply(m);
 	}
 	kv_batch_clear(&m->batch);
+	if (!e && bounded) {
+		buf_clear(&m->gc_cursor);
+		if (out_of_budget)
+			e = buf_append(&m->gc_cursor, lo.data, lo.len);
+	}
 	buf_free(&lo);
 	buf_free(&hi);
 	buf_free(&group);
 	return e;
 }
 
-err *mvcc_gc(struct mvcc *m, uint64_t low_water)
+/*
+ * Raises the low-water mark towards low_water (clamped as mvcc_gc() says), durably;
+ * *raised says whether it moved.
+ */
+static err *mvcc__gc_raise(struct mvcc *m, uint64_t low_water, bool *raised)
 {
+	*raised = false;
 	uint64_t low = low_water < m->applied ? low_water : m->applied;
 	uint32_t seen = 0;
 	for (struct mvcc_txn *t = m->txns; t; t = t->next) {
@@ -600,7 +638,25 @@ err *mvcc_gc(struct mvcc *m, uint64_t low_water)
 	TRY(mvcc__batch_meta(m, "gc", low));
 	TRY(mvcc__batch_apply(m));
 	m->gc_low_water = low;
-	return mvcc__gc_sweep(m, low);
+	*raised = true;
+	return NULL;
+}
+
+err *mvcc_gc(struct mvcc *m, uint64_t low_water)
+{
+	bool raised;
+	TRY(mvcc__gc_raise(m, low_water, &raised));
+	return raised ? mvcc__gc_sweep(m, m->gc_low_water, false, 0) : NULL;
+}
+
+err *mvcc_gc_some(struct mvcc *m, uint64_t low_water, uint64_t max_entries)
+{
+	assert(max_entries > 0);
+	bool raised;
+	TRY(mvcc__gc_raise(m, low_water, &raised));
+	if (!raised && m->gc_cursor.len == 0)
+		return NULL; /* the last pass at this mark reached the end */
+	return mvcc__gc_sweep(m, m->gc_low_water, true, max_entries);
 }
 
 /* ---- state hash ---- */

@@ -165,6 +165,15 @@ err *mvcc_flush(struct mvcc *m, bool sync);
  */
 err *mvcc_gc(struct mvcc *m, uint64_t low_water);
 
+/*
+ * Like mvcc_gc(), but visits at most max_entries stored versions, resuming where the last
+ * call stopped and wrapping to the first key after reaching the end, so a node can collect
+ * a large store a slice at a time instead of stalling on one full pass. Repeated calls at
+ * one mark finish the pass; a higher mark starts collecting at the new level from the
+ * cursor on.
+ */
+err *mvcc_gc_some(struct mvcc *m, uint64_t low_water, uint64_t max_entries);
+
 /* A 64-bit xxHash of the full KV contents (keys and values in order), for comparing replicas. */
 err *mvcc_state_hash(struct mvcc *m, uint64_t *out);
 

@@ -21,6 +21,8 @@ struct mvcc {
 	struct mvcc__history history;
 	uint64_t applied;
 	uint64_t gc_low_water;
+	/* where the next bounded sweep (mvcc_gc_some) resumes; empty: from the first key */
+	struct buf gc_cursor;
 	/*
 	 * Bumped whenever MVCC applies or commits to the kv, which invalidates kv iterators;
 	 * scans compare it to know when to reopen theirs.

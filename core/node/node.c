@@ -245,8 +245,9 @@ static err *node__apply(struct node *n, const struct raft_ready *rd)
 	/* GC runs at every multiple of the interval this batch passed, as on every replica */
 	if (applied > NODE_GC_RETAIN &&
 	    applied / NODE_GC_INTERVAL != (first - 1) / NODE_GC_INTERVAL)
-		TRY(mvcc_gc(n->mvcc,
-		            applied / NODE_GC_INTERVAL * NODE_GC_INTERVAL - NODE_GC_RETAIN));
+		TRY(mvcc_gc_some(n->mvcc,
+		                 applied / NODE_GC_INTERVAL * NODE_GC_INTERVAL - NODE_GC_RETAIN,
+		                 NODE_GC_SLICE));
 	n->unflushed += rd->n_committed;
 	if (n->unflushed >= NODE_FLUSH_ENTRIES)
 		TRY(node__flush(n));

@@ -77,6 +77,8 @@ enum node_timer { NODE_TIMER_TICK = 1, NODE_TIMER_READY = 2 };
  */
 #define NODE_GC_INTERVAL 1024
 #define NODE_GC_RETAIN 1024
+/* Stored versions one GC step visits at most, so a large store never stalls a batch. */
+#define NODE_GC_SLICE 16384
 /* Applied entries that force a B+-tree commit before the next flush tick. */
 #define NODE_FLUSH_ENTRIES 4096
 /* Ticks between B+-tree commits while entries are being applied. */
