@@ -196,8 +196,12 @@ static err *key_pk(const struct sql_iter *it, struct slice key, struct sql_value
 	return NULL;
 }
 
-/* Fills it->own from one scanned entry; *keep is false if the filter rejects it. */
-static err *scan_row(struct sql_iter *it, struct slice key, struct slice value, bool *keep)
+/*
+ * Fills it->own from one scanned entry; *keep is false if the filter rejects it. `key` is
+ * the entry's key, or NULL for the entry it->scan returned last: its key is then decoded
+ * only if the row needs it (an index entry, or a plan that outputs the key).
+ */
+static err *scan_row(struct sql_iter *it, const struct slice *key, struct slice value, bool *keep)
 {
 	const struct sql_plan *p = it->plan;
 	const struct sql_table *t = p->table;
@@ -206,8 +210,15 @@ static err *scan_row(struct sql_iter *it, struct slice key, struct slice value, 
 	    p->access.kind == SQL_ACCESS_INDEX_POINTS || p->access.kind == SQL_ACCESS_INDEX_RANGE;
 	assert(!index || p->access.index_pos < t->index_count);
 	sql__iter_clear_own(it);
-	struct sql_value pk;
-	TRY(key_pk(it, key, &pk));
+	struct sql_value pk = sql_null();
+	if (index || p->with_key) {
+		struct slice k;
+		if (key)
+			k = *key;
+		else
+			TRY(sql_txn_scan_key(it->scan, &k));
+		TRY(key_pk(it, k, &pk));
+	}
 	err *e = NULL;
 	if (index) {
 		struct buf rk;
@@ -261,7 +272,8 @@ static err *scan_points_next(struct sql_iter *it, const struct sql_value **row, 
 		if (!found)
 			continue;
 		bool keep;
-		TRY(scan_row(it, buf_slice(&it->key), buf_slice(&it->value), &keep));
+		struct slice key = buf_slice(&it->key);
+		TRY(scan_row(it, &key, buf_slice(&it->value), &keep));
 		if (keep) {
 			*row = it->own;
 			*done = false;
@@ -286,16 +298,16 @@ static err *scan_next(struct sql_iter *it, const struct sql_value **row, bool *d
 			TRY(sql_txn_scan_open(it->x->txn, buf_slice(&it->key), buf_slice(&it->end),
 			                      &it->scan));
 		}
-		struct slice k, v;
+		struct slice v;
 		bool end;
-		TRY(sql_txn_scan_next(it->scan, &k, &v, &end));
+		TRY(sql_txn_scan_step(it->scan, &v, &end));
 		if (end) {
 			sql_txn_scan_close(it->scan);
 			it->scan = NULL;
 			continue;
 		}
 		bool keep;
-		TRY(scan_row(it, k, v, &keep));
+		TRY(scan_row(it, NULL, v, &keep));
 		if (keep) {
 			*row = it->own;
 			return NULL;

@@ -221,8 +221,9 @@ struct sql_txn_scan {
 	uint32_t overlay_count;
 	uint32_t overlay_next;
 	bool mvcc_done;
-	bool mvcc_has; /* mvcc_key / mvcc_value hold the MVCC scan's current entry */
-	struct slice mvcc_key, mvcc_value;
+	bool mvcc_has; /* mvcc_value holds the MVCC scan's current entry */
+	struct slice mvcc_value;
+	const struct sql__write *returned; /* the overlay entry returned last, or NULL */
 };
 
 err *sql_txn_scan_open(struct sql_txn *t, struct slice from, struct slice to,
@@ -268,12 +269,11 @@ err *sql_txn_scan_prefix(struct sql_txn *t, struct slice prefix, struct sql_txn_
 	return e;
 }
 
-err *sql_txn_scan_next(struct sql_txn_scan *sc, struct slice *key, struct slice *value, bool *done)
+err *sql_txn_scan_step(struct sql_txn_scan *sc, struct slice *value, bool *done)
 {
 	for (;;) {
 		if (!sc->mvcc_has && !sc->mvcc_done) {
-			TRY(mvcc_scan_next(sc->mvcc, &sc->mvcc_key, &sc->mvcc_value,
-			                   &sc->mvcc_done));
+			TRY(mvcc_scan_step(sc->mvcc, &sc->mvcc_value, &sc->mvcc_done));
 			sc->mvcc_has = !sc->mvcc_done;
 		}
 		const struct sql__write *w =
@@ -282,11 +282,18 @@ err *sql_txn_scan_next(struct sql_txn_scan *sc, struct slice *key, struct slice 
 			*done = true;
 			return NULL;
 		}
-		int c = !w ? 1 : (!sc->mvcc_has ? -1 : slice_cmp(wkey(w), sc->mvcc_key));
+		int c = 1;
+		if (w && !sc->mvcc_has) {
+			c = -1;
+		} else if (w) {
+			struct slice mvcc_key;
+			TRY(mvcc_scan_key(sc->mvcc, &mvcc_key));
+			c = slice_cmp(wkey(w), mvcc_key);
+		}
 		if (c > 0) {
-			*key = sc->mvcc_key;
 			*value = sc->mvcc_value;
 			sc->mvcc_has = false;
+			sc->returned = NULL;
 			*done = false;
 			return NULL;
 		}
@@ -295,11 +302,26 @@ err *sql_txn_scan_next(struct sql_txn_scan *sc, struct slice *key, struct slice 
 			sc->mvcc_has = false; /* the overlay replaces the stored entry */
 		if (w->deleted)
 			continue;
-		*key = wkey(w);
 		*value = slice_of(w->value, w->value_len);
+		sc->returned = w;
 		*done = false;
 		return NULL;
 	}
+}
+
+err *sql_txn_scan_key(struct sql_txn_scan *sc, struct slice *key)
+{
+	if (sc->returned) {
+		*key = wkey(sc->returned);
+		return NULL;
+	}
+	return mvcc_scan_key(sc->mvcc, key);
+}
+
+err *sql_txn_scan_next(struct sql_txn_scan *sc, struct slice *key, struct slice *value, bool *done)
+{
+	TRY(sql_txn_scan_step(sc, value, done));
+	return *done ? NULL : sql_txn_scan_key(sc, key);
 }
 
 void sql_txn_scan_close(struct sql_txn_scan *sc)

@@ -62,6 +62,13 @@ err *sql_txn_scan_open(struct sql_txn *t, struct slice from, struct slice to,
 /* Scans every key starting with `prefix`. */
 err *sql_txn_scan_prefix(struct sql_txn *t, struct slice prefix, struct sql_txn_scan **out);
 err *sql_txn_scan_next(struct sql_txn_scan *sc, struct slice *key, struct slice *value, bool *done);
+/*
+ * sql_txn_scan_next() in two halves (see mvcc_scan_step): step returns the next entry's
+ * value; sql_txn_scan_key() the key of the entry step returned last, decoded only when
+ * asked for. Both stay valid until the next step.
+ */
+err *sql_txn_scan_step(struct sql_txn_scan *sc, struct slice *value, bool *done);
+err *sql_txn_scan_key(struct sql_txn_scan *sc, struct slice *key);
 void sql_txn_scan_close(struct sql_txn_scan *sc);
 
 #endif

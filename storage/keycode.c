@@ -217,51 +217,71 @@ static err *keycode__expect(struct slice cursor, enum keycode_type want)
 	return NULL;
 }
 
-/* Decodes a fixed-size value of type `want` into a scratch value. */
-static err *keycode__get_fixed(struct slice *cursor, enum keycode_type want,
-                               struct keycode_value *v)
+/*
+ * Reads the fixed-size value of type `want` at the cursor (the tag, then `width` bytes,
+ * big-endian) into *raw and advances past it; the errors of keycode_next(), or ERR_TYPE.
+ * The typed getters sit on scan paths (every MVCC version key ends in a U64), so they read
+ * the bytes directly instead of going through the generic decoder.
+ */
+static err *keycode__get_fixed(struct slice *cursor, enum keycode_type want, size_t width,
+                               uint64_t *raw)
 {
-	TRY(keycode__expect(*cursor, want));
-	memset(v, 0, sizeof *v); /* fixed-size values never touch v->bytes */
-	return keycode_next(cursor, v);
+	assert(width <= 8);
+	if (cursor->len == 0 || cursor->ptr[0] != (uint8_t)want) {
+		err *e = keycode__expect(*cursor, want);
+		assert(e != NULL); /* the tag is not `want` */
+		return e;
+	}
+	if (cursor->len < 1 + width)
+		return err_new(ERR_DECODE, width == 8 ? "key ends inside an 8-byte value"
+		                                      : "bad boolean in key");
+	uint64_t v = 0;
+	if (width == 8)
+		v = load_u64be(cursor->ptr + 1);
+	else if (width == 1)
+		v = cursor->ptr[1];
+	*raw = v;
+	cursor->ptr += 1 + width;
+	cursor->len -= 1 + width;
+	return NULL;
 }
 
 err *keycode_get_null(struct slice *cursor)
 {
-	struct keycode_value v;
-	return keycode__get_fixed(cursor, KEYCODE_NULL, &v);
+	uint64_t raw;
+	return keycode__get_fixed(cursor, KEYCODE_NULL, 0, &raw);
 }
 
 err *keycode_get_bool(struct slice *cursor, bool *out)
 {
-	struct keycode_value v;
-	TRY(keycode__get_fixed(cursor, KEYCODE_BOOL, &v));
-	*out = v.b;
+	if (cursor->len >= 2 && cursor->ptr[0] == KEYCODE_BOOL && cursor->ptr[1] > 1)
+		return err_new(ERR_DECODE, "bad boolean in key");
+	uint64_t raw;
+	TRY(keycode__get_fixed(cursor, KEYCODE_BOOL, 1, &raw));
+	*out = raw == 1;
 	return NULL;
 }
 
 err *keycode_get_int(struct slice *cursor, int64_t *out)
 {
-	struct keycode_value v;
-	TRY(keycode__get_fixed(cursor, KEYCODE_INT, &v));
-	*out = v.i;
+	uint64_t raw;
+	TRY(keycode__get_fixed(cursor, KEYCODE_INT, 8, &raw));
+	*out = (int64_t)(raw ^ KEYCODE_SIGN);
 	return NULL;
 }
 
 err *keycode_get_float(struct slice *cursor, double *out)
 {
-	struct keycode_value v;
-	TRY(keycode__get_fixed(cursor, KEYCODE_FLOAT, &v));
-	*out = v.f;
+	uint64_t raw;
+	TRY(keycode__get_fixed(cursor, KEYCODE_FLOAT, 8, &raw));
+	raw = (raw & KEYCODE_SIGN) ? raw ^ KEYCODE_SIGN : ~raw;
+	memcpy(out, &raw, sizeof raw);
 	return NULL;
 }
 
 err *keycode_get_u64(struct slice *cursor, uint64_t *out)
 {
-	struct keycode_value v;
-	TRY(keycode__get_fixed(cursor, KEYCODE_U64, &v));
-	*out = v.u;
-	return NULL;
+	return keycode__get_fixed(cursor, KEYCODE_U64, 8, out);
 }
 
 static err *keycode__get_escaped(struct slice *cursor, enum keycode_type want, struct buf *out)

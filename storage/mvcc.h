@@ -223,6 +223,15 @@ err *mvcc_scan_open(struct mvcc_txn *txn, const struct slice *from, const struct
 /* Returns the next entry, or *done = true. key and value stay valid until the next call. */
 err *mvcc_scan_next(struct mvcc_scan *scan, struct slice *key, struct slice *value, bool *done);
 
+/*
+ * mvcc_scan_next() in two halves, for callers that often need only the value: step
+ * returns the next entry's value (or *done = true); mvcc_scan_key() then gives the key of
+ * the entry step returned last, decoded only when asked for. Both stay valid until the
+ * next step. mvcc_scan_key() must not be called before a step returned an entry.
+ */
+err *mvcc_scan_step(struct mvcc_scan *scan, struct slice *value, bool *done);
+err *mvcc_scan_key(struct mvcc_scan *scan, struct slice *key);
+
 /* NULL is allowed. */
 void mvcc_scan_close(struct mvcc_scan *scan);
 

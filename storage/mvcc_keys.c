@@ -88,18 +88,21 @@ err *mvcc__data_key_split(struct slice kv_key, size_t *group_len, uint64_t *vers
 	return NULL;
 }
 
-err *mvcc__data_key_user(struct slice kv_key, struct buf *out)
+err *mvcc__data_group_user(struct slice group, struct buf *out)
 {
-	size_t group_len;
-	uint64_t version;
-	TRY(mvcc__data_key_split(kv_key, &group_len, &version));
-	struct slice cursor = slice_of(kv_key.ptr + 1, group_len - 1);
 	buf_clear(out);
-	err *e = keycode_get_bytes(&cursor, out);
-	if (!e && cursor.len != 0)
-		e = err_new(ERR_DECODE, "trailing bytes");
+	err *e = NULL;
+	if (group.len < 1 + 3 || group.ptr[0] != MVCC__SPACE_DATA) {
+		e = err_new(ERR_DECODE, "not a data key group");
+	} else {
+		struct slice cursor = slice_of(group.ptr + 1, group.len - 1);
+		e = keycode_get_bytes(&cursor, out);
+		if (!e && cursor.len != 0)
+			e = err_new(ERR_DECODE, "trailing bytes");
+	}
 	if (e) {
 		err_free(e);
+		buf_clear(out);
 		return err_new(ERR_CORRUPT, "malformed user key in an MVCC data key");
 	}
 	return NULL;

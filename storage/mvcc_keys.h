@@ -62,8 +62,11 @@ err *mvcc__data_range(const struct slice *from, const struct slice *to, struct b
  */
 err *mvcc__data_key_split(struct slice kv_key, size_t *group_len, uint64_t *version);
 
-/* Decodes the user key of a data key into out (cleared first). ERR_CORRUPT if malformed. */
-err *mvcc__data_key_user(struct slice kv_key, struct buf *out);
+/*
+ * Decodes the user key of a data key's group (its first group_len bytes, see
+ * mvcc__data_key_split) into out (cleared first). ERR_CORRUPT if malformed.
+ */
+err *mvcc__data_group_user(struct slice group, struct buf *out);
 
 /*
  * Splits a history key: its index, and for a key row the user key (into out, cleared

@@ -148,10 +148,11 @@ struct mvcc__snapshot {
 	bool pending;                /* reverse: the first row of the next key, already read */
 	uint64_t pending_generation; /* the kv generation it was read at */
 	struct buf pending_key, pending_value;
-	struct buf cand_key, cand_value; /* reverse: the newest visible row so far */
-	bool has;                        /* a head is ready */
+	struct buf cand_value; /* reverse: the value of the newest visible row so far */
+	bool has;              /* a head is ready: its key is `group`, its value `value` */
 	bool exhausted;
-	struct buf key, value; /* the head: user key and value */
+	bool key_valid; /* `key` holds the head's user key, decoded from `group` */
+	struct buf key, value;
 };
 
 static void mvcc__snapshot_init(struct mvcc__snapshot *s, struct mvcc *m, uint64_t version,
@@ -163,7 +164,6 @@ static void mvcc__snapshot_init(struct mvcc__snapshot *s, struct mvcc *m, uint64
 	buf_init(&s->group, KV_KEY_MAX);
 	buf_init(&s->pending_key, KV_KEY_MAX + 1);
 	buf_init(&s->pending_value, KV_VALUE_MAX);
-	buf_init(&s->cand_key, KV_KEY_MAX);
 	buf_init(&s->cand_value, KV_VALUE_MAX);
 	buf_init(&s->key, KV_KEY_MAX);
 	buf_init(&s->value, KV_VALUE_MAX);
@@ -175,7 +175,6 @@ static void mvcc__snapshot_free(struct mvcc__snapshot *s)
 	buf_free(&s->group);
 	buf_free(&s->pending_key);
 	buf_free(&s->pending_value);
-	buf_free(&s->cand_key);
 	buf_free(&s->cand_value);
 	buf_free(&s->key);
 	buf_free(&s->value);
@@ -187,16 +186,32 @@ static err *mvcc__copy(struct buf *dst, struct slice src)
 	return buf_append(dst, src.ptr, src.len);
 }
 
-/* Makes the row (k, v) the head if it is live. */
-static err *mvcc__snapshot_emit(struct mvcc__snapshot *s, struct slice k, struct slice v)
+/*
+ * Makes the row with value v of the key in `group` the head if it is live. Its user key
+ * stays encoded until someone asks for it (mvcc__snapshot_key): most scans never do.
+ */
+static err *mvcc__snapshot_emit(struct mvcc__snapshot *s, struct slice v)
 {
+	assert(s->group_set);
 	if (v.len == 0)
 		return err_new(ERR_CORRUPT, "MVCC data row without a tag");
 	if (v.ptr[0] != MVCC__TAG_LIVE)
 		return NULL;
-	TRY(mvcc__data_key_user(k, &s->key));
 	TRY(mvcc__copy(&s->value, slice_of(v.ptr + 1, v.len - 1)));
+	s->key_valid = false;
 	s->has = true;
+	return NULL;
+}
+
+/* The head's user key, decoded on first use; valid while the head is. */
+static err *mvcc__snapshot_key(struct mvcc__snapshot *s, struct slice *key)
+{
+	assert(s->has && s->group_set);
+	if (!s->key_valid) {
+		TRY(mvcc__data_group_user(buf_slice(&s->group), &s->key));
+		s->key_valid = true;
+	}
+	*key = buf_slice(&s->key);
 	return NULL;
 }
 
@@ -223,7 +238,7 @@ static err *mvcc__snapshot_forward(struct mvcc__snapshot *s)
 			continue;
 		TRY(mvcc__copy(&s->group, slice_of(k.ptr, glen)));
 		s->group_set = true;
-		TRY(mvcc__snapshot_emit(s, k, v));
+		TRY(mvcc__snapshot_emit(s, v));
 	}
 	return NULL;
 }
@@ -272,7 +287,6 @@ static err *mvcc__snapshot_reverse_key(struct mvcc__snapshot *s, bool *none)
 		}
 		if (version <= s->version) {
 			/* rows arrive oldest first: the last visible one is the newest */
-			TRY(mvcc__copy(&s->cand_key, k));
 			TRY(mvcc__copy(&s->cand_value, v));
 			cand = true;
 		}
@@ -280,7 +294,7 @@ static err *mvcc__snapshot_reverse_key(struct mvcc__snapshot *s, bool *none)
 	*none = !s->group_set;
 	assert(!*none || !s->pending);
 	if (cand)
-		TRY(mvcc__snapshot_emit(s, buf_slice(&s->cand_key), buf_slice(&s->cand_value)));
+		TRY(mvcc__snapshot_emit(s, buf_slice(&s->cand_value)));
 	return NULL;
 }
 
@@ -323,7 +337,13 @@ struct mvcc_scan {
 	bool has_from, has_to;
 	struct buf from, to;
 	bool emitted;
+	/*
+	 * The last key returned: its user key, or with last_encoded its data key group (then
+	 * out_key is decoded from it on demand, see mvcc_scan_key)
+	 */
+	bool last_encoded;
 	struct buf last;
+	bool out_key_valid; /* out_key holds the last key returned */
 	struct buf out_key, out_value;
 };
 
@@ -345,16 +365,21 @@ static void mvcc__scan_record(struct mvcc_scan *s)
 	struct slice from = s->has_from ? buf_slice(&s->from) : slice_of(NULL, 0);
 	struct slice to = buf_slice(&s->to);
 	bool bounded = s->has_to;
+	struct slice last;
 	if (!s->done) {
 		if (!s->emitted)
 			return; /* the caller learned nothing */
-		if (!s->reverse) {
+		err *e = mvcc_scan_key(s, &last);
+		if (e) {
+			/* the last key does not decode: record the whole range, a superset */
+			err_free(e);
+		} else if (!s->reverse) {
 			/* [from, last]: everything up to and including the last key returned */
-			buf_append(&s->last, "", 1); /* `last` has room: MVCC_KEY_MAX + 1 */
-			to = buf_slice(&s->last);
+			buf_append(&s->out_key, "", 1); /* it has room: MVCC_KEY_MAX + 1 */
+			to = buf_slice(&s->out_key);
 			bounded = true;
 		} else {
-			from = buf_slice(&s->last);
+			from = last;
 		}
 	}
 	mvcc__txn_record_read(s->txn, from, bounded ? &to : NULL);
@@ -384,7 +409,7 @@ err *mvcc_scan_open(struct mvcc_txn *txn, const struct slice *from, const struct
 	buf_init(&s->w_value, KV_VALUE_MAX);
 	buf_init(&s->from, MVCC_KEY_MAX + 1);
 	buf_init(&s->to, MVCC_KEY_MAX + 1);
-	buf_init(&s->last, MVCC_KEY_MAX + 1);
+	buf_init(&s->last, KV_KEY_MAX); /* an encoded group is longer than its key */
 	buf_init(&s->out_key, KV_KEY_MAX);
 	buf_init(&s->out_value, KV_VALUE_MAX);
 	txn->open_scans++;
@@ -416,7 +441,10 @@ static err *mvcc__scan_fill_buffer(struct mvcc_scan *s)
 	if (s->w_generation != s->txn->write_generation) {
 		s->w_has = false;
 		s->w_generation = s->txn->write_generation;
-		TRY(mvcc__cursor_restart(&s->wcur, s->emitted ? &s->last : NULL));
+		struct slice last;
+		if (s->emitted)
+			TRY(mvcc_scan_key(s, &last));
+		TRY(mvcc__cursor_restart(&s->wcur, s->emitted ? &s->out_key : NULL));
 	}
 	if (s->w_has)
 		return NULL;
@@ -440,7 +468,7 @@ static void mvcc__swap(struct buf *a, struct buf *b)
 	*b = t;
 }
 
-err *mvcc_scan_next(struct mvcc_scan *s, struct slice *key, struct slice *value, bool *done)
+err *mvcc_scan_step(struct mvcc_scan *s, struct slice *value, bool *done)
 {
 	*done = true;
 	TRY(mvcc__txn_usable(s->txn));
@@ -455,13 +483,21 @@ err *mvcc_scan_next(struct mvcc_scan *s, struct slice *key, struct slice *value,
 			mvcc__scan_record(s);
 			return NULL;
 		}
-		int c = a && b ? slice_cmp(buf_slice(&s->snap.key), buf_slice(&s->w_key))
-		        : a    ? -1
-		               : 1;
-		if (s->reverse && a && b)
-			c = -c;
+		int c = a ? -1 : 1;
+		if (a && b) {
+			struct slice snap_key;
+			TRY(mvcc__snapshot_key(&s->snap, &snap_key));
+			c = slice_cmp(snap_key, buf_slice(&s->w_key));
+			if (s->reverse)
+				c = -c;
+		}
 		if (c < 0) {
-			mvcc__swap(&s->out_key, &s->snap.key);
+			/* the key stays encoded (the group) until the caller asks for it */
+			TRY(mvcc__copy(&s->last, buf_slice(&s->snap.group)));
+			s->last_encoded = true;
+			s->out_key_valid = s->snap.key_valid;
+			if (s->snap.key_valid)
+				mvcc__swap(&s->out_key, &s->snap.key);
 			mvcc__swap(&s->out_value, &s->snap.value);
 			s->snap.has = false;
 		} else {
@@ -473,15 +509,34 @@ err *mvcc_scan_next(struct mvcc_scan *s, struct slice *key, struct slice *value,
 			mvcc__swap(&s->out_key, &s->w_key);
 			TRY(mvcc__copy(&s->out_value,
 			               slice_of(s->w_value.data + 1, s->w_value.len - 1)));
+			TRY(mvcc__copy(&s->last, buf_slice(&s->out_key)));
+			s->last_encoded = false;
+			s->out_key_valid = true;
 		}
-		TRY(mvcc__copy(&s->last, buf_slice(&s->out_key)));
 		s->emitted = true;
-		*key = buf_slice(&s->out_key);
 		*value = buf_slice(&s->out_value);
 		*done = false;
-		assert(key->len >= 1 && key->len <= MVCC_KEY_MAX);
 		return NULL;
 	}
+}
+
+err *mvcc_scan_key(struct mvcc_scan *s, struct slice *key)
+{
+	assert(s->emitted);
+	if (!s->out_key_valid) {
+		assert(s->last_encoded);
+		TRY(mvcc__data_group_user(buf_slice(&s->last), &s->out_key));
+		s->out_key_valid = true;
+	}
+	*key = buf_slice(&s->out_key);
+	assert(key->len >= 1 && key->len <= MVCC_KEY_MAX);
+	return NULL;
+}
+
+err *mvcc_scan_next(struct mvcc_scan *s, struct slice *key, struct slice *value, bool *done)
+{
+	TRY(mvcc_scan_step(s, value, done));
+	return *done ? NULL : mvcc_scan_key(s, key);
 }
 
 void mvcc_scan_close(struct mvcc_scan *s)
