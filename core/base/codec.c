@@ -1,57 +1,101 @@
 #include "base/codec.h"
 
 #include <assert.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- encoding ---- */
 
-static int codec__write(void *data, const char *bytes, size_t len)
+static void codec__write(struct codec_out *out, const uint8_t *bytes, size_t len)
 {
-	struct codec_out *out = data;
-	if (out->error)
-		return -1;
-	out->error = buf_append(out->buf, bytes, len);
-	return out->error ? -1 : 0;
+	if (!out->error)
+		out->error = buf_append(out->buf, bytes, len);
+}
+
+/* Writes a type byte followed by `width` big-endian bytes of v (width 0, 1, 2, 4 or 8). */
+static void codec__write_head(struct codec_out *out, uint8_t type, uint64_t v, unsigned width)
+{
+	uint8_t head[9];
+	head[0] = type;
+	for (unsigned i = 0; i < width; i++)
+		head[1 + i] = (uint8_t)(v >> (8 * (width - 1 - i)));
+	codec__write(out, head, 1 + width);
+}
+
+/* A length in 8, 16 or 32 bits after one of three consecutive type bytes from `type8`. */
+static void codec__write_len(struct codec_out *out, uint8_t type8, uint32_t len)
+{
+	if (len < 256)
+		codec__write_head(out, type8, len, 1);
+	else if (len < 65536)
+		codec__write_head(out, (uint8_t)(type8 + 1), len, 2);
+	else
+		codec__write_head(out, (uint8_t)(type8 + 2), len, 4);
 }
 
 void codec_out_init(struct codec_out *out, struct buf *buf)
 {
 	out->buf = buf;
 	out->error = NULL;
-	msgpack_packer_init(&out->packer, out, codec__write);
 }
 
 void codec_put_array(struct codec_out *out, uint32_t count)
 {
-	msgpack_pack_array(&out->packer, count);
+	if (count < 16)
+		codec__write_head(out, (uint8_t)(0x90 | count), 0, 0);
+	else if (count < 65536)
+		codec__write_head(out, 0xdc, count, 2);
+	else
+		codec__write_head(out, 0xdd, count, 4);
 }
 
 void codec_put_nil(struct codec_out *out)
 {
-	msgpack_pack_nil(&out->packer);
+	codec__write_head(out, 0xc0, 0, 0);
 }
 
 void codec_put_bool(struct codec_out *out, bool v)
 {
-	if (v)
-		msgpack_pack_true(&out->packer);
-	else
-		msgpack_pack_false(&out->packer);
+	codec__write_head(out, v ? 0xc3 : 0xc2, 0, 0);
 }
 
 void codec_put_u64(struct codec_out *out, uint64_t v)
 {
-	msgpack_pack_uint64(&out->packer, v);
+	if (v < 128)
+		codec__write_head(out, (uint8_t)v, 0, 0);
+	else if (v < 256)
+		codec__write_head(out, 0xcc, v, 1);
+	else if (v < 65536)
+		codec__write_head(out, 0xcd, v, 2);
+	else if (v <= UINT32_MAX)
+		codec__write_head(out, 0xce, v, 4);
+	else
+		codec__write_head(out, 0xcf, v, 8);
 }
 
 void codec_put_i64(struct codec_out *out, int64_t v)
 {
-	msgpack_pack_int64(&out->packer, v);
+	if (v >= -32) {
+		if (v < 128)
+			codec__write_head(out, (uint8_t)(v & 0xff), 0, 0);
+		else
+			codec_put_u64(out, (uint64_t)v);
+	} else if (v >= INT8_MIN) {
+		codec__write_head(out, 0xd0, (uint64_t)v, 1);
+	} else if (v >= INT16_MIN) {
+		codec__write_head(out, 0xd1, (uint64_t)v, 2);
+	} else if (v >= INT32_MIN) {
+		codec__write_head(out, 0xd2, (uint64_t)v, 4);
+	} else {
+		codec__write_head(out, 0xd3, (uint64_t)v, 8);
+	}
 }
 
 void codec_put_f64(struct codec_out *out, double v)
 {
-	msgpack_pack_double(&out->packer, v);
+	uint64_t bits;
+	memcpy(&bits, &v, sizeof bits);
+	codec__write_head(out, 0xcb, bits, 8);
 }
 
 void codec_put_str(struct codec_out *out, const char *s, size_t len)
@@ -61,7 +105,11 @@ void codec_put_str(struct codec_out *out, const char *s, size_t len)
 			out->error = err_new(ERR_LIMIT, "string of %zu bytes is too long", len);
 		return;
 	}
-	msgpack_pack_str_with_body(&out->packer, s, len);
+	if (len < 32)
+		codec__write_head(out, (uint8_t)(0xa0 | len), 0, 0);
+	else
+		codec__write_len(out, 0xd9, (uint32_t)len);
+	codec__write(out, (const uint8_t *)s, len);
 }
 
 void codec_put_bin(struct codec_out *out, const void *bytes, size_t len)
@@ -71,7 +119,8 @@ void codec_put_bin(struct codec_out *out, const void *bytes, size_t len)
 			out->error = err_new(ERR_LIMIT, "binary of %zu bytes is too long", len);
 		return;
 	}
-	msgpack_pack_bin_with_body(&out->packer, bytes, len);
+	codec__write_len(out, 0xc4, (uint32_t)len);
+	codec__write(out, bytes, len);
 }
 
 err *codec_out_end(struct codec_out *out)
@@ -179,13 +228,17 @@ skip_payload:
 	return NULL;
 }
 
-/* Checks that bytes hold exactly one well-formed value within the depth bound. */
-static err *codec__validate(const uint8_t *bytes, size_t len)
+/*
+ * Checks that bytes hold exactly one well-formed value within the depth bound; *values is
+ * how many values lie below the root.
+ */
+static err *codec__validate(const uint8_t *bytes, size_t len, uint64_t *values)
 {
 	struct codec__scan s = {bytes, bytes + len};
 	uint64_t pending[CODEC_MAX_DEPTH + 1]; /* values still to read at each open level */
 	int depth = 0;
 	pending[0] = 1;
+	*values = 0;
 	for (;;) {
 		while (depth > 0 && pending[depth] == 0)
 			depth--;
@@ -202,6 +255,7 @@ static err *codec__validate(const uint8_t *bytes, size_t len)
 				return err_new(ERR_DECODE, "msgpack nested deeper than %d",
 				               CODEC_MAX_DEPTH);
 			pending[++depth] = children;
+			*values += children;
 		}
 	}
 	if (s.pos != s.end)
@@ -210,28 +264,205 @@ static err *codec__validate(const uint8_t *bytes, size_t len)
 	return NULL;
 }
 
+/* Reads `width` big-endian bytes at *p as a signed integer of that width. */
+static int64_t codec__be_signed(const uint8_t *p, size_t width)
+{
+	uint64_t v = codec__be(p, width);
+	unsigned shift = (unsigned)(64 - 8 * width);
+	return (int64_t)(v << shift) >> shift;
+}
+
+static void codec__set_int(msgpack_object *o, int64_t v)
+{
+	if (v < 0) {
+		o->type = MSGPACK_OBJECT_NEGATIVE_INTEGER;
+		o->via.i64 = v;
+	} else {
+		o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+		o->via.u64 = (uint64_t)v;
+	}
+}
+
+/*
+ * Decodes the value at *p, already validated, into o and advances *p past its header (and
+ * past its payload for strings and binaries). For an array or a map, *children is how
+ * many values follow inside it (2 per map entry) and o's pointer is left for the caller.
+ */
+static void codec__read_value(const uint8_t **p, msgpack_object *o, uint64_t *children)
+{
+	const uint8_t *b = *p;
+	uint8_t t = *b++;
+	uint64_t len = 0;
+	*children = 0;
+	if (t <= 0x7f) {
+		o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+		o->via.u64 = t;
+	} else if (t >= 0xe0) {
+		o->type = MSGPACK_OBJECT_NEGATIVE_INTEGER;
+		o->via.i64 = (int8_t)t;
+	} else if (t <= 0x8f) {
+		o->type = MSGPACK_OBJECT_MAP;
+		o->via.map.size = t & 0x0f;
+		*children = 2u * o->via.map.size;
+	} else if (t <= 0x9f) {
+		o->type = MSGPACK_OBJECT_ARRAY;
+		o->via.array.size = t & 0x0f;
+		*children = o->via.array.size;
+	} else if (t <= 0xbf) {
+		o->type = MSGPACK_OBJECT_STR;
+		len = t & 0x1f;
+	} else {
+		switch (t) {
+		case 0xc0: o->type = MSGPACK_OBJECT_NIL; break;
+		case 0xc2:
+		case 0xc3:
+			o->type = MSGPACK_OBJECT_BOOLEAN;
+			o->via.boolean = t == 0xc3;
+			break;
+		case 0xc4:
+		case 0xc5:
+		case 0xc6: {
+			size_t w = (size_t)1 << (t - 0xc4);
+			o->type = MSGPACK_OBJECT_BIN;
+			len = codec__be(b, w);
+			b += w;
+			break;
+		}
+		case 0xca: {
+			uint32_t bits = (uint32_t)codec__be(b, 4);
+			float f;
+			memcpy(&f, &bits, sizeof f);
+			o->type = MSGPACK_OBJECT_FLOAT32;
+			o->via.f64 = f;
+			b += 4;
+			break;
+		}
+		case 0xcb: {
+			uint64_t bits = codec__be(b, 8);
+			o->type = MSGPACK_OBJECT_FLOAT64;
+			memcpy(&o->via.f64, &bits, sizeof bits);
+			b += 8;
+			break;
+		}
+		case 0xcc:
+		case 0xcd:
+		case 0xce:
+		case 0xcf: {
+			size_t w = (size_t)1 << (t - 0xcc);
+			o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+			o->via.u64 = codec__be(b, w);
+			b += w;
+			break;
+		}
+		case 0xd0:
+		case 0xd1:
+		case 0xd2:
+		case 0xd3: {
+			size_t w = (size_t)1 << (t - 0xd0);
+			codec__set_int(o, codec__be_signed(b, w));
+			b += w;
+			break;
+		}
+		case 0xd9:
+		case 0xda:
+		case 0xdb: {
+			size_t w = (size_t)1 << (t - 0xd9);
+			o->type = MSGPACK_OBJECT_STR;
+			len = codec__be(b, w);
+			b += w;
+			break;
+		}
+		case 0xdc:
+		case 0xdd: {
+			size_t w = t == 0xdc ? 2 : 4;
+			o->type = MSGPACK_OBJECT_ARRAY;
+			o->via.array.size = (uint32_t)codec__be(b, w);
+			*children = o->via.array.size;
+			b += w;
+			break;
+		}
+		default: {
+			assert(t == 0xde || t == 0xdf);
+			size_t w = t == 0xde ? 2 : 4;
+			o->type = MSGPACK_OBJECT_MAP;
+			o->via.map.size = (uint32_t)codec__be(b, w);
+			*children = 2u * (uint64_t)o->via.map.size;
+			b += w;
+			break;
+		}
+		}
+	}
+	if (o->type == MSGPACK_OBJECT_STR) {
+		o->via.str.size = (uint32_t)len;
+		o->via.str.ptr = (const char *)b;
+	} else if (o->type == MSGPACK_OBJECT_BIN) {
+		o->via.bin.size = (uint32_t)len;
+		o->via.bin.ptr = (const char *)b;
+	}
+	b += len;
+	*p = b;
+}
+
+/*
+ * Builds the tree of a validated value into doc; `store` has room for every value below
+ * the root. A container's elements are consecutive in `store` (a map's as key, value).
+ */
+static void codec__build(struct codec_doc *doc, const uint8_t *bytes, msgpack_object *store)
+{
+	struct {
+		msgpack_object *next; /* the next object to fill at this level */
+		uint64_t left;
+	} level[CODEC_MAX_DEPTH + 1];
+	const uint8_t *p = bytes;
+	msgpack_object *free_slot = store;
+	int depth = 0;
+	level[0].next = &doc->root;
+	level[0].left = 1;
+	for (;;) {
+		while (depth > 0 && level[depth].left == 0)
+			depth--;
+		if (level[depth].left == 0)
+			break;
+		level[depth].left--;
+		msgpack_object *o = level[depth].next++;
+		uint64_t children;
+		codec__read_value(&p, o, &children);
+		if (o->type == MSGPACK_OBJECT_ARRAY)
+			o->via.array.ptr = children ? free_slot : NULL;
+		else if (o->type == MSGPACK_OBJECT_MAP)
+			o->via.map.ptr = children ? (msgpack_object_kv *)free_slot : NULL;
+		if (children > 0) {
+			assert(depth < CODEC_MAX_DEPTH);
+			level[++depth].next = free_slot;
+			level[depth].left = children;
+			free_slot += children;
+		}
+	}
+}
+
 err *codec_parse(struct codec_doc *doc, const void *bytes, size_t len, const msgpack_object **root)
 {
-	doc->parsed = false;
+	doc->heap = NULL;
 	*root = NULL;
-	TRY(codec__validate(bytes, len));
-	msgpack_unpacked_init(&doc->unpacked);
-	size_t off = 0;
-	msgpack_unpack_return r = msgpack_unpack_next(&doc->unpacked, bytes, len, &off);
-	if (r != MSGPACK_UNPACK_SUCCESS || off != len) {
-		msgpack_unpacked_destroy(&doc->unpacked);
-		return err_new(ERR_DECODE, "msgpack-c rejected the value (code %d)", (int)r);
+	uint64_t values;
+	TRY(codec__validate(bytes, len, &values));
+	msgpack_object *store = doc->inline_values;
+	if (values > CODEC_DOC_INLINE) {
+		/* every value takes at least one byte, so this is bounded by the input */
+		doc->heap = malloc((size_t)values * sizeof *doc->heap);
+		if (!doc->heap)
+			return err_new(ERR_NOMEM, "parsing %zu msgpack values", (size_t)values);
+		store = doc->heap;
 	}
-	doc->parsed = true;
-	*root = &doc->unpacked.data;
+	codec__build(doc, bytes, store);
+	*root = &doc->root;
 	return NULL;
 }
 
 void codec_doc_free(struct codec_doc *doc)
 {
-	if (doc->parsed)
-		msgpack_unpacked_destroy(&doc->unpacked);
-	doc->parsed = false;
+	free(doc->heap);
+	doc->heap = NULL;
 }
 
 /* ---- typed reading ---- */

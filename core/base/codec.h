@@ -1,14 +1,17 @@
 /*
- * codec.h — thin helpers over msgpack-c for encoding and decoding cairn's structs.
+ * codec.h — encoding and decoding cairn's structs as msgpack.
  *
  * Every struct that crosses the wire or goes to disk is a msgpack array whose elements are
- * its fields in a fixed order. Encoding appends to a capped `struct buf`; decoding never
+ * its fields in a fixed order. Encoding appends to a capped `struct buf`, byte for byte
+ * what msgpack-c's packer writes (the smallest form of every value); decoding never
  * trusts its input:
  *
  *   - codec_parse() first scans the bytes and rejects anything whose declared lengths do
  *     not fit in the bytes present, that nests deeper than CODEC_MAX_DEPTH, that uses
- *     extension types, or that leaves trailing bytes. Only then does msgpack-c build the
- *     object tree, so a 5-byte header claiming four billion elements costs nothing.
+ *     extension types, or that leaves trailing bytes. Only then does it build the object
+ *     tree (msgpack-c's msgpack_object, filled as msgpack_unpack_next would), in one
+ *     allocation sized by the scan, so a 5-byte header claiming four billion elements
+ *     costs nothing; a small document needs no allocation at all.
  *   - struct codec_in reads an array field by field with type checks and length bounds.
  *     Errors are sticky: after the first failure every getter returns a zero value, and
  *     codec_in_end() reports the first error. A decoder therefore reads all its fields
@@ -27,14 +30,16 @@
 #include "base/buf.h"
 #include "base/err.h"
 
-/* Nesting deeper than this is rejected; msgpack-c's own parser stack holds 32. */
+/* Nesting deeper than this is rejected (msgpack-c's own parser stack holds 32). */
 #define CODEC_MAX_DEPTH 24
+
+/* A document of at most this many values below its root needs no allocation. */
+#define CODEC_DOC_INLINE 32
 
 /* ---- encoding ---- */
 
 struct codec_out {
 	struct buf *buf;
-	msgpack_packer packer;
 	err *error; /* the first failure; later puts do nothing */
 };
 
@@ -55,15 +60,17 @@ err *codec_out_end(struct codec_out *out);
 
 /* ---- decoding ---- */
 
+/* A parsed document; its objects may live inside it, so it must not move while in use. */
 struct codec_doc {
-	msgpack_unpacked unpacked;
-	bool parsed;
+	msgpack_object root;
+	msgpack_object *heap; /* the values below the root when more than fit inline */
+	msgpack_object inline_values[CODEC_DOC_INLINE];
 };
 
 /*
  * Validates `bytes` as exactly one msgpack value and parses it. On success *root is the
- * value, valid until codec_doc_free(). On failure the doc holds nothing and needs no free
- * (freeing it anyway is harmless).
+ * value, valid until codec_doc_free() and while the doc stays where it is. On failure the
+ * doc holds nothing and needs no free (freeing it anyway is harmless).
  */
 err *codec_parse(struct codec_doc *doc, const void *bytes, size_t len, const msgpack_object **root);
 void codec_doc_free(struct codec_doc *doc);
