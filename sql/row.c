@@ -64,14 +64,17 @@ struct row_reader {
 /* Reads an n-byte big-endian unsigned integer; false when the bytes run out. */
 static bool read_be(struct row_reader *r, uint32_t n, uint64_t *out)
 {
-	assert(n <= 8);
+	assert(n == 1 || n == 2 || n == 4 || n == 8);
 	if ((size_t)(r->end - r->at) < n)
 		return false;
-	uint64_t v = 0;
-	for (uint32_t i = 0; i < n; i++)
-		v = v << 8 | r->at[i];
+	const uint8_t *p = r->at;
+	switch (n) {
+	case 1: *out = p[0]; break;
+	case 2: *out = (uint64_t)p[0] << 8 | p[1]; break;
+	case 4: *out = load_u32be(p); break;
+	default: *out = load_u64be(p); break;
+	}
 	r->at += n;
-	*out = v;
 	return true;
 }
 
@@ -105,6 +108,17 @@ static err *read_value(struct row_reader *r, uint32_t i, struct sql_value *out)
 	uint64_t u;
 	if (tag <= 0x7f) {
 		*out = sql_int(tag);
+		return NULL;
+	}
+	/* the common small integers, read directly */
+	if (tag == 0xcd && r->end - r->at >= 2) {
+		*out = sql_int((int64_t)r->at[0] << 8 | r->at[1]);
+		r->at += 2;
+		return NULL;
+	}
+	if (tag == 0xce && r->end - r->at >= 4) {
+		*out = sql_int(load_u32be(r->at));
+		r->at += 4;
 		return NULL;
 	}
 	if (tag >= 0xe0) {
@@ -166,20 +180,22 @@ static err *read_value(struct row_reader *r, uint32_t i, struct sql_value *out)
 
 err *sql_row_decode(struct slice bytes, struct sql_value *values, uint32_t count)
 {
-	for (uint32_t i = 0; i < count; i++)
-		values[i] = sql_null();
 	struct row_reader r = {bytes.ptr, (const uint8_t *)bytes.ptr + bytes.len};
 	uint64_t n;
 	err *e = NULL;
+	uint32_t decoded = 0; /* values[0, decoded) are set */
 	if (!read_array_header(&r, &n))
 		e = err_new(ERR_DECODE, "not an array");
 	else if (n != count)
 		e = err_new(ERR_DECODE, "%llu values for %u columns", (unsigned long long)n, count);
-	for (uint32_t i = 0; i < count && !e; i++)
-		e = read_value(&r, i, &values[i]);
+	for (; decoded < count && !e; decoded++)
+		e = read_value(&r, decoded, &values[decoded]); /* sets the value even on error */
 	if (!e && r.at != r.end)
 		e = err_new(ERR_DECODE, "trailing bytes");
-	if (e)
-		sql_values_free(values, count);
+	if (!e)
+		return NULL;
+	sql_values_free(values, decoded);
+	for (uint32_t i = 0; i < count; i++)
+		values[i] = sql_null();
 	return err_wrap(e, "stored row");
 }

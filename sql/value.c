@@ -98,25 +98,16 @@ err *sql_text(const char *bytes, size_t len, struct sql_value *out)
 	return NULL;
 }
 
-void sql_value_free(struct sql_value *v)
+void sql_value_free_text(struct sql_value *v)
 {
-	if (v->type == SQL_TEXT)
-		free(v->u.s.ptr);
+	assert(v->type == SQL_TEXT);
+	free(v->u.s.ptr);
 	*v = sql_null();
 }
 
-void sql_values_free(struct sql_value *values, uint32_t count)
+err *sql_value_copy_text(struct sql_value *dst, const struct sql_value *src)
 {
-	for (uint32_t i = 0; i < count; i++)
-		sql_value_free(&values[i]);
-}
-
-err *sql_value_copy(struct sql_value *dst, const struct sql_value *src)
-{
-	if (src->type != SQL_TEXT) {
-		*dst = *src;
-		return NULL;
-	}
+	assert(src->type == SQL_TEXT);
 	char *p = malloc((size_t)src->u.s.len + 1);
 	if (!p) {
 		*dst = sql_null();

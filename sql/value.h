@@ -90,14 +90,37 @@ bool sql_utf8_valid(const char *bytes, size_t len);
 /* The number of code points in valid UTF-8 text. */
 size_t sql_utf8_length(const char *bytes, size_t len);
 
-/* Releases what the value owns and makes it NULL. */
-void sql_value_free(struct sql_value *v);
+/* The TEXT halves of sql_value_free() and sql_value_copy(), kept out of line. */
+void sql_value_free_text(struct sql_value *v);
+err *sql_value_copy_text(struct sql_value *dst, const struct sql_value *src);
+
+/*
+ * Releases what the value owns and makes it NULL. Inline, like the two below: executors
+ * call them for every value of every row, and only TEXT owns anything.
+ */
+static inline void sql_value_free(struct sql_value *v)
+{
+	if (v->type == SQL_TEXT)
+		sql_value_free_text(v);
+	*v = sql_null();
+}
 
 /* Frees `count` values (each becomes NULL). */
-void sql_values_free(struct sql_value *values, uint32_t count);
+static inline void sql_values_free(struct sql_value *values, uint32_t count)
+{
+	for (uint32_t i = 0; i < count; i++)
+		sql_value_free(&values[i]);
+}
 
 /* Makes *dst an independent copy of *src (dst is overwritten, not freed). */
-err *sql_value_copy(struct sql_value *dst, const struct sql_value *src);
+static inline err *sql_value_copy(struct sql_value *dst, const struct sql_value *src)
+{
+	if (src->type != SQL_TEXT) {
+		*dst = *src;
+		return NULL;
+	}
+	return sql_value_copy_text(dst, src);
+}
 
 /* Appends the text rendering described above to `out`. */
 err *sql_value_format(const struct sql_value *v, struct buf *out);

@@ -79,6 +79,21 @@ static struct slice kvmem__value(struct kvmem__node *n)
 	return slice_of(kvmem__key_ptr(n) + n->key_len, n->value_len);
 }
 
+/*
+ * Compares node x's key with key, as slice_cmp. Keys of one store share long prefixes
+ * (MVCC and SQL keys start with the same tags), so most comparisons are decided past the
+ * first bytes: memcmp does that part, the common short cases stay inline.
+ */
+static inline int kvmem__cmp(const struct kvmem__node *x, struct slice key)
+{
+	const uint8_t *a = (const uint8_t *)&x->next[x->height];
+	size_t n = x->key_len < key.len ? x->key_len : key.len;
+	int c = n ? memcmp(a, key.ptr, n) : 0;
+	if (c)
+		return c;
+	return (x->key_len > key.len) - (x->key_len < key.len);
+}
+
 /* Draws a height: 1, then each further level with probability 1/4. */
 static uint32_t kvmem__random_height(struct kvmem *kv)
 {
@@ -126,9 +141,13 @@ static struct kvmem__node *kvmem__seek(struct kvmem *kv, struct slice key,
 	struct kvmem__node *x = kv->head;
 	for (uint32_t l = KVMEM__MAX_HEIGHT; l-- > kv->height;)
 		preds[l] = kv->head;
+	/* the node that stopped the walk one level up is >= key: no need to compare it again */
+	const struct kvmem__node *stop = NULL;
 	for (uint32_t l = kv->height; l-- > 0;) {
-		while (x->next[l] && slice_cmp(kvmem__key(x->next[l]), key) < 0)
-			x = x->next[l];
+		struct kvmem__node *next;
+		while ((next = x->next[l]) && next != stop && kvmem__cmp(next, key) < 0)
+			x = next;
+		stop = next;
 		preds[l] = x;
 	}
 	assert(preds[0] == kv->head || slice_cmp(kvmem__key(preds[0]), key) < 0);
@@ -371,7 +390,7 @@ static err *kvmem__iter_next(struct kv_iter *base, struct slice *key, struct sli
 	if (!x)
 		return NULL;
 	if (it->bounded) {
-		int c = slice_cmp(kvmem__key(x), it->bound);
+		int c = kvmem__cmp(x, it->bound);
 		if (it->reverse ? c < 0 : c >= 0) {
 			it->at = NULL;
 			return NULL;
