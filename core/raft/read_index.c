@@ -29,6 +29,7 @@ void raft__reads_reset(struct raft__reads *q)
 	q->head = 0;
 	q->count = 0;
 	q->seq = 0;
+	q->round_due = false;
 }
 
 static struct raft__read_req *raft__read_at(struct raft__reads *q, uint32_t i)
@@ -77,12 +78,21 @@ bool raft__read_request(struct raft *r, uint64_t id, uint32_t origin)
 	q->queue[(q->head + q->count) % q->cap] = (struct raft__read_req){id, origin, 0, 0};
 	q->count++;
 	if (raft__committed_in_term(r))
-		raft__read_start_round(r);
+		q->round_due = true;
 	return true;
 }
 
 void raft__read_on_commit(struct raft *r)
 {
+	if (r->role == RAFT_LEADER && r->reads.count > 0 && raft__committed_in_term(r))
+		r->reads.round_due = true;
+}
+
+void raft__read_start_due(struct raft *r)
+{
+	if (!r->reads.round_due)
+		return;
+	r->reads.round_due = false;
 	if (r->role == RAFT_LEADER && raft__committed_in_term(r))
 		raft__read_start_round(r);
 }

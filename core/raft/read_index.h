@@ -5,7 +5,9 @@
  *   1. It must have committed an entry in its current term (its no-op), so its commit
  *      index is at least that of any earlier leader; requests wait until then.
  *   2. It records read index = its commit index and a new round number `seq`, and
- *      broadcasts a heartbeat carrying seq (ctx).
+ *      broadcasts a heartbeat carrying seq (ctx). Rounds start when the next ready batch
+ *      is collected, one for every request that arrived since the last one (from this
+ *      node and from every follower), not one per request.
  *   3. Once a quorum (itself included) has acknowledged round seq or later in this term,
  *      no other leader can have existed when the request arrived: the read index is safe.
  *      A request of the leader's own is handed out (raft_read); a follower's is answered
@@ -34,7 +36,8 @@ struct raft__reads {
 	uint32_t cap;
 	uint32_t head;
 	uint32_t count;
-	uint64_t seq; /* the last round started in this term */
+	uint64_t seq;   /* the last round started in this term */
+	bool round_due; /* requests wait for a round, started by the next ready batch */
 };
 
 struct raft;
@@ -51,8 +54,11 @@ void raft__reads_reset(struct raft__reads *q);
  */
 bool raft__read_request(struct raft *r, uint64_t id, uint32_t origin);
 
-/* Leader: starts rounds for waiting requests once an entry of this term is committed. */
+/* Leader: once an entry of this term is committed, waiting requests are due a round. */
 void raft__read_on_commit(struct raft *r);
+
+/* Starts the round that is due, if any (raft_ready_get, before handing out messages). */
+void raft__read_start_due(struct raft *r);
 
 /* Leader: a follower acknowledged round `ctx`; releases requests that reached a quorum. */
 void raft__read_on_ack(struct raft *r, uint32_t from, uint64_t ctx);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "raft/internal.h"
+#include "raft/read_index.h"
 #include "raft/replication.h"
 
 /* A ready batch hands out at most this many committed entries. */
@@ -42,7 +43,8 @@ bool raft_has_ready(const struct raft *r)
 {
 	struct raft_hard_state hs = {r->term, r->vote, r->commit};
 	return !raft__hs_equal(&hs, &r->persisted_hs) || r->log.stable < r->log.last ||
-	       r->applied < raft__applicable(r) || !raft__outbox_empty(&r->filling);
+	       r->applied < raft__applicable(r) || !raft__outbox_empty(&r->filling) ||
+	       r->reads.round_due;
 }
 
 /* Collects the entries to persist: all of stable+1..last, which are all cached. */
@@ -109,6 +111,7 @@ err *raft_ready_get(struct raft *r, struct raft_ready *rd)
 	assert(!r->ready_outstanding);
 	assert(r->applied <= r->commit);
 	memset(rd, 0, sizeof *rd);
+	raft__read_start_due(r); /* one round for every read request since the last batch */
 	rd->hard_state = (struct raft_hard_state){r->term, r->vote, r->commit};
 	rd->hard_state_changed = !raft__hs_equal(&rd->hard_state, &r->persisted_hs);
 	TRY(raft__ready_entries(r, rd));
