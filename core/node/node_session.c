@@ -14,6 +14,25 @@
  *   - When the engine has a transaction to commit, the session proposes its commit record
  *     and waits until this node applies the entry (or Raft reports the proposal failed).
  *
+ * An autocommit INSERT, UPDATE or DELETE skips the ReadIndex round: it begins at the
+ * local applied version, however stale. That is safe because MVCC validates a
+ * read-write transaction's whole read set against every commit between its read version
+ * and its own log index: if the transaction commits, everything it read still held at
+ * its commit point, so its result is the one it would have had there — a point inside
+ * the statement's real-time interval, since the entry is proposed after the statement
+ * arrived and the reply waits for it to be applied. Three cases need care, and each
+ * falls back to the ReadIndex path (running the statement again: an autocommit statement
+ * that did not commit had no effect):
+ *   - the statement wrote nothing (an UPDATE matching no row, a failed INSERT): it never
+ *     reaches validation, so its result from a stale snapshot proves nothing;
+ *   - validation failed (ERR_CONFLICT): the conflict may be the stale snapshot's doing,
+ *     and a client of the ReadIndex path would not have seen it;
+ *   - the snapshot was older than MVCC's validation history (ERR_UNKNOWN_OUTCOME): with
+ *     a single proposal of the record, that first application decided "not committed".
+ * A replica whose applied version lags its known commit index by more than
+ * NODE_STALE_LAG_MAX entries takes the ReadIndex path from the start. Reads and explicit
+ * transactions always take it: a read has no commit point to validate at.
+ *
  * Every wait is bounded by NODE_WAIT_TICKS_MAX ticks; a refused proposal is retried on
  * the next tick, and a proposal whose fate is unknown is proposed again with the same
  * record up to NODE_COMMIT_ATTEMPTS times. MVCC applies a transaction id at most once, so
@@ -25,12 +44,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sql/lexer.h"
+
 /* Statements one text may hold before the session yields to other work. */
 #define NODE_STATEMENTS_PER_RUN 4096
+/*
+ * How far the applied version may lag the known commit index for a statement to begin
+ * without a read point: far less than MVCC's validation history, so such a record is
+ * practically never too old to validate.
+ */
+#define NODE_STALE_LAG_MAX 1024
 
 static err *node__host_read_version(void *ctx, uint64_t *version)
 {
 	struct node_session *s = ctx;
+	if (!s->read_point_ready && s->may_begin_stale) {
+		s->began_stale = true;
+		*version = mvcc_applied_version(s->node->mvcc);
+		return NULL;
+	}
 	if (!s->read_point_ready) {
 		s->read_point_asked = true;
 		return err_new(ERR_UNAVAILABLE, "no read point yet");
@@ -259,6 +291,42 @@ static void node__start_commit(struct node_session *s)
 
 /* ---- running statements ---- */
 
+/*
+ * Whether the statement at s->pos may begin at the local applied version without a read
+ * point: an autocommit INSERT, UPDATE or DELETE on a replica that is nearly caught up.
+ */
+static bool node__stale_begin_allowed(struct node_session *s)
+{
+	if (sql_session_in_transaction(s->sql))
+		return false;
+	struct sql_lexer lx;
+	struct sql_token tok;
+	sql_lexer_init(&lx, s->text, s->len, s->pos, 1, 0);
+	err *e = sql_lex_next(&lx, &tok);
+	if (e) {
+		err_free(e);
+		return false;
+	}
+	if (tok.kind != SQL_TOK_IDENT ||
+	    (tok.keyword != SQL_KW_INSERT && tok.keyword != SQL_KW_UPDATE &&
+	     tok.keyword != SQL_KW_DELETE))
+		return false;
+	struct raft_status st;
+	raft_status_get(s->node->raft, &st);
+	return st.leader != 0 &&
+	       mvcc_applied_version(s->node->mvcc) + NODE_STALE_LAG_MAX >= st.commit;
+}
+
+/* Runs the statement at stmt_pos again, this time after a ReadIndex round. */
+static void node__read_point_again(struct node_session *s)
+{
+	s->pos = s->stmt_pos;
+	s->may_begin_stale = false;
+	s->began_stale = false;
+	s->wait_ticks = 0;
+	node__ask_read_point(s);
+}
+
 /* Executes statements until one must wait or the text is done. */
 static void node__session_run(struct node_session *s)
 {
@@ -270,13 +338,21 @@ static void node__session_run(struct node_session *s)
 		struct sql_result r;
 		size_t consumed = 0;
 		s->read_point_asked = false;
+		s->began_stale = false;
+		if (s->stmt_pos != s->pos) {
+			s->stmt_pos = s->pos;
+			s->may_begin_stale = node__stale_begin_allowed(s);
+		}
 		enum sql_step step =
 		    sql_session_step(s->sql, s->text + s->pos, s->len - s->pos, &r, &consumed);
-		if (step == SQL_STEP_DONE && s->read_point_asked && r.kind == SQL_RESULT_ERROR) {
-			/* It could not begin: get a read point and run the same statement again. */
+		bool no_begin = s->read_point_asked && r.kind == SQL_RESULT_ERROR;
+		if (step == SQL_STEP_DONE && (s->began_stale || no_begin)) {
+			/*
+			 * It could not begin, or began stale and ended unvalidated: get a read
+			 * point and run the same statement again.
+			 */
 			sql_result_free(&r);
-			s->wait_ticks = 0;
-			node__ask_read_point(s);
+			node__read_point_again(s);
 			return;
 		}
 		assert(consumed <= s->len - s->pos);
@@ -310,6 +386,7 @@ err *node_session_submit(struct node_session *s, const char *text, size_t len)
 	s->text = copy;
 	s->len = len;
 	s->pos = 0;
+	s->stmt_pos = SIZE_MAX; /* no statement classified yet */
 	s->busy = true;
 	s->wait = NODE_WAIT_NONE;
 	s->holding = false;
@@ -360,21 +437,40 @@ void node__commit_applied(struct node *n, uint64_t id, const struct mvcc_outcome
 	s->outcome_ready = true;
 }
 
+/*
+ * Whether a statement that began stale was aborted in a way that proves it did not commit
+ * and that a read point may avoid (see the top of the file): then it runs again.
+ */
+static bool node__stale_abort(const struct node_session *s)
+{
+	if (s->outcome.committed)
+		return false;
+	if (s->outcome.code == ERR_CONFLICT)
+		return true;
+	return s->outcome.code == ERR_UNKNOWN_OUTCOME && !s->outcome.duplicate && s->attempts == 1;
+}
+
 /* Delivers a decided commit to the engine, which produces the statement's result. */
 static void node__complete_commit(struct node_session *s)
 {
 	struct node *n = s->node;
 	struct sql_result r;
 	err *failure = NULL;
+	bool again = s->began_stale && node__stale_abort(s);
 	if (s->outcome.committed)
 		n->commits_ok++;
-	else if (s->outcome.code == ERR_UNKNOWN_OUTCOME)
+	else if (s->outcome.code == ERR_UNKNOWN_OUTCOME && !again)
 		n->commits_unknown++;
 	else
 		n->commits_aborted++;
 	sql_session_commit_done(s->sql, &s->outcome, failure, &r);
 	s->wait = NODE_WAIT_NONE;
 	s->outcome_ready = false;
+	if (again) {
+		sql_result_free(&r);
+		node__read_point_again(s);
+		return;
+	}
 	node__session_result(s, &r);
 }
 
