@@ -9,6 +9,10 @@
  * Reads are bounded per readiness event (NET__READS_PER_EVENT) so one busy peer cannot
  * starve the others. All endings funnel through net__end(), which closes the socket at once
  * and leaves on_close and the free to a deferred callback.
+ *
+ * Sends are coalesced: net_conn_send() only queues, and a deferred callback writes the
+ * queue at the end of the loop step, so every frame sent to one socket during a step
+ * (a ready batch's messages to one peer, a session's replies) goes out in one sendmsg.
  */
 #include "net/conn.h"
 
@@ -47,6 +51,7 @@ struct net_conn {
 	struct net_io io;
 	struct net_timer timer; /* connect timeout, then linger */
 	struct net_defer defer; /* drains frames after resume; ends the connection */
+	struct net_defer flush; /* writes the frames queued during this loop step */
 	enum net__conn_state state;
 	bool paused;
 	struct net_conn_limits limits;
@@ -107,6 +112,7 @@ static void net__end(struct net_conn *c, err *reason)
 	close(c->fd);
 	c->fd = -1;
 	net_timer_stop(c->loop, &c->timer);
+	net_defer_cancel(c->loop, &c->flush);
 	net__free_queue(c);
 	if (reason) {
 		err_free(c->reason);
@@ -196,8 +202,15 @@ err *net_conn_send(struct net_conn *c, const void *payload, size_t len)
 	c->out_bytes += frame_len;
 	c->out_frames++;
 	if (c->state == NET__OPEN && c->out_head == o)
-		net__flush(c);
+		net_defer_queue(c->loop, &c->flush);
 	return NULL;
+}
+
+void net_conn_flush(struct net_conn *c)
+{
+	net_defer_cancel(c->loop, &c->flush);
+	if ((c->state == NET__OPEN || c->state == NET__DRAINING) && c->out_head)
+		net__flush(c);
 }
 
 /* ---- reading ---- */
@@ -311,6 +324,13 @@ static void net__on_timer(struct net_timer *t)
 		net__end(c, NULL);
 }
 
+static void net__on_flush(struct net_defer *d)
+{
+	struct net_conn *c = d->data;
+	if ((c->state == NET__OPEN || c->state == NET__DRAINING) && c->out_head)
+		net__flush(c);
+}
+
 static void net__on_defer(struct net_defer *d)
 {
 	struct net_conn *c = d->data;
@@ -349,6 +369,7 @@ err *net_conn_new(struct net_loop *loop, int fd, bool connecting,
 	net_io_init(&c->io, fd, net__on_io, c);
 	net_timer_init(&c->timer, net__on_timer, c);
 	net_defer_init(&c->defer, net__on_defer, c);
+	net_defer_init(&c->flush, net__on_flush, c);
 	net_frame_decoder_init(&c->decoder, limits->max_frame_bytes);
 	err *e = NULL;
 	if (connecting && limits->connect_timeout_ms > 0)
@@ -381,6 +402,7 @@ void net_conn_destroy(struct net_conn *c)
 		net__free_queue(c);
 	}
 	net_defer_cancel(c->loop, &c->defer);
+	net_defer_cancel(c->loop, &c->flush);
 	err_free(c->reason);
 	net_frame_decoder_free(&c->decoder);
 	free(c);

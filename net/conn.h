@@ -62,11 +62,15 @@ err *net_conn_new(struct net_loop *loop, int fd, bool connecting,
                   void *data, const char *name, struct net_conn **out);
 
 /*
- * Frames `payload` and queues it (sent while connecting is held until connected).
- * ERR_LIMIT if the queue is full or the payload too large; ERR_UNAVAILABLE if the
- * connection has ended.
+ * Frames `payload` and queues it. Queued frames are written at the end of the current
+ * loop step (or by net_conn_flush), all together; while connecting they are held until
+ * connected. ERR_LIMIT if the queue is full or the payload too large; ERR_UNAVAILABLE if
+ * the connection has ended.
  */
 err *net_conn_send(struct net_conn *conn, const void *payload, size_t len);
+
+/* Writes the queued frames now, as far as the socket takes them (before blocking work). */
+void net_conn_flush(struct net_conn *conn);
 
 /* Ends the connection now, dropping queued frames; `reason` (owned) may be NULL. */
 void net_conn_close(struct net_conn *conn, err *reason);

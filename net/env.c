@@ -92,6 +92,13 @@ static void net__send(void *impl, uint32_t to, const uint8_t *bytes, size_t len)
 		net_transport_send(ne->transport, to, bytes, len);
 }
 
+static void net__flush_sends(void *impl)
+{
+	struct net_env *ne = net__env(impl);
+	if (ne->transport)
+		net_transport_flush(ne->transport);
+}
+
 static void net__log_line(void *impl, enum log_level level, const char *line)
 {
 	struct net_env *ne = net__env(impl);
@@ -147,6 +154,7 @@ err *net_env_init(struct net_env *ne, struct net_loop *loop, const struct net_en
 	    .timer_set = net__timer_set,
 	    .timer_cancel = net__timer_cancel,
 	    .send = net__send,
+	    .flush = net__flush_sends,
 	    .log_line = net__log_line,
 	    .log_level = cfg->log_level,
 	    .vfs = ne->vfs,

@@ -472,6 +472,13 @@ void net_transport_send(struct net_transport *t, uint32_t to, const uint8_t *byt
 	t->stats.sent++;
 }
 
+void net_transport_flush(struct net_transport *t)
+{
+	for (size_t i = 0; i < t->peer_count; i++)
+		if (t->peers[i].out)
+			net_conn_flush(t->peers[i].out);
+}
+
 uint16_t net_transport_port(const struct net_transport *t)
 {
 	return t->port;

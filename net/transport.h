@@ -81,8 +81,14 @@ err *net_transport_new(struct net_loop *loop, const struct net_transport_config 
 /* Closes every connection and the listener at once; not from inside `receive`. */
 void net_transport_free(struct net_transport *t);
 
-/* Queues a message for node `to` (copied), or drops it; never blocks. */
+/*
+ * Queues a message for node `to` (copied), or drops it; never blocks. Messages queued for
+ * one peer during a loop step are written together at its end (conn.h).
+ */
 void net_transport_send(struct net_transport *t, uint32_t to, const uint8_t *bytes, size_t len);
+
+/* Writes every peer's queued messages now (before the caller blocks). */
+void net_transport_flush(struct net_transport *t);
 
 /* The port the transport listens on. */
 uint16_t net_transport_port(const struct net_transport *t);

@@ -40,6 +40,12 @@ struct env {
 
 	/* Sends `len` bytes to node `to` (best effort; the bytes are copied before return). */
 	void (*send)(void *impl, uint32_t to, const uint8_t *bytes, size_t len);
+	/*
+	 * Optional (NULL: sends are never held back). An env may hold sends back to write
+	 * several to one peer together; this hands everything sent so far to the network now.
+	 * A node calls it before blocking on its disk, so earlier sends do not wait for it.
+	 */
+	void (*flush)(void *impl);
 
 	/* Receives one formatted log line (no newline); lines below log_level never arrive. */
 	void (*log_line)(void *impl, enum log_level level, const char *line);
@@ -67,6 +73,12 @@ static inline void env_timer_cancel(const struct env *env, uint32_t timer_id)
 static inline void env_send(const struct env *env, uint32_t to, const uint8_t *bytes, size_t len)
 {
 	env->send(env->impl, to, bytes, len);
+}
+
+static inline void env_flush(const struct env *env)
+{
+	if (env->flush)
+		env->flush(env->impl);
 }
 
 /* Formats and logs a line prefixed with the env's time and node id. */

@@ -177,16 +177,21 @@ void node_free(struct node *n)
  * forgotten (§5.2), while a lost commit index is merely relearned — on restart from the
  * applied index in the state machine, then from the leader — so rewriting the file for
  * every batch that only advances the commit index would buy nothing.
+ *
+ * The hard state goes first: a failure or crash between the two writes then leaves the
+ * term without its entries (harmless), never entries of a term the node has not saved as
+ * its own, which a restart could not reconcile without forgetting a vote of that term.
+ * A saved commit index beyond the log is clamped by node_open().
  */
 static err *node__persist(struct node *n, const struct raft_ready *rd)
 {
-	if (rd->n_entries > 0)
-		TRY(raft_dlog_append(n->dlog, rd->entries, rd->n_entries));
 	if (rd->hard_state_changed &&
 	    (rd->hard_state.term != n->saved.term || rd->hard_state.vote != n->saved.vote)) {
 		TRY(raft_hard_state_save(n->raft_vfs, NODE_RAFT_DIR, &rd->hard_state));
 		n->saved = rd->hard_state;
 	}
+	if (rd->n_entries > 0)
+		TRY(raft_dlog_append(n->dlog, rd->entries, rd->n_entries));
 	return NULL;
 }
 
@@ -196,6 +201,7 @@ static err *node__flush(struct node *n)
 	n->flush_ticks = 0;
 	if (n->unflushed == 0)
 		return NULL;
+	env_flush(n->env); /* nothing already sent waits for the syncs */
 	TRY(mvcc_flush(n->mvcc, true));
 	n->unflushed = 0;
 	return NULL;
@@ -270,6 +276,8 @@ static err *node__handle_ready(struct node *n)
 	TRY(raft_ready_get(n->raft, &rd));
 	n->in_ready = true;
 	node__send(n, &rd, true);
+	if (rd.n_entries > 0 || rd.hard_state_changed)
+		env_flush(n->env); /* what was sent goes out before a sync blocks the node */
 	err *e = node__persist(n, &rd);
 	if (!e) {
 		node__send(n, &rd, false);
