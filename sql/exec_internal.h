@@ -45,8 +45,12 @@ struct sql_iter {
 	const struct sql_value *left;
 	bool left_matched;
 	bool left_done;
-	bool *right_matched;       /* RIGHT joins: which build rows found a partner */
-	uint64_t *buckets, *chain; /* hash join: bucket heads and chains (row index + 1) */
+	bool *right_matched; /* RIGHT joins: which build rows found a partner */
+	/*
+	 * hash join: bucket heads and chains (row index + 1), 32 bits (rows are fewer than
+	 * SQL_EXEC_MAX_ROWS) and one bucket per row, so the probed arrays stay cache-sized
+	 */
+	uint32_t *buckets, *chain;
 	uint64_t bucket_count;
 	struct sql_rows keys;    /* hash join: build-side key values per build row */
 	struct sql_value *probe; /* hash join: the current left row's key values */

@@ -151,8 +151,10 @@ static err *build_hash(struct sql_iter *it)
 {
 	const struct sql_plan *p = it->plan;
 	uint64_t n = it->rows.count;
+	_Static_assert(SQL_EXEC_MAX_ROWS < UINT32_MAX, "row numbers fit the 32-bit chains");
+	assert(n <= SQL_EXEC_MAX_ROWS);
 	uint64_t buckets = 16;
-	while (buckets < n * 2)
+	while (buckets < n)
 		buckets *= 2;
 	it->bucket_count = buckets;
 	it->buckets = calloc(buckets, sizeof *it->buckets);
@@ -181,7 +183,7 @@ static err *build_hash(struct sql_iter *it)
 			continue; /* NULL never equals anything */
 		uint64_t b = sql_values_hash(kv, p->key_count) & (buckets - 1);
 		it->chain[r] = it->buckets[b];
-		it->buckets[b] = r + 1;
+		it->buckets[b] = (uint32_t)(r + 1);
 	}
 	return e;
 }
