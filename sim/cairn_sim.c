@@ -20,16 +20,17 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-	        "usage: cairn-sim run --seed N [--nodes 5] [--time 60s] "
-	        "[--workload bank|register|append|mix]\n"
-	        "                     [--faults all|none|LIST] [--trace FILE] [--mutation NAME]\n"
-	        "                     [--scenario leader-crash|minority-leader|clogged-leader]\n"
-	        "       cairn-sim sweep --seeds A..B [--expect-failure] [options as for run]\n"
-	        "       cairn-sim replay FILE [--node N] [--from STEP] [--to STEP]\n"
-	        "fault kinds for LIST: net,partition,clog,disk,crash,pause,clock\n"
-	        "mutations (built with -Dmutations=true): raft-commit-any-term, "
-	        "mvcc-skip-validation, node-ack-before-sync, node-reapply\n");
+	fprintf(
+	    out,
+	    "usage: cairn-sim run --seed N [--nodes 5] [--time 60s] "
+	    "[--workload bank|register|append|mix]\n"
+	    "                     [--faults all|none|LIST] [--trace FILE] [--mutation NAME]\n"
+	    "                     [--scenario leader-crash|minority-leader|clogged-leader|figure-8]\n"
+	    "       cairn-sim sweep --seeds A..B [--expect-failure] [options as for run]\n"
+	    "       cairn-sim replay FILE [--node N] [--from STEP] [--to STEP]\n"
+	    "fault kinds for LIST: net,partition,clog,disk,crash,pause,clock\n"
+	    "mutations (built with -Dmutations=true): raft-commit-any-term, "
+	    "mvcc-skip-validation, node-ack-before-sync, node-reapply\n");
 }
 
 /* Parses a whole non-negative number; false on anything else. */

@@ -16,8 +16,26 @@
 #define RUN_POLL_MS 100
 #define RUN_CHECK_MS 20
 #define RUN_HASH_MS 5000
+#define RUN_F8_POLL_MS 1     /* figure-8 watches the cluster every millisecond */
+#define RUN_F8_STEP_MS 5000  /* a figure-8 step that does not come about by then is dropped */
+#define RUN_F8_STRAND_MS 500 /* how long figure-8 waits for stranded entries before retrying */
+#define RUN_F8_DOWN_MS 2000  /* how long figure-8's last crashes last */
 
 enum run_phase { RUN_FAULTS, RUN_LIVENESS, RUN_DRAIN, RUN_CONVERGE, RUN_DONE };
+
+enum run_f8_step { F8_WAIT, F8_STRAND, F8_USURP, F8_RETURN, F8_STRIKE, F8_DOWN, F8_OVER };
+
+/* Where the figure-8 scenario stands (see run__figure8). */
+struct run_f8 {
+	enum run_f8_step step;
+	uint64_t step_ms; /* when the step began */
+	uint32_t ally;    /* A: cut off with the first leader */
+	uint32_t usurper; /* M: leads a term alone */
+	uint32_t leader;  /* N: leads after the first leader returns */
+	uint64_t term;    /* the term the next leader must exceed */
+	uint64_t commit;  /* N's commit index when it was found leading */
+	uint32_t down;    /* mask of the nodes crashed by the last step */
+};
 
 struct run {
 	struct sim_run_options o;
@@ -29,6 +47,7 @@ struct run {
 	uint64_t liveness_start_ms;
 	uint64_t deadline_ms;
 	uint32_t struck; /* the node a scenario struck */
+	struct run_f8 f8;
 };
 
 void sim_run_options_default(struct sim_run_options *o)
@@ -132,6 +151,7 @@ static const char *const scenario_names[SIM_SCENARIO_COUNT] = {
     [SIM_SCENARIO_LEADER_CRASH] = "leader-crash",
     [SIM_SCENARIO_MINORITY_LEADER] = "minority-leader",
     [SIM_SCENARIO_CLOGGED_LEADER] = "clogged-leader",
+    [SIM_SCENARIO_FIGURE_8] = "figure-8",
 };
 
 bool sim_scenario_parse(const char *name, uint32_t *out)
@@ -171,6 +191,18 @@ static uint32_t run__leader(struct sim_world *world)
 
 static void run__restart(struct sim_world *world, void *ctx);
 static void run__heal(struct sim_world *world, void *ctx);
+static void run__figure8(struct sim_world *world, void *ctx);
+
+/* Starts figure-8 (see run__figure8). */
+static void run__figure8_start(struct run *r)
+{
+	if (sim_world_config(r->world)->nodes < 5) {
+		sim_note(r->world, 0, "scenario figure-8 needs five nodes");
+		return;
+	}
+	r->f8 = (struct run_f8){.step = F8_WAIT, .step_ms = sim_now_ms(r->world)};
+	run__schedule(r, run__figure8, sim_now_ms(r->world) + RUN_F8_POLL_MS);
+}
 
 /* Strikes the leader as the scenario says, and schedules the recovery. */
 static void run__scenario(struct sim_world *world, void *ctx)
@@ -196,6 +228,7 @@ static void run__scenario(struct sim_world *world, void *ctx)
 		run__schedule(r, run__heal, sim_now_ms(world) + 4000);
 		break;
 	case SIM_SCENARIO_CLOGGED_LEADER: sim_net_clog(world, leader, 3000); break;
+	case SIM_SCENARIO_FIGURE_8: run__figure8_start(r); break;
 	default: break;
 	}
 }
@@ -210,6 +243,192 @@ static void run__heal(struct sim_world *world, void *ctx)
 {
 	(void)ctx;
 	sim_net_heal(world);
+}
+
+/* ---- figure-8 ---- */
+
+/* The node's status, or false if it is down. */
+static bool run__status(struct sim_world *world, uint32_t id, struct node_status *st)
+{
+	struct node *n = sim_node(world, id);
+	if (!n)
+		return false;
+	node_status_get(n, st);
+	return true;
+}
+
+/* The term of the node's last log entry; 0 if it is down or its log is empty. */
+static uint64_t run__last_term(struct sim_world *world, uint32_t id)
+{
+	struct node_status st;
+	uint64_t term = 0;
+	if (!run__status(world, id, &st))
+		return 0;
+	err *e = node_log_term(sim_node(world, id), st.raft.last_index, &term);
+	if (e) {
+		err_free(e);
+		return 0;
+	}
+	return term;
+}
+
+/* A node of `mask` leading a term above `term`, or 0. */
+static uint32_t run__leader_in(struct sim_world *world, uint32_t mask, uint64_t term)
+{
+	for (uint32_t id = 1; id <= sim_world_config(world)->nodes; id++) {
+		struct node_status st;
+		if ((mask & (1u << (id - 1))) && run__status(world, id, &st) &&
+		    st.raft.role == RAFT_LEADER && st.raft.term > term)
+			return id;
+	}
+	return 0;
+}
+
+/* Ends figure-8: links heal and every node it crashed restarts. */
+static void run__figure8_end(struct run *r, const char *how)
+{
+	sim_note(r->world, 0, "scenario figure-8: %s", how);
+	sim_net_heal(r->world);
+	for (uint32_t id = 1; id <= sim_world_config(r->world)->nodes; id++)
+		if ((r->f8.down & (1u << (id - 1))) && !sim_node(r->world, id))
+			sim_restart(r->world, id);
+	r->f8.step = F8_OVER;
+	r->f8.down = 0;
+}
+
+/*
+ * Figure 8 of the Raft paper (§5.4.2), staged: counting replicas of an entry from an
+ * older term commits something a later leader may overwrite.
+ *   wait    until the leader L has appended an entry it has not committed yet;
+ *   strand  then L and the ally A (the next node) are cut off from the other three; once
+ *           A holds entries of L that L could not commit, L crashes (if that does not
+ *           happen within RUN_F8_STRAND_MS, the links heal and the scenario waits again);
+ *   usurp   the other three elect M; the moment M leads it is cut off and crashes, so its
+ *           entry of the new term lives on M alone;
+ *   return  L restarts and the four elect N (L or A, whose logs are longest), which
+ *           brings the other two up to date one entry per append (max_msg_bytes 1 in
+ *           this scenario), so they acknowledge L's old entries before N's own;
+ *   strike  the moment N's commit index moves, N and at most one other node that holds
+ *           an entry of N's term crash (cut off, so nothing they sent arrives), and M
+ *           restarts. Correct Raft commits only once an entry of N's term is on a
+ *           majority, so a live node holding one refuses M, and M cannot win. A leader
+ *           that commits by counting old-term replicas lets M win with the two others and
+ *           overwrite an entry already committed, which the checkers see;
+ *   down    RUN_F8_DOWN_MS later the crashed nodes restart and every link heals.
+ * Each step watches the cluster every millisecond, within one network latency. A step that
+ * does not come about (the workload proposed nothing, an election went elsewhere) ends
+ * the scenario with the cluster healed.
+ */
+static void run__figure8(struct sim_world *world, void *ctx)
+{
+	struct run *r = ctx;
+	struct run_f8 *f = &r->f8;
+	uint64_t now = sim_now_ms(world);
+	uint32_t nodes = sim_world_config(world)->nodes;
+	uint32_t all = (1u << nodes) - 1;
+	struct node_status st, ally;
+	if (sim_world_failure(world) || r->phase != RUN_FAULTS || f->step == F8_OVER)
+		return;
+	if (f->step == F8_DOWN) {
+		run__figure8_end(r, "the crashed nodes restart");
+		return;
+	}
+	if (f->step != F8_WAIT && now > f->step_ms + RUN_F8_STEP_MS) {
+		run__figure8_end(r, "a step did not come about");
+		return;
+	}
+	switch (f->step) {
+	case F8_WAIT:
+		r->struck = run__leader(world);
+		if (r->struck && run__status(world, r->struck, &st) &&
+		    st.raft.last_index > st.raft.commit) {
+			f->step = F8_STRAND;
+			f->step_ms = now;
+			f->ally = r->struck % nodes + 1;
+			sim_net_partition(world, (1u << (r->struck - 1)) | (1u << (f->ally - 1)));
+		}
+		break;
+	case F8_STRAND:
+		if (now > f->step_ms + RUN_F8_STRAND_MS) {
+			sim_net_heal(world);
+			f->step = F8_WAIT;
+			break;
+		}
+		if (run__status(world, r->struck, &st) && run__status(world, f->ally, &ally) &&
+		    st.raft.persisted_index > st.raft.commit &&
+		    ally.raft.persisted_index >= st.raft.persisted_index &&
+		    run__last_term(world, f->ally) == st.raft.term) {
+			sim_note(world, 0,
+			         "scenario figure-8: n%u and n%u hold entries up to %llu, "
+			         "committed to %llu; n%u crashes",
+			         r->struck, f->ally, (unsigned long long)st.raft.persisted_index,
+			         (unsigned long long)st.raft.commit, r->struck);
+			f->term = st.raft.term;
+			sim_crash(world, r->struck);
+			f->step = F8_USURP;
+			f->step_ms = now;
+		}
+		break;
+	case F8_USURP:
+		f->usurper = run__leader_in(
+		    world, all & ~(1u << (r->struck - 1)) & ~(1u << (f->ally - 1)), f->term);
+		if (f->usurper) {
+			run__status(world, f->usurper, &st);
+			sim_note(world, 0,
+			         "scenario figure-8: n%u leads term %llu; cut off and crashed",
+			         f->usurper, (unsigned long long)st.raft.term);
+			f->term = st.raft.term;
+			sim_net_heal(world);
+			sim_net_partition(world, 1u << (f->usurper - 1));
+			sim_crash(world, f->usurper);
+			sim_restart(world, r->struck);
+			f->step = F8_RETURN;
+			f->step_ms = now;
+		}
+		break;
+	case F8_RETURN:
+		f->leader = run__leader_in(world, all & ~(1u << (f->usurper - 1)), f->term);
+		if (f->leader) {
+			run__status(world, f->leader, &st);
+			f->term = st.raft.term;
+			f->commit = st.raft.commit;
+			f->step = F8_STRIKE;
+			f->step_ms = now;
+		}
+		break;
+	case F8_STRIKE:
+		if (!run__status(world, f->leader, &st) || st.raft.term != f->term) {
+			run__figure8_end(r, "the leader changed before it committed");
+			return;
+		}
+		if (st.raft.commit > f->commit) {
+			f->down = 1u << (f->leader - 1);
+			for (uint32_t id = 1; id <= nodes; id++)
+				if (id != f->leader && id != f->usurper &&
+				    f->down == 1u << (f->leader - 1) &&
+				    run__last_term(world, id) == f->term)
+					f->down |= 1u << (id - 1);
+			sim_note(world, 0,
+			         "scenario figure-8: n%u committed %llu; nodes %#x crash, "
+			         "n%u restarts",
+			         f->leader, (unsigned long long)st.raft.commit, f->down,
+			         f->usurper);
+			sim_cluster_check_now(r->check, false);
+			sim_net_heal(world);
+			sim_net_partition(world, f->down);
+			for (uint32_t id = 1; id <= nodes; id++)
+				if (f->down & (1u << (id - 1)))
+					sim_crash(world, id);
+			sim_restart(world, f->usurper);
+			f->step = F8_DOWN;
+			run__schedule(r, run__figure8, now + RUN_F8_DOWN_MS);
+			return;
+		}
+		break;
+	case F8_DOWN:
+	case F8_OVER: return;
+	}
+	run__schedule(r, run__figure8, now + RUN_F8_POLL_MS);
 }
 
 /* ---- the phases ---- */
@@ -356,6 +575,8 @@ static err *run__build(const struct sim_config *cfg, const struct sim_run_option
 		return err_new(ERR_NOMEM, "run: out of memory");
 	r->o = *o;
 	sim_cairn_app_default(&r->app, cfg->nodes);
+	if (o->scenario == SIM_SCENARIO_FIGURE_8)
+		r->app.node.max_msg_bytes = 1; /* one entry per append: see run__figure8 */
 	err *e = mutation_select((enum mutation)o->mutation);
 	if (!e)
 		e = sim_world_new(cfg, &sim_cairn_ops, &r->app, &r->world);

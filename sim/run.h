@@ -40,12 +40,16 @@ enum sim_scenario {
 	SIM_SCENARIO_LEADER_CRASH,    /* the leader crashes with commits in flight; back 2s later */
 	SIM_SCENARIO_MINORITY_LEADER, /* the leader and one follower are cut off for 4s */
 	SIM_SCENARIO_CLOGGED_LEADER,  /* every message to or from the leader is held for 3s */
+	SIM_SCENARIO_FIGURE_8,        /* Raft's Figure 8, staged step by step (see run.c) */
 	SIM_SCENARIO_COUNT,
 };
 
 #define SIM_SCENARIO_AT_MS 3000
 
-/* Parses "leader-crash", "minority-leader", "clogged-leader" (or "none"); false if unknown. */
+/*
+ * Parses "leader-crash", "minority-leader", "clogged-leader", "figure-8" (or "none");
+ * false if unknown.
+ */
 bool sim_scenario_parse(const char *name, uint32_t *out);
 const char *sim_scenario_name(uint32_t scenario);
 

@@ -132,6 +132,8 @@ err *node_open(const struct env *env, const struct node_config *config, struct n
 	raft_config_default(&rc, config->id, config->peers, config->n_peers);
 	rc.election_ticks = n->config.election_ticks;
 	rc.heartbeat_ticks = n->config.heartbeat_ticks;
+	if (n->config.max_msg_bytes)
+		rc.max_msg_bytes = n->config.max_msg_bytes;
 	e = raft_new(&rc, &initial, env->prng, raft_dlog_source(n->dlog), &n->raft);
 	if (e)
 		goto fail;

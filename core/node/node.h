@@ -93,6 +93,7 @@ struct node_config {
 	uint32_t tick_ms;         /* one Raft tick; 0 means 50 */
 	uint32_t election_ticks;  /* 0 means 10 */
 	uint32_t heartbeat_ticks; /* 0 means 2 */
+	uint32_t max_msg_bytes;   /* entry bytes batched into one Raft append; 0: Raft's default */
 };
 
 struct node;
