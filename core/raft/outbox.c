@@ -51,8 +51,11 @@ void raft__outbox_message(struct raft__outbox *o, const struct raft_message *m)
 		o->dropped++;
 		return;
 	}
-	bool leader_traffic = m->type == RAFT_MSG_APPEND || m->type == RAFT_MSG_HEARTBEAT;
-	o->msgs[o->n_msgs] = (struct raft_outgoing){m->to, b->data, b->len, leader_traffic};
+	/* Everything but a promise about this node's own disk or term (raft.h). */
+	bool early = m->type == RAFT_MSG_APPEND || m->type == RAFT_MSG_HEARTBEAT ||
+	             m->type == RAFT_MSG_PROPOSE || m->type == RAFT_MSG_PROPOSE_RESP ||
+	             m->type == RAFT_MSG_READ_INDEX || m->type == RAFT_MSG_READ_INDEX_RESP;
+	o->msgs[o->n_msgs] = (struct raft_outgoing){m->to, b->data, b->len, early};
 	o->n_msgs++;
 }
 

@@ -154,10 +154,12 @@ struct raft_outgoing {
 	const uint8_t *bytes;
 	size_t len;
 	/*
-	 * A leader's append or heartbeat: it may be sent before the batch is persisted (Raft
-	 * thesis §10.2.1), since the leader counts its own entries towards a majority only
-	 * after raft_advance(). Every other message (votes, acknowledgements, responses)
-	 * must wait for step 2 of the contract.
+	 * May be sent before the batch is persisted: a leader's append or heartbeat (Raft
+	 * thesis §10.2.1: the leader counts its own entries towards a majority only after
+	 * raft_advance()), and the requests and answers that promise nothing about the
+	 * sender's disk — a forwarded proposal or read request, the leader's refusal of a
+	 * proposal, a read point (a commit index, already durable on a majority). Votes and
+	 * acknowledgements of appends and heartbeats must wait for step 2 of the contract.
 	 */
 	bool before_persist;
 };
