@@ -15,6 +15,12 @@
  * applied in two passes: the first allocates a node for every put (the only step that can
  * fail), the second links and unlinks nodes and cannot fail. That is what makes kv_apply()
  * all-or-nothing.
+ *
+ * Writes mostly come in ascending key order (MVCC applies a commit's keys sorted, a
+ * transaction flushes its writes sorted, loads append). The engine keeps a finger: the key
+ * of its last insert or removal and that key's predecessors on every level. A write whose
+ * key is above the finger's descends from the finger instead of from the head, which for
+ * an append costs about one comparison per level instead of several.
  */
 #include "storage/kv_memory.h"
 
@@ -46,6 +52,13 @@ struct kvmem {
 	uint32_t open_iters;
 	struct kv_stats stats;
 	struct buf meta;
+	/*
+	 * the finger: the last written key and on every level the last node whose key is at
+	 * most that key (the head if none); valid when finger_len > 0
+	 */
+	struct kvmem__node *finger[KVMEM__MAX_HEIGHT];
+	uint32_t finger_len;
+	uint8_t finger_key[KV_KEY_MAX];
 };
 
 struct kvmem__iter {
@@ -154,6 +167,52 @@ static struct kvmem__node *kvmem__seek(struct kvmem *kv, struct slice key,
 	return x->next[0];
 }
 
+/*
+ * kvmem__seek for a key above the finger's key f, descending from the finger. Why it is
+ * exact: F[l], the last node on level l with a key <= f, is below key. Walking level l+1
+ * either stayed at F[l+1], which is at or before F[l] (on a lower level the last such node
+ * is never earlier), so level l may start at F[l]; or it moved to some node y > f, which
+ * is after F[l], so level l continues from y.
+ */
+static struct kvmem__node *kvmem__seek_from_finger(struct kvmem *kv, struct slice key,
+                                                   struct kvmem__node **preds)
+{
+	assert(kv->finger_len > 0);
+	struct kvmem__node *x = kv->head;
+	bool moved = false;
+	const struct kvmem__node *stop = NULL;
+	for (uint32_t l = KVMEM__MAX_HEIGHT; l-- > kv->height;)
+		preds[l] = kv->head; /* empty levels: the finger is the head there too */
+	for (uint32_t l = kv->height; l-- > 0;) {
+		if (!moved)
+			x = kv->finger[l];
+		struct kvmem__node *next;
+		while ((next = x->next[l]) && next != stop && kvmem__cmp(next, key) < 0) {
+			x = next;
+			moved = true;
+		}
+		stop = next;
+		preds[l] = x;
+	}
+	assert(preds[0] == kv->head || kvmem__cmp(preds[0], key) < 0);
+	return preds[0]->next[0];
+}
+
+/* Seeks for a write (see kvmem__seek) and makes `key` the finger. */
+static struct kvmem__node *kvmem__seek_write(struct kvmem *kv, struct slice key,
+                                             struct kvmem__node **preds)
+{
+	assert(key.len >= 1 && key.len <= KV_KEY_MAX);
+	struct kvmem__node *succ =
+	    kv->finger_len > 0 && slice_cmp(slice_of(kv->finger_key, kv->finger_len), key) < 0
+	        ? kvmem__seek_from_finger(kv, key, preds)
+	        : kvmem__seek(kv, key, preds);
+	memcpy(kv->finger, preds, sizeof kv->finger);
+	memcpy(kv->finger_key, key.ptr, key.len);
+	kv->finger_len = (uint32_t)key.len;
+	return succ;
+}
+
 /* The node with the largest key, or the head if the list is empty. */
 static struct kvmem__node *kvmem__last(struct kvmem *kv)
 {
@@ -195,7 +254,7 @@ static void kvmem__unlink(struct kvmem *kv, struct kvmem__node *x, struct kvmem_
 static void kvmem__remove(struct kvmem *kv, struct slice key)
 {
 	struct kvmem__node *preds[KVMEM__MAX_HEIGHT];
-	struct kvmem__node *x = kvmem__seek(kv, key, preds);
+	struct kvmem__node *x = kvmem__seek_write(kv, key, preds);
 	if (x && slice_cmp(kvmem__key(x), key) == 0)
 		kvmem__unlink(kv, x, preds);
 }
@@ -207,7 +266,7 @@ static void kvmem__remove(struct kvmem *kv, struct slice key)
 static void kvmem__insert(struct kvmem *kv, struct kvmem__node *n)
 {
 	struct kvmem__node *preds[KVMEM__MAX_HEIGHT];
-	struct kvmem__node *succ = kvmem__seek(kv, kvmem__key(n), preds);
+	struct kvmem__node *succ = kvmem__seek_write(kv, kvmem__key(n), preds);
 	if (succ && slice_cmp(kvmem__key(succ), kvmem__key(n)) == 0) {
 		struct kvmem__node *old = succ;
 		succ = old->next[0];
@@ -217,6 +276,7 @@ static void kvmem__insert(struct kvmem *kv, struct kvmem__node *n)
 	for (uint32_t l = 0; l < n->height; l++) {
 		n->next[l] = preds[l]->next[l];
 		preds[l]->next[l] = n;
+		kv->finger[l] = n; /* now the last node <= the finger key on this level */
 	}
 	n->prev = preds[0];
 	if (succ)

@@ -358,6 +358,56 @@ START_TEST(randomized_against_a_model)
 }
 END_TEST
 
+/*
+ * Ascending runs, the order the engine's finger serves (a write above the last written key
+ * descends from that key's predecessors): runs of puts and deletes with rising keys from
+ * random starting points, some runs touching keys just written, checked against the model.
+ */
+START_TEST(ascending_runs_against_a_model)
+{
+	struct prng p;
+	prng_seed(&p, 12);
+	struct kv *kv = open_kv();
+	struct model *m = calloc(1, sizeof *m);
+	struct kv_batch b;
+	kv_batch_init(&b);
+	for (int round = 0; round < 1500; round++) {
+		kv_batch_clear(&b);
+		int ops = 1 + (int)prng_below(&p, 8);
+		uint8_t key[8];
+		size_t len = random_key(&p, key);
+		for (int i = 0; i < ops; i++) {
+			struct slice k = slice_of(key, len);
+			if (prng_chance(&p, 0.7)) {
+				uint8_t val[4];
+				uint32_t x = (uint32_t)prng_next(&p);
+				store_u32be(val, x);
+				ck_assert_ptr_null(kv_batch_put(&b, k, slice_of(val, 4)));
+				model_put(m, k, x);
+			} else {
+				ck_assert_ptr_null(kv_batch_delete(&b, k));
+				model_delete(m, k);
+			}
+			/* the next key: an extension (just above) or a larger last byte */
+			if (len < 3 && prng_chance(&p, 0.4))
+				key[len++] = (uint8_t)prng_below(&p, 6);
+			else if (key[len - 1] < 5)
+				key[len - 1] += (uint8_t)(1 + prng_below(&p, 5 - key[len - 1]));
+			else
+				break;
+		}
+		ck_assert_ptr_null(kv_apply(kv, &b));
+		check_scan_against_model(kv, m, &p);
+		struct kv_stats st;
+		ck_assert_ptr_null(kv_stats(kv, &st));
+		ck_assert_uint_eq(st.keys, (uint64_t)m->count);
+	}
+	kv_batch_free(&b);
+	free(m);
+	kv_close(kv);
+}
+END_TEST
+
 /* Scale: 200,000 keys inserted in a scrambled order come back sorted, both ways. */
 START_TEST(scale_many_keys)
 {
@@ -418,6 +468,7 @@ int main(void)
 	tcase_add_test(tc, limits_are_errors);
 	tcase_add_test(tc, iterator_closed_after_apply_is_fine);
 	tcase_add_test(tc, randomized_against_a_model);
+	tcase_add_test(tc, ascending_runs_against_a_model);
 	tcase_add_test(tc, scale_many_keys);
 	suite_add_tcase(suite, tc);
 	return check_run(suite);
