@@ -122,6 +122,11 @@ void node__read_ready(struct node *n, uint64_t id, uint64_t index);
 void node__request_failed(struct node *n, uint64_t id, uint8_t kind);
 /* This node's proposal `id` was applied with `outcome`. */
 void node__commit_applied(struct node *n, uint64_t id, const struct mvcc_outcome *outcome);
+/*
+ * Inside a ready batch: answers the sessions whose commit is decided and whose text ends
+ * with it (what needs Raft waits for node__sessions_resume).
+ */
+void node__sessions_answer(struct node *n);
 /* Lets every session that can make progress run (outside a ready batch). */
 void node__sessions_resume(struct node *n);
 /* One tick passed: retry refused requests, time out the ones waiting too long. */

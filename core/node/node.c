@@ -229,16 +229,23 @@ static err *node__mutant_reapply(struct node *n)
 	return e;
 }
 
-/* Step 4: apply committed entries in order; commit the B+-tree once enough piled up. */
-static err *node__apply(struct node *n, const struct raft_ready *rd)
+/*
+ * Step 4: apply the committed entries below index `end`, in order; commit the B+-tree
+ * once enough piled up. Entries already applied (in this batch, or before a restart) are
+ * skipped, so a batch may be applied in two calls.
+ */
+static err *node__apply(struct node *n, const struct raft_ready *rd, uint64_t end)
 {
 	if (n->reapply_pending && rd->n_committed > 0)
 		TRY(node__mutant_reapply(n));
-	for (size_t i = 0; i < rd->n_committed; i++) {
+	uint64_t first = mvcc_applied_version(n->mvcc) + 1;
+	size_t applied_now = 0;
+	for (size_t i = 0; i < rd->n_committed && rd->committed[i].index < end; i++) {
 		const struct raft_entry *entry = &rd->committed[i];
 		assert(i == 0 || entry->index == rd->committed[i - 1].index + 1);
 		if (entry->index <= mvcc_applied_version(n->mvcc))
-			continue; /* applied before a restart; the store already has it */
+			continue; /* applied before a restart or by the first call; the store has it */
+		applied_now++;
 		if (entry->type != RAFT_ENTRY_NORMAL || entry->len == 0) {
 			TRY(mvcc_advance(n->mvcc, entry->index));
 			continue;
@@ -249,14 +256,13 @@ static err *node__apply(struct node *n, const struct raft_ready *rd)
 			node__commit_applied(n, entry->id, &outcome);
 	}
 	uint64_t applied = mvcc_applied_version(n->mvcc);
-	uint64_t first = rd->n_committed ? rd->committed[0].index : applied + 1;
-	/* GC runs at every multiple of the interval this batch passed, as on every replica */
+	/* GC runs at every multiple of the interval this call passed, as on every replica */
 	if (applied > NODE_GC_RETAIN &&
 	    applied / NODE_GC_INTERVAL != (first - 1) / NODE_GC_INTERVAL)
 		TRY(mvcc_gc_some(n->mvcc,
 		                 applied / NODE_GC_INTERVAL * NODE_GC_INTERVAL - NODE_GC_RETAIN,
 		                 NODE_GC_SLICE));
-	n->unflushed += rd->n_committed;
+	n->unflushed += applied_now;
 	if (n->unflushed >= NODE_FLUSH_ENTRIES)
 		TRY(node__flush(n));
 	return NULL;
@@ -278,12 +284,22 @@ static err *node__handle_ready(struct node *n)
 	TRY(raft_ready_get(n->raft, &rd));
 	n->in_ready = true;
 	node__send(n, &rd, true);
-	if (rd.n_entries > 0 || rd.hard_state_changed)
-		env_flush(n->env); /* what was sent goes out before a sync blocks the node */
-	err *e = node__persist(n, &rd);
+	err *e = NULL;
+	if (rd.n_entries > 0 || rd.hard_state_changed) {
+		/*
+		 * A sync follows. Entries below the first new one are durable here already, so
+		 * they are applied and their clients answered first, without waiting for it.
+		 */
+		e = node__apply(n, &rd, rd.n_entries > 0 ? rd.entries[0].index : UINT64_MAX);
+		if (!e)
+			node__sessions_answer(n);
+		env_flush(n->env); /* what was sent goes out before the sync blocks the node */
+	}
+	if (!e)
+		e = node__persist(n, &rd);
 	if (!e) {
 		node__send(n, &rd, false);
-		e = node__apply(n, &rd);
+		e = node__apply(n, &rd, UINT64_MAX);
 	}
 	if (!e) {
 		for (size_t i = 0; i < rd.n_reads; i++)

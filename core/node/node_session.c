@@ -474,6 +474,24 @@ static void node__complete_commit(struct node_session *s)
 	node__session_result(s, &r);
 }
 
+void node__sessions_answer(struct node *n)
+{
+	/* Sessions may close themselves through their reply callbacks: walk a snapshot. */
+	struct node_session *done[NODE_SESSIONS_MAX];
+	uint32_t count = 0;
+	for (uint32_t i = 0; i < n->n_sessions; i++) {
+		struct node_session *s = n->sessions[i];
+		bool decided = (s->wait == NODE_WAIT_COMMIT || s->wait == NODE_WAIT_COMMIT_RETRY) &&
+		               s->outcome_ready;
+		if (decided && s->pos >= s->len && !(s->began_stale && node__stale_abort(s)))
+			done[count++] = s;
+	}
+	for (uint32_t i = 0; i < count; i++) {
+		node__complete_commit(done[i]);
+		node__session_finish(done[i]);
+	}
+}
+
 void node__sessions_resume(struct node *n)
 {
 	assert(!n->in_ready);
