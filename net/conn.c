@@ -5,14 +5,18 @@
  *        \________________________\______________________________\__error/close__/
  *
  * Epoll is level-triggered; the interest mask is recomputed after every change: EPOLLIN
- * while OPEN and not paused, EPOLLOUT while connecting or while frames wait to be written.
+ * while OPEN, EPOLLOUT while connecting or while frames wait to be written. Pausing is
+ * lazy: EPOLLIN stays on until input actually arrives while paused (a client with one
+ * request in flight usually sends nothing more), which saves two epoll_ctl calls per
+ * request. A read shorter than the buffer ends the reading until epoll reports again.
  * Reads are bounded per readiness event (NET__READS_PER_EVENT) so one busy peer cannot
  * starve the others. All endings funnel through net__end(), which closes the socket at once
  * and leaves on_close and the free to a deferred callback.
  *
  * Sends are coalesced: net_conn_send() only queues, and a deferred callback writes the
  * queue at the end of the loop step, so every frame sent to one socket during a step
- * (a ready batch's messages to one peer, a session's replies) goes out in one sendmsg.
+ * (a ready batch's messages to one peer) goes out in one sendmsg; net_conn_flush() writes
+ * it sooner.
  */
 #include "net/conn.h"
 
@@ -54,6 +58,7 @@ struct net_conn {
 	struct net_defer flush; /* writes the frames queued during this loop step */
 	enum net__conn_state state;
 	bool paused;
+	bool input_blocked; /* paused and input arrived: EPOLLIN is off until resumed */
 	struct net_conn_limits limits;
 	struct net_conn_callbacks cb;
 	void *data;
@@ -78,7 +83,7 @@ static void net__update_interest(struct net_conn *c)
 	uint32_t events = 0;
 	if (c->state == NET__CONNECTING || c->out_head)
 		events |= EPOLLOUT;
-	if (c->state == NET__OPEN && !c->paused)
+	if (c->state == NET__OPEN && !c->input_blocked)
 		events |= EPOLLIN;
 	if (c->io.active && c->io.events == events)
 		return;
@@ -270,6 +275,8 @@ static void net__read(struct net_conn *c)
 			return;
 		}
 		net__deliver(c);
+		if ((size_t)n < sizeof chunk)
+			return; /* drained for now; epoll reports more (level-triggered) */
 	}
 }
 
@@ -308,6 +315,12 @@ static void net__on_io(struct net_io *io, uint32_t events)
 		return;
 	if (c->state == NET__OPEN && !c->paused && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
 		net__read(c);
+		return;
+	}
+	if (c->state == NET__OPEN && c->paused && (events & EPOLLIN) &&
+	    !(events & (EPOLLHUP | EPOLLERR))) {
+		c->input_blocked = true;
+		net__update_interest(c);
 		return;
 	}
 	if (events & (EPOLLHUP | EPOLLERR))
@@ -442,6 +455,7 @@ void net_conn_resume(struct net_conn *c)
 	if (!c->paused || c->state == NET__ENDED)
 		return;
 	c->paused = false;
+	c->input_blocked = false;
 	net__update_interest(c);
 	if (c->state == NET__OPEN && net_frame_decoder_pending(&c->decoder) > 0)
 		net_defer_queue(c->loop, &c->defer);

@@ -63,7 +63,11 @@ static void net__logf(struct net_server *s, enum log_level level, const char *fm
 	s->config.log(s->config.log_ctx, level, line);
 }
 
-/* Encodes and queues a response; on failure the connection is closed. */
+/*
+ * Encodes and writes a response at once (a session has one request in flight, so there
+ * is nothing to coalesce it with, and it must not wait for a sync later in this loop
+ * step); on failure the connection is closed.
+ */
 static void net__send(struct net_session *ss, const struct net_response *resp)
 {
 	struct net_server *s = ss->server;
@@ -80,6 +84,8 @@ static void net__send(struct net_session *ss, const struct net_response *resp)
 	e = net_conn_send(ss->conn, s->reply.data, s->reply.len);
 	if (e)
 		net_conn_close(ss->conn, e);
+	else
+		net_conn_flush(ss->conn);
 }
 
 /* Sends an error and closes the connection once it is written. */
