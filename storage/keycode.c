@@ -61,16 +61,26 @@ err *keycode_put_float(struct buf *out, double v)
 /* Appends tag, escaped bytes and the terminator; the buffer is unchanged on error. */
 static err *keycode__put_escaped(struct buf *out, enum keycode_type tag, struct slice s)
 {
-	size_t zeros = 0;
-	for (size_t i = 0; i < s.len; i++)
-		zeros += s.ptr[i] == 0;
-	TRY(buf_reserve(out, 1 + s.len + zeros + 2));
+	/*
+	 * Room for the worst case (every byte a NUL) when the buffer's limit allows, which
+	 * spares counting the NULs first; SQL keys are full of them (every U64 and small INT).
+	 */
+	size_t worst = 1 + 2 * s.len + 2;
+	if (worst > out->max_bytes - out->len) {
+		size_t zeros = 0;
+		for (size_t i = 0; i < s.len; i++)
+			zeros += s.ptr[i] == 0;
+		worst = 1 + s.len + zeros + 2;
+	}
+	TRY(buf_reserve(out, worst));
 	uint8_t *p = out->data + out->len;
 	*p++ = (uint8_t)tag;
 	for (size_t i = 0; i < s.len; i++) {
-		*p++ = s.ptr[i];
-		if (s.ptr[i] == 0)
-			*p++ = 0xFF;
+		/* branch-free: the 0xFF is kept only after a NUL (else the next byte overwrites it) */
+		uint8_t c = s.ptr[i];
+		p[0] = c;
+		p[1] = 0xFF;
+		p += 1 + (c == 0);
 	}
 	*p++ = 0x00;
 	*p++ = 0x01;

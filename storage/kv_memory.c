@@ -143,12 +143,9 @@ static struct kvmem__node *kvmem__node_new(uint32_t height, struct slice key, st
 	return n;
 }
 
-/*
- * Fills preds[l] with the last node on level l whose key is < key (the head if none), for
- * every level. Returns the first node with key >= key (NULL if none).
- */
-static struct kvmem__node *kvmem__seek(struct kvmem *kv, struct slice key,
-                                       struct kvmem__node **preds)
+/* kvmem__seek, descending from the head. */
+static struct kvmem__node *kvmem__seek_head(struct kvmem *kv, struct slice key,
+                                            struct kvmem__node **preds)
 {
 	assert(kv->height >= 1 && kv->height <= KVMEM__MAX_HEIGHT);
 	struct kvmem__node *x = kv->head;
@@ -198,15 +195,26 @@ static struct kvmem__node *kvmem__seek_from_finger(struct kvmem *kv, struct slic
 	return preds[0]->next[0];
 }
 
+/*
+ * Fills preds[l] with the last node on level l whose key is < key (the head if none), for
+ * every level. Returns the first node with key >= key (NULL if none). Reads and writes
+ * both start from the finger when their key is above it: a load's uniqueness checks and a
+ * transaction's buffered writes arrive in ascending order too.
+ */
+static struct kvmem__node *kvmem__seek(struct kvmem *kv, struct slice key,
+                                       struct kvmem__node **preds)
+{
+	if (kv->finger_len > 0 && slice_cmp(slice_of(kv->finger_key, kv->finger_len), key) < 0)
+		return kvmem__seek_from_finger(kv, key, preds);
+	return kvmem__seek_head(kv, key, preds);
+}
+
 /* Seeks for a write (see kvmem__seek) and makes `key` the finger. */
 static struct kvmem__node *kvmem__seek_write(struct kvmem *kv, struct slice key,
                                              struct kvmem__node **preds)
 {
 	assert(key.len >= 1 && key.len <= KV_KEY_MAX);
-	struct kvmem__node *succ =
-	    kv->finger_len > 0 && slice_cmp(slice_of(kv->finger_key, kv->finger_len), key) < 0
-	        ? kvmem__seek_from_finger(kv, key, preds)
-	        : kvmem__seek(kv, key, preds);
+	struct kvmem__node *succ = kvmem__seek(kv, key, preds);
 	memcpy(kv->finger, preds, sizeof kv->finger);
 	memcpy(kv->finger_key, key.ptr, key.len);
 	kv->finger_len = (uint32_t)key.len;
