@@ -7,61 +7,60 @@
  * steps, fault events), so taking a slot cannot fail once the caller has checked its
  * kind's bound.
  *
- * The heap orders slot numbers by (at_us, seq). The sequence number is assigned when an
- * event is queued and strictly increases, so the order is total and does not depend on
- * anything but the order in which the world queued events: two events due at the same
- * microsecond run in the order they were queued. Each slot remembers its heap position,
- * so a re-armed or cancelled timer leaves the heap at once instead of lingering.
+ * The heap orders slot numbers by (at_us, seq); each entry carries that key, so sifting
+ * reads no event. The sequence number is assigned when an event is queued and strictly
+ * increases, so the order is total and does not depend on anything but the order in which
+ * the world queued events: two events due at the same microsecond run in the order they
+ * were queued. Each slot remembers its heap position, so a re-armed or cancelled timer
+ * leaves the heap at once instead of lingering.
  */
 #include "sim/sim_internal.h"
 
 #include <assert.h>
 #include <stdlib.h>
 
-static bool sim__before(const struct sim__queue *q, uint32_t a, uint32_t b)
+static bool sim__before(const struct sim__heap_entry *a, const struct sim__heap_entry *b)
 {
-	const struct sim__event *ea = &q->events[a];
-	const struct sim__event *eb = &q->events[b];
-	if (ea->at_us != eb->at_us)
-		return ea->at_us < eb->at_us;
-	assert(ea->seq != eb->seq);
-	return ea->seq < eb->seq;
+	if (a->at_us != b->at_us)
+		return a->at_us < b->at_us;
+	assert(a->seq != b->seq);
+	return a->seq < b->seq;
 }
 
-static void sim__place(struct sim__queue *q, uint32_t pos, uint32_t slot)
+static void sim__place(struct sim__queue *q, uint32_t pos, struct sim__heap_entry entry)
 {
-	q->heap[pos] = slot;
-	q->events[slot].heap_pos = pos;
+	q->heap[pos] = entry;
+	q->events[entry.slot].heap_pos = pos;
 }
 
 static void sim__sift_up(struct sim__queue *q, uint32_t pos)
 {
-	uint32_t slot = q->heap[pos];
+	struct sim__heap_entry entry = q->heap[pos];
 	while (pos > 0) {
 		uint32_t parent = (pos - 1) / 2;
-		if (!sim__before(q, slot, q->heap[parent]))
+		if (!sim__before(&entry, &q->heap[parent]))
 			break;
 		sim__place(q, pos, q->heap[parent]);
 		pos = parent;
 	}
-	sim__place(q, pos, slot);
+	sim__place(q, pos, entry);
 }
 
 static void sim__sift_down(struct sim__queue *q, uint32_t pos)
 {
-	uint32_t slot = q->heap[pos];
+	struct sim__heap_entry entry = q->heap[pos];
 	for (;;) {
 		uint32_t child = 2 * pos + 1;
 		if (child >= q->count)
 			break;
-		if (child + 1 < q->count && sim__before(q, q->heap[child + 1], q->heap[child]))
+		if (child + 1 < q->count && sim__before(&q->heap[child + 1], &q->heap[child]))
 			child++;
-		if (!sim__before(q, q->heap[child], slot))
+		if (!sim__before(&q->heap[child], &entry))
 			break;
 		sim__place(q, pos, q->heap[child]);
 		pos = child;
 	}
-	sim__place(q, pos, slot);
+	sim__place(q, pos, entry);
 }
 
 err *sim__queue_init(struct sim__queue *q, uint32_t capacity)
@@ -126,8 +125,7 @@ void sim__queue_push(struct sim__queue *q, uint32_t slot, uint64_t at_us)
 	assert(e->heap_pos == SIM__NONE);
 	e->at_us = at_us;
 	e->seq = q->next_seq++;
-	q->heap[q->count] = slot;
-	e->heap_pos = q->count;
+	sim__place(q, q->count, (struct sim__heap_entry){at_us, e->seq, slot});
 	q->count++;
 	sim__sift_up(q, e->heap_pos);
 }
@@ -136,15 +134,15 @@ void sim__queue_remove(struct sim__queue *q, uint32_t slot)
 {
 	assert(slot < q->capacity && q->count > 0);
 	uint32_t pos = q->events[slot].heap_pos;
-	assert(pos < q->count && q->heap[pos] == slot);
+	assert(pos < q->count && q->heap[pos].slot == slot);
 	q->events[slot].heap_pos = SIM__NONE;
 	q->count--;
 	if (pos == q->count)
 		return;
-	uint32_t moved = q->heap[q->count];
+	struct sim__heap_entry moved = q->heap[q->count];
 	sim__place(q, pos, moved);
 	/* The last slot, moved into the hole, may belong above or below it. */
-	if (pos > 0 && sim__before(q, moved, q->heap[(pos - 1) / 2]))
+	if (pos > 0 && sim__before(&moved, &q->heap[(pos - 1) / 2]))
 		sim__sift_up(q, pos);
 	else
 		sim__sift_down(q, pos);
@@ -153,5 +151,5 @@ void sim__queue_remove(struct sim__queue *q, uint32_t slot)
 uint32_t sim__queue_peek(const struct sim__queue *q)
 {
 	assert(q->count <= q->capacity);
-	return q->count ? q->heap[0] : SIM__NONE;
+	return q->count ? q->heap[0].slot : SIM__NONE;
 }

@@ -63,9 +63,16 @@ struct sim__event {
 	} u;
 };
 
+/* A heap entry carries its event's key, so ordering reads no event. */
+struct sim__heap_entry {
+	uint64_t at_us;
+	uint64_t seq;
+	uint32_t slot;
+};
+
 struct sim__queue {
-	struct sim__event *events; /* the pool: `capacity` slots */
-	uint32_t *heap;            /* slot numbers, a binary min-heap on (at_us, seq) */
+	struct sim__event *events;    /* the pool: `capacity` slots */
+	struct sim__heap_entry *heap; /* a binary min-heap on (at_us, seq) */
 	uint32_t capacity;
 	uint32_t count; /* slots in the heap */
 	uint32_t used;  /* slots allocated (in the heap, held, or being handled) */

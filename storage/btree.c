@@ -306,6 +306,9 @@ struct bt_dirty {
 
 enum bt_jkind { J_SAVE, J_NEW, J_FREED_DIRTY, J_READY_POP, J_READY_PUSH, J_PENDING_PUSH };
 
+/* Undo images kept for the next batches: a batch saves a few pages, every batch. */
+#define BT_SPARE_IMAGES 16
+
 struct bt_jrec {
 	enum bt_jkind kind;
 	uint64_t pgno;
@@ -332,6 +335,8 @@ struct btree {
 	size_t user_meta_len;
 	struct bt_jrec *journal;
 	size_t jlen, jcap;
+	void *spare[BT_SPARE_IMAGES]; /* undo images of past batches, kept for reuse */
+	unsigned n_spare;
 	uint64_t gen;      /* batch generation */
 	uint64_t iter_gen; /* bumped by apply and commit; iterators assert it */
 	uint64_t commits;
@@ -517,7 +522,7 @@ static err *bt__touch(struct btree *bt, uint64_t pgno, uint64_t *out_pgno, uint8
 	if (d) {
 		if (d->gen != bt->gen) {
 			TRY(bt__journal_reserve(bt, 1));
-			uint8_t *save = malloc(PG);
+			uint8_t *save = bt->n_spare ? bt->spare[--bt->n_spare] : malloc(PG);
 			if (!save)
 				return err_new(ERR_NOMEM, "b-tree: out of memory");
 			memcpy(save, d->page, PG);
@@ -546,6 +551,15 @@ static uint8_t *bt__dirty_page(struct btree *bt, uint64_t pgno)
 	return d->page;
 }
 
+/* Keeps an undo image no longer needed for reuse, or frees it. */
+static void bt__spare_image(struct btree *bt, void *image)
+{
+	if (bt->n_spare < BT_SPARE_IMAGES)
+		bt->spare[bt->n_spare++] = image;
+	else
+		free(image);
+}
+
 /* Undoes the current batch's journal, newest record first. */
 static void bt__rollback(struct btree *bt, const struct bt_state *saved)
 {
@@ -558,7 +572,7 @@ static void bt__rollback(struct btree *bt, const struct bt_state *saved)
 			assert(d != NULL);
 			memcpy(d->page, r->ptr, PG);
 			d->gen = 0;
-			free(r->ptr);
+			bt__spare_image(bt, r->ptr);
 			break;
 		case J_NEW: free(btree_pagemap_del(&bt->dirty, r->pgno)); break;
 		case J_FREED_DIRTY: {
@@ -587,7 +601,9 @@ static void bt__rollback(struct btree *bt, const struct bt_state *saved)
 static void bt__journal_done(struct btree *bt)
 {
 	for (size_t i = 0; i < bt->jlen; i++) {
-		if (bt->journal[i].kind == J_SAVE || bt->journal[i].kind == J_FREED_DIRTY)
+		if (bt->journal[i].kind == J_SAVE)
+			bt__spare_image(bt, bt->journal[i].ptr);
+		else if (bt->journal[i].kind == J_FREED_DIRTY)
 			free(bt->journal[i].ptr);
 	}
 	bt->jlen = 0;
@@ -1161,6 +1177,8 @@ static void bt_close(struct kv *kv)
 	free(bt->ready.v);
 	free(bt->pending.v);
 	free(bt->journal);
+	while (bt->n_spare > 0)
+		free(bt->spare[--bt->n_spare]);
 	free(bt);
 }
 

@@ -15,11 +15,34 @@ static void codec__write(struct codec_out *out, const uint8_t *bytes, size_t len
 /* Writes a type byte followed by `width` big-endian bytes of v (width 0, 1, 2, 4 or 8). */
 static void codec__write_head(struct codec_out *out, uint8_t type, uint64_t v, unsigned width)
 {
-	uint8_t head[9];
-	head[0] = type;
-	for (unsigned i = 0; i < width; i++)
-		head[1 + i] = (uint8_t)(v >> (8 * (width - 1 - i)));
-	codec__write(out, head, 1 + width);
+	struct buf *b = out->buf;
+	if (out->error)
+		return;
+	if (b->cap - b->len < 9) {
+		/* near the end of the allocation: append, which grows it within its cap */
+		uint8_t head[9];
+		head[0] = type;
+		for (unsigned i = 0; i < width; i++)
+			head[1 + i] = (uint8_t)(v >> (8 * (width - 1 - i)));
+		codec__write(out, head, 1 + width);
+		return;
+	}
+	uint8_t *p = b->data + b->len;
+	p[0] = type;
+	switch (width) {
+	case 0: break;
+	case 1: p[1] = (uint8_t)v; break;
+	case 2:
+		p[1] = (uint8_t)(v >> 8);
+		p[2] = (uint8_t)v;
+		break;
+	case 4: store_u32be(p + 1, (uint32_t)v); break;
+	default:
+		assert(width == 8);
+		store_u64be(p + 1, v);
+		break;
+	}
+	b->len += 1 + width;
 }
 
 /* A length in 8, 16 or 32 bits after one of three consecutive type bytes from `type8`. */
