@@ -110,17 +110,6 @@ static err *read_value(struct row_reader *r, uint32_t i, struct sql_value *out)
 		*out = sql_int(tag);
 		return NULL;
 	}
-	/* the common small integers, read directly */
-	if (tag == 0xcd && r->end - r->at >= 2) {
-		*out = sql_int((int64_t)r->at[0] << 8 | r->at[1]);
-		r->at += 2;
-		return NULL;
-	}
-	if (tag == 0xce && r->end - r->at >= 4) {
-		*out = sql_int(load_u32be(r->at));
-		r->at += 4;
-		return NULL;
-	}
 	if (tag >= 0xe0) {
 		*out = sql_int((int8_t)tag);
 		return NULL;
@@ -178,8 +167,41 @@ static err *read_value(struct row_reader *r, uint32_t i, struct sql_value *out)
 	}
 }
 
+/*
+ * The common row of small integers (a fixarray of fixints, uint16 and uint32): decoded in
+ * one tight loop. False if the row is anything else; values[] then holds only integers,
+ * which own nothing, and the general decoder starts over.
+ */
+static bool decode_small_ints(struct slice bytes, struct sql_value *values, uint32_t count)
+{
+	const uint8_t *at = bytes.ptr, *end = at + bytes.len;
+	if (count > 15 || at == end || *at != 0x90 + count)
+		return false;
+	at++;
+	for (uint32_t i = 0; i < count; i++) {
+		if (at == end)
+			return false;
+		uint8_t tag = *at;
+		if (tag <= 0x7f) {
+			values[i] = sql_int(tag);
+			at += 1;
+		} else if (tag == 0xcd && end - at >= 3) {
+			values[i] = sql_int((int64_t)at[1] << 8 | at[2]);
+			at += 3;
+		} else if (tag == 0xce && end - at >= 5) {
+			values[i] = sql_int(load_u32be(at + 1));
+			at += 5;
+		} else {
+			return false;
+		}
+	}
+	return at == end;
+}
+
 err *sql_row_decode(struct slice bytes, struct sql_value *values, uint32_t count)
 {
+	if (decode_small_ints(bytes, values, count))
+		return NULL;
 	struct row_reader r = {bytes.ptr, (const uint8_t *)bytes.ptr + bytes.len};
 	uint64_t n;
 	err *e = NULL;
