@@ -168,7 +168,7 @@ static err *read_value(struct row_reader *r, uint32_t i, struct sql_value *out)
 }
 
 /*
- * The common row of small integers (a fixarray of fixints, uint16 and uint32): decoded in
+ * The common row of small integers (a fixarray of fixints, uint8, 16 and 32): decoded in
  * one tight loop. False if the row is anything else; values[] then holds only integers,
  * which own nothing, and the general decoder starts over.
  */
@@ -185,6 +185,9 @@ static bool decode_small_ints(struct slice bytes, struct sql_value *values, uint
 		if (tag <= 0x7f) {
 			values[i] = sql_int(tag);
 			at += 1;
+		} else if (tag == 0xcc && end - at >= 2) {
+			values[i] = sql_int(at[1]);
+			at += 2;
 		} else if (tag == 0xcd && end - at >= 3) {
 			values[i] = sql_int((int64_t)at[1] << 8 | at[2]);
 			at += 3;
