@@ -1,13 +1,15 @@
 /*
  * node.c — a node's life: recovery, the Raft ready loop, and applying committed entries.
  *
- * The ready loop follows raft.h's contract, with one reordering the contract's reason
- * allows. For each batch: send the leader's append and heartbeat messages, make entries
- * and hard state durable (the log append and the hard state each sync), only then send
- * the other messages (a vote or an acknowledgement must never outrun the disk), apply the
- * committed entries to MVCC, make the applied state durable with one B+-tree commit for
- * the whole batch (group commit), hand read points and failures to the sessions, and
- * advance. Sessions waiting on any of that run only after the batch is closed, because a
+ * The ready loop follows raft.h's contract, with reorderings the contract's reasons
+ * allow. For each batch: send the messages that may precede persistence (a leader's
+ * appends and heartbeats, forwarded requests and their answers: raft.h); if a sync
+ * follows, apply the committed entries already in the durable log and answer their
+ * clients, and flush the env's sends; make hard state and entries durable (each syncs),
+ * only then send the other messages (a vote or an acknowledgement must never outrun the
+ * disk), apply the rest of the committed entries to MVCC, hand read points and failures
+ * to the sessions, and advance. The B+-tree commits every NODE_FLUSH_TICKS ticks or
+ * NODE_FLUSH_ENTRIES entries (group commit). Sessions waiting on any of that run only after the batch is closed, because a
  * session may propose or ask for a read point, and Raft takes no input inside a batch.
  *
  * Why the leader's appends may go first (Raft thesis §10.2.1): an entry is committed

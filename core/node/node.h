@@ -17,7 +17,10 @@
  *   1. Outside an explicit transaction, the session first obtains a linearizable read
  *      point with Raft's ReadIndex (on the leader or, through it, on a follower) and waits
  *      until its own replica has applied that far. Inside a transaction the statement
- *      reads at the transaction's read version.
+ *      reads at the transaction's read version. An autocommit INSERT, UPDATE or DELETE
+ *      skips the ReadIndex and reads at the local applied version: MVCC validation at
+ *      commit makes it linearizable anyway, and one that wrote nothing or failed
+ *      validation runs again with a read point (node_session.c).
  *   2. The statement executes locally (sql/session.h). Reads and read-only transactions
  *      end here: they never touch the log.
  *   3. A read-write transaction's commit record is proposed through Raft. When the entry
