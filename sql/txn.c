@@ -179,6 +179,8 @@ static void merge_sort(const struct sql__write **a, const struct sql__write **tm
 	uint32_t h = n / 2;
 	merge_sort(a, tmp, h);
 	merge_sort(a + h, tmp, n - h);
+	if (slice_cmp(wkey(a[h]), wkey(a[h - 1])) >= 0)
+		return; /* already in order, as an INSERT's rows usually are */
 	uint32_t i = 0, j = h, k = 0;
 	while (i < h && j < n)
 		tmp[k++] = slice_cmp(wkey(a[j]), wkey(a[i])) < 0 ? a[j++] : a[i++];

@@ -16,11 +16,11 @@
  * fail), the second links and unlinks nodes and cannot fail. That is what makes kv_apply()
  * all-or-nothing.
  *
- * Writes mostly come in ascending key order (MVCC applies a commit's keys sorted, a
- * transaction flushes its writes sorted, loads append). The engine keeps a finger: the key
- * of its last insert or removal and that key's predecessors on every level. A write whose
- * key is above the finger's descends from the finger instead of from the head, which for
- * an append costs about one comparison per level instead of several.
+ * Accesses mostly come in ascending key order (MVCC applies a commit's keys sorted, a
+ * transaction flushes its writes sorted, a load checks and appends rising keys). The
+ * engine keeps a finger: the key of its last seek and that key's predecessors on every
+ * level. A seek for a key above the finger's descends from the finger instead of from the
+ * head, which for the next key costs about one comparison per level instead of several.
  */
 #include "storage/kv_memory.h"
 
@@ -53,8 +53,8 @@ struct kvmem {
 	struct kv_stats stats;
 	struct buf meta;
 	/*
-	 * the finger: the last written key and on every level the last node whose key is at
-	 * most that key (the head if none); valid when finger_len > 0
+	 * the finger: the last key sought and on every level a node below or at that key, no
+	 * earlier than the last node below it (the head if none); valid when finger_len > 0
 	 */
 	struct kvmem__node *finger[KVMEM__MAX_HEIGHT];
 	uint32_t finger_len;
@@ -165,11 +165,12 @@ static struct kvmem__node *kvmem__seek_head(struct kvmem *kv, struct slice key,
 }
 
 /*
- * kvmem__seek for a key above the finger's key f, descending from the finger. Why it is
- * exact: F[l], the last node on level l with a key <= f, is below key. Walking level l+1
- * either stayed at F[l+1], which is at or before F[l] (on a lower level the last such node
- * is never earlier), so level l may start at F[l]; or it moved to some node y > f, which
- * is after F[l], so level l continues from y.
+ * kvmem__seek_head for a key above the finger's key f, descending from the finger. F[l]
+ * is the last node on level l below f, or (after an insert of f) the one at f; either way
+ * below key. Why it is exact: walking level l+1 either stayed at F[l+1], which is at or
+ * before F[l] (on a lower level the last such node is never earlier), so level l may start
+ * at F[l]; or it moved to some node y >= f, which is at or after F[l], so level l
+ * continues from y.
  */
 static struct kvmem__node *kvmem__seek_from_finger(struct kvmem *kv, struct slice key,
                                                    struct kvmem__node **preds)
@@ -197,27 +198,26 @@ static struct kvmem__node *kvmem__seek_from_finger(struct kvmem *kv, struct slic
 
 /*
  * Fills preds[l] with the last node on level l whose key is < key (the head if none), for
- * every level. Returns the first node with key >= key (NULL if none). Reads and writes
- * both start from the finger when their key is above it: a load's uniqueness checks and a
- * transaction's buffered writes arrive in ascending order too.
+ * every level. Returns the first node with key >= key (NULL if none). The search starts
+ * from the finger when key is above the finger's key, and leaves the finger at key: preds
+ * serve as the finger's nodes (the argument above holds for the last nodes < f as well).
+ * Reads move the finger too, so a load's ascending uniqueness checks and a transaction's
+ * sorted writes each start where the previous one ended. Every change to the list happens
+ * right after a seek for its key, so the finger never holds an unlinked node.
  */
 static struct kvmem__node *kvmem__seek(struct kvmem *kv, struct slice key,
                                        struct kvmem__node **preds)
 {
-	if (kv->finger_len > 0 && slice_cmp(slice_of(kv->finger_key, kv->finger_len), key) < 0)
-		return kvmem__seek_from_finger(kv, key, preds);
-	return kvmem__seek_head(kv, key, preds);
-}
-
-/* Seeks for a write (see kvmem__seek) and makes `key` the finger. */
-static struct kvmem__node *kvmem__seek_write(struct kvmem *kv, struct slice key,
-                                             struct kvmem__node **preds)
-{
-	assert(key.len >= 1 && key.len <= KV_KEY_MAX);
-	struct kvmem__node *succ = kvmem__seek(kv, key, preds);
-	memcpy(kv->finger, preds, sizeof kv->finger);
-	memcpy(kv->finger_key, key.ptr, key.len);
-	kv->finger_len = (uint32_t)key.len;
+	struct kvmem__node *succ =
+	    kv->finger_len > 0 && slice_cmp(slice_of(kv->finger_key, kv->finger_len), key) < 0
+	        ? kvmem__seek_from_finger(kv, key, preds)
+	        : kvmem__seek_head(kv, key, preds);
+	kv->finger_len = 0;
+	if (key.len >= 1 && key.len <= KV_KEY_MAX) {
+		memcpy(kv->finger, preds, sizeof kv->finger);
+		memcpy(kv->finger_key, key.ptr, key.len);
+		kv->finger_len = (uint32_t)key.len;
+	}
 	return succ;
 }
 
@@ -262,7 +262,7 @@ static void kvmem__unlink(struct kvmem *kv, struct kvmem__node *x, struct kvmem_
 static void kvmem__remove(struct kvmem *kv, struct slice key)
 {
 	struct kvmem__node *preds[KVMEM__MAX_HEIGHT];
-	struct kvmem__node *x = kvmem__seek_write(kv, key, preds);
+	struct kvmem__node *x = kvmem__seek(kv, key, preds);
 	if (x && slice_cmp(kvmem__key(x), key) == 0)
 		kvmem__unlink(kv, x, preds);
 }
@@ -274,7 +274,7 @@ static void kvmem__remove(struct kvmem *kv, struct slice key)
 static void kvmem__insert(struct kvmem *kv, struct kvmem__node *n)
 {
 	struct kvmem__node *preds[KVMEM__MAX_HEIGHT];
-	struct kvmem__node *succ = kvmem__seek_write(kv, kvmem__key(n), preds);
+	struct kvmem__node *succ = kvmem__seek(kv, kvmem__key(n), preds);
 	if (succ && slice_cmp(kvmem__key(succ), kvmem__key(n)) == 0) {
 		struct kvmem__node *old = succ;
 		succ = old->next[0];
