@@ -180,12 +180,13 @@ static err *aggregate_stream(struct sql_iter *it, struct sql_value *rec)
 		struct sql_eval_ctx ctx = sql__ctx(it, in, p->input->width);
 		for (uint32_t k = 0; k < p->agg_count && !e; k++) {
 			const struct sql_agg *a = &p->aggs[k];
-			const struct sql_value *v = &rec[k];
-			if (a->arg && a->arg->kind == SQL_BX_COLUMN && a->arg->outer_depth == 0 &&
-			    a->arg->column < p->input->width)
-				v = &in[a->arg->column]; /* a plain column: read it in place */
-			else if (a->arg)
-				e = sql_bexpr_eval(a->arg, &ctx, &rec[k]);
+			const struct sql_value *v =
+			    a->arg ? sql_bexpr_in_place(a->arg, &ctx) : NULL;
+			if (!v) {
+				v = &rec[k];
+				if (a->arg)
+					e = sql_bexpr_eval(a->arg, &ctx, &rec[k]);
+			}
 			if (!e)
 				e = accumulate(a, &accs[k], v);
 		}

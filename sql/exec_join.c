@@ -166,8 +166,11 @@ static err *build_hash(struct sql_iter *it)
 		e = err_new(ERR_NOMEM, "out of memory for a hash join");
 	for (uint64_t r = 0; r < n && !e; r++) {
 		struct sql_eval_ctx ctx = sql__ctx(it, sql_rows_at(&it->rows, r), p->right->width);
-		for (uint32_t i = 0; i < p->key_count && !e; i++)
-			e = sql_bexpr_eval(p->right_keys[i], &ctx, &k[i]);
+		for (uint32_t i = 0; i < p->key_count && !e; i++) {
+			const struct sql_value *col = sql_bexpr_in_place(p->right_keys[i], &ctx);
+			e = col ? sql_value_copy(&k[i], col)
+			        : sql_bexpr_eval(p->right_keys[i], &ctx, &k[i]);
+		}
 		if (!e)
 			e = sql_rows_push(&it->keys, k);
 		sql_values_free(k, p->key_count);
@@ -196,7 +199,9 @@ static err *probe_left(struct sql_iter *it)
 	struct sql_eval_ctx ctx = sql__ctx(it, it->left, p->input->width);
 	it->probe_null = false;
 	for (uint32_t i = 0; i < p->key_count; i++) {
-		TRY(sql_bexpr_eval(p->left_keys[i], &ctx, &it->probe[i]));
+		const struct sql_value *col = sql_bexpr_in_place(p->left_keys[i], &ctx);
+		TRY(col ? sql_value_copy(&it->probe[i], col)
+		        : sql_bexpr_eval(p->left_keys[i], &ctx, &it->probe[i]));
 		it->probe_null |= it->probe[i].type == SQL_NULL;
 	}
 	it->pos =

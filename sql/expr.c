@@ -151,14 +151,21 @@ static err *eval_binary(const struct sql_bexpr *e, const struct sql_eval_ctx *ct
 {
 	if (e->op == SQL_OP_AND || e->op == SQL_OP_OR)
 		return eval_logic(e, ctx, out);
-	struct sql_value a, b;
-	TRY(sql_bexpr_eval(e->args[0], ctx, &a));
-	err *er = sql_bexpr_eval(e->args[1], ctx, &b);
-	if (er) {
-		sql_value_free(&a);
-		return er;
+	/* column operands are read in place; others are evaluated into a and b */
+	struct sql_value a = sql_null(), b = sql_null();
+	const struct sql_value *pa = sql_bexpr_in_place(e->args[0], ctx);
+	if (!pa) {
+		TRY(sql_bexpr_eval(e->args[0], ctx, &a));
+		pa = &a;
 	}
-	er = binary(e->op, &a, &b, out);
+	const struct sql_value *pb = sql_bexpr_in_place(e->args[1], ctx);
+	err *er = NULL;
+	if (!pb) {
+		er = sql_bexpr_eval(e->args[1], ctx, &b);
+		pb = &b;
+	}
+	if (!er)
+		er = binary(e->op, pa, pb, out);
 	sql_value_free(&a);
 	sql_value_free(&b);
 	return er;

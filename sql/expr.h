@@ -118,6 +118,19 @@ struct sql_eval_ctx {
 	struct sql_exec *exec; /* runs subqueries; NULL when there are none */
 };
 
+/*
+ * For a plain column of ctx's own row (not an outer query's), that value in place;
+ * NULL for every other expression, which must be evaluated. Executors use it to read
+ * column arguments without copying them.
+ */
+static inline const struct sql_value *sql_bexpr_in_place(const struct sql_bexpr *e,
+                                                         const struct sql_eval_ctx *ctx)
+{
+	if (e->kind != SQL_BX_COLUMN || e->outer_depth != 0 || e->column >= ctx->column_count)
+		return NULL;
+	return &ctx->row[e->column];
+}
+
 /* Evaluates `e` against `ctx`. On error *out is NULL. */
 err *sql_bexpr_eval(const struct sql_bexpr *e, const struct sql_eval_ctx *ctx,
                     struct sql_value *out);
