@@ -182,21 +182,25 @@ static bool decode_small_ints(struct slice bytes, struct sql_value *values, uint
 		if (at == end)
 			return false;
 		uint8_t tag = *at;
+		int64_t v;
 		if (tag <= 0x7f) {
-			values[i] = sql_int(tag);
+			v = tag;
 			at += 1;
 		} else if (tag == 0xcc && end - at >= 2) {
-			values[i] = sql_int(at[1]);
+			v = at[1];
 			at += 2;
 		} else if (tag == 0xcd && end - at >= 3) {
-			values[i] = sql_int((int64_t)at[1] << 8 | at[2]);
+			v = (int64_t)at[1] << 8 | at[2];
 			at += 3;
 		} else if (tag == 0xce && end - at >= 5) {
-			values[i] = sql_int(load_u32be(at + 1));
+			v = load_u32be(at + 1);
 			at += 5;
 		} else {
 			return false;
 		}
+		/* field by field: a whole-struct copy from a temporary stalls on store forwarding */
+		values[i].type = SQL_INT;
+		values[i].u.i = v;
 	}
 	return at == end;
 }

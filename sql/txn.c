@@ -273,6 +273,16 @@ err *sql_txn_scan_prefix(struct sql_txn *t, struct slice prefix, struct sql_txn_
 
 err *sql_txn_scan_step(struct sql_txn_scan *sc, struct slice *value, bool *done)
 {
+	if (sc->overlay_next >= sc->overlay_count && !sc->mvcc_has) {
+		/* nothing (left) in the overlay: the MVCC scan's entries pass straight through */
+		*done = true;
+		if (sc->mvcc_done)
+			return NULL;
+		TRY(mvcc_scan_step(sc->mvcc, value, done));
+		sc->mvcc_done = *done;
+		sc->returned = NULL;
+		return NULL;
+	}
 	for (;;) {
 		if (!sc->mvcc_has && !sc->mvcc_done) {
 			TRY(mvcc_scan_step(sc->mvcc, &sc->mvcc_value, &sc->mvcc_done));

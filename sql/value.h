@@ -71,9 +71,17 @@ static inline struct sql_value sql_bool(bool b)
 	return (struct sql_value){.type = SQL_BOOL, .u.b = b};
 }
 
+/*
+ * Built field by field, not as a compound literal: zeroing the rest of the union makes
+ * the compiler assemble the value in memory and copy it out with one wide load, which
+ * stalls on store forwarding in the per-row loops (arithmetic, row decoding).
+ */
 static inline struct sql_value sql_int(int64_t i)
 {
-	return (struct sql_value){.type = SQL_INT, .u.i = i};
+	struct sql_value v;
+	v.type = SQL_INT;
+	v.u.i = i;
+	return v;
 }
 
 /* A float; NaN becomes NULL. */
