@@ -32,6 +32,8 @@
 
 /* With a 1-in-4 chance per extra level, 16 levels serve 4^16 (four billion) keys well. */
 #define KVMEM__MAX_HEIGHT 16
+/* Batches of at most this many operations keep their node array on the stack. */
+#define KVMEM__FEW_OPS 16
 /* The constant the level generator is seeded with: the same shape on every run. */
 #define KVMEM__LEVEL_SEED 0x6b766d656d6c766cULL
 
@@ -313,11 +315,13 @@ static err *kvmem__get(struct kv *base, struct slice key, struct buf *out, bool 
 	return NULL;
 }
 
-static void kvmem__free_nodes(struct kvmem__node **nodes, uint32_t count)
+/* Frees the first `count` nodes and the array, unless it is the on-stack `few`. */
+static void kvmem__free_nodes(struct kvmem__node **nodes, uint32_t count, struct kvmem__node **few)
 {
 	for (uint32_t i = 0; i < count; i++)
 		free(nodes[i]);
-	free(nodes);
+	if (nodes != few)
+		free(nodes);
 }
 
 static err *kvmem__apply(struct kv *base, const struct kv_batch *batch)
@@ -326,7 +330,8 @@ static err *kvmem__apply(struct kv *base, const struct kv_batch *batch)
 	assert(base->ops == &kvmem__ops);
 	uint32_t count = batch->count;
 	/* Pass 1: allocate every node the batch needs; nothing changes yet. */
-	struct kvmem__node **nodes = calloc(count ? count : 1, sizeof *nodes);
+	struct kvmem__node *few[KVMEM__FEW_OPS]; /* small batches (single writes) skip calloc */
+	struct kvmem__node **nodes = count <= KVMEM__FEW_OPS ? few : calloc(count, sizeof *nodes);
 	if (!nodes)
 		return err_new(ERR_NOMEM, "cannot apply a batch of %u operations", count);
 	struct kv_batch_cursor c;
@@ -337,10 +342,11 @@ static err *kvmem__apply(struct kv *base, const struct kv_batch *batch)
 	while (kv_batch_next(&c, &op, &key, &value)) {
 		assert(i < count);
 		assert(key.len >= 1 && key.len <= KV_KEY_MAX);
+		nodes[i] = NULL;
 		if (op == KV_PUT) {
 			nodes[i] = kvmem__node_new(kvmem__random_height(kv), key, value);
 			if (!nodes[i]) {
-				kvmem__free_nodes(nodes, i);
+				kvmem__free_nodes(nodes, i, few);
 				return err_new(ERR_NOMEM, "cannot store a key of %zu bytes",
 				               key.len);
 			}
@@ -356,7 +362,8 @@ static err *kvmem__apply(struct kv *base, const struct kv_batch *batch)
 		else
 			kvmem__remove(kv, key);
 	}
-	free(nodes);
+	if (nodes != few)
+		free(nodes);
 	kv->generation++;
 	return NULL;
 }

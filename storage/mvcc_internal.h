@@ -51,8 +51,9 @@ struct mvcc_txn {
 	uint64_t write_bytes;      /* their key, tag and value bytes */
 	uint64_t write_generation; /* bumped by every put and delete */
 	uint32_t open_scans;
-	struct buf key;   /* scratch */
-	struct buf value; /* scratch */
+	struct buf key;         /* scratch */
+	struct buf value;       /* scratch */
+	struct kv_batch buffer; /* scratch: one write for the buffer, reused */
 };
 
 /*

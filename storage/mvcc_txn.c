@@ -101,6 +101,7 @@ err *mvcc_begin(struct mvcc *m, uint64_t read_version, unsigned flags, struct mv
 	mvcc__readset_init(&txn->reads);
 	buf_init(&txn->key, KV_KEY_MAX);
 	buf_init(&txn->value, KV_VALUE_MAX);
+	kv_batch_init(&txn->buffer);
 	if (!txn->read_only) {
 		err *e = kvmem_open(&txn->writes);
 		if (e) {
@@ -138,6 +139,7 @@ void mvcc_txn_free(struct mvcc_txn *txn)
 	kv_close(txn->writes);
 	buf_free(&txn->key);
 	buf_free(&txn->value);
+	kv_batch_free(&txn->buffer);
 	err_free(txn->poisoned);
 	free(txn);
 }
@@ -210,7 +212,9 @@ static err *mvcc__txn_write(struct mvcc_txn *txn, struct slice key, const struct
 	TRY(buf_append(&txn->value, &tag, 1));
 	if (value)
 		TRY(buf_append(&txn->value, value->ptr, value->len));
-	TRY(kv_put(txn->writes, key, buf_slice(&txn->value)));
+	kv_batch_clear(&txn->buffer);
+	TRY(kv_batch_put(&txn->buffer, key, buf_slice(&txn->value)));
+	TRY(kv_apply(txn->writes, &txn->buffer));
 	txn->write_keys += !existed;
 	txn->write_bytes = txn->write_bytes - old_bytes + new_bytes;
 	txn->write_generation++;
