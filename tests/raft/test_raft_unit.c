@@ -2,7 +2,8 @@
  * Unit tests of single Raft rules on one state machine fed hand-made messages
  * (raft_fixture.h): the Figure 8 commitment rule, fast backtracking hints on both sides,
  * the PreVote and lease rules, stale-term handling, malformed and misaddressed messages,
- * configuration checks, and the bounds on pending requests.
+ * configuration checks, the bounds on pending requests, and one ReadIndex round per
+ * ready batch.
  */
 #include "check_main.h"
 #include "raft_fixture.h"
@@ -310,6 +311,67 @@ START_TEST(test_pending_bounded)
 }
 END_TEST
 
+/* Feeds m without draining, so that several inputs share the next ready batch. */
+static void receive_only(struct fixture *f, struct raft_message m)
+{
+	struct buf b;
+	buf_init(&b, 1 << 20);
+	err *e = raft_message_encode(&m, &b);
+	ck_assert_ptr_null(e);
+	e = raft_receive(f->raft, b.data, b.len);
+	ck_assert_ptr_null(e);
+	buf_free(&b);
+}
+
+/* §6.4: every read request that arrived since the last ready batch shares one round. */
+START_TEST(test_read_round_per_batch)
+{
+	struct fixture f;
+	fix_init(&f, 1, 5, NULL, 0, hs_term(1));
+	fix_make_leader(&f);
+	uint64_t noop = fix_status(&f).last_index;
+	for (uint32_t from = 2; from <= 3; from++)
+		fix_step(&f, (struct raft_message){.type = RAFT_MSG_APPEND_RESP,
+		                                   .from = from,
+		                                   .to = 1,
+		                                   .term = 2,
+		                                   .index = noop});
+	ck_assert_uint_eq(fix_status(&f).commit, noop);
+	ck_assert_ptr_null(raft_read_index(f.raft, 101));
+	ck_assert_ptr_null(raft_read_index(f.raft, 102));
+	for (uint32_t from = 4; from <= 5; from++)
+		receive_only(
+		    &f, (struct raft_message){
+		            .type = RAFT_MSG_READ_INDEX, .from = from, .to = 1, .ctx = 200 + from});
+	fix_drain(&f);
+	uint32_t heartbeats = 0;
+	uint64_t round = 0;
+	for (uint32_t i = 0; i < f.n_out; i++) {
+		if (f.out[i].type != RAFT_MSG_HEARTBEAT)
+			continue;
+		heartbeats++;
+		ck_assert(round == 0 || f.out[i].ctx == round);
+		round = f.out[i].ctx;
+	}
+	ck_assert_uint_eq(heartbeats, 4); /* one round: one heartbeat per follower */
+	ck_assert_uint_ne(round, 0);
+	for (uint32_t from = 2; from <= 3; from++)
+		fix_step(&f, (struct raft_message){.type = RAFT_MSG_HEARTBEAT_RESP,
+		                                   .from = from,
+		                                   .to = 1,
+		                                   .term = 2,
+		                                   .ctx = round});
+	for (uint32_t to = 4; to <= 5; to++) {
+		const struct raft_message *m = fix_find(&f, RAFT_MSG_READ_INDEX_RESP, to);
+		ck_assert_ptr_nonnull(m);
+		ck_assert(!m->reject);
+		ck_assert_uint_eq(m->ctx, 200 + to);
+		ck_assert_uint_eq(m->index, noop);
+	}
+	fix_free(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("raft_unit");
@@ -324,6 +386,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_bad_messages_counted);
 	tcase_add_test(tc, test_config_and_initial_state_checked);
 	tcase_add_test(tc, test_pending_bounded);
+	tcase_add_test(tc, test_read_round_per_batch);
 	suite_add_tcase(s, tc);
 	return s;
 }
