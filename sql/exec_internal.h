@@ -53,6 +53,7 @@ struct sql_iter {
 	uint32_t *buckets, *chain;
 	uint64_t bucket_count;
 	struct sql_rows keys;    /* hash join: build-side key values per build row */
+	int64_t key_column;      /* hash join: or, for one plain column key, its column (else -1) */
 	struct sql_value *probe; /* hash join: the current left row's key values */
 	bool probe_null;
 

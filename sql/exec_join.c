@@ -21,10 +21,16 @@
 static void fill(struct sql_iter *it, const struct sql_value *left, const struct sql_value *right)
 {
 	uint32_t lw = it->plan->input->width, rw = it->plan->right->width;
-	for (uint32_t i = 0; i < lw; i++)
-		it->joined[i] = left ? left[i] : sql_null();
-	for (uint32_t i = 0; i < rw; i++)
-		it->joined[lw + i] = right ? right[i] : sql_null();
+	if (left)
+		memcpy(it->joined, left, sizeof *left * lw);
+	else
+		for (uint32_t i = 0; i < lw; i++)
+			it->joined[i] = sql_null();
+	if (right)
+		memcpy(it->joined + lw, right, sizeof *right * rw);
+	else
+		for (uint32_t i = 0; i < rw; i++)
+			it->joined[lw + i] = sql_null();
 }
 
 static void join_cleanup(struct sql_iter *it)
@@ -147,6 +153,13 @@ err *sql__join_open(struct sql_iter *it)
 
 /* ---- hash join ---- */
 
+/* The key values of build row r. */
+static const struct sql_value *build_key(const struct sql_iter *it, uint64_t r)
+{
+	return it->key_column >= 0 ? &sql_rows_at(&it->rows, r)[it->key_column]
+	                           : sql_rows_at(&it->keys, r);
+}
+
 static err *build_hash(struct sql_iter *it)
 {
 	const struct sql_plan *p = it->plan;
@@ -164,7 +177,12 @@ static err *build_hash(struct sql_iter *it)
 	err *e = NULL;
 	if (!it->buckets || !it->chain || !it->probe || !k)
 		e = err_new(ERR_NOMEM, "out of memory for a hash join");
-	for (uint64_t r = 0; r < n && !e; r++) {
+	/* a single plain column key is read from the build rows; other keys are evaluated */
+	const struct sql_bexpr *k0 = p->key_count == 1 ? p->right_keys[0] : NULL;
+	bool in_rows =
+	    k0 && k0->kind == SQL_BX_COLUMN && k0->outer_depth == 0 && k0->column < p->right->width;
+	it->key_column = in_rows ? (int64_t)k0->column : -1;
+	for (uint64_t r = 0; r < n && !e && !in_rows; r++) {
 		struct sql_eval_ctx ctx = sql__ctx(it, sql_rows_at(&it->rows, r), p->right->width);
 		for (uint32_t i = 0; i < p->key_count && !e; i++) {
 			const struct sql_value *col = sql_bexpr_in_place(p->right_keys[i], &ctx);
@@ -178,7 +196,7 @@ static err *build_hash(struct sql_iter *it)
 	free(k);
 	/* insert in reverse so every chain lists build rows in their original order */
 	for (uint64_t r = n; r-- > 0 && !e;) {
-		const struct sql_value *kv = sql_rows_at(&it->keys, r);
+		const struct sql_value *kv = build_key(it, r);
 		bool has_null = false;
 		for (uint32_t i = 0; i < p->key_count; i++)
 			has_null |= kv[i].type == SQL_NULL;
@@ -231,7 +249,7 @@ static err *hash_next(struct sql_iter *it, const struct sql_value **row, bool *d
 		while (it->pos) {
 			uint64_t r = it->pos - 1;
 			it->pos = it->chain[r];
-			if (!sql_values_same(sql_rows_at(&it->keys, r), it->probe, p->key_count))
+			if (!sql_values_same(build_key(it, r), it->probe, p->key_count))
 				continue;
 			fill(it, it->left, sql_rows_at(&it->rows, r));
 			bool ok;
