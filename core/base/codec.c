@@ -251,6 +251,42 @@ skip_payload:
 	return NULL;
 }
 
+/*
+ * Checks that bytes hold exactly one well-formed value within the depth bound; *values is
+ * how many values lie below the root.
+ */
+static err *codec__validate(const uint8_t *bytes, size_t len, uint64_t *values)
+{
+	struct codec__scan s = {bytes, bytes + len};
+	uint64_t pending[CODEC_MAX_DEPTH + 1]; /* values still to read at each open level */
+	int depth = 0;
+	pending[0] = 1;
+	*values = 0;
+	for (;;) {
+		while (depth > 0 && pending[depth] == 0)
+			depth--;
+		if (pending[depth] == 0)
+			break;
+		pending[depth]--;
+		uint64_t children;
+		const char *why = codec__header(&s, &children);
+		if (why)
+			return err_new(ERR_DECODE, "malformed msgpack at byte %zu: %s",
+			               (size_t)(s.pos - bytes), why);
+		if (children > 0) {
+			if (depth == CODEC_MAX_DEPTH)
+				return err_new(ERR_DECODE, "msgpack nested deeper than %d",
+				               CODEC_MAX_DEPTH);
+			pending[++depth] = children;
+			*values += children;
+		}
+	}
+	if (s.pos != s.end)
+		return err_new(ERR_DECODE, "%zu trailing bytes after msgpack value",
+		               (size_t)(s.end - s.pos));
+	return NULL;
+}
+
 /* Reads `width` big-endian bytes at *p as a signed integer of that width. */
 static int64_t codec__be_signed(const uint8_t *p, size_t width)
 {
@@ -391,74 +427,40 @@ static void codec__read_value(const uint8_t **p, msgpack_object *o, uint64_t *ch
 }
 
 /*
- * Checks one value header at s->pos and moves past it (and past a string's or binary's
- * payload); *children is as for codec__header. If `o` is not NULL it receives the value
- * (a container's pointer is left for the caller).
+ * Builds the tree of a validated value into doc; `store` has room for every value below
+ * the root. A container's elements are consecutive in `store` (a map's as key, value).
  */
-static const char *codec__value(struct codec__scan *s, msgpack_object *o, uint64_t *children)
+static void codec__build(struct codec_doc *doc, const uint8_t *bytes, msgpack_object *store)
 {
-	const uint8_t *start = s->pos;
-	const char *why = codec__header(s, children);
-	if (why || !o)
-		return why;
-	uint64_t same;
-	codec__read_value(&start, o, &same);
-	assert(start == s->pos && same == *children);
-	return NULL;
-}
-
-/*
- * Checks that bytes hold exactly one well-formed value within the depth bound, and builds
- * its tree into doc as long as the values below the root fit in `store` (`cap` of them);
- * a container's elements are consecutive there (a map's as key, value). *values is how
- * many values lie below the root: the tree is complete if that is at most `cap`.
- */
-static err *codec__walk(struct codec_doc *doc, const uint8_t *bytes, size_t len,
-                        msgpack_object *store, uint64_t cap, uint64_t *values)
-{
-	struct codec__scan s = {bytes, bytes + len};
 	struct {
-		msgpack_object *next; /* the next object to fill at this level; NULL: none */
-		uint64_t left;        /* values still to read at this level */
+		msgpack_object *next; /* the next object to fill at this level */
+		uint64_t left;
 	} level[CODEC_MAX_DEPTH + 1];
+	const uint8_t *p = bytes;
+	msgpack_object *free_slot = store;
 	int depth = 0;
 	level[0].next = &doc->root;
 	level[0].left = 1;
-	*values = 0;
 	for (;;) {
 		while (depth > 0 && level[depth].left == 0)
 			depth--;
 		if (level[depth].left == 0)
 			break;
 		level[depth].left--;
-		msgpack_object *o = level[depth].next;
-		if (o)
-			level[depth].next++;
+		msgpack_object *o = level[depth].next++;
 		uint64_t children;
-		const char *why = codec__value(&s, o, &children);
-		if (why)
-			return err_new(ERR_DECODE, "malformed msgpack at byte %zu: %s",
-			               (size_t)(s.pos - bytes), why);
-		msgpack_object *first = NULL;
+		codec__read_value(&p, o, &children);
+		if (o->type == MSGPACK_OBJECT_ARRAY)
+			o->via.array.ptr = children ? free_slot : NULL;
+		else if (o->type == MSGPACK_OBJECT_MAP)
+			o->via.map.ptr = children ? (msgpack_object_kv *)free_slot : NULL;
 		if (children > 0) {
-			if (depth == CODEC_MAX_DEPTH)
-				return err_new(ERR_DECODE, "msgpack nested deeper than %d",
-				               CODEC_MAX_DEPTH);
-			if (o && *values + children <= cap)
-				first = store + *values;
-			level[++depth].next = first;
+			assert(depth < CODEC_MAX_DEPTH);
+			level[++depth].next = free_slot;
 			level[depth].left = children;
-			*values += children;
+			free_slot += children;
 		}
-		if (o && o->type == MSGPACK_OBJECT_ARRAY)
-			o->via.array.ptr = first;
-		else if (o && o->type == MSGPACK_OBJECT_MAP)
-			o->via.map.ptr = (msgpack_object_kv *)first;
 	}
-	if (s.pos != s.end)
-		return err_new(ERR_DECODE, "%zu trailing bytes after msgpack value",
-		               (size_t)(s.end - s.pos));
-	return NULL;
 }
 
 err *codec_parse(struct codec_doc *doc, const void *bytes, size_t len, const msgpack_object **root)
@@ -466,16 +468,16 @@ err *codec_parse(struct codec_doc *doc, const void *bytes, size_t len, const msg
 	doc->heap = NULL;
 	*root = NULL;
 	uint64_t values;
-	TRY(codec__walk(doc, bytes, len, doc->inline_values, CODEC_DOC_INLINE, &values));
+	TRY(codec__validate(bytes, len, &values));
+	msgpack_object *store = doc->inline_values;
 	if (values > CODEC_DOC_INLINE) {
 		/* every value takes at least one byte, so this is bounded by the input */
 		doc->heap = malloc((size_t)values * sizeof *doc->heap);
 		if (!doc->heap)
 			return err_new(ERR_NOMEM, "parsing %zu msgpack values", (size_t)values);
-		err *e = codec__walk(doc, bytes, len, doc->heap, values, &values);
-		assert(e == NULL); /* the same bytes passed a moment ago */
-		(void)e;
+		store = doc->heap;
 	}
+	codec__build(doc, bytes, store);
 	*root = &doc->root;
 	return NULL;
 }

@@ -8,11 +8,10 @@
  *
  *   - codec_parse() first scans the bytes and rejects anything whose declared lengths do
  *     not fit in the bytes present, that nests deeper than CODEC_MAX_DEPTH, that uses
- *     extension types, or that leaves trailing bytes. It builds the object tree
- *     (msgpack-c's msgpack_object, filled as msgpack_unpack_next would) in the same pass
- *     into the document itself; a document of more than CODEC_DOC_INLINE values is built
- *     again into one allocation sized by that pass, so a 5-byte header claiming four
- *     billion elements costs nothing.
+ *     extension types, or that leaves trailing bytes. Only then does it build the object
+ *     tree (msgpack-c's msgpack_object, filled as msgpack_unpack_next would), in one
+ *     allocation sized by the scan, so a 5-byte header claiming four billion elements
+ *     costs nothing; a small document needs no allocation at all.
  *   - struct codec_in reads an array field by field with type checks and length bounds.
  *     Errors are sticky: after the first failure every getter returns a zero value, and
  *     codec_in_end() reports the first error. A decoder therefore reads all its fields
@@ -35,7 +34,7 @@
 #define CODEC_MAX_DEPTH 24
 
 /* A document of at most this many values below its root needs no allocation. */
-#define CODEC_DOC_INLINE 64
+#define CODEC_DOC_INLINE 32
 
 /* ---- encoding ---- */
 
