@@ -2,13 +2,22 @@
  * Tests of the node: real cairn nodes in a simulated world without faults, driven by
  * simulated clients. Writes through one node are read through others; a crashed leader is
  * replaced; replicas converge to identical state hashes.
+ *
+ * The later tests run the nodes behind a probe (probe_ops): it counts the Raft messages
+ * each node receives, by type, and gives each node a vfs_fault layer over its simulated
+ * disk so a test can fail one chosen operation. They check that an autocommit write
+ * begins at the local applied version without a ReadIndex round and still answers what a
+ * read point would give (node_session.c), and that the hard state is saved before the
+ * entries of a batch (node.c, node__persist).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "check_main.h"
+#include "raft/message.h"
 #include "sim/client.h"
 #include "sim/node_app.h"
+#include "storage/vfs_fault.h"
 
 struct cluster {
 	struct sim_config cfg;
@@ -16,12 +25,18 @@ struct cluster {
 	struct sim_world *world;
 };
 
-static void cluster_start(struct cluster *c, uint32_t nodes, uint64_t seed)
+static void cluster_start_with(struct cluster *c, uint32_t nodes, uint64_t seed,
+                               const struct sim_node_ops *ops)
 {
 	sim_config_default(&c->cfg, seed, "cairn");
 	c->cfg.nodes = nodes;
 	sim_cairn_app_default(&c->app, nodes);
-	ck_assert_ptr_null(sim_world_new(&c->cfg, &sim_cairn_ops, &c->app, &c->world));
+	ck_assert_ptr_null(sim_world_new(&c->cfg, ops, &c->app, &c->world));
+}
+
+static void cluster_start(struct cluster *c, uint32_t nodes, uint64_t seed)
+{
+	cluster_start_with(c, nodes, seed, &sim_cairn_ops);
 }
 
 static void cluster_stop(struct cluster *c)
@@ -189,6 +204,400 @@ START_TEST(errors_are_results_and_sessions_go_on)
 }
 END_TEST
 
+/* ---- the probe: counted messages, a disk that can fail one chosen operation ---- */
+
+/* One node behind the probe: the env it was given, with a vfs_fault over its disk. */
+struct probe_host {
+	struct node *node; /* NULL while down */
+	struct env env;    /* the world's env, but for vfs */
+	struct vfs *fault; /* over the world's disk; lives as long as the incarnation */
+};
+
+/*
+ * What the probe saw and does. One static instance: a world reaches its app only at
+ * create, and the tests run one at a time in one process (check_run does not fork).
+ */
+static struct {
+	struct probe_host hosts[SIM_NODES_MAX + 1];
+	/* Raft messages delivered, by sender, receiver and type. */
+	uint64_t received[SIM_NODES_MAX + 1][SIM_NODES_MAX + 1][RAFT_MSG_TYPE_MAX + 1];
+	/*
+	 * Node hold_id (0: none) receives only appends of its own term or older, until one of
+	 * a newer term carrying entries arrives: that one goes through with the node's next
+	 * rename armed to fail (armed = true), and the hold ends.
+	 */
+	uint32_t hold_id;
+	bool armed;
+} probe;
+
+/*
+ * Forgets the last world's hosts: it dropped its nodes when freed, or, if a failed test
+ * left it behind, it is leaked with them (the failure is reported, not its leak).
+ */
+static void probe_reset(void)
+{
+	memset(&probe, 0, sizeof probe);
+}
+
+static struct probe_host *probe_host_of(void *node)
+{
+	for (uint32_t id = 1; id <= SIM_NODES_MAX; id++)
+		if (probe.hosts[id].node == node)
+			return &probe.hosts[id];
+	ck_abort_msg("probe: unknown node");
+	return NULL;
+}
+
+/* As a crash: unsynced writes of the fault layer are lost. */
+static void probe_host_drop(struct probe_host *h)
+{
+	err_free(vfs_fault_crash(h->fault, VFS_FAULT_TEAR_NONE, 0));
+	vfs_fault_free(h->fault);
+	h->fault = NULL;
+	h->node = NULL;
+}
+
+static err *probe_create(const struct env *env, void *app, void **node)
+{
+	ck_assert_uint_ge(env->node_id, 1);
+	ck_assert_uint_le(env->node_id, SIM_NODES_MAX);
+	struct probe_host *h = &probe.hosts[env->node_id];
+	ck_assert_ptr_null(h->fault);
+	h->env = *env;
+	TRY(vfs_fault_new(env->vfs, &(struct vfs_fault_options){.seed = env->node_id}, &h->fault));
+	h->env.vfs = h->fault;
+	err *e = sim_cairn_ops.create(&h->env, app, node);
+	if (e) {
+		probe_host_drop(h);
+		return e;
+	}
+	h->node = *node;
+	return NULL;
+}
+
+/* Whether the held node takes `m` (see probe.hold_id); arms the rename failure. */
+static bool probe_hold_admits(struct probe_host *h, const struct raft_message *m)
+{
+	struct node_status st;
+	node_status_get(h->node, &st);
+	if (m->type != RAFT_MSG_APPEND)
+		return false;
+	if (m->term <= st.raft.term)
+		return true;
+	if (m->n_entries == 0)
+		return false;
+	vfs_fault_fail_nth(h->fault, VFS_FAULT_RENAME, 1);
+	probe.armed = true;
+	probe.hold_id = 0;
+	return true;
+}
+
+static err *probe_on_message(void *node, uint32_t from, const uint8_t *bytes, size_t len)
+{
+	struct probe_host *h = probe_host_of(node);
+	uint32_t to = (uint32_t)(h - probe.hosts);
+	struct raft_message m;
+	err *e = raft_message_decode(bytes, len, &m);
+	ck_assert_msg(e == NULL, "probe: undecodable message");
+	bool admit = probe.hold_id != to || probe_hold_admits(h, &m);
+	if (admit && from <= SIM_NODES_MAX)
+		probe.received[from][to][m.type]++;
+	raft_message_free(&m);
+	return admit ? sim_cairn_ops.on_message(node, from, bytes, len) : NULL;
+}
+
+static void probe_destroy(void *node)
+{
+	struct probe_host *h = probe_host_of(node);
+	sim_cairn_ops.destroy(node);
+	probe_host_drop(h);
+}
+
+static err *probe_on_timer(void *node, uint32_t timer_id)
+{
+	return sim_cairn_ops.on_timer(node, timer_id);
+}
+
+static bool probe_state(void *node, uint64_t *applied_index, uint64_t *state_hash)
+{
+	return sim_cairn_ops.state(node, applied_index, state_hash);
+}
+
+static const struct sim_node_ops probe_ops = {
+    .create = probe_create,
+    .on_message = probe_on_message,
+    .on_timer = probe_on_timer,
+    .destroy = probe_destroy,
+    .state = probe_state,
+    .describe = NULL,
+};
+
+static void probe_start(struct cluster *c, uint32_t nodes, uint64_t seed)
+{
+	probe_reset();
+	cluster_start_with(c, nodes, seed, &probe_ops);
+}
+
+static uint64_t received(uint32_t from, uint32_t to, uint8_t type)
+{
+	return probe.received[from][to][type];
+}
+
+static struct node_status status_of(struct cluster *c, uint32_t id)
+{
+	struct node *n = sim_node(c->world, id);
+	ck_assert_ptr_nonnull(n);
+	struct node_status st;
+	node_status_get(n, &st);
+	return st;
+}
+
+/* Runs the world for `ms` virtual milliseconds; a failed run fails the test with its reason. */
+static void run_for(struct cluster *c, uint64_t ms)
+{
+	const err *e = sim_run_until(c->world, sim_now_ms(c->world) + ms);
+	ck_assert_msg(e == NULL, "the run failed: %s", e ? err_msg(e) : "");
+}
+
+/* Runs the world until the client has every reply of what it submitted. */
+static void await_sql(struct cluster *c, struct sim_client *client)
+{
+	for (int i = 0; i < 2000 && sim_client_poll(client) == SIM_CLIENT_BUSY; i++)
+		run_for(c, 5);
+	ck_assert_int_eq(client->state, SIM_CLIENT_IDLE);
+	buf_append(&client->output, "", 1); /* NUL-terminate for comparisons */
+}
+
+/* Runs the world until every node has applied the same index as the leader's commit. */
+static void await_converged(struct cluster *c, uint32_t leader)
+{
+	for (int i = 0; i < 400; i++) {
+		run_for(c, 5);
+		uint64_t commit = status_of(c, leader).raft.commit;
+		bool all = true;
+		for (uint32_t id = 1; id <= c->cfg.nodes; id++)
+			all = all && sim_node(c->world, id) && status_of(c, id).applied == commit;
+		if (all)
+			return;
+	}
+	ck_abort_msg("replicas did not converge");
+}
+
+/*
+ * Makes `follower` lag: the leader's messages to it are lost while `sql` commits through
+ * the leader (with the other replicas), so the follower's applied state misses it. The
+ * link stays blocked; the caller unblocks it. Well within an election timeout, so the
+ * follower still knows its leader.
+ */
+static void lag_follower(struct cluster *c, struct sim_client *on_leader, uint32_t leader,
+                         uint32_t follower, const char *sql)
+{
+	await_converged(c, leader);
+	sim_net_block(c->world, leader, follower, true);
+	run_sql(c, on_leader, leader, sql);
+	ck_assert_int_eq(on_leader->first_error, 0);
+	ck_assert_uint_lt(status_of(c, follower).applied, status_of(c, leader).applied);
+}
+
+/*
+ * Submits `sql` to the lagging follower, which runs it at once (the stale attempt happens
+ * inside the submission), then lets the leader reach it again and awaits the answer.
+ */
+static void run_sql_stale(struct cluster *c, struct sim_client *client, uint32_t leader,
+                          uint32_t follower, const char *sql)
+{
+	ck_assert_ptr_null(sim_client_submit(client, follower, sql, true));
+	sim_net_block(c->world, leader, follower, false);
+	await_sql(c, client);
+}
+
+/* ---- autocommit writes begin at the local applied version ---- */
+
+/*
+ * An autocommit INSERT on a follower sends one proposal and no ReadIndex request; reads
+ * and explicit transactions still ask the leader for a read point. Catches a write that
+ * waits for a ReadIndex round, and a read or transaction that skips it.
+ */
+START_TEST(follower_insert_sends_no_read_index)
+{
+	struct cluster c;
+	probe_start(&c, 3, 11);
+	uint32_t leader = await_leader(&c, 5000);
+	uint32_t follower = leader % 3 + 1;
+	struct sim_client client;
+	sim_client_init(&client, c.world);
+	run_sql(&c, &client, leader, "CREATE TABLE kv (k INTEGER PRIMARY KEY, v INTEGER)");
+	await_converged(&c, leader);
+
+	uint64_t reads = received(follower, leader, RAFT_MSG_READ_INDEX);
+	uint64_t proposals = received(follower, leader, RAFT_MSG_PROPOSE);
+	run_sql(&c, &client, follower, "INSERT INTO kv VALUES (1, 0)");
+	ck_assert_str_eq((char *)client.output.data, "INSERT 1\n");
+	ck_assert_uint_eq(received(follower, leader, RAFT_MSG_READ_INDEX), reads);
+	ck_assert_uint_eq(received(follower, leader, RAFT_MSG_PROPOSE), proposals + 1);
+
+	run_sql(&c, &client, follower,
+	        "UPDATE kv SET v = 5 WHERE k = 1; DELETE FROM kv WHERE k = 2");
+	ck_assert_str_eq((char *)client.output.data, "UPDATE 1\nDELETE 0\n");
+	/* the DELETE wrote nothing: its result needed a read point */
+	ck_assert_uint_eq(received(follower, leader, RAFT_MSG_READ_INDEX), reads + 1);
+	ck_assert_uint_eq(received(follower, leader, RAFT_MSG_PROPOSE), proposals + 2);
+
+	reads = received(follower, leader, RAFT_MSG_READ_INDEX);
+	run_sql(&c, &client, follower, "SELECT v FROM kv WHERE k = 1");
+	ck_assert_str_eq((char *)client.output.data, "5\n");
+	ck_assert_uint_gt(received(follower, leader, RAFT_MSG_READ_INDEX), reads);
+
+	reads = received(follower, leader, RAFT_MSG_READ_INDEX);
+	run_sql(&c, &client, follower, "BEGIN; UPDATE kv SET v = 6 WHERE k = 1; COMMIT");
+	ck_assert_int_eq(client.first_error, 0);
+	ck_assert_uint_gt(received(follower, leader, RAFT_MSG_READ_INDEX), reads);
+
+	sim_client_free(&client);
+	cluster_stop(&c);
+}
+END_TEST
+
+/*
+ * On a lagging follower, statements that write nothing at the stale version (an UPDATE or
+ * DELETE matching no row, an INSERT of a key the leader already deleted) run again with a
+ * read point and answer from the latest committed state. Catches a stale result passed
+ * on unvalidated ("UPDATE 0", "DELETE 0", a constraint error).
+ */
+START_TEST(stale_write_that_writes_nothing_runs_again)
+{
+	struct cluster c;
+	probe_start(&c, 3, 12);
+	uint32_t leader = await_leader(&c, 5000);
+	uint32_t follower = leader % 3 + 1;
+	struct sim_client a, b;
+	sim_client_init(&a, c.world);
+	sim_client_init(&b, c.world);
+	run_sql(&c, &a, leader,
+	        "CREATE TABLE kv (k INTEGER PRIMARY KEY, v INTEGER);"
+	        "INSERT INTO kv VALUES (1, 0), (5, 50)");
+
+	/* compare-and-set: only the latest value (1) matches */
+	lag_follower(&c, &a, leader, follower, "UPDATE kv SET v = 1 WHERE k = 1");
+	uint64_t reads = received(follower, leader, RAFT_MSG_READ_INDEX);
+	run_sql_stale(&c, &b, leader, follower, "UPDATE kv SET v = 2 WHERE k = 1 AND v = 1");
+	ck_assert_str_eq((char *)b.output.data, "UPDATE 1\n");
+	ck_assert_uint_gt(received(follower, leader, RAFT_MSG_READ_INDEX), reads);
+
+	lag_follower(&c, &a, leader, follower, "INSERT INTO kv VALUES (7, 70)");
+	run_sql_stale(&c, &b, leader, follower, "DELETE FROM kv WHERE k = 7");
+	ck_assert_str_eq((char *)b.output.data, "DELETE 1\n");
+
+	lag_follower(&c, &a, leader, follower, "DELETE FROM kv WHERE k = 5");
+	run_sql_stale(&c, &b, leader, follower, "INSERT INTO kv VALUES (5, 55)");
+	ck_assert_int_eq(b.first_error, 0);
+	ck_assert_str_eq((char *)b.output.data, "INSERT 1\n");
+
+	/* a read on the lagging follower waits for a read point, as before */
+	lag_follower(&c, &a, leader, follower, "UPDATE kv SET v = 3 WHERE k = 1");
+	run_sql_stale(&c, &b, leader, follower, "SELECT k, v FROM kv ORDER BY k");
+	ck_assert_str_eq((char *)b.output.data, "1|3\n5|55\n");
+	sim_client_free(&a);
+	sim_client_free(&b);
+	cluster_stop(&c);
+}
+END_TEST
+
+/*
+ * On a lagging follower, a write whose stale snapshot misses a newer commit fails
+ * validation and runs again with a read point: the client sees the answer at the latest
+ * state, never the conflict. Catches a conflict passed on, a commit of the stale result,
+ * and (through the counters) a statement that never began stale.
+ */
+START_TEST(stale_write_that_conflicts_runs_again)
+{
+	struct cluster c;
+	probe_start(&c, 3, 13);
+	uint32_t leader = await_leader(&c, 5000);
+	uint32_t follower = leader % 3 + 1;
+	struct sim_client a, b;
+	sim_client_init(&a, c.world);
+	sim_client_init(&b, c.world);
+	run_sql(&c, &a, leader,
+	        "CREATE TABLE kv (k INTEGER PRIMARY KEY, v INTEGER);"
+	        "INSERT INTO kv VALUES (1, 0)");
+
+	/* read-modify-write: the stale attempt reads 0 and conflicts; the rerun reads 1 */
+	lag_follower(&c, &a, leader, follower, "UPDATE kv SET v = 1 WHERE k = 1");
+	struct node_status before = status_of(&c, follower);
+	uint64_t reads = received(follower, leader, RAFT_MSG_READ_INDEX);
+	uint64_t proposals = received(follower, leader, RAFT_MSG_PROPOSE);
+	run_sql_stale(&c, &b, leader, follower, "UPDATE kv SET v = v + 10 WHERE k = 1");
+	ck_assert_int_eq(b.first_error, 0);
+	ck_assert_str_eq((char *)b.output.data, "UPDATE 1\n");
+	struct node_status after = status_of(&c, follower);
+	ck_assert_uint_eq(after.commits_aborted, before.commits_aborted + 1);
+	ck_assert_uint_eq(after.commits_ok, before.commits_ok + 1);
+	ck_assert_uint_eq(after.commits_unknown, before.commits_unknown);
+	ck_assert_uint_eq(received(follower, leader, RAFT_MSG_PROPOSE), proposals + 2);
+	ck_assert_uint_gt(received(follower, leader, RAFT_MSG_READ_INDEX), reads);
+
+	/* compare-and-set that the stale value (11) matches but the latest (20) does not */
+	lag_follower(&c, &a, leader, follower, "UPDATE kv SET v = 20 WHERE k = 1");
+	run_sql_stale(&c, &b, leader, follower, "UPDATE kv SET v = 99 WHERE k = 1 AND v = 11");
+	ck_assert_int_eq(b.first_error, 0);
+	ck_assert_str_eq((char *)b.output.data, "UPDATE 0\n");
+
+	run_sql(&c, &b, follower, "SELECT v FROM kv");
+	ck_assert_str_eq((char *)b.output.data, "20\n");
+	sim_client_free(&a);
+	sim_client_free(&b);
+	cluster_stop(&c);
+}
+END_TEST
+
+/* ---- the hard state is saved before the entries ---- */
+
+/*
+ * A follower that missed an election learns the new term from an append carrying entries
+ * of that term: one ready batch holds a new hard state and those entries. Failing the
+ * hard state's rename in that batch fail-stops the node. Saved first, the hard state's
+ * failure leaves the log untouched and the node restarts; saved after the entries (the
+ * old order), the log holds entries of a term the hard state does not, and every restart
+ * fails with "log holds term T beyond the current term" until the run fails.
+ */
+START_TEST(hard_state_failure_before_entries_restarts)
+{
+	struct cluster c;
+	probe_start(&c, 5, 21);
+	uint32_t leader = await_leader(&c, 5000);
+	uint32_t follower = leader % 5 + 1;
+	struct sim_client client;
+	sim_client_init(&client, c.world);
+	run_sql(&c, &client, leader,
+	        "CREATE TABLE t (id INTEGER PRIMARY KEY); INSERT INTO t VALUES (1)");
+	await_converged(&c, leader);
+	uint64_t term = status_of(&c, follower).raft.term;
+
+	probe.hold_id = follower;
+	sim_net_clog(c.world, follower, 3000);
+	sim_crash(c.world, leader);
+	uint32_t next = await_leader(&c, 2500);
+	ck_assert_uint_ne(next, leader);
+	ck_assert_uint_ne(next, follower);
+	run_for(&c, 4000);
+	ck_assert_msg(probe.armed, "no append of a new term with entries reached node %u",
+	              (unsigned)follower);
+	ck_assert_uint_ge(sim_world_stats(c.world)->failstops, 1);
+	ck_assert_uint_ge(sim_node_incarnation(c.world, follower), 2);
+	ck_assert_uint_gt(status_of(&c, follower).raft.term, term);
+
+	run_sql(&c, &client, follower, "INSERT INTO t VALUES (2)");
+	ck_assert_int_eq(client.first_error, 0);
+	run_sql(&c, &client, follower, "SELECT COUNT(*) FROM t");
+	ck_assert_str_eq((char *)client.output.data, "2\n");
+	sim_restart(c.world, leader);
+	await_converged(&c, next);
+	sim_client_free(&client);
+	cluster_stop(&c);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("node");
@@ -199,6 +608,10 @@ int main(void)
 	tcase_add_test(tc, conflicting_transactions_one_aborts);
 	tcase_add_test(tc, leader_crash_keeps_acknowledged_writes);
 	tcase_add_test(tc, errors_are_results_and_sessions_go_on);
+	tcase_add_test(tc, follower_insert_sends_no_read_index);
+	tcase_add_test(tc, stale_write_that_writes_nothing_runs_again);
+	tcase_add_test(tc, stale_write_that_conflicts_runs_again);
+	tcase_add_test(tc, hard_state_failure_before_entries_restarts);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }
