@@ -68,10 +68,13 @@ struct kvmem__iter {
 	struct kvmem *kv;
 	uint64_t generation;    /* the engine's generation when opened */
 	struct kvmem__node *at; /* the next node to return; NULL when exhausted */
+	/*
+	 * The first node past the range in the iterator's direction (NULL: none, run to the
+	 * end), found once at open: the list cannot change while the iterator lives, so no
+	 * key needs comparing with the bound on the way
+	 */
+	struct kvmem__node *stop;
 	bool reverse;
-	bool bounded;       /* whether `bound` applies */
-	struct slice bound; /* forward: stop at keys >= bound; reverse: stop at keys < bound */
-	uint8_t bound_bytes[];
 };
 
 static const struct kv_ops kvmem__ops;
@@ -429,25 +432,29 @@ static err *kvmem__iter_open(struct kv *base, const struct slice *from, const st
 	if (bound_len > KV_KEY_MAX)
 		return err_new(ERR_LIMIT, "scan bound of %zu bytes exceeds %d bytes", bound_len,
 		               KV_KEY_MAX);
-	struct kvmem__iter *it = malloc(sizeof *it + bound_len);
+	struct kvmem__iter *it = malloc(sizeof *it);
 	if (!it)
 		return err_new(ERR_NOMEM, "cannot open an iterator");
 	it->base.ops = &kvmem__iter_ops;
 	it->kv = kv;
 	it->generation = kv->generation;
 	it->reverse = reverse;
-	it->bounded = bound != NULL;
-	if (bound_len)
-		memcpy(it->bound_bytes, bound->ptr, bound_len);
-	it->bound = slice_of(it->bound_bytes, bound_len);
 	struct kvmem__node *preds[KVMEM__MAX_HEIGHT];
 	if (!reverse) {
+		/* [first >= from, first >= to) */
 		it->at = from ? kvmem__seek(kv, *from, preds) : kv->head->next[0];
+		it->stop = to ? kvmem__seek(kv, *to, preds) : NULL;
 	} else {
+		/* from the last node < to down to, not including, the last node < from */
 		struct kvmem__node *last =
 		    to ? (kvmem__seek(kv, *to, preds), preds[0]) : kvmem__last(kv);
 		it->at = last == kv->head ? NULL : last;
+		it->stop = from ? (kvmem__seek(kv, *from, preds), preds[0]) : NULL;
+		if (it->stop == kv->head)
+			it->stop = NULL;
 	}
+	if (from && to && slice_cmp(*from, *to) >= 0)
+		it->at = NULL; /* an empty range */
 	kv->open_iters++;
 	*out = &it->base;
 	return NULL;
@@ -462,14 +469,9 @@ static err *kvmem__iter_next(struct kv_iter *base, struct slice *key, struct sli
 	assert(it->generation == it->kv->generation);
 	*done = true;
 	struct kvmem__node *x = it->at;
-	if (!x)
+	if (!x || x == it->stop) {
+		it->at = NULL;
 		return NULL;
-	if (it->bounded) {
-		int c = kvmem__cmp(x, it->bound);
-		if (it->reverse ? c < 0 : c >= 0) {
-			it->at = NULL;
-			return NULL;
-		}
 	}
 	*key = kvmem__key(x);
 	*value = kvmem__value(x);
