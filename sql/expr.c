@@ -164,7 +164,20 @@ static err *eval_binary(const struct sql_bexpr *e, const struct sql_eval_ctx *ct
 		er = sql_bexpr_eval(e->args[1], ctx, &b);
 		pb = &b;
 	}
-	if (!er)
+	int64_t r;
+	bool done = false;
+	if (!er && pa->type == SQL_INT && pb->type == SQL_INT) {
+		/* integer +, -, * without overflow, inline; everything else through binary() */
+		if (e->op == SQL_OP_ADD)
+			done = !__builtin_add_overflow(pa->u.i, pb->u.i, &r);
+		else if (e->op == SQL_OP_SUB)
+			done = !__builtin_sub_overflow(pa->u.i, pb->u.i, &r);
+		else if (e->op == SQL_OP_MUL)
+			done = !__builtin_mul_overflow(pa->u.i, pb->u.i, &r);
+		if (done)
+			*out = sql_int(r);
+	}
+	if (!er && !done)
 		er = binary(e->op, pa, pb, out);
 	sql_value_free(&a);
 	sql_value_free(&b);
