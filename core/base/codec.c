@@ -653,3 +653,135 @@ err *codec_in_end(struct codec_in *in, bool allow_extra)
 		e = err_new(ERR_DECODE, "%u unexpected trailing fields", in->count - in->next);
 	return e;
 }
+
+/* ---- reading a known layout ---- */
+
+void codec_reader_init(struct codec_reader *r, const void *bytes, size_t len)
+{
+	r->start = bytes;
+	r->pos = bytes;
+	r->end = r->pos + len;
+	r->error = NULL;
+}
+
+void codec_reader_fail(struct codec_reader *r, const char *what)
+{
+	if (!r->error)
+		r->error = err_new(ERR_DECODE, "msgpack at byte %zu: %s",
+		                   (size_t)(r->pos - r->start), what);
+}
+
+size_t codec_reader_remaining(const struct codec_reader *r)
+{
+	return r->error ? 0 : (size_t)(r->end - r->pos);
+}
+
+/* Takes n bytes, or records a truncation and returns NULL. */
+static const uint8_t *codec__take_bytes(struct codec_reader *r, size_t n)
+{
+	if (r->error)
+		return NULL;
+	if ((size_t)(r->end - r->pos) < n) {
+		codec_reader_fail(r, "truncated");
+		return NULL;
+	}
+	const uint8_t *p = r->pos;
+	r->pos += n;
+	return p;
+}
+
+uint32_t codec_read_array(struct codec_reader *r, uint32_t min_count, uint32_t max_count)
+{
+	const uint8_t *p = codec__take_bytes(r, 1);
+	if (!p)
+		return 0;
+	uint64_t n;
+	if (*p >= 0x90 && *p <= 0x9f) {
+		n = *p & 0x0f;
+	} else if (*p == 0xdc || *p == 0xdd) {
+		size_t w = *p == 0xdc ? 2 : 4;
+		const uint8_t *q = codec__take_bytes(r, w);
+		if (!q)
+			return 0;
+		n = codec__be(q, w);
+	} else {
+		codec_reader_fail(r, "expected an array");
+		return 0;
+	}
+	if (n < min_count || n > max_count) {
+		codec_reader_fail(r, "array of an unexpected length");
+		return 0;
+	}
+	/* every element needs at least one byte */
+	if (n > (uint64_t)(r->end - r->pos)) {
+		codec_reader_fail(r, "array larger than the input");
+		return 0;
+	}
+	return (uint32_t)n;
+}
+
+uint64_t codec_read_u64(struct codec_reader *r)
+{
+	const uint8_t *p = codec__take_bytes(r, 1);
+	if (!p)
+		return 0;
+	uint8_t t = *p;
+	if (t <= 0x7f)
+		return t;
+	if (t >= 0xcc && t <= 0xd3) {
+		size_t w = (size_t)1 << ((t - 0xcc) & 3);
+		const uint8_t *q = codec__take_bytes(r, w);
+		if (!q)
+			return 0;
+		if (t <= 0xcf)
+			return codec__be(q, w);
+		int64_t v = codec__be_signed(q, w);
+		if (v >= 0)
+			return (uint64_t)v;
+	}
+	codec_reader_fail(r, "expected an unsigned integer");
+	return 0;
+}
+
+bool codec_read_bool(struct codec_reader *r)
+{
+	const uint8_t *p = codec__take_bytes(r, 1);
+	if (!p)
+		return false;
+	if (*p != 0xc2 && *p != 0xc3) {
+		codec_reader_fail(r, "expected a boolean");
+		return false;
+	}
+	return *p == 0xc3;
+}
+
+struct slice codec_read_bin(struct codec_reader *r, size_t max_len)
+{
+	const uint8_t *p = codec__take_bytes(r, 1);
+	if (!p)
+		return (struct slice){NULL, 0};
+	if (*p < 0xc4 || *p > 0xc6) {
+		codec_reader_fail(r, "expected binary");
+		return (struct slice){NULL, 0};
+	}
+	size_t w = (size_t)1 << (*p - 0xc4);
+	const uint8_t *q = codec__take_bytes(r, w);
+	if (!q)
+		return (struct slice){NULL, 0};
+	uint64_t len = codec__be(q, w);
+	if (len > max_len) {
+		codec_reader_fail(r, "too long");
+		return (struct slice){NULL, 0};
+	}
+	const uint8_t *body = codec__take_bytes(r, (size_t)len);
+	return body ? (struct slice){body, (size_t)len} : (struct slice){NULL, 0};
+}
+
+err *codec_reader_end(struct codec_reader *r)
+{
+	if (!r->error && r->pos != r->end)
+		codec_reader_fail(r, "trailing bytes after the value");
+	err *e = r->error;
+	r->error = NULL;
+	return e;
+}

@@ -113,4 +113,36 @@ void codec_in_fail(struct codec_in *in, const char *what);
  */
 err *codec_in_end(struct codec_in *in, bool allow_extra);
 
+/* ---- reading a known layout straight from the bytes ---- */
+
+/*
+ * For a hot decoder of a fixed layout: reads values in order from the bytes, checking each
+ * against what remains, without building a tree. It accepts exactly what codec_parse() and
+ * the codec_get_*() of the same calls accept. Errors are sticky as for struct codec_in.
+ */
+struct codec_reader {
+	const uint8_t *start;
+	const uint8_t *pos;
+	const uint8_t *end;
+	err *error;
+};
+
+void codec_reader_init(struct codec_reader *r, const void *bytes, size_t len);
+
+/* Reads an array header of between min_count and max_count elements; its count. */
+uint32_t codec_read_array(struct codec_reader *r, uint32_t min_count, uint32_t max_count);
+uint64_t codec_read_u64(struct codec_reader *r);
+bool codec_read_bool(struct codec_reader *r);
+/* A binary longer than max_len is an error; the slice points into the bytes. */
+struct slice codec_read_bin(struct codec_reader *r, size_t max_len);
+
+/* Bytes not yet read (0 after an error). */
+size_t codec_reader_remaining(const struct codec_reader *r);
+
+/* Records a decoder-specific failure unless one is recorded. */
+void codec_reader_fail(struct codec_reader *r, const char *what);
+
+/* Ends reading: the first error, or an error if bytes are left. */
+err *codec_reader_end(struct codec_reader *r);
+
 #endif
