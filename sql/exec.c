@@ -432,7 +432,7 @@ err *sql_iter_open(struct sql_exec *x, const struct sql_plan *plan,
 	TRY(sql__iter_new(x, plan, outer, &it));
 	err *e = NULL;
 	if (plan->input && plan->kind != SQL_PLAN_JOIN && plan->kind != SQL_PLAN_HASH_JOIN &&
-	    plan->kind != SQL_PLAN_SET_OP)
+	    plan->kind != SQL_PLAN_MERGE_JOIN && plan->kind != SQL_PLAN_SET_OP)
 		e = sql_iter_open(x, plan->input, outer, &it->input);
 	if (!e) {
 		switch (plan->kind) {
@@ -446,6 +446,7 @@ err *sql_iter_open(struct sql_exec *x, const struct sql_plan *plan,
 		case SQL_PLAN_DISTINCT: it->next = distinct_next; break;
 		case SQL_PLAN_JOIN: e = sql__join_open(it); break;
 		case SQL_PLAN_HASH_JOIN: e = sql__hash_join_open(it); break;
+		case SQL_PLAN_MERGE_JOIN: e = sql__merge_join_open(it); break;
 		case SQL_PLAN_AGGREGATE: e = sql__aggregate_open(it); break;
 		case SQL_PLAN_SET_OP: e = sql__set_op_open(it); break;
 		}

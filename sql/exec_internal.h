@@ -56,6 +56,7 @@ struct sql_iter {
 	int64_t key_column;      /* hash join: or, for one plain column key, its column (else -1) */
 	struct sql_value *probe; /* hash join: the current left row's key values */
 	bool probe_null;
+	const struct sql_value *right_row; /* merge join: the right input's current row */
 
 	/* DISTINCT and set operations */
 	struct sql__rowset seen;
@@ -71,6 +72,7 @@ void sql__iter_clear_own(struct sql_iter *it);
 /* Node families' open functions: set it->next (and it->cleanup), open children. */
 err *sql__join_open(struct sql_iter *it);
 err *sql__hash_join_open(struct sql_iter *it);
+err *sql__merge_join_open(struct sql_iter *it);
 err *sql__aggregate_open(struct sql_iter *it);
 err *sql__set_op_open(struct sql_iter *it);
 

@@ -1,9 +1,10 @@
 /*
- * exec_join.c — joins: nested loop and hash join, inner, LEFT and RIGHT.
+ * exec_join.c — joins: nested loop and hash join, inner, LEFT and RIGHT; merge join, inner.
  *
- * Both read their right input completely when opened (the build side) and stream the
- * left input. A joined row is the left row followed by the right row; its values are
- * shallow copies (they point into the left child's current row and the build rows), valid
+ * The nested loop and hash joins read their right input completely when opened (the
+ * build side) and stream the left input; the merge join streams both (see its section).
+ * A joined row is the left row followed by the right row; its values are shallow copies
+ * (they point into the left child's current row and the build rows), valid
  * until the next call like every row.
  *
  * Outer joins: a LEFT join emits a left row padded with NULLs when no right row matched
@@ -271,4 +272,87 @@ err *sql__hash_join_open(struct sql_iter *it)
 	it->next = hash_next;
 	TRY(open_sides(it));
 	return build_hash(it);
+}
+
+/* ---- merge join ---- */
+
+/*
+ * Both inputs deliver their rows in ascending order of a unique key (the optimizer only
+ * plans a merge join over two primary key scans), so the join walks the two streams side
+ * by side: the side with the smaller key advances; equal keys form the one pair either
+ * row can be part of, and both sides advance past it. Nothing is buffered: a joined row
+ * points into the two children's current rows, which stay valid until this iterator
+ * advances them on its next call.
+ */
+
+/* Orders two keys; integers (the only keys the optimizer merges on) compare inline. */
+static int merge_order(const struct sql_value *a, const struct sql_value *b)
+{
+	if (a->type == SQL_INT && b->type == SQL_INT)
+		return (a->u.i > b->u.i) - (a->u.i < b->u.i);
+	return sql_value_order(a, b);
+}
+
+static err *merge_next(struct sql_iter *it, const struct sql_value **row, bool *done)
+{
+	const struct sql_plan *p = it->plan;
+	uint32_t lc = p->left_keys[0]->column, rc = p->right_keys[0]->column;
+	for (;;) {
+		if (it->left_done) {
+			*done = true;
+			return NULL;
+		}
+		bool end = false;
+		if (!it->left)
+			TRY(sql_iter_next(it->input, &it->left, &end));
+		if (!end && !it->right_row)
+			TRY(sql_iter_next(it->right, &it->right_row, &end));
+		if (end) {
+			it->left_done = true; /* either side exhausted: no further pair exists */
+			continue;
+		}
+		const struct sql_value *lk = &it->left[lc], *rk = &it->right_row[rc];
+		if (lk->type == SQL_NULL || rk->type == SQL_NULL) { /* NULL never matches */
+			if (lk->type == SQL_NULL)
+				it->left = NULL;
+			if (rk->type == SQL_NULL)
+				it->right_row = NULL;
+			continue;
+		}
+		int c = merge_order(lk, rk);
+		if (c < 0) {
+			it->left = NULL;
+			continue;
+		}
+		if (c > 0) {
+			it->right_row = NULL;
+			continue;
+		}
+		fill(it, it->left, it->right_row);
+		it->left = NULL; /* both rows stay valid until the next call advances them */
+		it->right_row = NULL;
+		bool ok;
+		TRY(matches(it, &ok));
+		if (ok) {
+			*row = it->joined;
+			return NULL;
+		}
+	}
+}
+
+err *sql__merge_join_open(struct sql_iter *it)
+{
+	const struct sql_plan *p = it->plan;
+	assert(p->input && p->right && p->width == p->input->width + p->right->width);
+	assert(p->join == SQL_JOIN_TYPE_INNER && p->key_count == 1);
+	assert(p->left_keys[0]->kind == SQL_BX_COLUMN && p->left_keys[0]->column < p->input->width);
+	assert(p->right_keys[0]->kind == SQL_BX_COLUMN &&
+	       p->right_keys[0]->column < p->right->width);
+	it->next = merge_next;
+	it->cleanup = join_cleanup;
+	it->joined = calloc(p->width + 1, sizeof *it->joined);
+	if (!it->joined)
+		return err_new(ERR_NOMEM, "out of memory for a join");
+	TRY(sql_iter_open(it->x, p->input, it->outer, &it->input));
+	return sql_iter_open(it->x, p->right, it->outer, &it->right);
 }

@@ -251,7 +251,8 @@ static err *node_text(const struct sql_plan *n, struct buf *out)
 		}
 		return NULL;
 	case SQL_PLAN_HASH_JOIN:
-		TRY(put(out, "HashJoin "));
+	case SQL_PLAN_MERGE_JOIN:
+		TRY(put(out, n->kind == SQL_PLAN_HASH_JOIN ? "HashJoin " : "MergeJoin "));
 		TRY(put(out, joins[n->join]));
 		TRY(put(out, " on "));
 		for (uint32_t i = 0; i < n->key_count; i++) {

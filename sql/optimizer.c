@@ -4,8 +4,8 @@
  * The driver makes two passes. The first, bottom-up, folds constants in every
  * expression (optimizing subquery plans on the way), pushes filters down and removes
  * constant filters. The second, once every scan holds all the predicates it will get,
- * reorders inner join chains, turns equi-joins into hash joins and picks scan access
- * paths.
+ * reorders inner join chains, turns equi-joins into merge or hash joins and picks scan
+ * access paths.
  *
  * Conjuncts that contain a subquery are never moved: a subquery's correlated columns are
  * positions in the row of the node that evaluates it, and moving the conjunct would
@@ -596,7 +596,68 @@ err *sql_opt_access_path(struct sql_planner *p, struct sql_plan *scan)
 	return NULL;
 }
 
-/* ---- rule 5: hash joins ---- */
+/* ---- rule 5: merge joins ---- */
+
+/* True if `scan` is a scan delivering its rows in order of an INTEGER primary key. */
+static bool pk_ordered_scan(const struct sql_plan *scan)
+{
+	if (scan->kind != SQL_PLAN_SCAN)
+		return false;
+	if (scan->access.kind != SQL_ACCESS_FULL && scan->access.kind != SQL_ACCESS_PK_RANGE)
+		return false;
+	const struct sql_table *t = scan->table;
+	return t->pk >= 0 && (uint32_t)t->pk < t->column_count && t->columns[t->pk].type == SQL_INT;
+}
+
+/* True if `e` is the plain depth-0 column `column`. */
+static bool is_column(const struct sql_bexpr *e, uint32_t column)
+{
+	return e->kind == SQL_BX_COLUMN && e->outer_depth == 0 && e->column == column;
+}
+
+/*
+ * Integer keys only: their key encoding orders them as SQL compares them, so both scans
+ * deliver their keys ascending, each key at most once (a primary key is unique).
+ */
+err *sql_opt_merge_join(struct sql_planner *p, struct sql_plan *join)
+{
+	assert(join->kind == SQL_PLAN_JOIN);
+	if (join->join != SQL_JOIN_TYPE_INNER || !join->predicate ||
+	    !pk_ordered_scan(join->input) || !pk_ordered_scan(join->right))
+		return NULL;
+	uint32_t lw = join->input->width;
+	uint32_t lpk = (uint32_t)join->input->table->pk;
+	uint32_t rpk = lw + (uint32_t)join->right->table->pk;
+	assert(lpk < lw && rpk < join->width);
+	struct conj all = {0}, rest = {0};
+	TRY(split(p, join->predicate, &all));
+	struct sql_bexpr *key = NULL;
+	for (uint32_t i = 0; i < all.count; i++) {
+		struct sql_bexpr *e = all.v[i];
+		bool pk_eq = e->kind == SQL_BX_BINARY && e->op == SQL_OP_EQ &&
+		             ((is_column(e->args[0], lpk) && is_column(e->args[1], rpk)) ||
+		              (is_column(e->args[0], rpk) && is_column(e->args[1], lpk)));
+		if (pk_eq && !key)
+			key = e;
+		else
+			TRY(conj_push(p, &rest, e));
+	}
+	if (!key)
+		return NULL;
+	struct sql_bexpr *l = is_column(key->args[0], lpk) ? key->args[0] : key->args[1];
+	struct sql_bexpr *r = l == key->args[0] ? key->args[1] : key->args[0];
+	uint32_t *map;
+	TRY(shift_map(p, join->width, lw, &map));
+	TRY(sql__alloc(p, sizeof *join->left_keys, (void **)&join->left_keys));
+	TRY(sql__alloc(p, sizeof *join->right_keys, (void **)&join->right_keys));
+	join->left_keys[0] = l;
+	TRY(remap(p, r, map, &join->right_keys[0]));
+	join->kind = SQL_PLAN_MERGE_JOIN;
+	join->key_count = 1;
+	return join_all(p, &rest, &join->predicate);
+}
+
+/* ---- rule 6: hash joins ---- */
 
 err *sql_opt_hash_join(struct sql_planner *p, struct sql_plan *join)
 {
@@ -643,7 +704,7 @@ err *sql_opt_hash_join(struct sql_planner *p, struct sql_plan *join)
 	return join_all(p, &rest, &join->predicate);
 }
 
-/* ---- rule 6: join order ---- */
+/* ---- rule 7: join order ---- */
 
 #define JOIN_ORDER_MAX_TABLES 64
 
@@ -789,7 +850,7 @@ err *sql_opt_join_order(struct sql_planner *p, struct sql_plan *n, struct sql_pl
 	return NULL;
 }
 
-/* ---- rule 7: LIMIT pushdown ---- */
+/* ---- rule 8: LIMIT pushdown ---- */
 
 void sql_opt_limit(struct sql_plan *limit)
 {
@@ -830,6 +891,8 @@ static err *second_pass(struct sql_planner *p, struct sql_plan *n, struct sql_pl
 		TRY(second_pass(p, n->input, &n->input));
 	if (n->right)
 		TRY(second_pass(p, n->right, &n->right));
+	if (n->kind == SQL_PLAN_JOIN)
+		TRY(sql_opt_merge_join(p, n));
 	if (n->kind == SQL_PLAN_JOIN)
 		TRY(sql_opt_hash_join(p, n));
 	if (n->kind == SQL_PLAN_LIMIT)

@@ -13,12 +13,16 @@
  *   4. sql_opt_access_path() a scan whose filter pins the primary key or the first column
  *                           of an index (=, IN, <, <=, >, >=, BETWEEN) reads just those
  *                           keys or that key range
- *   5. sql_opt_hash_join()  a join whose condition has equalities between a left and a
+ *   5. sql_opt_merge_join() an inner join of two scans read in primary key order (full or
+ *                           primary key range scans) whose condition equates the two
+ *                           INTEGER primary keys becomes a merge join of the two ordered
+ *                           streams; the other conjuncts stay as its residual condition
+ *   6. sql_opt_hash_join()  a join whose condition has equalities between a left and a
  *                           right expression becomes a hash join on them
- *   6. sql_opt_join_order() a chain of inner joins is rebuilt so each table joins one it
+ *   7. sql_opt_join_order() a chain of inner joins is rebuilt so each table joins one it
  *                           is connected to by a condition when there is one (no
  *                           cartesian products between filtered tables when avoidable)
- *   7. sql_opt_limit()      LIMIT pushdown: a sort under a LIMIT (possibly through a
+ *   8. sql_opt_limit()      LIMIT pushdown: a sort under a LIMIT (possibly through a
  *                           projection) keeps only the first limit + offset rows (top-N)
  *
  * Every rule keeps the result of the query identical (same rows; the same order where the
@@ -40,6 +44,7 @@ err *sql_opt_fold(struct sql_planner *p, struct sql_bexpr *e, struct sql_bexpr *
 err *sql_opt_push_filters(struct sql_planner *p, struct sql_plan *n, struct sql_plan **out);
 err *sql_opt_constant_filter(struct sql_planner *p, struct sql_plan *n, struct sql_plan **out);
 err *sql_opt_access_path(struct sql_planner *p, struct sql_plan *scan);
+err *sql_opt_merge_join(struct sql_planner *p, struct sql_plan *join);
 err *sql_opt_hash_join(struct sql_planner *p, struct sql_plan *join);
 err *sql_opt_join_order(struct sql_planner *p, struct sql_plan *n, struct sql_plan **out);
 void sql_opt_limit(struct sql_plan *limit);

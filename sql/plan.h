@@ -32,18 +32,19 @@
 #include "sql/expr.h"
 
 enum sql_plan_kind {
-	SQL_PLAN_VALUES,    /* row_count constant rows of `exprs` (row-major) */
-	SQL_PLAN_SCAN,      /* a table through an access path, with an optional filter */
-	SQL_PLAN_FILTER,    /* input rows for which `predicate` is TRUE */
-	SQL_PLAN_PROJECT,   /* `exprs` evaluated over each input row */
-	SQL_PLAN_JOIN,      /* nested loop join of input (left) and right, on `predicate` */
-	SQL_PLAN_HASH_JOIN, /* equi-join on left_keys = right_keys, then `predicate` */
-	SQL_PLAN_AGGREGATE, /* groups then aggregates, one row per group, in group order */
-	SQL_PLAN_SORT,      /* stable sort on `sort` keys (column positions) */
-	SQL_PLAN_DISTINCT,  /* drops repeated rows, keeping the first */
-	SQL_PLAN_LIMIT,     /* skips `offset` rows, then passes at most `limit` */
-	SQL_PLAN_NOTHING,   /* no rows (a filter the optimizer proved always false) */
-	SQL_PLAN_SET_OP,    /* UNION [ALL] / INTERSECT / EXCEPT of input and right */
+	SQL_PLAN_VALUES,     /* row_count constant rows of `exprs` (row-major) */
+	SQL_PLAN_SCAN,       /* a table through an access path, with an optional filter */
+	SQL_PLAN_FILTER,     /* input rows for which `predicate` is TRUE */
+	SQL_PLAN_PROJECT,    /* `exprs` evaluated over each input row */
+	SQL_PLAN_JOIN,       /* nested loop join of input (left) and right, on `predicate` */
+	SQL_PLAN_HASH_JOIN,  /* equi-join on left_keys = right_keys, then `predicate` */
+	SQL_PLAN_MERGE_JOIN, /* inner join of two primary-key-ordered scans on their keys */
+	SQL_PLAN_AGGREGATE,  /* groups then aggregates, one row per group, in group order */
+	SQL_PLAN_SORT,       /* stable sort on `sort` keys (column positions) */
+	SQL_PLAN_DISTINCT,   /* drops repeated rows, keeping the first */
+	SQL_PLAN_LIMIT,      /* skips `offset` rows, then passes at most `limit` */
+	SQL_PLAN_NOTHING,    /* no rows (a filter the optimizer proved always false) */
+	SQL_PLAN_SET_OP,     /* UNION [ALL] / INTERSECT / EXCEPT of input and right */
 };
 
 enum sql_join_type { SQL_JOIN_TYPE_INNER, SQL_JOIN_TYPE_LEFT, SQL_JOIN_TYPE_RIGHT };
@@ -104,10 +105,13 @@ struct sql_plan {
 	struct sql_access access;
 	bool with_key; /* append the row's primary key (or hidden row id) as a last column */
 
-	/* SCAN filter, FILTER, JOIN ON condition, HASH_JOIN residual condition */
+	/* SCAN filter, FILTER, JOIN ON condition, HASH_ / MERGE_JOIN residual condition */
 	struct sql_bexpr *predicate;
 
-	/* SQL_PLAN_JOIN / SQL_PLAN_HASH_JOIN */
+	/*
+	 * SQL_PLAN_JOIN / SQL_PLAN_HASH_JOIN / SQL_PLAN_MERGE_JOIN; a merge join has one key
+	 * pair, each the plain primary key column of its side's scan
+	 */
 	enum sql_join_type join;
 	uint32_t key_count;
 	struct sql_bexpr **left_keys;  /* over the left row */

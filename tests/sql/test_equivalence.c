@@ -16,7 +16,9 @@
  * on indexed and unindexed columns; joins of one to four tables, inner, comma, LEFT and
  * RIGHT, on equalities, inequalities and mixed conditions; DISTINCT; aggregates with
  * GROUP BY and HAVING; ORDER BY with LIMIT and OFFSET. FLOAT values are multiples of 1/4,
- * so sums are exact whatever order rows arrive in.
+ * so sums are exact whatever order rows arrive in. A second family joins two tables on
+ * their primary keys (merge joins when optimized; the random joins rarely pick that pair)
+ * with random conditions and key ranges.
  */
 #include <check.h>
 #include <stdarg.h>
@@ -609,6 +611,48 @@ START_TEST(switch_turns_rules_off)
 }
 END_TEST
 
+/*
+ * Inner joins of two tables on their primary keys (merge joins when optimized), with
+ * random conditions on either side, in the ON clause or in WHERE, and key ranges.
+ */
+START_TEST(merge_joins_keep_results)
+{
+	prng_seed(&rng, (uint64_t)_i + 101);
+	fill();
+	int merged = 0;
+	for (int i = 0; i < EQ_QUERIES_PER_SEED; i++) {
+		struct query qr = {0};
+		uint32_t x = (uint32_t)prng_below(&rng, 3), y = (uint32_t)prng_below(&rng, 3);
+		const char *xn = tables[x].name, *yn = tables[y].name;
+		const char *yalias = x == y ? "u" : yn;
+		qr.from[qr.table_count++] = &tables[x];
+		put(&qr,
+		    "SELECT count(*), min(%s.id), max(%s.id) FROM %s JOIN %s%s%s ON %s.id = %s.id",
+		    xn, yalias, xn, yn, x == y ? " AS " : "", x == y ? yalias : "", yalias, xn);
+		if (prng_chance(&rng, 0.5)) {
+			put(&qr, " AND ");
+			atom(&qr);
+		}
+		if (prng_chance(&rng, 0.5))
+			put(&qr, " AND %s.id %s %lld", yalias, prng_chance(&rng, 0.5) ? ">=" : "<",
+			    (long long)prng_between(&rng, 0, 20));
+		if (x != y) {
+			qr.from[qr.table_count++] = &tables[y];
+			if (prng_chance(&rng, 0.6)) {
+				put(&qr, " WHERE ");
+				atom(&qr);
+			}
+		}
+		check_same(&qr);
+		char explain[EQ_SQL_BYTES + 16];
+		snprintf(explain, sizeof explain, "EXPLAIN %s", qr.sql);
+		merged += strstr(q(optimized, explain), "MergeJoin inner") != NULL;
+	}
+	/* most of them really are merge joins (not those whose key filter became points) */
+	ck_assert_int_gt(merged, EQ_QUERIES_PER_SEED / 2);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *su = suite_create("sql_equivalence");
@@ -617,6 +661,7 @@ static Suite *suite(void)
 	tcase_set_timeout(t, 300);
 	tcase_add_test(t, switch_turns_rules_off);
 	tcase_add_loop_test(t, optimizer_keeps_results, 0, EQ_SEEDS);
+	tcase_add_loop_test(t, merge_joins_keep_results, 0, EQ_SEEDS);
 	suite_add_tcase(su, t);
 	return su;
 }

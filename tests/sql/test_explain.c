@@ -1,8 +1,8 @@
 /*
  * test_explain.c — EXPLAIN prints the optimized plan: exact trees for representative
  * queries, one per kind of plan the optimizer produces (a primary key point lookup, a
- * secondary index range, a hash join, a filter pushed into a scan, a LIMIT bounding a
- * sort, a constant-false filter), plus the plans of UPDATE and DELETE.
+ * secondary index range, a hash join, a merge join, a filter pushed into a scan, a LIMIT
+ * bounding a sort, a constant-false filter), plus the plans of UPDATE and DELETE.
  */
 #include <check.h>
 
@@ -54,6 +54,20 @@ START_TEST(hash_join)
 	    "  HashJoin inner on c.id = o.cust\n"
 	    "    Scan customers AS c\n"
 	    "    Scan orders AS o\n");
+}
+END_TEST
+
+START_TEST(merge_join)
+{
+	ck_assert_str_eq(
+	    q(s, "EXPLAIN SELECT count(*), sum(c.id + o.amount) FROM customers c "
+	         "JOIN orders o ON o.id = c.id AND o.amount > c.id WHERE c.id < 100"),
+	    "Project: count(*), sum(c.id + o.amount)\n"
+	    "  Aggregate: count(*), sum((c.id + o.amount))\n"
+	    "    MergeJoin inner on c.id = o.id filter: (o.amount > c.id)\n"
+	    "      Scan customers AS c (primary key range (-inf, 100]) filter: (c.id < "
+	    "100)\n"
+	    "      Scan orders AS o\n");
 }
 END_TEST
 
@@ -114,6 +128,7 @@ static Suite *suite(void)
 	tcase_add_test(t, primary_key_point_lookup);
 	tcase_add_test(t, secondary_index_range);
 	tcase_add_test(t, hash_join);
+	tcase_add_test(t, merge_join);
 	tcase_add_test(t, pushed_down_filter);
 	tcase_add_test(t, limit_into_sort);
 	tcase_add_test(t, constant_false_filter);

@@ -106,7 +106,7 @@ START_TEST(fold_constants)
 }
 END_TEST
 
-/* ---- rules 2-6 through EXPLAIN ---- */
+/* ---- rules 2-8 through EXPLAIN ---- */
 
 START_TEST(constant_filters)
 {
@@ -206,6 +206,66 @@ START_TEST(join_order_and_hash_joins)
 }
 END_TEST
 
+START_TEST(merge_joins)
+{
+	script(s, "INSERT INTO a VALUES (5, 7, 'five'), (6, 2, 'six');"
+	          "INSERT INTO b VALUES (6, 1, 4.5), (8, 1, 9.0)");
+	const char *sql = "SELECT a.name, b.v FROM a JOIN b ON b.id = a.id AND b.v > a.x "
+	                  "WHERE b.id >= 2";
+	char explain[256];
+	snprintf(explain, sizeof explain, "EXPLAIN %s", sql);
+	/* before: the plan as written (every rule off); after: a merge of two key-ordered scans */
+	sql_session_set_optimizer(s, false);
+	ck_assert_str_eq(q(s, explain),
+	                 "Project: a.name, b.v\n"
+	                 "  Filter: (b.id >= 2)\n"
+	                 "    NestedLoopJoin inner on ((b.id = a.id) AND (b.v > a.x))\n"
+	                 "      Scan a\n"
+	                 "      Scan b\n");
+	ck_assert_str_eq(q(s, sql), "six|4.5");
+	sql_session_set_optimizer(s, true);
+	ck_assert_str_eq(q(s, explain),
+	                 "Project: a.name, b.v\n"
+	                 "  MergeJoin inner on a.id = b.id filter: (b.v > a.x)\n"
+	                 "    Scan a\n"
+	                 "    Scan b (primary key range [2, +inf)) filter: (b.id >= 2)\n");
+	ck_assert_str_eq(q(s, sql), "six|4.5");
+	/* keys on both sides missing from the other, the equality written in WHERE */
+	ck_assert_str_eq(
+	    q(s, "EXPLAIN SELECT a.id FROM a, b WHERE a.id = b.id"),
+	    "Project: a.id\n  MergeJoin inner on a.id = b.id\n    Scan a\n    Scan b\n");
+	ck_assert_str_eq(q(s, "SELECT a.id, b.id FROM a, b WHERE a.id = b.id"),
+	                 "1|1\n2|2\n3|3\n6|6");
+	/* not a merge join: an outer join, a non-key column, an expression over the key */
+	ck_assert_str_eq(q(s, "EXPLAIN SELECT a.id FROM a LEFT JOIN b ON a.id = b.id"),
+	                 "Project: a.id\n  HashJoin left on a.id = b.id\n    Scan a\n    Scan b\n");
+	ck_assert_str_eq(q(s, "EXPLAIN SELECT a.id FROM a JOIN b ON a.x = b.id"),
+	                 "Project: a.id\n  HashJoin inner on a.x = b.id\n    Scan a\n    Scan b\n");
+	ck_assert_str_eq(
+	    q(s, "EXPLAIN SELECT a.id FROM a JOIN b ON a.id + 0 = b.id"),
+	    "Project: a.id\n  HashJoin inner on (a.id + 0) = b.id\n    Scan a\n    Scan b\n");
+	/* nor a scan out of key order (index points, key points) */
+	ck_assert_str_eq(q(s, "EXPLAIN SELECT b.id FROM b JOIN a ON a.id = b.id WHERE b.a_id = 1"),
+	                 "Project: b.id\n"
+	                 "  HashJoin inner on b.id = a.id\n"
+	                 "    Scan b (index b_a in (1)) filter: (b.a_id = 1)\n"
+	                 "    Scan a\n");
+	ck_assert_str_eq(q(s, "SELECT b.id FROM b JOIN a ON a.id = b.id WHERE b.a_id = 1"), "1\n6");
+	ck_assert_str_eq(
+	    q(s, "EXPLAIN SELECT a.id FROM a JOIN b ON a.id = b.id WHERE a.id IN (3, 1)"),
+	    "Project: a.id\n"
+	    "  HashJoin inner on a.id = b.id\n"
+	    "    Scan a (primary key in (1, 3)) filter: a.id IN (3, 1)\n"
+	    "    Scan b\n");
+	/* nor text keys */
+	script(s, "CREATE TABLE t (k VARCHAR(8) PRIMARY KEY, n INTEGER);"
+	          "INSERT INTO t VALUES ('b', 1), ('a', 2)");
+	ck_assert_str_eq(
+	    q(s, "EXPLAIN SELECT t.n FROM t JOIN t AS u ON t.k = u.k"),
+	    "Project: t.n\n  HashJoin inner on t.k = u.k\n    Scan t\n    Scan t AS u\n");
+}
+END_TEST
+
 START_TEST(limit_pushdown)
 {
 	script(s, "INSERT INTO a VALUES (4, 5, 'four'), (5, 1, 'five'), (6, 5, 'six')");
@@ -232,6 +292,7 @@ static Suite *suite(void)
 	tcase_add_test(t, filter_pushdown);
 	tcase_add_test(t, access_paths);
 	tcase_add_test(t, join_order_and_hash_joins);
+	tcase_add_test(t, merge_joins);
 	tcase_add_test(t, limit_pushdown);
 	suite_add_tcase(su, t);
 	return su;
