@@ -1,6 +1,8 @@
 /*
  * Unit tests for the msgpack codec, and a fuzz test: thousands of random, truncated and
  * bit-flipped buffers per decoder, each of which must decode to an error or a valid value.
+ * The codec reads and writes msgpack itself; msgpack-c is the reference it is held to:
+ * the same bytes from its packer, the same objects from its unpacker.
  */
 #include <string.h>
 
@@ -198,6 +200,138 @@ START_TEST(encoding_respects_the_buffer_cap)
 END_TEST
 
 /* Decodes; on success checks the value is within the decoder's promised bounds. */
+/* ---- against msgpack-c, the reference implementation ---- */
+
+#define REFERENCE_VALUES 20000
+
+/*
+ * Writes one random value (arrays nest up to `depth` more levels) through both the codec
+ * and msgpack-c's packer. Integers are drawn across every size class of the format.
+ */
+static void reference_value(struct prng *r, struct codec_out *o, msgpack_packer *pk, int depth)
+{
+	static const uint8_t junk[300] = {1, 2, 3, 0, 0xc1, 0xff};
+	int kind = (int)prng_below(r, depth > 0 ? 8 : 7);
+	uint64_t bits = prng_next(r) >> prng_below(r, 64);
+	size_t len = (size_t)prng_below(r, prng_chance(r, 0.1) ? sizeof junk : 40);
+	switch (kind) {
+	case 0:
+		codec_put_nil(o);
+		msgpack_pack_nil(pk);
+		break;
+	case 1:
+		codec_put_bool(o, bits & 1);
+		(bits & 1) ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+		break;
+	case 2:
+		codec_put_u64(o, bits);
+		msgpack_pack_uint64(pk, bits);
+		break;
+	case 3: {
+		int64_t v = prng_chance(r, 0.5) ? -(int64_t)(bits >> 1) - 1 : (int64_t)(bits >> 1);
+		codec_put_i64(o, v);
+		msgpack_pack_int64(pk, v);
+		break;
+	}
+	case 4: {
+		double v = prng_chance(r, 0.5) ? prng_double(r) * 1e6 - 5e5 : (double)(int64_t)bits;
+		codec_put_f64(o, v);
+		msgpack_pack_double(pk, v);
+		break;
+	}
+	case 5:
+		codec_put_str(o, (const char *)junk, len);
+		msgpack_pack_str(pk, len);
+		msgpack_pack_str_body(pk, junk, len);
+		break;
+	case 6:
+		codec_put_bin(o, junk, len);
+		msgpack_pack_bin(pk, len);
+		msgpack_pack_bin_body(pk, junk, len);
+		break;
+	default: {
+		uint32_t n = (uint32_t)prng_below(r, prng_chance(r, 0.05) ? 20 : 5);
+		codec_put_array(o, n);
+		msgpack_pack_array(pk, n);
+		for (uint32_t i = 0; i < n; i++)
+			reference_value(r, o, pk, depth - 1);
+	}
+	}
+}
+
+/* msgpack-c's packing of an object: equal bytes mean equal objects, NaN payloads included. */
+static void reference_repack(const msgpack_object *obj, msgpack_sbuffer *out)
+{
+	msgpack_packer pk;
+	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
+	ck_assert_int_eq(msgpack_pack_object(&pk, *obj), 0);
+}
+
+/* Whether msgpack-c's unpacker reads `bytes` as one whole value equal to `obj`. */
+static bool reference_reads_as(const char *bytes, size_t len, const msgpack_object *obj)
+{
+	msgpack_unpacked u;
+	msgpack_unpacked_init(&u);
+	size_t off = 0;
+	bool same =
+	    msgpack_unpack_next(&u, bytes, len, &off) == MSGPACK_UNPACK_SUCCESS && off == len;
+	if (same) {
+		msgpack_sbuffer theirs, ours;
+		msgpack_sbuffer_init(&theirs);
+		msgpack_sbuffer_init(&ours);
+		reference_repack(&u.data, &theirs);
+		reference_repack(obj, &ours);
+		same = theirs.size == ours.size && memcmp(theirs.data, ours.data, ours.size) == 0;
+		msgpack_sbuffer_destroy(&theirs);
+		msgpack_sbuffer_destroy(&ours);
+	}
+	msgpack_unpacked_destroy(&u);
+	return same;
+}
+
+START_TEST(same_bytes_and_objects_as_msgpack_c)
+{
+	struct prng r;
+	prng_seed(&r, 20261121);
+	struct buf b;
+	buf_init(&b, 1 << 20);
+	msgpack_sbuffer sb;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer pk;
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	for (int i = 0; i < REFERENCE_VALUES; i++) {
+		b.len = 0;
+		msgpack_sbuffer_clear(&sb);
+		struct codec_out o;
+		codec_out_init(&o, &b);
+		reference_value(&r, &o, &pk, 4);
+		ck_assert_ptr_null(codec_out_end(&o));
+		ck_assert_uint_eq(b.len, sb.size);
+		ck_assert(memcmp(b.data, sb.data, sb.size) == 0);
+
+		struct codec_doc doc;
+		const msgpack_object *root;
+		ck_assert_ptr_null(codec_parse(&doc, b.data, b.len, &root));
+		ck_assert(reference_reads_as(sb.data, sb.size, root));
+		codec_doc_free(&doc);
+
+		/* a damaged copy: whatever the codec accepts, msgpack-c reads the same way */
+		size_t at = (size_t)prng_below(&r, b.len);
+		b.data[at] ^= (uint8_t)(1u << prng_below(&r, 8));
+		size_t cut = prng_chance(&r, 0.3) ? (size_t)prng_below(&r, b.len + 1) : b.len;
+		err *e = codec_parse(&doc, b.data, cut, &root);
+		if (e)
+			err_free(e);
+		else {
+			ck_assert(reference_reads_as((const char *)b.data, cut, root));
+			codec_doc_free(&doc);
+		}
+	}
+	msgpack_sbuffer_destroy(&sb);
+	buf_free(&b);
+}
+END_TEST
+
 static void decode_must_not_misbehave(const uint8_t *bytes, size_t len)
 {
 	struct sample out;
@@ -292,6 +426,7 @@ int main(void)
 	tcase_add_test(tc, huge_declared_lengths_are_rejected_cheaply);
 	tcase_add_test(tc, deep_nesting_and_trailing_bytes_are_rejected);
 	tcase_add_test(tc, encoding_respects_the_buffer_cap);
+	tcase_add_test(tc, same_bytes_and_objects_as_msgpack_c);
 	tcase_add_test(tc, fuzz_random_buffers);
 	tcase_add_test(tc, fuzz_truncated_buffers);
 	tcase_add_test(tc, fuzz_bit_flipped_buffers);
