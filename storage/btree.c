@@ -327,8 +327,7 @@ struct btree {
 	struct btree_cache cache;
 	struct btree_pagemap dirty; /* pgno -> struct bt_dirty */
 	struct bt_state st;
-	uint64_t txn;        /* counter of the last durable meta page */
-	uint64_t file_pages; /* the file's size in pages: page_count plus zeroed slack */
+	uint64_t txn; /* counter of the last durable meta page */
 	uint64_t fl_head, fl_count;
 	struct u64vec fl_pages; /* pages holding the durable free list */
 	struct u64vec ready, pending;
@@ -1110,41 +1109,6 @@ static err *bt__write_freelist(struct btree *bt)
 	return e;
 }
 
-/* The file grows by at least this many zeroed pages at a time, and by an eighth of itself. */
-#define BT_GROW_MIN_PAGES 64
-#define BT_GROW_MAX_PAGES 8192
-
-/*
- * Makes the file at least page_count pages long plus slack, by writing zeroed pages past
- * the last one in use; the caller's next sync makes them durable. Why: a sync that follows
- * writes past the end of the file must also commit the file system's record of the new
- * size and blocks (on ext4, a journal commit, which waits for the journal thread), while
- * a sync of writes into blocks the file already has only flushes data. Growing the file
- * in steps makes most commits of a growing tree the cheap kind. The slack is never read:
- * pages at or past page_count are unused in every meta page.
- */
-static err *bt__reserve_pages(struct btree *bt)
-{
-	if (bt->file_pages >= bt->st.page_count)
-		return NULL;
-	uint64_t grow = bt->st.page_count / 8;
-	grow = grow < BT_GROW_MIN_PAGES ? BT_GROW_MIN_PAGES : grow;
-	grow = grow > BT_GROW_MAX_PAGES ? BT_GROW_MAX_PAGES : grow;
-	uint64_t target = bt->st.page_count + grow;
-	uint8_t *zeros = calloc(BT_WRITE_RUN, PG);
-	if (!zeros)
-		return err_new(ERR_NOMEM, "b-tree: out of memory");
-	err *e = NULL;
-	for (uint64_t pg = bt->st.page_count; !e && pg < target; pg += BT_WRITE_RUN) {
-		uint64_t n = target - pg < BT_WRITE_RUN ? target - pg : BT_WRITE_RUN;
-		e = vfs_write(bt->file, pg * PG, zeros, n * PG);
-	}
-	free(zeros);
-	if (!e)
-		bt->file_pages = target;
-	return e;
-}
-
 static err *bt_commit(struct kv *kv, struct slice meta, bool sync)
 {
 	struct btree *bt = (struct btree *)kv;
@@ -1159,8 +1123,6 @@ static err *bt_commit(struct kv *kv, struct slice meta, bool sync)
 	if (!e && sync) {
 		uint8_t page[PG];
 		e = bt__write_freelist(bt);
-		if (!e)
-			e = bt__reserve_pages(bt);
 		if (!e)
 			e = vfs_sync(bt->file);
 		if (!e) {
@@ -1499,7 +1461,6 @@ static err *bt__format(struct btree *bt)
 	}
 	TRY(vfs_sync(bt->file));
 	bt->txn = 1;
-	bt->file_pages = 2;
 	return NULL;
 }
 
@@ -1508,7 +1469,6 @@ static err *bt__open_file(struct btree *bt)
 {
 	uint64_t size;
 	TRY(vfs_size(bt->file, &size));
-	bt->file_pages = size / PG;
 	struct bt_meta meta[2];
 	bool valid[2] = {false, false};
 	if (size < 2 * PG) {
