@@ -308,6 +308,8 @@ enum bt_jkind { J_SAVE, J_NEW, J_FREED_DIRTY, J_READY_POP, J_READY_PUSH, J_PENDI
 
 /* Undo images kept for the next batches: a batch saves a few pages, every batch. */
 #define BT_SPARE_IMAGES 16
+/* Dirty-page records kept for reuse after a commit moved their pages into the cache. */
+#define BT_SPARE_DIRTY 64
 
 struct bt_jrec {
 	enum bt_jkind kind;
@@ -327,7 +329,7 @@ struct btree {
 	struct btree_cache cache;
 	struct btree_pagemap dirty; /* pgno -> struct bt_dirty */
 	struct bt_state st;
-	uint64_t txn; /* counter of the last durable meta page */
+	uint64_t txn;        /* counter of the last durable meta page */
 	uint64_t fl_head, fl_count;
 	struct u64vec fl_pages; /* pages holding the durable free list */
 	struct u64vec ready, pending;
@@ -337,7 +339,10 @@ struct btree {
 	size_t jlen, jcap;
 	void *spare[BT_SPARE_IMAGES]; /* undo images of past batches, kept for reuse */
 	unsigned n_spare;
-	uint64_t gen;      /* batch generation */
+	struct bt_dirty *spare_dirty[BT_SPARE_DIRTY]; /* records of flushed pages, for reuse */
+	unsigned n_spare_dirty;
+	uint8_t *run; /* bt__flush_dirty's buffer of BT_WRITE_RUN pages; NULL until the first */
+	uint64_t gen; /* batch generation */
 	uint64_t iter_gen; /* bumped by apply and commit; iterators assert it */
 	uint64_t commits;
 	bool failed;
@@ -471,18 +476,35 @@ static err *bt__alloc(struct btree *bt, uint64_t *pgno)
 	return NULL;
 }
 
+/* A dirty-page record: a kept one if there is one (its contents are stale), else a new one. */
+static struct bt_dirty *bt__dirty_alloc(struct btree *bt)
+{
+	assert(bt->n_spare_dirty <= BT_SPARE_DIRTY);
+	return bt->n_spare_dirty ? bt->spare_dirty[--bt->n_spare_dirty]
+	                         : malloc(sizeof(struct bt_dirty));
+}
+
+/* Keeps a dirty-page record no longer in the map for reuse, or frees it. */
+static void bt__dirty_release(struct btree *bt, struct bt_dirty *d)
+{
+	if (bt->n_spare_dirty < BT_SPARE_DIRTY)
+		bt->spare_dirty[bt->n_spare_dirty++] = d;
+	else
+		free(d);
+}
+
 /* Makes a new dirty page at a fresh page number, initialised as `type`. */
 static err *bt__new_page(struct btree *bt, enum bt_page_type type, uint64_t *pgno, uint8_t **page)
 {
 	TRY(bt__journal_reserve(bt, 2));
-	struct bt_dirty *d = malloc(sizeof *d);
+	struct bt_dirty *d = bt__dirty_alloc(bt);
 	if (!d)
 		return err_new(ERR_NOMEM, "b-tree: out of memory");
 	err *e = bt__alloc(bt, pgno);
 	if (!e)
 		e = btree_pagemap_put(&bt->dirty, *pgno, d);
 	if (e) {
-		free(d);
+		bt__dirty_release(bt, d);
 		return e;
 	}
 	bt__jpush(bt, J_NEW, *pgno, NULL);
@@ -511,24 +533,37 @@ static err *bt__free_page(struct btree *bt, uint64_t pgno)
 	return NULL;
 }
 
+/* Saves an undo image of dirty page pgno unless this batch already has one (or made it). */
+static err *bt__save(struct btree *bt, uint64_t pgno, struct bt_dirty *d)
+{
+	assert(btree_pagemap_get(&bt->dirty, pgno) == d);
+	if (d->gen == bt->gen)
+		return NULL;
+	TRY(bt__journal_reserve(bt, 1));
+	uint8_t *save = bt->n_spare ? bt->spare[--bt->n_spare] : malloc(PG);
+	if (!save)
+		return err_new(ERR_NOMEM, "b-tree: out of memory");
+	memcpy(save, d->page, PG);
+	bt__jpush(bt, J_SAVE, pgno, save);
+	d->gen = bt->gen;
+	return NULL;
+}
+
 /*
- * Makes page pgno writable in this transaction: a dirty page is returned as is (saving an
- * undo image the first time a batch touches it), a clean one is copied to a new page
- * number (*out_pgno) and the original freed.
+ * Makes page pgno dirty in this transaction: a dirty page is returned as is, a clean one
+ * is copied to a new page number (*out_pgno) and the original freed. With `save`, a dirty
+ * page also gets its undo image for this batch; without, the caller must get the page
+ * through bt__modify before changing it (descending touches every level, but a branch
+ * changes only when a child moves, splits or merges: most batches leave it as it was, and
+ * need no 4 KiB copy of it).
  */
-static err *bt__touch(struct btree *bt, uint64_t pgno, uint64_t *out_pgno, uint8_t **page)
+static err *bt__touch(struct btree *bt, uint64_t pgno, uint64_t *out_pgno, uint8_t **page,
+                      bool save)
 {
 	struct bt_dirty *d = btree_pagemap_get(&bt->dirty, pgno);
 	if (d) {
-		if (d->gen != bt->gen) {
-			TRY(bt__journal_reserve(bt, 1));
-			uint8_t *save = bt->n_spare ? bt->spare[--bt->n_spare] : malloc(PG);
-			if (!save)
-				return err_new(ERR_NOMEM, "b-tree: out of memory");
-			memcpy(save, d->page, PG);
-			bt__jpush(bt, J_SAVE, pgno, save);
-			d->gen = bt->gen;
-		}
+		if (save)
+			TRY(bt__save(bt, pgno, d));
 		*out_pgno = pgno;
 		*page = d->page;
 		return NULL;
@@ -544,11 +579,14 @@ static err *bt__touch(struct btree *bt, uint64_t pgno, uint64_t *out_pgno, uint8
 	return bt__free_page(bt, pgno);
 }
 
-static uint8_t *bt__dirty_page(struct btree *bt, uint64_t pgno)
+/* A dirty page about to be changed by this batch, with its undo image saved. */
+static err *bt__modify(struct btree *bt, uint64_t pgno, uint8_t **page)
 {
 	struct bt_dirty *d = btree_pagemap_get(&bt->dirty, pgno);
 	assert(d != NULL);
-	return d->page;
+	TRY(bt__save(bt, pgno, d));
+	*page = d->page;
+	return NULL;
 }
 
 /* Keeps an undo image no longer needed for reuse, or frees it. */
@@ -574,7 +612,7 @@ static void bt__rollback(struct btree *bt, const struct bt_state *saved)
 			d->gen = 0;
 			bt__spare_image(bt, r->ptr);
 			break;
-		case J_NEW: free(btree_pagemap_del(&bt->dirty, r->pgno)); break;
+		case J_NEW: bt__dirty_release(bt, btree_pagemap_del(&bt->dirty, r->pgno)); break;
 		case J_FREED_DIRTY: {
 			/* the map had room for it before, and shrank since: cannot fail */
 			err *e = btree_pagemap_put(&bt->dirty, r->pgno, r->ptr);
@@ -604,7 +642,7 @@ static void bt__journal_done(struct btree *bt)
 		if (bt->journal[i].kind == J_SAVE)
 			bt__spare_image(bt, bt->journal[i].ptr);
 		else if (bt->journal[i].kind == J_FREED_DIRTY)
-			free(bt->journal[i].ptr);
+			bt__dirty_release(bt, bt->journal[i].ptr);
 	}
 	bt->jlen = 0;
 }
@@ -672,7 +710,7 @@ static err *bt__descend_writable(struct btree *bt, struct slice key, struct bt_p
 	assert(bt->st.root != 0);
 	uint64_t pgno;
 	uint8_t *page;
-	TRY(bt__touch(bt, bt->st.root, &pgno, &page));
+	TRY(bt__touch(bt, bt->st.root, &pgno, &page, false));
 	bt->st.root = pgno;
 	path->depth = 0;
 	path->rightmost = true;
@@ -693,9 +731,11 @@ static err *bt__descend_writable(struct btree *bt, struct slice key, struct bt_p
 		path->rightmost = path->rightmost && j == pg_n(page);
 		uint64_t child = branch_child(page, j), nchild;
 		uint8_t *cpage;
-		TRY(bt__touch(bt, child, &nchild, &cpage));
-		if (nchild != child)
+		TRY(bt__touch(bt, child, &nchild, &cpage, false));
+		if (nchild != child) {
+			TRY(bt__modify(bt, pgno, &page));
 			branch_set_child(page, j, nchild);
+		}
 		pgno = nchild;
 		page = cpage;
 	}
@@ -717,7 +757,8 @@ static size_t make_branch_cell(uint8_t *out, struct slice key, uint64_t child)
 static err *bt__insert_cell(struct btree *bt, struct bt_path *path, unsigned level, unsigned idx,
                             const uint8_t *cell, size_t len)
 {
-	uint8_t *page = bt__dirty_page(bt, path->pgno[level]);
+	uint8_t *page;
+	TRY(bt__modify(bt, path->pgno[level], &page));
 	assert(len <= BT_CELL_MAX);
 	if (pg_insert_fast(page, idx, cell, len))
 		return NULL;
@@ -780,7 +821,8 @@ static err *bt__insert_cell(struct btree *bt, struct bt_path *path, unsigned lev
 static err *bt__rebalance(struct btree *bt, struct bt_path *path, unsigned level)
 {
 	for (;;) {
-		uint8_t *page = bt__dirty_page(bt, path->pgno[level]);
+		uint8_t *page;
+		TRY(bt__modify(bt, path->pgno[level], &page));
 		if (level == 0) {
 			if (pg_n(page) > 0)
 				return NULL;
@@ -790,7 +832,8 @@ static err *bt__rebalance(struct btree *bt, struct bt_path *path, unsigned level
 		}
 		if (pg_n(page) > 0 && pg_used(page) >= BT_MERGE_BELOW)
 			return NULL;
-		uint8_t *parent = bt__dirty_page(bt, path->pgno[level - 1]);
+		uint8_t *parent;
+		TRY(bt__modify(bt, path->pgno[level - 1], &parent));
 		unsigned j = path->idx[level - 1], nch = pg_n(parent) + 1;
 		if (nch == 1) {
 			level--;
@@ -813,7 +856,7 @@ static err *bt__rebalance(struct btree *bt, struct bt_path *path, unsigned level
 			return NULL;
 		uint64_t nl;
 		uint8_t *left;
-		TRY(bt__touch(bt, lpg, &nl, &left));
+		TRY(bt__touch(bt, lpg, &nl, &left, true));
 		if (nl != lpg)
 			branch_set_child(parent, li, nl);
 		TRY(bt__page(bt, rpg, &right)); /* touching may have evicted it */
@@ -863,7 +906,8 @@ static err *bt__put(struct btree *bt, struct slice key, struct slice value)
 	bool exact;
 	TRY(bt__descend_writable(bt, key, &path, &exact));
 	unsigned leaf = path.depth - 1, idx = path.idx[leaf];
-	uint8_t *page = bt__dirty_page(bt, path.pgno[leaf]);
+	uint8_t *page;
+	TRY(bt__modify(bt, path.pgno[leaf], &page));
 	if (exact) {
 		uint8_t *old = (uint8_t *)pg_cell(page, idx);
 		size_t old_vlen = load_u32be(old + 2), old_len = cell_size(page, old);
@@ -922,7 +966,8 @@ static err *bt__delete(struct btree *bt, struct slice key)
 	TRY(bt__descend_writable(bt, key, &path, &exact));
 	assert(exact);
 	unsigned leaf = path.depth - 1;
-	uint8_t *page = bt__dirty_page(bt, path.pgno[leaf]);
+	uint8_t *page;
+	TRY(bt__modify(bt, path.pgno[leaf], &page));
 	const uint8_t *c = pg_cell(page, path.idx[leaf]);
 	size_t vlen = load_u32be(c + 2);
 	if (c[6] & 1)
@@ -1023,9 +1068,12 @@ static err *bt__flush_dirty(struct btree *bt)
 	for (size_t i = 0; !e && i < bt->dirty.cap; i++)
 		if (bt->dirty.keys[i] != 0)
 			e = vec_push(&order, bt->dirty.keys[i]);
-	uint8_t *run = e ? NULL : malloc(BT_WRITE_RUN * PG);
-	if (!e && !run)
-		e = err_new(ERR_NOMEM, "b-tree: out of memory");
+	if (!e && !bt->run) {
+		bt->run = malloc(BT_WRITE_RUN * PG);
+		if (!bt->run)
+			e = err_new(ERR_NOMEM, "b-tree: out of memory");
+	}
+	uint8_t *run = bt->run;
 	/* descending, walked from the back: ascending page order on disk */
 	vec_sort_desc(&order);
 	size_t run_len = 0;
@@ -1045,14 +1093,13 @@ static err *bt__flush_dirty(struct btree *bt)
 	}
 	if (!e && run_len > 0)
 		e = vfs_write(bt->file, run_start * PG, run, run_len * PG);
-	free(run);
 	for (size_t i = 0; !e && i < order.len; i++) {
 		struct bt_dirty *d = btree_pagemap_del(&bt->dirty, order.v[i]);
 		uint8_t *slot;
 		e = btree_cache_insert(&bt->cache, order.v[i], &slot);
 		if (!e)
 			memcpy(slot, d->page, PG);
-		free(d);
+		bt__dirty_release(bt, d);
 	}
 	free(order.v);
 	return e;
@@ -1179,6 +1226,9 @@ static void bt_close(struct kv *kv)
 	free(bt->journal);
 	while (bt->n_spare > 0)
 		free(bt->spare[--bt->n_spare]);
+	while (bt->n_spare_dirty > 0)
+		free(bt->spare_dirty[--bt->n_spare_dirty]);
+	free(bt->run);
 	free(bt);
 }
 
