@@ -2,7 +2,8 @@
  * Tests for the B+-tree engine: basic operations, overflow values and limits, the
  * randomized property test that runs the B+-tree AND the memory engine against a
  * reference model (tens of thousands of puts, deletes, batches, point reads and forward
- * and reverse range scans with random bounds, with commits and reopens), batch atomicity,
+ * and reverse range scans with random bounds, with commits and reopens), batch atomicity
+ * (also when a read fails part-way through a batch),
  * checksum failures reported as ERR_CORRUPT, and free-page reuse in steady state.
  */
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "kv_model.h"
 #include "storage/btree.h"
 #include "storage/kv_memory.h"
+#include "storage/vfs_fault.h"
 #include "storage/vfs_memory.h"
 
 #define OK(expr) ck_assert_ptr_null(expr)
@@ -233,6 +235,74 @@ START_TEST(property_btree_and_memory_engine_match_the_model)
 }
 END_TEST
 
+/*
+ * Batch atomicity under read errors: a read that fails part-way through a batch (after it
+ * changed pages, split and merged some) rolls the whole batch back, and the tree still
+ * matches the model of the batches that succeeded. A small cache makes batches read.
+ */
+START_TEST(a_batch_failing_midway_leaves_no_trace)
+{
+	struct prng p;
+	prng_seed(&p, 0xAB0A7);
+	struct vfs *mem, *v;
+	OK(vfs_memory_new(DISK_BYTES, &mem));
+	struct vfs_fault_options fo = {.seed = 1};
+	OK(vfs_fault_new(mem, &fo, &v));
+	struct kv *tree = open_tree(v, 64 << 10);
+	struct model model = {0};
+	struct kv_batch batch;
+	kv_batch_init(&batch);
+	struct buf scratch;
+	buf_init(&scratch, KV_VALUE_MAX);
+	static uint8_t key[KV_KEY_MAX], value[KV_VALUE_MAX];
+	int failed = 0;
+	for (int round = 0; round < 1500; round++) {
+		kv_batch_clear(&batch);
+		int n = 1 + (int)prng_below(&p, 80);
+		double delete_share = (round / 150) % 2 ? 0.6 : 0.25;
+		for (int i = 0; i < n; i++) {
+			size_t kl = random_key(&p, key);
+			if (prng_chance(&p, delete_share)) {
+				OK(kv_batch_delete(&batch, slice_of(key, kl)));
+			} else {
+				size_t vl = random_value(&p, value);
+				OK(kv_batch_put(&batch, slice_of(key, kl), slice_of(value, vl)));
+			}
+		}
+		vfs_fault_fail_nth(v, VFS_FAULT_READ, 1 + prng_below(&p, 40));
+		err *e = kv_apply(tree, &batch);
+		vfs_fault_fail_nth(v, VFS_FAULT_READ, 0);
+		if (e) {
+			ck_assert_int_eq(err_code(e), ERR_IO);
+			err_free(e);
+			failed++;
+		} else {
+			model_apply(&model, &batch);
+		}
+		for (int i = 0; i < 4; i++) {
+			size_t kl = random_key(&p, key);
+			model_check_get(&model, tree, slice_of(key, kl), &scratch);
+		}
+		if (prng_chance(&p, 0.2))
+			OK(kv_commit(tree, slice_of(&round, sizeof round), prng_chance(&p, 0.5)));
+		if (round % 100 == 0) {
+			model_check_range(&model, tree, NULL, NULL, false);
+			OK(btree_verify(tree));
+		}
+	}
+	ck_assert_int_gt(failed, 100);
+	model_check_range(&model, tree, NULL, NULL, false);
+	model_check_range(&model, tree, NULL, NULL, true);
+	OK(btree_verify(tree));
+	kv_close(tree);
+	model_free(&model);
+	kv_batch_free(&batch);
+	buf_free(&scratch);
+	vfs_fault_free(v);
+	vfs_memory_free(mem);
+}
+END_TEST
+
 START_TEST(sequential_and_reverse_inserts_then_delete_everything)
 {
 	struct vfs *v;
@@ -409,6 +479,7 @@ static Suite *btree_suite(void)
 	tcase_add_test(tc, put_get_delete_meta_and_reopen);
 	tcase_add_test(tc, overflow_values_and_limits);
 	tcase_add_test(tc, property_btree_and_memory_engine_match_the_model);
+	tcase_add_test(tc, a_batch_failing_midway_leaves_no_trace);
 	tcase_add_test(tc, sequential_and_reverse_inserts_then_delete_everything);
 	tcase_add_test(tc, overwriting_the_same_keys_reaches_a_steady_file_size);
 	tcase_add_test(tc, a_flipped_bit_is_err_corrupt_naming_the_page);
