@@ -53,65 +53,75 @@ err *mvcc__record_encode(struct buf *out, struct mvcc_txn_id id, uint64_t read_v
 	return codec_out_end(&o);
 }
 
-/* Reads the flattened read ranges; problems go to the sticky error of `in`. */
-static void mvcc__decode_ranges(struct codec_in *in, struct mvcc__record *r)
+/*
+ * Decoding reads the record's bytes in order with a checked cursor (codec_reader), which
+ * accepts exactly what parsing the document and reading it field by field accepts, without
+ * building the document's tree: records are decoded once per node per commit.
+ */
+
+/* Reads the flattened read ranges (n elements); problems go to the sticky error of `in`. */
+static void mvcc__decode_ranges(struct codec_reader *in, uint32_t n, struct mvcc__record *r)
 {
-	uint32_t n = codec_in_remaining(in);
+	if (in->error)
+		return;
 	if (n % 2) {
-		codec_in_fail(in, "read set has an odd number of elements");
+		codec_reader_fail(in, "read set has an odd number of elements");
 		return;
 	}
 	r->range_count = n / 2;
-	r->ranges = calloc(r->range_count ? r->range_count : 1, sizeof *r->ranges);
+	r->ranges = malloc((r->range_count ? r->range_count : 1) * sizeof *r->ranges);
 	if (!r->ranges) {
-		codec_in_fail(in, "out of memory");
+		codec_reader_fail(in, "out of memory");
 		r->range_count = 0;
 		return;
 	}
 	for (uint32_t i = 0; i < r->range_count; i++) {
 		struct mvcc__range *g = &r->ranges[i];
-		g->from = codec_get_bin(in, MVCC_KEY_MAX + 1);
-		g->bounded = !codec_get_nil(in);
+		*g = (struct mvcc__range){0};
+		g->from = codec_read_bin(in, MVCC_KEY_MAX + 1);
+		g->bounded = !codec_read_nil(in);
 		if (g->bounded)
-			g->to = codec_get_bin(in, MVCC_KEY_MAX + 1);
+			g->to = codec_read_bin(in, MVCC_KEY_MAX + 1);
 		if (in->error)
 			return;
 		if (!mvcc__range_nonempty(g)) {
-			codec_in_fail(in, "empty read range");
+			codec_reader_fail(in, "empty read range");
 			return;
 		}
 	}
 }
 
-/* Reads the flattened writes; keys must be strictly increasing. */
-static void mvcc__decode_writes(struct codec_in *in, struct mvcc__record *r)
+/* Reads the flattened writes (n elements); keys must be strictly increasing. */
+static void mvcc__decode_writes(struct codec_reader *in, uint32_t n, struct mvcc__record *r)
 {
-	uint32_t n = codec_in_remaining(in);
+	if (in->error)
+		return;
 	if (n % 2) {
-		codec_in_fail(in, "write set has an odd number of elements");
+		codec_reader_fail(in, "write set has an odd number of elements");
 		return;
 	}
 	r->write_count = n / 2;
-	r->writes = calloc(r->write_count ? r->write_count : 1, sizeof *r->writes);
+	r->writes = malloc((r->write_count ? r->write_count : 1) * sizeof *r->writes);
 	if (!r->writes) {
-		codec_in_fail(in, "out of memory");
+		codec_reader_fail(in, "out of memory");
 		r->write_count = 0;
 		return;
 	}
 	for (uint32_t i = 0; i < r->write_count; i++) {
 		struct mvcc__write *w = &r->writes[i];
-		w->key = codec_get_bin(in, MVCC_KEY_MAX);
-		w->deleted = codec_get_nil(in);
+		*w = (struct mvcc__write){0};
+		w->key = codec_read_bin(in, MVCC_KEY_MAX);
+		w->deleted = codec_read_nil(in);
 		if (!w->deleted)
-			w->value = codec_get_bin(in, MVCC_VALUE_MAX);
+			w->value = codec_read_bin(in, MVCC_VALUE_MAX);
 		if (in->error)
 			return;
 		if (w->key.len == 0) {
-			codec_in_fail(in, "empty key in the write set");
+			codec_reader_fail(in, "empty key in the write set");
 			return;
 		}
 		if (i > 0 && slice_cmp(r->writes[i - 1].key, w->key) >= 0) {
-			codec_in_fail(in, "write set keys are not strictly increasing");
+			codec_reader_fail(in, "write set keys are not strictly increasing");
 			return;
 		}
 	}
@@ -119,32 +129,30 @@ static void mvcc__decode_writes(struct codec_in *in, struct mvcc__record *r)
 
 err *mvcc__record_decode(const uint8_t *bytes, size_t len, struct mvcc__record *r)
 {
-	memset(r, 0, sizeof *r);
+	/* not a memset of the whole record: its document's inline storage is unused */
+	r->id = (struct mvcc_txn_id){0};
+	r->read_version = 0;
+	r->range_count = 0;
+	r->ranges = NULL;
+	r->write_count = 0;
+	r->writes = NULL;
+	r->doc.heap = NULL;
 	if (len > MVCC_RECORD_MAX_BYTES)
 		return err_new(ERR_DECODE, "commit record of %zu bytes is too large", len);
-	const msgpack_object *root;
-	TRY(codec_parse(&r->doc, bytes, len, &root));
-	struct codec_in in, ranges, writes;
-	codec_in_init(&in, root, 6, 6);
-	uint64_t format = codec_get_u64(&in);
-	if (format != MVCC__RECORD_FORMAT)
-		codec_in_fail(&in, "unknown commit record format");
-	r->id.hi = codec_get_u64(&in);
-	r->id.lo = codec_get_u64(&in);
-	r->read_version = codec_get_u64(&in);
-	codec_get_array(&in, &ranges, 0, 2 * MVCC_READ_SET_MAX_RANGES);
-	mvcc__decode_ranges(&ranges, r);
-	codec_get_array(&in, &writes, 0, 2 * MVCC_TXN_MAX_WRITES);
-	mvcc__decode_writes(&writes, r);
-	err *e = codec_in_end(&ranges, false);
-	err *e2 = codec_in_end(&writes, false);
-	err *e3 = codec_in_end(&in, false);
-	if (!e)
-		e = e2 ? e2 : e3;
-	else {
-		err_free(e2);
-		err_free(e3);
-	}
+	struct codec_reader in;
+	codec_reader_init(&in, bytes, len);
+	codec_read_array(&in, 6, 6);
+	uint64_t format = codec_read_u64(&in);
+	if (!in.error && format != MVCC__RECORD_FORMAT)
+		codec_reader_fail(&in, "unknown commit record format");
+	r->id.hi = codec_read_u64(&in);
+	r->id.lo = codec_read_u64(&in);
+	r->read_version = codec_read_u64(&in);
+	uint32_t n = codec_read_array(&in, 0, 2 * MVCC_READ_SET_MAX_RANGES);
+	mvcc__decode_ranges(&in, n, r);
+	n = codec_read_array(&in, 0, 2 * MVCC_TXN_MAX_WRITES);
+	mvcc__decode_writes(&in, n, r);
+	err *e = codec_reader_end(&in);
 	if (!e && r->id.hi == 0 && r->id.lo == 0)
 		e = err_new(ERR_DECODE, "transaction id is zero");
 	if (e) {

@@ -777,6 +777,14 @@ struct slice codec_read_bin(struct codec_reader *r, size_t max_len)
 	return body ? (struct slice){body, (size_t)len} : (struct slice){NULL, 0};
 }
 
+bool codec_read_nil(struct codec_reader *r)
+{
+	if (r->error || r->pos == r->end || *r->pos != 0xc0)
+		return false;
+	r->pos++;
+	return true;
+}
+
 err *codec_reader_end(struct codec_reader *r)
 {
 	if (!r->error && r->pos != r->end)

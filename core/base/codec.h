@@ -135,6 +135,8 @@ uint64_t codec_read_u64(struct codec_reader *r);
 bool codec_read_bool(struct codec_reader *r);
 /* A binary longer than max_len is an error; the slice points into the bytes. */
 struct slice codec_read_bin(struct codec_reader *r, size_t max_len);
+/* Consumes a nil if one is next: true; else (or after an error) false, consuming nothing. */
+bool codec_read_nil(struct codec_reader *r);
 
 /* Bytes not yet read (0 after an error). */
 size_t codec_reader_remaining(const struct codec_reader *r);
