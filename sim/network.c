@@ -77,14 +77,15 @@ static bool sim__net_queue(struct sim_world *w, uint32_t from, uint32_t to, cons
 		sim__net_trace_drop(w, from, to, bytes, len, "inflight");
 		return false;
 	}
-	uint8_t *copy = malloc(len ? len : 1);
+	uint32_t slot = sim__queue_alloc(&w->queue, SIM__EV_MESSAGE, to);
+	uint8_t *copy = sim__queue_msg_buf(&w->queue, slot, len);
 	if (!copy) {
+		sim__queue_release(&w->queue, slot);
 		sim__fail(w, err_new(ERR_NOMEM, "sim: no memory for a %zu-byte message", len));
 		return false;
 	}
 	if (len)
 		memcpy(copy, bytes, len);
-	uint32_t slot = sim__queue_alloc(&w->queue, SIM__EV_MESSAGE, to);
 	struct sim__event *ev = sim__event(&w->queue, slot);
 	ev->u.msg.bytes = copy;
 	ev->u.msg.len = (uint32_t)len;

@@ -2,7 +2,8 @@
  * queue.c — the event pool and the priority queue that orders a world's events.
  *
  * Events live in a fixed pool of slots allocated once, when the world is made; nothing on
- * the hot path allocates except the copy of a message's bytes. The pool's size is the sum
+ * the hot path allocates except the copy of a message's bytes, and that only when the
+ * slot's buffer, kept from its earlier messages, is too small. The pool's size is the sum
  * of every kind's bound (in-flight messages per link, timers per node, pending client
  * steps, fault events), so taking a slot cannot fail once the caller has checked its
  * kind's bound.
@@ -18,6 +19,10 @@
 
 #include <assert.h>
 #include <stdlib.h>
+
+/* Message buffers start this large (most messages fit) and are kept up to the second size. */
+#define SIM__MSG_BUF_MIN 256
+#define SIM__MSG_BUF_KEEP (64u << 10)
 
 static bool sim__before(const struct sim__heap_entry *a, const struct sim__heap_entry *b)
 {
@@ -69,7 +74,8 @@ err *sim__queue_init(struct sim__queue *q, uint32_t capacity)
 	*q = (struct sim__queue){0};
 	q->events = calloc(capacity, sizeof *q->events);
 	q->heap = calloc(capacity, sizeof *q->heap);
-	if (!q->events || !q->heap) {
+	q->bufs = calloc(capacity, sizeof *q->bufs);
+	if (!q->events || !q->heap || !q->bufs) {
 		sim__queue_free(q);
 		return err_new(ERR_NOMEM, "sim: no memory for %u events", capacity);
 	}
@@ -84,10 +90,10 @@ err *sim__queue_init(struct sim__queue *q, uint32_t capacity)
 
 void sim__queue_free(struct sim__queue *q)
 {
-	if (q->events)
+	if (q->bufs)
 		for (uint32_t i = 0; i < q->capacity; i++)
-			if (q->events[i].kind == SIM__EV_MESSAGE)
-				free(q->events[i].u.msg.bytes);
+			free(q->bufs[i].bytes);
+	free(q->bufs);
 	free(q->events);
 	free(q->heap);
 	*q = (struct sim__queue){0};
@@ -111,11 +117,29 @@ void sim__queue_release(struct sim__queue *q, uint32_t slot)
 	assert(slot < q->capacity && q->used > 0);
 	struct sim__event *e = &q->events[slot];
 	assert(e->heap_pos == SIM__NONE);
-	if (e->kind == SIM__EV_MESSAGE)
-		free(e->u.msg.bytes);
+	assert(e->kind != SIM__EV_MESSAGE || e->u.msg.bytes == q->bufs[slot].bytes);
+	if (q->bufs[slot].cap > SIM__MSG_BUF_KEEP) {
+		free(q->bufs[slot].bytes); /* rare and large: not worth holding */
+		q->bufs[slot] = (struct sim__msg_buf){0};
+	}
 	*e = (struct sim__event){.heap_pos = SIM__NONE, .next = q->free_head, .kind = SIM__EV_CALL};
 	q->free_head = slot;
 	q->used--;
+}
+
+uint8_t *sim__queue_msg_buf(struct sim__queue *q, uint32_t slot, size_t len)
+{
+	assert(slot < q->capacity && len <= UINT32_MAX);
+	struct sim__msg_buf *b = &q->bufs[slot];
+	if (len > b->cap || !b->bytes) {
+		size_t cap = len < SIM__MSG_BUF_MIN ? SIM__MSG_BUF_MIN : len;
+		uint8_t *bytes = malloc(cap);
+		if (!bytes)
+			return NULL;
+		free(b->bytes);
+		*b = (struct sim__msg_buf){bytes, (uint32_t)cap};
+	}
+	return b->bytes;
 }
 
 void sim__queue_push(struct sim__queue *q, uint32_t slot, uint64_t at_us)

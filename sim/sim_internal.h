@@ -70,9 +70,16 @@ struct sim__heap_entry {
 	uint32_t slot;
 };
 
+/* A slot's message buffer, kept across the slot's uses so most messages need no malloc. */
+struct sim__msg_buf {
+	uint8_t *bytes;
+	uint32_t cap;
+};
+
 struct sim__queue {
 	struct sim__event *events;    /* the pool: `capacity` slots */
 	struct sim__heap_entry *heap; /* a binary min-heap on (at_us, seq) */
+	struct sim__msg_buf *bufs;    /* per slot; a message event's bytes live in its slot's */
 	uint32_t capacity;
 	uint32_t count; /* slots in the heap */
 	uint32_t used;  /* slots allocated (in the heap, held, or being handled) */
@@ -84,8 +91,13 @@ err *sim__queue_init(struct sim__queue *q, uint32_t capacity);
 void sim__queue_free(struct sim__queue *q);
 /* Takes a free slot; the caller has checked its kind's bound, so one is always free. */
 uint32_t sim__queue_alloc(struct sim__queue *q, enum sim__event_kind kind, uint32_t node);
-/* Returns a slot (not in the heap) to the pool, freeing message bytes. */
+/* Returns a slot (not in the heap) to the pool; its message buffer stays with the slot. */
 void sim__queue_release(struct sim__queue *q, uint32_t slot);
+/*
+ * A buffer of at least len bytes owned by an allocated slot, valid until the slot's next
+ * call of this; NULL when out of memory. A message event's bytes point into it.
+ */
+uint8_t *sim__queue_msg_buf(struct sim__queue *q, uint32_t slot, size_t len);
 /* Puts an allocated slot not in the heap into it, due at at_us, with a new sequence. */
 void sim__queue_push(struct sim__queue *q, uint32_t slot, uint64_t at_us);
 /* Takes a slot out of the heap (it stays allocated). */
