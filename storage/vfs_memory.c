@@ -260,8 +260,12 @@ static void vmem__dirty_add(struct vmem_inode *ino, uint64_t lo, uint64_t hi)
 	ino->ndirty = out;
 }
 
-/* Sets the current size, zero-filling growth; ERR_IO when the disk's cap would be passed. */
-static err *vmem__resize(struct vfs_memory *m, struct vmem_inode *ino, uint64_t size)
+/*
+ * Sets the current size, zero-filling growth below `filled` (the caller overwrites the
+ * growth from there on at once); ERR_IO when the disk's cap would be passed.
+ */
+static err *vmem__resize_filled(struct vfs_memory *m, struct vmem_inode *ino, uint64_t size,
+                                uint64_t filled)
 {
 	if (size > ino->cur_size) {
 		uint64_t grow = size - ino->cur_size;
@@ -269,7 +273,8 @@ static err *vmem__resize(struct vfs_memory *m, struct vmem_inode *ino, uint64_t 
 			return err_new(ERR_IO, "memory vfs: no space (cap %zu bytes)",
 			               m->max_bytes);
 		TRY(vmem__reserve(&ino->cur, &ino->cur_cap, size));
-		memset(ino->cur + ino->cur_size, 0, (size_t)grow);
+		if (filled > ino->cur_size)
+			memset(ino->cur + ino->cur_size, 0, (size_t)(filled - ino->cur_size));
 		vmem__dirty_add(ino, ino->cur_size, size);
 		m->bytes += (size_t)grow;
 	} else if (size < ino->cur_size) {
@@ -278,6 +283,12 @@ static err *vmem__resize(struct vfs_memory *m, struct vmem_inode *ino, uint64_t 
 	}
 	ino->cur_size = (size_t)size;
 	return NULL;
+}
+
+/* Sets the current size, zero-filling growth; ERR_IO when the disk's cap would be passed. */
+static err *vmem__resize(struct vfs_memory *m, struct vmem_inode *ino, uint64_t size)
+{
+	return vmem__resize_filled(m, ino, size, size);
 }
 
 /* Makes the current image durable by copying the dirty ranges. */
@@ -414,8 +425,9 @@ static err *vmem__write(struct vfs_file *file, uint64_t offset, const void *byte
 		return NULL;
 	if (offset > BUF_ABSOLUTE_MAX || len > BUF_ABSOLUTE_MAX - offset)
 		return err_new(ERR_IO, "memory vfs: write past %zu bytes", BUF_ABSOLUTE_MAX);
+	/* growth from offset on is written just below: only a gap before it needs zeroes */
 	if (offset + len > ino->cur_size)
-		TRY(vmem__resize(m, ino, offset + len));
+		TRY(vmem__resize_filled(m, ino, offset + len, offset));
 	memcpy(ino->cur + offset, bytes, len);
 	vmem__dirty_add(ino, offset, offset + len);
 	ino->has_last = true;
