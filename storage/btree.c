@@ -329,7 +329,7 @@ struct btree {
 	struct btree_cache cache;
 	struct btree_pagemap dirty; /* pgno -> struct bt_dirty */
 	struct bt_state st;
-	uint64_t txn;        /* counter of the last durable meta page */
+	uint64_t txn; /* counter of the last durable meta page */
 	uint64_t fl_head, fl_count;
 	struct u64vec fl_pages; /* pages holding the durable free list */
 	struct u64vec ready, pending;
