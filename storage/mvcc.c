@@ -672,28 +672,70 @@ static void mvcc__hash_entry(struct checksum_stream *s, struct slice k, struct s
 	checksum_stream_add(s, v.ptr, v.len);
 }
 
+/*
+ * Walks the data space directly instead of through mvcc_scan: the hash needs neither the
+ * write buffer (a read-only transaction has none) nor a cursor that survives changes (the
+ * store does not change during the call), so each row costs one iterator step and a
+ * comparison with the key decided last. The rows, and so the hash, are those the scan
+ * returns: per user key the newest row at or below the read version, if it is live. The
+ * transaction is still begun and freed as before: it checks the same limits and draws the
+ * same transaction id from the store's PRNG, so later ids do not change.
+ */
 err *mvcc_data_hash(struct mvcc *m, uint64_t *out)
 {
 	assert(m != NULL && out != NULL);
 	struct mvcc_txn *txn;
 	TRY(mvcc_begin(m, MVCC_LATEST, MVCC_READ_ONLY, &txn));
-	struct mvcc_scan *scan;
-	err *e = mvcc_scan_open(txn, NULL, NULL, false, &scan);
-	if (e) {
-		mvcc_txn_free(txn);
-		return e;
-	}
+	uint64_t read_version = txn->read_version;
+	struct buf lo, hi, group, user;
+	buf_init(&lo, KV_KEY_MAX);
+	buf_init(&hi, KV_KEY_MAX);
+	buf_init(&group, KV_KEY_MAX);
+	buf_init(&user, KV_KEY_MAX);
+	struct kv_iter *it = NULL;
 	struct checksum_stream s;
 	checksum_stream_init(&s);
-	for (;;) {
+	err *e = mvcc__data_range(NULL, NULL, &lo, &hi);
+	if (!e) {
+		struct slice l = buf_slice(&lo), h = buf_slice(&hi);
+		e = kv_iter_open(m->kv, &l, &h, false, &it);
+	}
+	bool group_set = false; /* `group` holds the user-key part of the key decided last */
+	while (!e) {
 		struct slice k, v;
 		bool done;
-		e = mvcc_scan_next(scan, &k, &v, &done);
+		e = kv_iter_next(it, &k, &v, &done);
 		if (e || done)
 			break;
-		mvcc__hash_entry(&s, k, v);
+		size_t glen;
+		uint64_t version;
+		e = mvcc__data_key_split(k, &glen, &version);
+		if (e)
+			break;
+		if (group_set && glen == group.len && memcmp(k.ptr, group.data, glen) == 0)
+			continue; /* an older row of the key decided last */
+		if (version > read_version)
+			continue; /* newer than the snapshot: the key is not decided yet */
+		buf_clear(&group);
+		e = buf_append(&group, k.ptr, glen);
+		if (e)
+			break;
+		group_set = true;
+		if (v.len == 0) {
+			e = err_new(ERR_CORRUPT, "MVCC data row without a tag");
+			break;
+		}
+		if (v.ptr[0] != MVCC__TAG_LIVE)
+			continue; /* deleted at the snapshot */
+		e = mvcc__data_group_user(buf_slice(&group), &user);
+		if (!e)
+			mvcc__hash_entry(&s, buf_slice(&user), slice_of(v.ptr + 1, v.len - 1));
 	}
-	mvcc_scan_close(scan);
+	kv_iter_close(it);
+	buf_free(&lo);
+	buf_free(&hi);
+	buf_free(&group);
+	buf_free(&user);
 	mvcc_txn_free(txn);
 	*out = checksum_stream_end(&s);
 	return e;
