@@ -664,10 +664,22 @@ err *mvcc_gc_some(struct mvcc *m, uint64_t low_water, uint64_t max_entries)
 /* Adds one key and value to a hash, lengths first so no two sequences collide by shape. */
 static void mvcc__hash_entry(struct checksum_stream *s, struct slice k, struct slice v)
 {
-	uint8_t lens[8];
-	store_u32be(lens, (uint32_t)k.len);
-	store_u32be(lens + 4, (uint32_t)v.len);
-	checksum_stream_add(s, lens, sizeof lens);
+	/*
+	 * The stream hashes its pieces as if concatenated, so a small entry is gathered and
+	 * added at once (one update instead of three; the same hash).
+	 */
+	uint8_t entry[512];
+	store_u32be(entry, (uint32_t)k.len);
+	store_u32be(entry + 4, (uint32_t)v.len);
+	if (k.len + v.len <= sizeof entry - 8) {
+		if (k.len)
+			memcpy(entry + 8, k.ptr, k.len);
+		if (v.len)
+			memcpy(entry + 8 + k.len, v.ptr, v.len);
+		checksum_stream_add(s, entry, 8 + k.len + v.len);
+		return;
+	}
+	checksum_stream_add(s, entry, 8);
 	checksum_stream_add(s, k.ptr, k.len);
 	checksum_stream_add(s, v.ptr, v.len);
 }
@@ -679,7 +691,9 @@ static void mvcc__hash_entry(struct checksum_stream *s, struct slice k, struct s
  * comparison with the key decided last. The rows, and so the hash, are those the scan
  * returns: per user key the newest row at or below the read version, if it is live. The
  * transaction is still begun and freed as before: it checks the same limits and draws the
- * same transaction id from the store's PRNG, so later ids do not change.
+ * same transaction id from the store's PRNG, so later ids do not change. A store that has
+ * not changed since the last call (same kv generation and applied version) returns the
+ * hash it computed then.
  */
 err *mvcc_data_hash(struct mvcc *m, uint64_t *out)
 {
@@ -687,6 +701,12 @@ err *mvcc_data_hash(struct mvcc *m, uint64_t *out)
 	struct mvcc_txn *txn;
 	TRY(mvcc_begin(m, MVCC_LATEST, MVCC_READ_ONLY, &txn));
 	uint64_t read_version = txn->read_version;
+	if (m->data_hash_valid && m->data_hash_generation == m->kv_generation &&
+	    m->data_hash_applied == read_version) {
+		mvcc_txn_free(txn);
+		*out = m->data_hash;
+		return NULL;
+	}
 	struct buf lo, hi, group, user;
 	buf_init(&lo, KV_KEY_MAX);
 	buf_init(&hi, KV_KEY_MAX);
@@ -738,6 +758,10 @@ err *mvcc_data_hash(struct mvcc *m, uint64_t *out)
 	buf_free(&user);
 	mvcc_txn_free(txn);
 	*out = checksum_stream_end(&s);
+	m->data_hash_valid = e == NULL;
+	m->data_hash_generation = m->kv_generation;
+	m->data_hash_applied = read_version;
+	m->data_hash = *out;
 	return e;
 }
 

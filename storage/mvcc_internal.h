@@ -28,6 +28,13 @@ struct mvcc {
 	 * scans compare it to know when to reopen theirs.
 	 */
 	uint64_t kv_generation;
+	/*
+	 * The last mvcc_data_hash(): its value, and the generation and applied version it was
+	 * computed at. Only MVCC changes the kv (each change bumps kv_generation), so while
+	 * both still match, the hash does too.
+	 */
+	bool data_hash_valid;
+	uint64_t data_hash_generation, data_hash_applied, data_hash;
 	struct mvcc_txn *txns; /* open transactions, a doubly linked list */
 	uint32_t open_txns;
 	struct kv_batch batch; /* reused by every apply */
