@@ -224,121 +224,6 @@ static err *decode_table(struct slice bytes, struct sql_arena *a, struct sql_tab
 	return NULL;
 }
 
-/* ---- decoded schemas, remembered by their bytes ---- */
-
-/*
- * Statements load the same few schemas over and over, and decoding one (msgpack parse,
- * validation, an arena copy of every name) costs far more than copying it. So the last
- * CATALOG_MEMO_SLOTS distinct encodings decoded are kept with their decoded tables, and a
- * load whose stored bytes equal one of them copies that table instead of decoding.
- *
- * Correctness does not depend on when schemas change: the key is the exact stored bytes
- * the transaction read (the read itself still happens, at the statement's snapshot and
- * through its overlay, and is recorded as before), and decode_table() is a pure function
- * of those bytes. The copy is deep and allocates in the caller's arena the same objects,
- * in the same order, as decode_table() does, so callers may change what they get. If the
- * caller's arena runs out during a copy, the load falls back to decode_table(), which
- * reports it as it always did.
- *
- * The memo is process-wide (every node of a simulation shares it; nodes run on one
- * thread, node.h) and bounded: CATALOG_MEMO_SLOTS entries of at most SCHEMA_MAX_BYTES,
- * replaced round-robin. It is reachable until exit and never freed.
- */
-#define CATALOG_MEMO_SLOTS 8
-
-struct catalog_memo {
-	bool used;
-	struct buf bytes;        /* the encoding, as stored */
-	struct sql_arena arena;  /* holds `table` */
-	struct sql_table *table; /* decode_table(bytes) */
-};
-
-static struct catalog_memo catalog_memo[CATALOG_MEMO_SLOTS];
-static unsigned catalog_memo_next;
-
-/* Copies a decoded table into `a`, allocating as decode_table() does; NULL on no memory. */
-static struct sql_table *copy_table(const struct sql_table *src, struct sql_arena *a)
-{
-	struct sql_table *t = sql_arena_alloc(a, sizeof *t);
-	if (!t)
-		return NULL;
-	*t = *src;
-	t->name = sql_arena_strndup(a, src->name, strlen(src->name));
-	t->columns = sql_arena_alloc(a, sizeof *t->columns * (src->column_count + 1));
-	if (!t->name || !t->columns)
-		return NULL;
-	for (uint32_t i = 0; i < src->column_count; i++) {
-		const struct sql_column *sc = &src->columns[i];
-		struct sql_column *c = &t->columns[i];
-		*c = *sc;
-		c->name = sql_arena_strndup(a, sc->name, strlen(sc->name));
-		if (!c->name)
-			return NULL;
-		if (sc->default_value.type == SQL_TEXT) {
-			c->default_value.u.s.ptr = sql_arena_strndup(a, sc->default_value.u.s.ptr,
-			                                             sc->default_value.u.s.len);
-			if (!c->default_value.u.s.ptr)
-				return NULL;
-		}
-		if (sc->ref_table) {
-			c->ref_table = sql_arena_strndup(a, sc->ref_table, strlen(sc->ref_table));
-			if (!c->ref_table)
-				return NULL;
-		}
-	}
-	t->indexes = sql_arena_alloc(a, sizeof *t->indexes * (src->index_count + 1));
-	if (!t->indexes)
-		return NULL;
-	for (uint32_t i = 0; i < src->index_count; i++) {
-		t->indexes[i] = src->indexes[i];
-		t->indexes[i].name =
-		    sql_arena_strndup(a, src->indexes[i].name, strlen(src->indexes[i].name));
-		if (!t->indexes[i].name)
-			return NULL;
-	}
-	return t;
-}
-
-/* Remembers a table just decoded from `bytes`; best effort (a failure only skips it). */
-static void memo_store(struct slice bytes, const struct sql_table *table)
-{
-	struct catalog_memo *m = &catalog_memo[catalog_memo_next];
-	catalog_memo_next = (catalog_memo_next + 1) % CATALOG_MEMO_SLOTS;
-	if (m->used) {
-		sql_arena_free(&m->arena);
-		buf_clear(&m->bytes);
-	} else {
-		buf_init(&m->bytes, SCHEMA_MAX_BYTES);
-		sql_arena_init(&m->arena, SCHEMA_MAX_BYTES * 4);
-	}
-	m->used = false;
-	err *e = buf_append(&m->bytes, bytes.ptr, bytes.len);
-	if (e) {
-		err_free(e);
-		return;
-	}
-	m->table = copy_table(table, &m->arena);
-	m->used = m->table != NULL;
-}
-
-/* decode_table(bytes) into `a`, copied from the memo when these bytes were decoded before. */
-static err *load_table(struct slice bytes, struct sql_arena *a, struct sql_table **out)
-{
-	for (unsigned i = 0; i < CATALOG_MEMO_SLOTS; i++) {
-		const struct catalog_memo *m = &catalog_memo[i];
-		if (m->used && m->bytes.len == bytes.len &&
-		    memcmp(m->bytes.data, bytes.ptr, bytes.len) == 0) {
-			*out = copy_table(m->table, a);
-			if (*out)
-				return NULL;
-			break; /* out of memory: let decode_table() report it */
-		}
-	}
-	TRY(decode_table(bytes, a, out));
-	memo_store(bytes, *out);
-	return NULL;
-}
-
 /* ---- operations ---- */
 
 err *sql_catalog_get(struct sql_txn *t, struct sql_arena *arena, const char *name,
@@ -353,7 +238,7 @@ err *sql_catalog_get(struct sql_txn *t, struct sql_arena *arena, const char *nam
 	if (!e)
 		e = sql_txn_get(t, buf_slice(&key), &val, &found);
 	if (!e && found)
-		e = load_table(buf_slice(&val), arena, out);
+		e = decode_table(buf_slice(&val), arena, out);
 	buf_free(&key);
 	buf_free(&val);
 	return e;
