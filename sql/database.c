@@ -30,8 +30,9 @@ struct sql_db {
 	struct prng prng;
 };
 
-static err *latest(void *ctx, uint64_t *version)
+static err *latest(void *ctx, bool validated_write, uint64_t *version)
 {
+	(void)validated_write; /* the latest version serves every transaction */
 	struct sql_db *db = ctx;
 	*version = mvcc_applied_version(db->mvcc);
 	return NULL;

@@ -199,10 +199,18 @@ static bool writes(const struct sql_stmt *stmt)
 	return stmt->kind != SQL_STMT_SELECT && stmt->kind != SQL_STMT_EXPLAIN;
 }
 
-static err *begin_txn(struct sql_session *s, bool has_version, uint64_t version, bool read_only)
+/* Whether an autocommitted `stmt` is a write that commit validation covers (sql_host). */
+static bool validated_write(const struct sql_stmt *stmt)
+{
+	return stmt->kind == SQL_STMT_INSERT || stmt->kind == SQL_STMT_UPDATE ||
+	       stmt->kind == SQL_STMT_DELETE;
+}
+
+static err *begin_txn(struct sql_session *s, bool has_version, uint64_t version, bool read_only,
+                      bool autocommit_write)
 {
 	if (!has_version)
-		TRY(s->host.read_version(s->host.ctx, &version));
+		TRY(s->host.read_version(s->host.ctx, autocommit_write, &version));
 	return mvcc_begin(s->host.store, version, read_only ? MVCC_READ_ONLY : 0, &s->txn);
 }
 
@@ -222,7 +230,7 @@ static enum sql_step run(struct sql_session *s, const struct sql_stmt *stmt,
 	bool autocommit = !s->txn;
 	err *e = NULL;
 	if (autocommit)
-		e = begin_txn(s, false, 0, !writes(stmt));
+		e = begin_txn(s, false, 0, !writes(stmt), validated_write(stmt));
 	else if (writes(stmt) && s->read_only)
 		e = err_new(ERR_INVALID, "cannot write in a READ ONLY transaction");
 	if (e) {
@@ -274,7 +282,7 @@ static enum sql_step begin(struct sql_session *s, const struct sql_stmt *stmt,
 	}
 	/* reading an old version is read-only: a write there could never commit */
 	bool read_only = stmt->begin.read_only || stmt->begin.has_as_of;
-	err *e = begin_txn(s, stmt->begin.has_as_of, stmt->begin.as_of, read_only);
+	err *e = begin_txn(s, stmt->begin.has_as_of, stmt->begin.as_of, read_only, false);
 	if (e) {
 		result_error(out, e);
 		return SQL_STEP_DONE;
@@ -401,7 +409,7 @@ static err *with_catalog(struct sql_session *s, struct sql_arena *arena, struct 
 	struct mvcc_txn *m = s->txn;
 	if (!m) {
 		uint64_t version;
-		TRY(s->host.read_version(s->host.ctx, &version));
+		TRY(s->host.read_version(s->host.ctx, false, &version));
 		TRY(mvcc_begin(s->host.store, version, MVCC_READ_ONLY, fresh));
 		m = *fresh;
 	}

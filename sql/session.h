@@ -35,8 +35,14 @@
 struct sql_host {
 	void *ctx;
 	struct mvcc *store;
-	/* The read version for a new transaction (see above). */
-	err *(*read_version)(void *ctx, uint64_t *version);
+	/*
+	 * The read version for a new transaction (see above). `validated_write` says the
+	 * transaction is one autocommitted INSERT, UPDATE or DELETE: if it commits, commit
+	 * validation proves everything it read still held at its commit, so a host may give
+	 * it an older version than a read would need (if it writes nothing, it never reaches
+	 * validation, and its result proves nothing about the latest state).
+	 */
+	err *(*read_version)(void *ctx, bool validated_write, uint64_t *version);
 	/*
 	 * Optional synchronous commit, used by sql_session_execute() (database.h). Hosts that
 	 * commit asynchronously leave it NULL and drive sql_session_step() themselves.

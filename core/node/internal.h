@@ -39,11 +39,11 @@ struct node_session {
 	bool read_point_ready; /* a fresh read point is applied: the next begin may use it */
 	bool read_point_asked; /* sql asked for a read version we did not have */
 	/*
-	 * The statement at stmt_pos is an autocommit INSERT, UPDATE or DELETE, which may
-	 * begin at the local applied version without a read point (may_begin_stale); whether
-	 * the current attempt did (began_stale). See node_session.c.
+	 * The statement at stmt_pos: whether it must run with a read point this time, after a
+	 * stale attempt proved nothing (stale_refused), and whether the current attempt began
+	 * at the local applied version without one (began_stale). See node_session.c.
 	 */
-	bool may_begin_stale;
+	bool stale_refused;
 	bool began_stale;
 	size_t stmt_pos;
 	uint64_t read_id;

@@ -44,8 +44,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sql/lexer.h"
-
 /* Statements one text may hold before the session yields to other work. */
 #define NODE_STATEMENTS_PER_RUN 4096
 /*
@@ -55,10 +53,19 @@
  */
 #define NODE_STALE_LAG_MAX 1024
 
-static err *node__host_read_version(void *ctx, uint64_t *version)
+/* Whether this replica is close enough to its known commit index to begin stale writes. */
+static bool node__nearly_caught_up(struct node *n)
+{
+	struct raft_status st;
+	raft_status_get(n->raft, &st);
+	return st.leader != 0 && mvcc_applied_version(n->mvcc) + NODE_STALE_LAG_MAX >= st.commit;
+}
+
+static err *node__host_read_version(void *ctx, bool validated_write, uint64_t *version)
 {
 	struct node_session *s = ctx;
-	if (!s->read_point_ready && s->may_begin_stale) {
+	if (!s->read_point_ready && validated_write && !s->stale_refused &&
+	    node__nearly_caught_up(s->node)) {
 		s->began_stale = true;
 		*version = mvcc_applied_version(s->node->mvcc);
 		return NULL;
@@ -291,37 +298,11 @@ static void node__start_commit(struct node_session *s)
 
 /* ---- running statements ---- */
 
-/*
- * Whether the statement at s->pos may begin at the local applied version without a read
- * point: an autocommit INSERT, UPDATE or DELETE on a replica that is nearly caught up.
- */
-static bool node__stale_begin_allowed(struct node_session *s)
-{
-	if (sql_session_in_transaction(s->sql))
-		return false;
-	struct sql_lexer lx;
-	struct sql_token tok;
-	sql_lexer_init(&lx, s->text, s->len, s->pos, 1, 0);
-	err *e = sql_lex_next(&lx, &tok);
-	if (e) {
-		err_free(e);
-		return false;
-	}
-	if (tok.kind != SQL_TOK_IDENT ||
-	    (tok.keyword != SQL_KW_INSERT && tok.keyword != SQL_KW_UPDATE &&
-	     tok.keyword != SQL_KW_DELETE))
-		return false;
-	struct raft_status st;
-	raft_status_get(s->node->raft, &st);
-	return st.leader != 0 &&
-	       mvcc_applied_version(s->node->mvcc) + NODE_STALE_LAG_MAX >= st.commit;
-}
-
 /* Runs the statement at stmt_pos again, this time after a ReadIndex round. */
 static void node__read_point_again(struct node_session *s)
 {
 	s->pos = s->stmt_pos;
-	s->may_begin_stale = false;
+	s->stale_refused = true;
 	s->began_stale = false;
 	s->wait_ticks = 0;
 	node__ask_read_point(s);
@@ -341,7 +322,7 @@ static void node__session_run(struct node_session *s)
 		s->began_stale = false;
 		if (s->stmt_pos != s->pos) {
 			s->stmt_pos = s->pos;
-			s->may_begin_stale = node__stale_begin_allowed(s);
+			s->stale_refused = false;
 		}
 		enum sql_step step =
 		    sql_session_step(s->sql, s->text + s->pos, s->len - s->pos, &r, &consumed);
@@ -386,7 +367,7 @@ err *node_session_submit(struct node_session *s, const char *text, size_t len)
 	s->text = copy;
 	s->len = len;
 	s->pos = 0;
-	s->stmt_pos = SIZE_MAX; /* no statement classified yet */
+	s->stmt_pos = SIZE_MAX; /* no statement started yet */
 	s->busy = true;
 	s->wait = NODE_WAIT_NONE;
 	s->holding = false;

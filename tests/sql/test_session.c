@@ -22,8 +22,9 @@ struct fake_node {
 
 static struct fake_node node;
 
-static err *read_point(void *ctx, uint64_t *version)
+static err *read_point(void *ctx, bool validated_write, uint64_t *version)
 {
+	(void)validated_write;
 	struct fake_node *n = ctx;
 	*version = mvcc_applied_version(n->mvcc);
 	return NULL;
