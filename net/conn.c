@@ -339,9 +339,7 @@ static void net__on_timer(struct net_timer *t)
 
 static void net__on_flush(struct net_defer *d)
 {
-	struct net_conn *c = d->data;
-	if ((c->state == NET__OPEN || c->state == NET__DRAINING) && c->out_head)
-		net__flush(c);
+	net_conn_flush(d->data);
 }
 
 static void net__on_defer(struct net_defer *d)
