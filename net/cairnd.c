@@ -84,7 +84,8 @@ static err *cairnd__start(struct cairnd *d, const struct net_config *c)
 	struct net_env_config ec = {.node_id = c->node_id,
 	                            .data_dir = c->data_dir,
 	                            .seed = c->seed,
-	                            .log_level = c->log_level};
+	                            .log_level = c->log_level,
+	                            .background_sync = c->fsync};
 	TRY(net_env_init(&d->env, &d->loop, &ec));
 	if (!c->fsync) {
 		TRY(vfs_nosync_new(d->env.vfs, &d->nosync));

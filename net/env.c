@@ -99,6 +99,26 @@ static void net__flush_sends(void *impl)
 		net_transport_flush(ne->transport);
 }
 
+static void net__sync_start(void *impl, struct vfs_file *file, uint32_t timer_id)
+{
+	struct net_env *ne = net__env(impl);
+	ne->sync_timer_id = timer_id;
+	net_syncer_start(&ne->syncer, file);
+}
+
+static err *net__sync_finish(void *impl)
+{
+	return net_syncer_finish(&net__env(impl)->syncer);
+}
+
+/* On the loop's thread: the sync ended; the node hears it as its timer. */
+static void net__sync_done(void *ctx)
+{
+	struct net_env *ne = ctx;
+	assert(ne->on_timer);
+	ne->on_timer(ne->timer_ctx, ne->sync_timer_id);
+}
+
 static void net__log_line(void *impl, enum log_level level, const char *line)
 {
 	struct net_env *ne = net__env(impl);
@@ -160,11 +180,21 @@ err *net_env_init(struct net_env *ne, struct net_loop *loop, const struct net_en
 	    .vfs = ne->vfs,
 	    .prng = &ne->prng,
 	};
+	if (cfg->background_sync) {
+		err *e = net_syncer_init(&ne->syncer, loop, net__sync_done, ne);
+		if (e) {
+			net_env_close(ne);
+			return e;
+		}
+		ne->env.sync_start = net__sync_start;
+		ne->env.sync_finish = net__sync_finish;
+	}
 	return NULL;
 }
 
 void net_env_close(struct net_env *ne)
 {
+	net_syncer_close(&ne->syncer);
 	for (size_t i = 0; i < ne->timer_count; i++) {
 		net_timer_stop(ne->loop, &ne->timers[i]->timer);
 		free(ne->timers[i]);

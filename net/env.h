@@ -7,6 +7,8 @@
  *                 net_env_set_timer_handler() is called with the id
  *   send          the Raft transport (messages sent before one is attached are dropped)
  *   log_line      one line per call to the log stream (stderr by default), level-filtered
+ *   sync_start    if background_sync: a net_syncer thread; the node's timer handler gets
+ *                 the timer id when the sync ends (net/syncer.h)
  *   vfs           the posix vfs rooted at the data directory (created if missing)
  *   prng          seeded from the configuration, or from the OS when the seed is 0
  *
@@ -23,6 +25,7 @@
 
 #include "base/env.h"
 #include "net/loop.h"
+#include "net/syncer.h"
 #include "net/transport.h"
 
 /* A node may use at most this many distinct timer ids. */
@@ -36,6 +39,8 @@ struct net_env_config {
 	uint64_t seed; /* 0: from getrandom() */
 	enum log_level log_level;
 	FILE *log_stream; /* NULL: stderr */
+	/* Log syncs may run on a thread of their own (pointless when syncs are no-ops). */
+	bool background_sync;
 };
 
 struct net__env_timer;
@@ -54,12 +59,14 @@ struct net_env {
 	struct net__env_timer **timers;
 	size_t timer_count;
 	size_t timer_cap;
+	struct net_syncer syncer; /* when background_sync */
+	uint32_t sync_timer_id;   /* fired when the sync in the background ends */
 };
 
 /* Makes the env; creates the data directory (and its parents) if missing. */
 err *net_env_init(struct net_env *ne, struct net_loop *loop, const struct net_env_config *cfg);
 
-/* Releases timers and the vfs (every file must be closed). */
+/* Releases timers, the sync thread and the vfs (every file must be closed). */
 void net_env_close(struct net_env *ne);
 
 void net_env_set_transport(struct net_env *ne, struct net_transport *t);

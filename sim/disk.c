@@ -131,9 +131,22 @@ static err *sim__disk_sync(struct vfs_file *file)
 {
 	struct sim__file *f = (struct sim__file *)file;
 	struct sim__disk *disk = f->disk;
+	/* A sync the node started in the background costs it only the time still left. */
+	uint32_t busy_us =
+	    disk->background ? disk->background_left_us : sim__disk_config(disk)->sync_us;
+	disk->background = false;
 	sim__disk_inject(disk, VFS_FAULT_SYNC);
-	return sim__disk_account(disk, &sim__disk_stats(disk)->disk_syncs,
-	                         sim__disk_config(disk)->sync_us, vfs_sync(f->inner));
+	return sim__disk_account(disk, &sim__disk_stats(disk)->disk_syncs, busy_us,
+	                         vfs_sync(f->inner));
+}
+
+err *sim__disk_sync_background(struct sim__disk *disk, struct vfs_file *file, uint32_t remaining_us)
+{
+	disk->background = true;
+	disk->background_left_us = remaining_us;
+	err *e = vfs_sync(file);
+	disk->background = false;
+	return e;
 }
 
 static err *sim__disk_truncate(struct vfs_file *file, uint64_t size)

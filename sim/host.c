@@ -88,15 +88,13 @@ static void sim__host_forget_timer(struct sim__host *h, struct sim__timer *t)
 	h->timer_count--;
 }
 
-static void sim__env_timer_set(void *impl, uint32_t timer_id, uint64_t delay_ms)
+/* Arms timer `timer_id` of an up node for world time `at_us`; false if the world failed. */
+static bool sim__host_arm(struct sim__host *h, uint32_t timer_id, uint64_t at_us)
 {
-	struct sim__host *h = impl;
 	struct sim_world *w = h->world;
 	assert(h->status == SIM__UP);
 	if (w->failure)
-		return;
-	uint64_t local_us = delay_ms > UINT64_MAX / 4000 ? UINT64_MAX / 4 : delay_ms * 1000;
-	uint64_t at_us = w->now_us + sim__host_world_span(h, local_us);
+		return false;
 	struct sim__timer *t = sim__host_timer(h, timer_id);
 	if (t) {
 		sim__queue_remove(&w->queue, t->slot);
@@ -104,7 +102,7 @@ static void sim__env_timer_set(void *impl, uint32_t timer_id, uint64_t delay_ms)
 		if (h->timer_count == SIM_TIMERS_PER_NODE) {
 			sim__fail(w, err_new(ERR_LIMIT, "sim: node %u armed more than %d timers",
 			                     h->id, SIM_TIMERS_PER_NODE));
-			return;
+			return false;
 		}
 		t = &h->timers[h->timer_count++];
 		t->id = timer_id;
@@ -112,12 +110,53 @@ static void sim__env_timer_set(void *impl, uint32_t timer_id, uint64_t delay_ms)
 		sim__event(&w->queue, t->slot)->u.timer_id = timer_id;
 	}
 	sim__queue_push(&w->queue, t->slot, at_us);
-	if (sim__tracing(w)) {
+	return true;
+}
+
+static void sim__env_timer_set(void *impl, uint32_t timer_id, uint64_t delay_ms)
+{
+	struct sim__host *h = impl;
+	struct sim_world *w = h->world;
+	uint64_t local_us = delay_ms > UINT64_MAX / 4000 ? UINT64_MAX / 4 : delay_ms * 1000;
+	uint64_t at_us = w->now_us + sim__host_world_span(h, local_us);
+	if (sim__host_arm(h, timer_id, at_us) && sim__tracing(w)) {
 		char at[32];
 		sim__format_time(at_us, at, sizeof at);
 		sim__trace(w, h->id, true, "timer-set id=%u delay=%llums at=%s", timer_id,
 		           (unsigned long long)delay_ms, at);
 	}
+}
+
+/*
+ * A sync in the background takes the disk's sync latency of world time, during which the
+ * node is not busy; its timer fires when it is done. A crash before then loses the
+ * unsynced writes, as it would on a real disk.
+ */
+static void sim__env_sync_start(void *impl, struct vfs_file *file, uint32_t timer_id)
+{
+	struct sim__host *h = impl;
+	struct sim_world *w = h->world;
+	assert(h->sync_file == NULL && file != NULL);
+	h->sync_file = file;
+	h->sync_done_us = w->now_us + w->cfg.disk.sync_us;
+	if (sim__host_arm(h, timer_id, h->sync_done_us) && sim__tracing(w)) {
+		char at[32];
+		sim__format_time(h->sync_done_us, at, sizeof at);
+		sim__trace(w, h->id, true, "sync-start id=%u at=%s", timer_id, at);
+	}
+}
+
+/* Syncs now; a node that did not wait for the timer is busy for the time that was left. */
+static err *sim__env_sync_finish(void *impl)
+{
+	struct sim__host *h = impl;
+	struct vfs_file *file = h->sync_file;
+	h->sync_file = NULL;
+	if (!file || h->status != SIM__UP)
+		return NULL; /* none started, or the process is going away: the writes stay unsynced */
+	uint64_t now_us = h->world->now_us;
+	uint64_t left_us = h->sync_done_us > now_us ? h->sync_done_us - now_us : 0;
+	return sim__disk_sync_background(&h->disk, file, (uint32_t)left_us);
 }
 
 static void sim__env_timer_cancel(void *impl, uint32_t timer_id)
@@ -218,6 +257,8 @@ err *sim__host_init(struct sim_world *w, struct sim__host *h, uint32_t id)
 	                      .timer_set = sim__env_timer_set,
 	                      .timer_cancel = sim__env_timer_cancel,
 	                      .send = sim__env_send,
+	                      .sync_start = sim__env_sync_start,
+	                      .sync_finish = sim__env_sync_finish,
 	                      .log_line = sim__env_log_line,
 	                      .log_level = LOG_OFF,
 	                      .vfs = &h->disk.shim,
@@ -245,6 +286,7 @@ static void sim__host_power_off(struct sim__host *h)
 	struct sim_world *w = h->world;
 	assert(h->status == SIM__DOWN && h->node == NULL);
 	h->busy_until_us = 0;
+	h->sync_file = NULL;
 	size_t open_files = sim__disk_close_all(&h->disk);
 	if (open_files)
 		sim__fail(w, err_new(ERR_INTERNAL, "sim: node %u left %zu files open when dropped",

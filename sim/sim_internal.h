@@ -123,6 +123,8 @@ struct sim__disk {
 	struct prng prng;   /* which operations fail or flip, whether a crash tears */
 	double io_error;    /* the rates in force now (0 when faults are off) */
 	double read_flip;
+	bool background;             /* the next sync ends one started in the background */
+	uint32_t background_left_us; /* what is left of its latency */
 	struct sim__file *open_files;
 	struct sim__host *host;
 };
@@ -135,6 +137,12 @@ void sim__disk_configure(struct sim__disk *disk);
 size_t sim__disk_close_all(struct sim__disk *disk);
 /* Power loss: unsynced writes are lost (torn with the configured probability). */
 void sim__disk_crash(struct sim__disk *disk);
+/*
+ * Syncs `file`, a file of the disk's shim or of a vfs over it, for a sync the node started
+ * in the background: the node waits only `remaining_us` for it (busy).
+ */
+err *sim__disk_sync_background(struct sim__disk *disk, struct vfs_file *file,
+                               uint32_t remaining_us);
 
 /* ---- a node's host (host.c) ---- */
 
@@ -165,9 +173,11 @@ struct sim__host {
 	uint64_t clock_base_global_us;
 	uint64_t clock_base_local_us;
 	int32_t drift_ppm;
-	uint64_t busy_until_us; /* disk latency charged: events wait until then */
-	uint64_t clog_until_us; /* messages to or from the node wait until then */
-	uint32_t waiting_head;  /* events held while paused, in arrival order */
+	uint64_t busy_until_us;     /* disk latency charged: events wait until then */
+	struct vfs_file *sync_file; /* a sync in the background (env sync_start), or NULL */
+	uint64_t sync_done_us;      /* when it ends, in world time */
+	uint64_t clog_until_us;     /* messages to or from the node wait until then */
+	uint32_t waiting_head;      /* events held while paused, in arrival order */
 	uint32_t waiting_tail;
 	uint32_t restart_slot; /* the pending start event, or SIM__NONE */
 	uint32_t resume_slot;  /* the pending resume event, or SIM__NONE */

@@ -10,13 +10,16 @@
  * The env calls the node back, never the other way round within one call:
  *   - a message arrived      -> node_on_message(node, from, bytes, len)
  *   - a timer fired          -> node_on_timer(node, timer_id)
+ *   - a background sync done -> node_on_timer(node, the timer id it was started with)
  * (declared by core/node). Sends are best-effort and asynchronous: a message may be lost,
  * delayed, duplicated or reordered, and Raft is built to cope. File I/O through `vfs` is
- * synchronous; its crash semantics are in vfs.h.
+ * synchronous (a log sync may run in the background: sync_start); its crash semantics are
+ * in vfs.h.
  */
 #ifndef CAIRN_BASE_ENV_H
 #define CAIRN_BASE_ENV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,6 +49,17 @@ struct env {
 	 * A node calls it before blocking on its disk, so earlier sends do not wait for it.
 	 */
 	void (*flush)(void *impl);
+
+	/*
+	 * Optional (both NULL: the node syncs in place, blocking). Starts vfs_sync(file) away
+	 * from the node's thread and fires timer `timer_id` (as node_on_timer) once it is done;
+	 * at most one runs at a time, and the node neither writes `file` nor closes it until it
+	 * has called sync_finish(). sync_finish() waits for the sync if it is still running and
+	 * returns its result (NULL if none was started, or the node's process is going away).
+	 * A simulated env completes the sync as an event of its own, at a seeded time.
+	 */
+	void (*sync_start)(void *impl, struct vfs_file *file, uint32_t timer_id);
+	err *(*sync_finish)(void *impl);
 
 	/* Receives one formatted log line (no newline); lines below log_level never arrive. */
 	void (*log_line)(void *impl, enum log_level level, const char *line);
@@ -79,6 +93,11 @@ static inline void env_flush(const struct env *env)
 {
 	if (env->flush)
 		env->flush(env->impl);
+}
+
+static inline bool env_syncs_in_background(const struct env *env)
+{
+	return env->sync_start != NULL;
 }
 
 /* Formats and logs a line prefixed with the env's time and node id. */

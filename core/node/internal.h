@@ -74,6 +74,14 @@ struct node {
 	uint64_t next_request_id;     /* boot salt in the high half, a counter in the low half */
 	struct node_session *sessions[NODE_SESSIONS_MAX];
 	uint32_t n_sessions;
+	/*
+	 * A log sync running in the background (env sync_start): the log is written up to
+	 * sync_index, durable once the sync ends. Raft learns of it (raft_synced) outside a
+	 * batch, so a sync that ended inside one is reported after it.
+	 */
+	bool syncing;
+	bool synced_unreported;
+	uint64_t sync_index;
 	bool in_ready;    /* between raft_ready_get() and raft_advance(): no Raft input allowed */
 	bool ready_armed; /* NODE_TIMER_READY is armed: the ready loop runs when it fires */
 	/*

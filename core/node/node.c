@@ -20,6 +20,15 @@
  * did, which Raft already handles. What must wait is a node's promise about its own disk:
  * votes and append acknowledgements, and those are never sent early.
  *
+ * A sync in the background. Where the env offers it, a batch that promises nothing about
+ * this node's disk (a leader's, in practice: raft_ready_needs_persist() is false) writes
+ * its entries, starts their sync on the env, and ends at once (raft_advance_unsynced()).
+ * The node goes on taking messages, proposals and read requests; the next batches carry
+ * no new entries until NODE_TIMER_SYNCED says the sync ended (raft_synced()). Anything
+ * that needs the disk in a known state first waits for the sync: a batch that promises
+ * something (a vote, an acknowledgement), a B+-tree commit (the state machine must never
+ * be durable beyond the durable log), closing the node.
+ *
  * The loop does not run inside each input: an input arms NODE_TIMER_READY with no delay
  * (node__schedule), and the loop runs when it fires, once the world has delivered the
  * other inputs already due. Under load that is what makes batches large: whatever arrived
@@ -48,6 +57,7 @@
 #define NODE_READY_ROUNDS_MAX 1024
 
 static err *node__flush(struct node *n);
+static err *node__sync_wait(struct node *n);
 
 uint64_t node__request_id(struct node *n)
 {
@@ -154,7 +164,9 @@ err *node_close(struct node *n)
 {
 	if (!n)
 		return NULL;
-	err *e = n->failed ? NULL : node__flush(n);
+	err *e = n->failed ? NULL : node__sync_wait(n);
+	if (!e && !n->failed)
+		e = node__flush(n);
 	node_free(n);
 	return e;
 }
@@ -163,6 +175,8 @@ void node_free(struct node *n)
 {
 	if (!n)
 		return;
+	if (n->syncing) /* its file is about to close; a crashed process has no sync to finish */
+		err_free(n->env->sync_finish(n->env->impl));
 	while (n->n_sessions > 0)
 		node_session_close(n->sessions[n->n_sessions - 1]);
 	raft_free(n->raft);
@@ -187,6 +201,31 @@ void node_free(struct node *n)
  * its own, which a restart could not reconcile without forgetting a vote of that term.
  * A saved commit index beyond the log is clamped by node_open().
  */
+/*
+ * Waits for the log sync in the background, if one runs. Raft learns that it ended from
+ * node__synced_report(), outside any batch.
+ */
+static err *node__sync_wait(struct node *n)
+{
+	if (!n->syncing)
+		return NULL;
+	n->syncing = false;
+	env_timer_cancel(n->env, NODE_TIMER_SYNCED);
+	TRY(n->env->sync_finish(n->env->impl));
+	n->synced_unreported = true;
+	return NULL;
+}
+
+/* Tells Raft that the sync which ended is done: its entries count as durable from now. */
+static err *node__synced_report(struct node *n)
+{
+	assert(!n->in_ready);
+	if (!n->synced_unreported)
+		return NULL;
+	n->synced_unreported = false;
+	return raft_synced(n->raft, n->sync_index);
+}
+
 static err *node__persist(struct node *n, const struct raft_ready *rd)
 {
 	if (rd->hard_state_changed &&
@@ -205,7 +244,8 @@ static err *node__flush(struct node *n)
 	n->flush_ticks = 0;
 	if (n->unflushed == 0)
 		return NULL;
-	env_flush(n->env); /* nothing already sent waits for the syncs */
+	env_flush(n->env);       /* nothing already sent waits for the syncs */
+	TRY(node__sync_wait(n)); /* applied entries are all written: now they are durable */
 	TRY(mvcc_flush(n->mvcc, true));
 	n->unflushed = 0;
 	return NULL;
@@ -280,37 +320,71 @@ static void node__send(struct node *n, const struct raft_ready *rd, bool early)
 	}
 }
 
-static err *node__handle_ready(struct node *n)
+/*
+ * Writes the batch's entries and starts their sync in the background, then does what the
+ * batch asks as if it were persisted: it promises nothing about this node's disk
+ * (raft_ready_needs_persist() was false), so every message may go out now.
+ */
+static err *node__handle_ready_unsynced(struct node *n, const struct raft_ready *rd)
 {
-	struct raft_ready rd;
-	TRY(raft_ready_get(n->raft, &rd));
-	n->in_ready = true;
-	node__send(n, &rd, true);
-	err *e = NULL;
-	if (rd.n_entries > 0 || rd.hard_state_changed) {
+	assert(!n->syncing && rd->n_entries > 0);
+	node__send(n, rd, true);
+	TRY(node__apply(n, rd, rd->entries[0].index));
+	node__sessions_answer(n);
+	struct vfs_file *to_sync;
+	TRY(raft_dlog_append_unsynced(n->dlog, rd->entries, rd->n_entries, &to_sync));
+	n->syncing = true;
+	n->sync_index = rd->entries[rd->n_entries - 1].index;
+	n->env->sync_start(n->env->impl, to_sync, NODE_TIMER_SYNCED);
+	TRY(node__apply(n, rd, UINT64_MAX));
+	for (size_t i = 0; i < rd->n_reads; i++)
+		node__read_ready(n, rd->reads[i].id, rd->reads[i].index);
+	for (size_t i = 0; i < rd->n_failures; i++)
+		node__request_failed(n, rd->failures[i].id, rd->failures[i].kind);
+	return NULL;
+}
+
+/* Handles a batch the contract's way: persist (syncing in place) before the late messages. */
+static err *node__handle_ready_synced(struct node *n, const struct raft_ready *rd)
+{
+	node__send(n, rd, true);
+	if (rd->n_entries > 0 || rd->hard_state_changed) {
 		/*
 		 * A sync follows. Entries below the first new one are durable here already, so
 		 * they are applied and their clients answered first, without waiting for it.
 		 */
-		e = node__apply(n, &rd, rd.n_entries > 0 ? rd.entries[0].index : UINT64_MAX);
-		if (!e)
-			node__sessions_answer(n);
+		TRY(node__apply(n, rd, rd->n_entries > 0 ? rd->entries[0].index : UINT64_MAX));
+		node__sessions_answer(n);
 		env_flush(n->env); /* what was sent goes out before the sync blocks the node */
 	}
-	if (!e)
-		e = node__persist(n, &rd);
-	if (!e) {
-		node__send(n, &rd, false);
-		e = node__apply(n, &rd, UINT64_MAX);
+	TRY(node__persist(n, rd));
+	node__send(n, rd, false);
+	TRY(node__apply(n, rd, UINT64_MAX));
+	for (size_t i = 0; i < rd->n_reads; i++)
+		node__read_ready(n, rd->reads[i].id, rd->reads[i].index);
+	for (size_t i = 0; i < rd->n_failures; i++)
+		node__request_failed(n, rd->failures[i].id, rd->failures[i].kind);
+	return NULL;
+}
+
+static err *node__handle_ready(struct node *n)
+{
+	bool promises = raft_ready_needs_persist(n->raft);
+	if (promises) { /* the promise covers the write in flight too */
+		TRY(node__sync_wait(n));
+		TRY(node__synced_report(n));
 	}
-	if (!e) {
-		for (size_t i = 0; i < rd.n_reads; i++)
-			node__read_ready(n, rd.reads[i].id, rd.reads[i].index);
-		for (size_t i = 0; i < rd.n_failures; i++)
-			node__request_failed(n, rd.failures[i].id, rd.failures[i].kind);
-	}
-	err *advanced = raft_advance(n->raft);
+	/* While a sync runs, Raft holds new entries back: the batch has none to write. */
+	bool unsynced = !promises && !n->syncing && env_syncs_in_background(n->env);
+	struct raft_ready rd;
+	TRY(raft_ready_get(n->raft, &rd));
+	unsynced = unsynced && rd.n_entries > 0;
+	n->in_ready = true;
+	err *e = unsynced ? node__handle_ready_unsynced(n, &rd) : node__handle_ready_synced(n, &rd);
+	err *advanced = unsynced ? raft_advance_unsynced(n->raft) : raft_advance(n->raft);
 	n->in_ready = false;
+	if (!advanced)
+		advanced = node__synced_report(n); /* a B+-tree commit may have waited for it */
 	if (e) {
 		err_free(advanced);
 		return e;
@@ -392,10 +466,22 @@ err *node_on_timer(struct node *n, uint32_t timer_id)
 		n->ready_armed = false;
 		return node__drain(n);
 	}
+	if (timer_id == NODE_TIMER_SYNCED) {
+		err *e = node__sync_wait(n);
+		if (!e)
+			e = node__synced_report(n);
+		if (e) {
+			node__fail(n, e);
+			return e;
+		}
+		return node__schedule(n);
+	}
 	if (timer_id != NODE_TIMER_TICK)
 		return NULL;
 	env_timer_set(n->env, NODE_TIMER_TICK, n->config.tick_ms);
 	err *e = ++n->flush_ticks >= NODE_FLUSH_TICKS ? node__flush(n) : NULL;
+	if (!e)
+		e = node__synced_report(n);
 	if (e) {
 		node__fail(n, e);
 		return e;

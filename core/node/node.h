@@ -45,7 +45,10 @@
  * A leader sends its append and heartbeat messages before syncing its own log (Raft
  * thesis §10.2.1: it counts itself towards a majority only once raft_advance() says the
  * entries are durable), so followers sync in parallel with it; every other message
- * (votes, acknowledgements, responses) still waits for the sync.
+ * (votes, acknowledgements, responses) still waits for the sync. Where the env can sync
+ * in the background (cairnd with fsync on, the simulator), a leader does not wait for its
+ * own sync at all: it writes a batch's entries, sends everything, and keeps taking
+ * messages and proposals while its disk works (raft.h, "Syncing in the background").
  */
 #ifndef CAIRN_NODE_NODE_H
 #define CAIRN_NODE_NODE_H
@@ -64,8 +67,9 @@
  * input (a message, a submission, a tick) leaves Raft work to do: the world delivers
  * every input that is already due first, so one ready batch — one log sync — serves all
  * the messages and statements that arrived together (see "Batching" below).
+ * NODE_TIMER_SYNCED fires when a log sync started in the background has ended.
  */
-enum node_timer { NODE_TIMER_TICK = 1, NODE_TIMER_READY = 2 };
+enum node_timer { NODE_TIMER_TICK = 1, NODE_TIMER_READY = 2, NODE_TIMER_SYNCED = 3 };
 
 /* A session's text is at most this long; more is ERR_LIMIT. */
 #define NODE_TEXT_MAX ((size_t)1 << 20)

@@ -20,7 +20,9 @@
  *
  * Writing. An append encodes all of its entries into one buffer, writes it at the end of
  * the last segment (or into a new segment, header included, once the last one is full)
- * and syncs once: a batch of a thousand entries costs one fsync (group commit). The
+ * and syncs once: a batch of a thousand entries costs one fsync (group commit). A leader
+ * may leave that sync to its caller (raft_dlog_append_unsynced(), run in the background),
+ * one batch at a time, so the unsynced bytes are always the log's tail. The
  * segment size is a soft bound; a batch is never split, which keeps a batch in one file
  * and one write. Truncation of a conflicting suffix (§5.3) removes whole segments from
  * the end backwards, then truncates the segment holding the new end, and syncs before
@@ -530,11 +532,11 @@ static err *raft__dlog_check_batch(const struct raft_dlog *log, const struct raf
 	return NULL;
 }
 
-err *raft_dlog_append(struct raft_dlog *log, const struct raft_entry *entries, size_t n)
+/* Appends entries[0..n) with one write; syncs it too if `sync`. *file: the file written. */
+static err *raft__dlog_write(struct raft_dlog *log, const struct raft_entry *entries, size_t n,
+                             bool sync, struct vfs_file **file)
 {
-	assert(n == 0 || entries != NULL);
-	if (n == 0)
-		return NULL;
+	assert(n > 0 && entries != NULL);
 	uint64_t first = entries[0].index;
 	if (log->broken)
 		return err_new(ERR_IO, "raft log failed a write earlier; reopen it to recover");
@@ -556,7 +558,7 @@ err *raft_dlog_append(struct raft_dlog *log, const struct raft_entry *entries, s
 		TRY(raft__record_encode(&log->scratch, &entries[i]));
 	}
 	err *e = vfs_write(s->file, s->size, log->scratch.data, log->scratch.len);
-	if (!e)
+	if (!e && sync)
 		e = vfs_sync(s->file);
 	if (e) {
 		log->broken = true;
@@ -569,7 +571,22 @@ err *raft_dlog_append(struct raft_dlog *log, const struct raft_entry *entries, s
 		log->seg_of[log->last + i] = slot;
 	}
 	log->last += n;
+	*file = s->file;
 	return NULL;
+}
+
+err *raft_dlog_append(struct raft_dlog *log, const struct raft_entry *entries, size_t n)
+{
+	assert(n == 0 || entries != NULL);
+	struct vfs_file *file;
+	return n == 0 ? NULL : raft__dlog_write(log, entries, n, true, &file);
+}
+
+err *raft_dlog_append_unsynced(struct raft_dlog *log, const struct raft_entry *entries, size_t n,
+                               struct vfs_file **to_sync)
+{
+	assert(n > 0 && entries != NULL && to_sync != NULL);
+	return raft__dlog_write(log, entries, n, false, to_sync);
 }
 
 /* ---- reading ---- */

@@ -52,6 +52,15 @@ const uint64_t *raft_dlog_terms(const struct raft_dlog *log);
  */
 err *raft_dlog_append(struct raft_dlog *log, const struct raft_entry *entries, size_t n);
 
+/*
+ * Like raft_dlog_append(), but leaves the sync to the caller: the entries are durable once
+ * vfs_sync(*to_sync) succeeds, which may run on another thread. Until then a crash may cut
+ * them off (recovery sees a torn tail), and the caller must neither write to the log nor
+ * truncate it: one unsynced batch at a time keeps the damage a crash can do at the tail.
+ */
+err *raft_dlog_append_unsynced(struct raft_dlog *log, const struct raft_entry *entries, size_t n,
+                               struct vfs_file **to_sync);
+
 /* Removes entries from `index` on, durably. */
 err *raft_dlog_truncate(struct raft_dlog *log, uint64_t index);
 

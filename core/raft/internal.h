@@ -58,7 +58,8 @@ struct raft {
 	struct raft__outbox filling; /* outputs being produced */
 	struct raft__outbox handed;  /* outputs of the batch being handled by the caller */
 	bool ready_outstanding;
-	uint64_t handed_stable; /* last index persisted once the handed batch is done */
+	/* Between raft_advance_unsynced() and raft_synced(): batches carry no new entries. */
+	bool entries_held;
 	struct raft_entry *ready_entries;
 	size_t ready_entries_cap;
 	struct raft_entry *ready_committed;

@@ -34,6 +34,7 @@ err *raft__log_init(struct raft__log *log, const struct raft_initial *initial,
 	}
 	log->last = initial->last_index;
 	log->stable = initial->last_index;
+	log->written = initial->last_index;
 	log->cache_first = log->last + 1;
 	log->max_cache_bytes = max_cache_bytes;
 	log->source = source;
@@ -155,6 +156,8 @@ void raft__log_truncate(struct raft__log *log, uint64_t index)
 	}
 	if (log->cache_first > log->last + 1)
 		log->cache_first = log->last + 1;
+	if (log->written > log->last)
+		log->written = log->last;
 	if (log->stable > log->last)
 		log->stable = log->last;
 }
@@ -184,8 +187,11 @@ err *raft__log_get(struct raft__log *log, uint64_t index, struct raft_entry *out
 
 void raft__log_persisted(struct raft__log *log, uint64_t index)
 {
-	assert(index <= log->last);
-	log->stable = index;
+	assert(log->written <= log->last);
+	if (index > log->written)
+		index = log->written;
+	if (index > log->stable)
+		log->stable = index;
 	/* Evict persisted entries from the front while over budget. */
 	while (log->cache_first <= log->stable &&
 	       (log->cache_bytes > log->max_cache_bytes ||

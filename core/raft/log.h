@@ -25,8 +25,9 @@ struct raft__meta {
 struct raft__log {
 	struct raft__meta *meta; /* meta[i] describes entry i+1 */
 	uint64_t meta_cap;
-	uint64_t last;   /* last index */
-	uint64_t stable; /* last persisted index */
+	uint64_t last;    /* last index */
+	uint64_t stable;  /* last persisted index (durable) */
+	uint64_t written; /* last index handed out to be written; stable <= written <= last */
 	/* The cache is a ring holding entries cache_first..last with owned payloads. */
 	struct raft_entry *ring;
 	uint64_t ring_cap; /* a power of two */
@@ -68,7 +69,10 @@ void raft__log_truncate(struct raft__log *log, uint64_t index);
  */
 err *raft__log_get(struct raft__log *log, uint64_t index, struct raft_entry *out, bool *owned);
 
-/* Entries up to `index` are durable; drops old payloads beyond the cache budget. */
+/*
+ * Entries up to `index` are durable; drops old payloads beyond the cache budget. An index
+ * beyond `written` is clamped to it: a truncation since the write took those entries away.
+ */
 void raft__log_persisted(struct raft__log *log, uint64_t index);
 
 /* The first index of the run of entries sharing index's term, not below `floor` (§5.3). */

@@ -57,6 +57,7 @@ void raft__outbox_message(struct raft__outbox *o, const struct raft_message *m)
 	             m->type == RAFT_MSG_READ_INDEX || m->type == RAFT_MSG_READ_INDEX_RESP;
 	o->msgs[o->n_msgs] = (struct raft_outgoing){m->to, b->data, b->len, early};
 	o->n_msgs++;
+	o->n_late += !early;
 }
 
 void raft__outbox_read(struct raft__outbox *o, uint64_t id, uint64_t index)
@@ -80,6 +81,7 @@ bool raft__outbox_empty(const struct raft__outbox *o)
 void raft__outbox_clear(struct raft__outbox *o)
 {
 	o->n_msgs = 0;
+	o->n_late = 0;
 	o->n_reads = 0;
 	o->n_failures = 0;
 }

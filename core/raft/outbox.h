@@ -21,6 +21,7 @@ struct raft__outbox {
 	struct buf *bufs;
 	size_t n_bufs; /* buffers initialised so far; n_msgs <= n_bufs */
 	size_t n_msgs;
+	size_t n_late;        /* messages that must wait for the batch to be persisted */
 	size_t max_msg_bytes; /* cap of each encoded message */
 	struct raft_read *reads;
 	size_t n_reads;

@@ -12,6 +12,7 @@
  *     raft_propose()       a client command   committed entries to apply, in index order
  *     raft_read_index()    a read request     read requests now safe to serve, with index
  *     raft_advance()       the batch is done  proposals and reads that failed
+ *     raft_synced()        entries durable
  *
  * The ready-batch contract (what the caller must do, in this order):
  *   1. raft_ready_get() hands out everything produced since the last batch.
@@ -30,6 +31,21 @@
  * No other input may be given between raft_ready_get() and raft_advance(). If step 2
  * fails, nothing of the batch may be sent or served: the node discards this state machine
  * and restarts from its durable state (raft_storage_open(), then raft_new()).
+ *
+ * Syncing in the background (Raft thesis §10.2.1). A leader need not wait for its own
+ * disk: its copy only counts towards commitment once durable, and four followers of five
+ * are a majority without it. When raft_ready_needs_persist() is false before the batch is
+ * taken — no change of term or vote, no message that promises anything about this node's
+ * disk — every message of the batch may be sent at once, and its entries may be written
+ * without waiting for the sync: the caller ends the batch with raft_advance_unsynced()
+ * instead, and calls raft_synced() when the sync has completed. Until then later batches
+ * hand out no entries (they wait in memory, already replicated), so at most one unsynced
+ * write exists at any time and a crash can only tear the log's tail. If
+ * raft_ready_needs_persist() turns true meanwhile, the caller waits for its sync and calls
+ * raft_synced() before taking the next batch. Committed entries are handed out only once
+ * they have been written locally, so a state machine never gets ahead of its own log; the
+ * caller must still not make applied state durable beyond its synced log (wait for the
+ * sync first).
  *
  * Proposal and read ids are chosen by the caller and must never be reused by this node
  * (a counter that survives restarts, or one salted with a boot number, will do): a late
@@ -240,8 +256,28 @@ err *raft_read_index(struct raft *r, uint64_t id);
 bool raft_has_ready(const struct raft *r);
 /* Moves the pending outputs into *rd (see the contract above). */
 err *raft_ready_get(struct raft *r, struct raft_ready *rd);
-/* The batch from raft_ready_get() has been handled; releases it. */
+/* The batch from raft_ready_get() has been handled and its entries are durable; releases it. */
 err *raft_advance(struct raft *r);
+
+/*
+ * True when the next batch carries a promise about this node's disk: a new term or vote,
+ * or a message that may only be sent once the batch is persisted (see "Syncing in the
+ * background" above).
+ */
+bool raft_ready_needs_persist(const struct raft *r);
+
+/*
+ * The batch has been handled and its entries written, but their sync is still running
+ * (allowed only if raft_ready_needs_persist() was false before raft_ready_get()). Later
+ * batches hold back new entries until raft_synced().
+ */
+err *raft_advance_unsynced(struct raft *r);
+
+/*
+ * An input: entries up to `index` (the last one written before raft_advance_unsynced())
+ * are durable. A leader counts its own copy towards commitment from here on.
+ */
+err *raft_synced(struct raft *r, uint64_t index);
 
 void raft_status_get(const struct raft *r, struct raft_status *out);
 

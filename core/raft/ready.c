@@ -34,23 +34,41 @@ static bool raft__hs_equal(const struct raft_hard_state *a, const struct raft_ha
 	return a->term == b->term && a->vote == b->vote && a->commit == b->commit;
 }
 
+/*
+ * Committed entries are handed out to apply only once they are written here (in this
+ * batch at the latest): a leader may learn that entries committed on its followers before
+ * it has taken them out of memory itself, and the caller's state machine must never get
+ * ahead of its own log, which a restart replays.
+ */
 static uint64_t raft__applicable(const struct raft *r)
 {
-	return r->commit < r->log.last ? r->commit : r->log.last;
+	return r->commit < r->log.written ? r->commit : r->log.written;
+}
+
+bool raft_ready_needs_persist(const struct raft *r)
+{
+	return r->term != r->persisted_hs.term || r->vote != r->persisted_hs.vote ||
+	       r->filling.n_late > 0;
 }
 
 bool raft_has_ready(const struct raft *r)
 {
 	struct raft_hard_state hs = {r->term, r->vote, r->commit};
-	return !raft__hs_equal(&hs, &r->persisted_hs) || r->log.stable < r->log.last ||
+	return !raft__hs_equal(&hs, &r->persisted_hs) ||
+	       (!r->entries_held && r->log.written < r->log.last) ||
 	       r->applied < raft__applicable(r) || !raft__outbox_empty(&r->filling) ||
 	       r->reads.round_due;
 }
 
-/* Collects the entries to persist: all of stable+1..last, which are all cached. */
+/*
+ * Collects the entries to persist: all of written+1..last, which are all cached; none
+ * while the entries are held (one unsynced write at a time, raft_advance_unsynced()).
+ */
 static err *raft__ready_entries(struct raft *r, struct raft_ready *rd)
 {
-	size_t n = (size_t)(r->log.last - r->log.stable);
+	if (r->entries_held)
+		return NULL;
+	size_t n = (size_t)(r->log.last - r->log.written);
 	if (n > r->ready_entries_cap) {
 		struct raft_entry *a = realloc(r->ready_entries, n * sizeof *a);
 		if (!a)
@@ -60,13 +78,12 @@ static err *raft__ready_entries(struct raft *r, struct raft_ready *rd)
 	}
 	for (size_t i = 0; i < n; i++) {
 		bool owned;
-		TRY(raft__log_get(&r->log, r->log.stable + 1 + i, &r->ready_entries[i], &owned));
+		TRY(raft__log_get(&r->log, r->log.written + 1 + i, &r->ready_entries[i], &owned));
 		assert(!owned); /* unpersisted entries live only in the cache */
 	}
 	rd->entries = r->ready_entries;
 	rd->n_entries = n;
-	r->handed_stable = r->log.last;
-	assert(r->handed_stable == r->log.last);
+	r->log.written = r->log.last; /* the caller writes them before anything else */
 	return NULL;
 }
 
@@ -134,14 +151,34 @@ err *raft_ready_get(struct raft *r, struct raft_ready *rd)
 	return NULL;
 }
 
-err *raft_advance(struct raft *r)
+/* Ends the handed batch; `synced` says whether its entries are durable already. */
+static err *raft__advance(struct raft *r, bool synced)
 {
 	assert(r->ready_outstanding);
-	assert(r->handed_stable <= r->log.last);
 	r->ready_outstanding = false;
 	raft__ready_release(r);
 	raft__outbox_clear(&r->handed);
-	raft__log_persisted(&r->log, r->handed_stable);
+	if (r->entries_held) /* no entries in this batch: the write in flight ends in raft_synced() */
+		return NULL;
+	r->entries_held = !synced;
+	return synced ? raft_synced(r, r->log.written) : NULL;
+}
+
+err *raft_advance(struct raft *r)
+{
+	return raft__advance(r, true);
+}
+
+err *raft_advance_unsynced(struct raft *r)
+{
+	return raft__advance(r, false);
+}
+
+err *raft_synced(struct raft *r, uint64_t index)
+{
+	assert(!r->ready_outstanding);
+	r->entries_held = false;
+	raft__log_persisted(&r->log, index);
 	if (r->role != RAFT_LEADER)
 		return NULL;
 	/* Our own copy counts towards a quorum only now that it is durable. */

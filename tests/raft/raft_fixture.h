@@ -19,6 +19,12 @@ struct fixture {
 	struct raft_message out[FIX_MAX_OUT];
 	uint8_t *out_bytes[FIX_MAX_OUT];
 	uint32_t n_out;
+	/*
+	 * Batches that may (raft_ready_needs_persist() false) end with raft_advance_unsynced():
+	 * their entries stay unsynced until the test calls raft_synced().
+	 */
+	bool sync_in_background;
+	uint64_t entries_handed; /* entries handed out by the last fix_drain() */
 };
 
 /* Node `id` of peers 1..n, starting from a log with the given terms and hard state. */

@@ -1,0 +1,122 @@
+#include "net/syncer.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+/* The worker: syncs each file it is handed, then wakes the loop. */
+static void *net__syncer_worker(void *arg)
+{
+	struct net_syncer *s = arg;
+	pthread_mutex_lock(&s->mutex);
+	for (;;) {
+		while (!s->stopping && (s->file == NULL || s->ended))
+			pthread_cond_wait(&s->changed, &s->mutex);
+		if (s->stopping)
+			break;
+		struct vfs_file *file = s->file;
+		pthread_mutex_unlock(&s->mutex);
+		err *e = vfs_sync(file);
+		pthread_mutex_lock(&s->mutex);
+		s->result = e;
+		s->ended = true;
+		pthread_cond_broadcast(&s->changed);
+		uint64_t one = 1;
+		/* Cannot fail short of a closed fd; the loop also learns at finish() */
+		ssize_t wrote = write(s->wake_fd, &one, sizeof one);
+		(void)wrote;
+	}
+	pthread_mutex_unlock(&s->mutex);
+	return NULL;
+}
+
+/* On the loop's thread: a sync ended. Tells the caller, unless it finished it already. */
+static void net__syncer_on_wake(struct net_io *io, uint32_t events)
+{
+	struct net_syncer *s = io->data;
+	(void)events;
+	uint64_t count;
+	ssize_t got = read(s->wake_fd, &count, sizeof count);
+	(void)got; /* EAGAIN: a wake already consumed; the state below is what counts */
+	pthread_mutex_lock(&s->mutex);
+	bool deliver = s->file != NULL && s->ended;
+	pthread_mutex_unlock(&s->mutex);
+	if (deliver)
+		s->done(s->ctx);
+}
+
+err *net_syncer_init(struct net_syncer *s, struct net_loop *loop, net_syncer_done_fn done,
+                     void *ctx)
+{
+	memset(s, 0, sizeof *s);
+	s->loop = loop;
+	s->done = done;
+	s->ctx = ctx;
+	s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (s->wake_fd < 0)
+		return err_new(ERR_IO, "syncer: eventfd: %s", strerror(errno));
+	pthread_mutex_init(&s->mutex, NULL);
+	pthread_cond_init(&s->changed, NULL);
+	net_io_init(&s->wake_io, s->wake_fd, net__syncer_on_wake, s);
+	err *e = net_io_start(loop, &s->wake_io, EPOLLIN);
+	if (!e) {
+		int rc = pthread_create(&s->worker, NULL, net__syncer_worker, s);
+		if (rc != 0) {
+			net_io_stop(loop, &s->wake_io);
+			e = err_new(ERR_IO, "syncer: cannot start a thread: %s", strerror(rc));
+		}
+	}
+	if (e) {
+		pthread_cond_destroy(&s->changed);
+		pthread_mutex_destroy(&s->mutex);
+		close(s->wake_fd);
+		s->wake_fd = -1;
+		return e;
+	}
+	s->worker_started = true;
+	return NULL;
+}
+
+void net_syncer_close(struct net_syncer *s)
+{
+	if (!s->worker_started)
+		return;
+	err_free(net_syncer_finish(s));
+	pthread_mutex_lock(&s->mutex);
+	s->stopping = true;
+	pthread_cond_broadcast(&s->changed);
+	pthread_mutex_unlock(&s->mutex);
+	pthread_join(s->worker, NULL);
+	s->worker_started = false;
+	net_io_stop(s->loop, &s->wake_io);
+	close(s->wake_fd);
+	s->wake_fd = -1;
+	pthread_cond_destroy(&s->changed);
+	pthread_mutex_destroy(&s->mutex);
+}
+
+void net_syncer_start(struct net_syncer *s, struct vfs_file *file)
+{
+	assert(file != NULL && s->worker_started);
+	pthread_mutex_lock(&s->mutex);
+	assert(s->file == NULL);
+	s->file = file;
+	s->ended = false;
+	s->result = NULL;
+	pthread_cond_broadcast(&s->changed);
+	pthread_mutex_unlock(&s->mutex);
+}
+
+err *net_syncer_finish(struct net_syncer *s)
+{
+	pthread_mutex_lock(&s->mutex);
+	while (s->file != NULL && !s->ended)
+		pthread_cond_wait(&s->changed, &s->mutex);
+	err *e = s->result;
+	s->file = NULL;
+	s->result = NULL;
+	pthread_mutex_unlock(&s->mutex);
+	return e;
+}
