@@ -82,6 +82,8 @@ struct node {
 	bool syncing;
 	bool synced_unreported;
 	uint64_t sync_index;
+	/* Messages that wait for that sync (acknowledgements): [u32 to][u32 len][bytes]... */
+	struct buf after_sync;
 	bool in_ready;    /* between raft_ready_get() and raft_advance(): no Raft input allowed */
 	bool ready_armed; /* NODE_TIMER_READY is armed: the ready loop runs when it fires */
 	/*

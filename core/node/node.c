@@ -20,14 +20,15 @@
  * did, which Raft already handles. What must wait is a node's promise about its own disk:
  * votes and append acknowledgements, and those are never sent early.
  *
- * A sync in the background. Where the env offers it, a batch that promises nothing about
- * this node's disk (a leader's, in practice: raft_ready_needs_persist() is false) writes
- * its entries, starts their sync on the env, and ends at once (raft_advance_unsynced()).
- * The node goes on taking messages, proposals and read requests; the next batches carry
- * no new entries until NODE_TIMER_SYNCED says the sync ended (raft_synced()). Anything
- * that needs the disk in a known state first waits for the sync: a batch that promises
- * something (a vote, an acknowledgement), a B+-tree commit (the state machine must never
- * be durable beyond the durable log), closing the node.
+ * A sync in the background. Where the env offers it, a batch with entries and no change of
+ * term or vote (raft_ready_changes_vote()) writes its entries, starts their sync on the
+ * env, sends what promises nothing about this node's disk, keeps the acknowledgements
+ * until the sync ends, and ends at once (raft_advance_unsynced()). The node goes on
+ * taking messages, statements and read requests, applying and answering; the next
+ * batches carry no new entries and no acknowledgements until NODE_TIMER_SYNCED says the
+ * sync ended (raft_synced()). What needs the disk in a known state waits for the sync
+ * first: a new term or vote, a B+-tree commit (the state machine must never be durable
+ * beyond the durable log), closing the node.
  *
  * The loop does not run inside each input: an input arms NODE_TIMER_READY with no delay
  * (node__schedule), and the loop runs when it fires, once the world has delivered the
@@ -112,6 +113,7 @@ err *node_open(const struct env *env, const struct node_config *config, struct n
 		return err_new(ERR_NOMEM, "node: out of memory");
 	n->env = env;
 	n->config = *config;
+	buf_init(&n->after_sync, BUF_ABSOLUTE_MAX);
 	node__config_defaults(&n->config);
 	n->next_request_id = ((prng_next(env->prng) & 0x7fffffffu) << 32) | 1;
 
@@ -177,6 +179,7 @@ void node_free(struct node *n)
 		return;
 	if (n->syncing) /* its file is about to close; a crashed process has no sync to finish */
 		err_free(n->env->sync_finish(n->env->impl));
+	buf_free(&n->after_sync);
 	while (n->n_sessions > 0)
 		node_session_close(n->sessions[n->n_sessions - 1]);
 	raft_free(n->raft);
@@ -213,6 +216,27 @@ static err *node__sync_wait(struct node *n)
 	env_timer_cancel(n->env, NODE_TIMER_SYNCED);
 	TRY(n->env->sync_finish(n->env->impl));
 	n->synced_unreported = true;
+	const uint8_t *p = n->after_sync.data, *end = p + n->after_sync.len;
+	while (p < end) {
+		uint32_t to = load_u32be(p), len = load_u32be(p + 4);
+		env_send(n->env, to, p + 8, len);
+		p += 8 + len;
+	}
+	buf_clear(&n->after_sync);
+	return NULL;
+}
+
+/* Keeps the batch's messages that must wait for the sync now running. */
+static err *node__send_after_sync(struct node *n, const struct raft_ready *rd)
+{
+	for (size_t i = 0; i < rd->n_messages; i++) {
+		const struct raft_outgoing *m = &rd->messages[i];
+		if (m->before_persist)
+			continue;
+		TRY(buf_append_u32be(&n->after_sync, m->to));
+		TRY(buf_append_u32be(&n->after_sync, (uint32_t)m->len));
+		TRY(buf_append(&n->after_sync, m->bytes, m->len));
+	}
 	return NULL;
 }
 
@@ -322,19 +346,21 @@ static void node__send(struct node *n, const struct raft_ready *rd, bool early)
 
 /*
  * Writes the batch's entries and starts their sync in the background, then does what the
- * batch asks as if it were persisted: it promises nothing about this node's disk
- * (raft_ready_needs_persist() was false), so every message may go out now.
+ * batch asks; the messages that promise something about the disk leave when the sync
+ * has ended (node__sync_wait).
  */
 static err *node__handle_ready_unsynced(struct node *n, const struct raft_ready *rd)
 {
-	assert(!n->syncing && rd->n_entries > 0);
+	assert(!n->syncing && rd->n_entries > 0 && n->after_sync.len == 0);
 	node__send(n, rd, true);
 	TRY(node__apply(n, rd, rd->entries[0].index));
 	node__sessions_answer(n);
 	struct vfs_file *to_sync;
 	TRY(raft_dlog_append_unsynced(n->dlog, rd->entries, rd->n_entries, &to_sync));
+	TRY(node__send_after_sync(n, rd));
 	n->syncing = true;
 	n->sync_index = rd->entries[rd->n_entries - 1].index;
+	env_flush(n->env);
 	n->env->sync_start(n->env->impl, to_sync, NODE_TIMER_SYNCED);
 	TRY(node__apply(n, rd, UINT64_MAX));
 	for (size_t i = 0; i < rd->n_reads; i++)
@@ -369,13 +395,13 @@ static err *node__handle_ready_synced(struct node *n, const struct raft_ready *r
 
 static err *node__handle_ready(struct node *n)
 {
-	bool promises = raft_ready_needs_persist(n->raft);
-	if (promises) { /* the promise covers the write in flight too */
+	bool changes_vote = raft_ready_changes_vote(n->raft);
+	if (changes_vote) { /* the batch is persisted in place, after the write in flight */
 		TRY(node__sync_wait(n));
 		TRY(node__synced_report(n));
 	}
 	/* While a sync runs, Raft holds new entries back: the batch has none to write. */
-	bool unsynced = !promises && !n->syncing && env_syncs_in_background(n->env);
+	bool unsynced = !changes_vote && !n->syncing && env_syncs_in_background(n->env);
 	struct raft_ready rd;
 	TRY(raft_ready_get(n->raft, &rd));
 	unsynced = unsynced && rd.n_entries > 0;

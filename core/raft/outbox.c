@@ -73,6 +73,33 @@ void raft__outbox_failure(struct raft__outbox *o, uint64_t id, uint8_t kind)
 	o->failures[o->n_failures++] = (struct raft_failure){id, kind};
 }
 
+void raft__outbox_move_late(struct raft__outbox *from, struct raft__outbox *to)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < from->n_msgs; i++) {
+		struct raft_outgoing m = from->msgs[i];
+		struct buf tmp = from->bufs[i];
+		if (m.before_persist) { /* the buffer moves with its message; the data stays put */
+			from->bufs[i] = from->bufs[kept];
+			from->bufs[kept] = tmp;
+			from->msgs[kept++] = m;
+			continue;
+		}
+		if (to->n_msgs >= RAFT__OUTBOX_MAX) {
+			to->dropped++;
+			continue;
+		}
+		if (to->n_msgs == to->n_bufs)
+			buf_init(&to->bufs[to->n_bufs++], to->max_msg_bytes);
+		from->bufs[i] = to->bufs[to->n_msgs];
+		to->bufs[to->n_msgs] = tmp;
+		to->msgs[to->n_msgs++] = m;
+		to->n_late++;
+	}
+	from->n_msgs = kept;
+	from->n_late = 0;
+}
+
 bool raft__outbox_empty(const struct raft__outbox *o)
 {
 	return o->n_msgs == 0 && o->n_reads == 0 && o->n_failures == 0;

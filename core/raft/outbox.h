@@ -40,6 +40,12 @@ void raft__outbox_message(struct raft__outbox *o, const struct raft_message *m);
 void raft__outbox_read(struct raft__outbox *o, uint64_t id, uint64_t index);
 void raft__outbox_failure(struct raft__outbox *o, uint64_t id, uint8_t kind);
 
+/*
+ * Moves the messages that must wait for persistence from `from` to the end of `to`,
+ * keeping the order of both (late ones beyond `to`'s room are dropped, counted).
+ */
+void raft__outbox_move_late(struct raft__outbox *from, struct raft__outbox *to);
+
 bool raft__outbox_empty(const struct raft__outbox *o);
 /* Forgets the contents, keeping the buffers for reuse. */
 void raft__outbox_clear(struct raft__outbox *o);

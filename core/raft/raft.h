@@ -32,20 +32,21 @@
  * fails, nothing of the batch may be sent or served: the node discards this state machine
  * and restarts from its durable state (raft_storage_open(), then raft_new()).
  *
- * Syncing in the background (Raft thesis §10.2.1). A leader need not wait for its own
- * disk: its copy only counts towards commitment once durable, and four followers of five
- * are a majority without it. When raft_ready_needs_persist() is false before the batch is
- * taken — no change of term or vote, no message that promises anything about this node's
- * disk — every message of the batch may be sent at once, and its entries may be written
- * without waiting for the sync: the caller ends the batch with raft_advance_unsynced()
- * instead, and calls raft_synced() when the sync has completed. Until then later batches
- * hand out no entries (they wait in memory, already replicated), so at most one unsynced
- * write exists at any time and a crash can only tear the log's tail. If
- * raft_ready_needs_persist() turns true meanwhile, the caller waits for its sync and calls
- * raft_synced() before taking the next batch. Committed entries are handed out only once
- * they have been written locally, so a state machine never gets ahead of its own log; the
- * caller must still not make applied state durable beyond its synced log (wait for the
- * sync first).
+ * Syncing in the background. A node need not stop while its disk syncs: only what it
+ * promises about that disk must wait. When raft_ready_changes_vote() is false before the
+ * batch is taken, the caller may write the batch's entries, start their sync in the
+ * background, send the messages marked before_persist at once, keep the others (the
+ * acknowledgements) until the sync has completed, end the batch with
+ * raft_advance_unsynced(), and call raft_synced() when the sync is done. Until then later
+ * batches hand out neither new entries nor messages that wait for persistence (both stay
+ * here; a leader's new entries are already replicated), so at most one unsynced write
+ * exists at any time and a crash can only tear the log's tail. A leader counts its own
+ * copy only from raft_synced() on (thesis §10.2.1: four followers of five are a majority
+ * without it). If raft_ready_changes_vote() turns true meanwhile, the caller waits for the
+ * sync and calls raft_synced() before taking the next batch, which it persists in place.
+ * Committed entries are handed out only once written locally, so a state machine never
+ * gets ahead of its own log; the caller must still not make applied state durable beyond
+ * its synced log (wait for the sync first).
  *
  * Proposal and read ids are chosen by the caller and must never be reused by this node
  * (a counter that survives restarts, or one salted with a boot number, will do): a late
@@ -260,16 +261,16 @@ err *raft_ready_get(struct raft *r, struct raft_ready *rd);
 err *raft_advance(struct raft *r);
 
 /*
- * True when the next batch carries a promise about this node's disk: a new term or vote,
- * or a message that may only be sent once the batch is persisted (see "Syncing in the
- * background" above).
+ * True when the next batch changes the term or the vote: hard state that must be durable
+ * before anything of the batch is sent (see "Syncing in the background" above).
  */
-bool raft_ready_needs_persist(const struct raft *r);
+bool raft_ready_changes_vote(const struct raft *r);
 
 /*
  * The batch has been handled and its entries written, but their sync is still running
- * (allowed only if raft_ready_needs_persist() was false before raft_ready_get()). Later
- * batches hold back new entries until raft_synced().
+ * (allowed only if raft_ready_changes_vote() was false before raft_ready_get()); the
+ * batch's messages that wait for persistence are sent when it completes. Later batches
+ * hold back new entries and such messages until raft_synced().
  */
 err *raft_advance_unsynced(struct raft *r);
 

@@ -45,19 +45,21 @@ static uint64_t raft__applicable(const struct raft *r)
 	return r->commit < r->log.written ? r->commit : r->log.written;
 }
 
-bool raft_ready_needs_persist(const struct raft *r)
+bool raft_ready_changes_vote(const struct raft *r)
 {
-	return r->term != r->persisted_hs.term || r->vote != r->persisted_hs.vote ||
-	       r->filling.n_late > 0;
+	return r->term != r->persisted_hs.term || r->vote != r->persisted_hs.vote;
 }
 
 bool raft_has_ready(const struct raft *r)
 {
 	struct raft_hard_state hs = {r->term, r->vote, r->commit};
+	const struct raft__outbox *o = &r->filling;
+	/* While entries are held, so are the messages that wait for persistence. */
+	size_t n_msgs = r->entries_held ? o->n_msgs - o->n_late : o->n_msgs;
 	return !raft__hs_equal(&hs, &r->persisted_hs) ||
 	       (!r->entries_held && r->log.written < r->log.last) ||
-	       r->applied < raft__applicable(r) || !raft__outbox_empty(&r->filling) ||
-	       r->reads.round_due;
+	       r->applied < raft__applicable(r) || n_msgs > 0 || o->n_reads > 0 ||
+	       o->n_failures > 0 || r->reads.round_due;
 }
 
 /*
@@ -140,6 +142,8 @@ err *raft_ready_get(struct raft *r, struct raft_ready *rd)
 	struct raft__outbox tmp = r->handed;
 	r->handed = r->filling;
 	r->filling = tmp;
+	if (r->entries_held) /* they promise entries that are not written yet */
+		raft__outbox_move_late(&r->handed, &r->filling);
 	rd->messages = r->handed.msgs;
 	rd->n_messages = r->handed.n_msgs;
 	rd->reads = r->handed.reads;

@@ -56,7 +56,7 @@ void fix_drain(struct fixture *f)
 	fix_clear(f);
 	f->entries_handed = 0;
 	for (int round = 0; round < 16 && raft_has_ready(f->raft); round++) {
-		bool unsynced = f->sync_in_background && !raft_ready_needs_persist(f->raft);
+		bool unsynced = f->sync_in_background && !raft_ready_changes_vote(f->raft);
 		struct raft_ready rd;
 		err *e = raft_ready_get(f->raft, &rd);
 		f->entries_handed += rd.n_entries;

@@ -20,7 +20,7 @@ struct fixture {
 	uint8_t *out_bytes[FIX_MAX_OUT];
 	uint32_t n_out;
 	/*
-	 * Batches that may (raft_ready_needs_persist() false) end with raft_advance_unsynced():
+	 * Batches that may (raft_ready_changes_vote() false) end with raft_advance_unsynced():
 	 * their entries stay unsynced until the test calls raft_synced().
 	 */
 	bool sync_in_background;

@@ -3,7 +3,8 @@
  * background"): its own copy counts towards commitment only after raft_synced(), entries
  * proposed meanwhile wait in memory but are replicated at once, committed entries are
  * handed out only once written here, a promise about the disk asks for the sync first,
- * and a sync that ends after a truncation vouches for no entry written since.
+ * a sync that ends after a truncation vouches for no entry written since, and a follower's
+ * acknowledgement waits for the sync of what it acknowledges.
  */
 #include "check_main.h"
 #include "raft_fixture.h"
@@ -112,12 +113,12 @@ START_TEST(test_committed_waits_for_the_local_write)
 }
 END_TEST
 
-/* A batch that would promise something (here a new term) needs the sync first. */
-START_TEST(test_new_term_needs_persist)
+/* A batch with a new term is persisted in place, after the sync in flight. */
+START_TEST(test_new_term_waits_for_the_sync)
 {
 	struct fixture f;
 	leader_unsynced(&f);
-	ck_assert(!raft_ready_needs_persist(f.raft));
+	ck_assert(!raft_ready_changes_vote(f.raft));
 	struct buf b;
 	buf_init(&b, 1 << 20);
 	err *e = raft_message_encode(
@@ -129,7 +130,7 @@ START_TEST(test_new_term_needs_persist)
 	ck_assert_ptr_null(e);
 	buf_free(&b);
 	ck_assert_int_eq(fix_status(&f).role, RAFT_FOLLOWER);
-	ck_assert(raft_ready_needs_persist(f.raft));
+	ck_assert(raft_ready_changes_vote(f.raft));
 	fix_free(&f);
 }
 END_TEST
@@ -165,6 +166,47 @@ START_TEST(test_sync_after_truncation_is_clamped)
 }
 END_TEST
 
+static void append_from_2(struct fixture *f, uint64_t prev, uint64_t term)
+{
+	struct raft_entry e = {.term = term, .index = prev + 1, .type = RAFT_ENTRY_NORMAL};
+	fix_step(f, (struct raft_message){.type = RAFT_MSG_APPEND,
+	                                  .from = 2,
+	                                  .to = 1,
+	                                  .term = term,
+	                                  .index = prev,
+	                                  .log_term = prev ? term : 0,
+	                                  .entries = &e,
+	                                  .n_entries = 1});
+}
+
+/*
+ * A follower acknowledges entries only once they are durable: while its sync runs, a new
+ * append's entries and its acknowledgement both wait, and come out together after it.
+ */
+START_TEST(test_follower_ack_waits_for_the_sync)
+{
+	struct fixture f;
+	fix_init(&f, 1, 3, NULL, 0, (struct raft_hard_state){1, 0, 0});
+	f.sync_in_background = true;
+	append_from_2(&f, 0, 2); /* a new term: persisted in place */
+	ck_assert_ptr_nonnull(fix_find(&f, RAFT_MSG_APPEND_RESP, 2));
+	ck_assert_uint_eq(fix_status(&f).persisted_index, 1);
+	append_from_2(&f, 1, 2); /* written, its sync running */
+	ck_assert_uint_eq(f.entries_handed, 1);
+	ck_assert_uint_eq(fix_status(&f).persisted_index, 1);
+	append_from_2(&f, 2, 2); /* held, and so is its acknowledgement */
+	ck_assert_uint_eq(f.entries_handed, 0);
+	ck_assert_ptr_null(fix_find(&f, RAFT_MSG_APPEND_RESP, 2));
+	ck_assert(!raft_has_ready(f.raft));
+	synced(&f, 2);
+	ck_assert_uint_eq(f.entries_handed, 1);
+	const struct raft_message *m = fix_find(&f, RAFT_MSG_APPEND_RESP, 2);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->index, 3);
+	fix_free(&f);
+}
+END_TEST
+
 static Suite *unsynced_suite(void)
 {
 	Suite *s = suite_create("raft-unsynced");
@@ -173,8 +215,9 @@ static Suite *unsynced_suite(void)
 	tcase_add_test(tc, test_leader_counts_itself_once_synced);
 	tcase_add_test(tc, test_entries_held_until_synced);
 	tcase_add_test(tc, test_committed_waits_for_the_local_write);
-	tcase_add_test(tc, test_new_term_needs_persist);
+	tcase_add_test(tc, test_new_term_waits_for_the_sync);
 	tcase_add_test(tc, test_sync_after_truncation_is_clamped);
+	tcase_add_test(tc, test_follower_ack_waits_for_the_sync);
 	suite_add_tcase(s, tc);
 	return s;
 }
