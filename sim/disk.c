@@ -140,6 +140,16 @@ static err *sim__disk_sync(struct vfs_file *file)
 	                         vfs_sync(f->inner));
 }
 
+uint64_t sim__disk_sync_latency_us(struct sim__disk *disk)
+{
+	const struct sim_faults *f = &disk->host->world->cfg.faults;
+	uint64_t us = sim__disk_config(disk)->sync_us;
+	assert(f->slow_sync >= 0 && f->slow_sync <= 1);
+	if (f->enabled && f->slow_sync > 0 && prng_chance(&disk->prng, f->slow_sync))
+		us += prng_below(&disk->prng, (uint64_t)f->slow_sync_max_ms * 1000 + 1);
+	return us;
+}
+
 err *sim__disk_sync_background(struct sim__disk *disk, struct vfs_file *file, uint32_t remaining_us)
 {
 	disk->background = true;

@@ -102,6 +102,10 @@ void sim_faults_swarm(uint64_t seed, uint32_t nodes, struct sim_faults *f)
 		f->io_error = sim__log_uniform(&p, 1e-5, 1e-3);
 	if (prng_chance(&p, 0.5))
 		f->torn_write = prng_double(&p);
+	if (prng_chance(&p, 0.4)) {
+		f->slow_sync = sim__log_uniform(&p, 0.01, 0.5);
+		f->slow_sync_max_ms = sim__draw_u32(&p, 2, 200);
+	}
 	if (minority > 0 && prng_chance(&p, 0.6)) {
 		f->crash_every_ms = sim__draw_u32(&p, 2000, 30000);
 		f->restart_min_ms = sim__draw_u32(&p, 0, 5000);
@@ -136,6 +140,7 @@ err *sim__faults_check(const struct sim_faults *f, uint32_t nodes)
 	TRY(sim__check_probability("read_flip", f->read_flip));
 	TRY(sim__check_probability("io_error", f->io_error));
 	TRY(sim__check_probability("torn_write", f->torn_write));
+	TRY(sim__check_probability("slow_sync", f->slow_sync));
 	if (f->restart_min_ms > f->restart_max_ms)
 		return err_new(ERR_INVALID, "sim: restart_min_ms > restart_max_ms");
 	if (f->drift_max_ppm > SIM_DRIFT_PPM_MAX)

@@ -128,8 +128,8 @@ static void sim__env_timer_set(void *impl, uint32_t timer_id, uint64_t delay_ms)
 }
 
 /*
- * A sync in the background takes the disk's sync latency of world time, during which the
- * node is not busy; its timer fires when it is done. A crash before then loses the
+ * A sync in the background takes the disk's sync latency of world time (longer when the
+ * disk stalls), during which the node is not busy; its timer fires when it is done. A crash before then loses the
  * unsynced writes, as it would on a real disk.
  */
 static void sim__env_sync_start(void *impl, struct vfs_file *file, uint32_t timer_id)
@@ -138,7 +138,7 @@ static void sim__env_sync_start(void *impl, struct vfs_file *file, uint32_t time
 	struct sim_world *w = h->world;
 	assert(h->sync_file == NULL && file != NULL);
 	h->sync_file = file;
-	h->sync_done_us = w->now_us + w->cfg.disk.sync_us;
+	h->sync_done_us = w->now_us + sim__disk_sync_latency_us(&h->disk);
 	if (sim__host_arm(h, timer_id, h->sync_done_us) && sim__tracing(w)) {
 		char at[32];
 		sim__format_time(h->sync_done_us, at, sizeof at);

@@ -111,7 +111,7 @@ static err *run__filter_faults(const char *list, struct sim_faults *f)
 	if (!on[2])
 		f->clog_every_ms = 0;
 	if (!on[3])
-		f->read_flip = f->io_error = f->torn_write = 0, f->corrupt_mask = 0;
+		f->read_flip = f->io_error = f->torn_write = f->slow_sync = 0, f->corrupt_mask = 0;
 	if (!on[4])
 		f->crash_every_ms = 0;
 	if (!on[5])

@@ -130,10 +130,12 @@ struct sim_faults {
 	uint32_t clog_max_ms;        /* a clog lasts up to this long */
 
 	/* disk */
-	double read_flip;      /* probability a read returns a flipped bit (corrupt disks only) */
-	double io_error;       /* probability a disk operation fails with ERR_IO */
-	double torn_write;     /* probability a crash tears the last unsynced write of a file */
-	uint32_t corrupt_mask; /* bit i-1 set: node i's disk may flip bits; always a minority */
+	double read_flip;  /* probability a read returns a flipped bit (corrupt disks only) */
+	double io_error;   /* probability a disk operation fails with ERR_IO */
+	double torn_write; /* probability a crash tears the last unsynced write of a file */
+	double slow_sync;  /* probability a sync in the background takes up to... */
+	uint32_t slow_sync_max_ms; /* ...this much longer (a disk that stalls) */
+	uint32_t corrupt_mask;     /* bit i-1 set: node i's disk may flip bits; always a minority */
 
 	/* nodes */
 	uint32_t crash_every_ms; /* mean time between crashes (of a random node) */

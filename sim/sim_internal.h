@@ -137,6 +137,8 @@ void sim__disk_configure(struct sim__disk *disk);
 size_t sim__disk_close_all(struct sim__disk *disk);
 /* Power loss: unsynced writes are lost (torn with the configured probability). */
 void sim__disk_crash(struct sim__disk *disk);
+/* How long a sync started in the background now takes (slow_sync faults included). */
+uint64_t sim__disk_sync_latency_us(struct sim__disk *disk);
 /*
  * Syncs `file`, a file of the disk's shim or of a vfs over it, for a sync the node started
  * in the background: the node waits only `remaining_us` for it (busy).

@@ -166,6 +166,8 @@ static const struct sim__field sim__fields[] = {
     SIM__FIELD("faults.read_flip", SIM__F64, faults.read_flip),
     SIM__FIELD("faults.io_error", SIM__F64, faults.io_error),
     SIM__FIELD("faults.torn_write", SIM__F64, faults.torn_write),
+    SIM__FIELD("faults.slow_sync", SIM__F64, faults.slow_sync),
+    SIM__FIELD("faults.slow_sync_max_ms", SIM__U32, faults.slow_sync_max_ms),
     SIM__FIELD("faults.corrupt_mask", SIM__U32, faults.corrupt_mask),
     SIM__FIELD("faults.crash_every_ms", SIM__U32, faults.crash_every_ms),
     SIM__FIELD("faults.restart_min_ms", SIM__U32, faults.restart_min_ms),

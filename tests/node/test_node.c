@@ -7,8 +7,9 @@
  * each node receives, by type, and gives each node a vfs_fault layer over its simulated
  * disk so a test can fail one chosen operation. They check that an autocommit write
  * begins at the local applied version without a ReadIndex round and still answers what a
- * read point would give (node_session.c), and that the hard state is saved before the
- * entries of a batch (node.c, node__persist).
+ * read point would give (node_session.c), that the hard state is saved before the
+ * entries of a batch (node.c, node__persist), and, with a log sync that stalls, that the
+ * state machine is never made durable beyond the durable log.
  */
 #include <stdio.h>
 #include <string.h>
@@ -208,9 +209,11 @@ END_TEST
 
 /* One node behind the probe: the env it was given, with a vfs_fault over its disk. */
 struct probe_host {
-	struct node *node; /* NULL while down */
-	struct env env;    /* the world's env, but for vfs */
-	struct vfs *fault; /* over the world's disk; lives as long as the incarnation */
+	struct node *node;           /* NULL while down */
+	struct env env;              /* the world's env, but for vfs and background syncs */
+	struct vfs *fault;           /* over the world's disk; lives as long as the incarnation */
+	const struct env *world_env; /* the world's own env for this node */
+	struct vfs_file *stalled;    /* a background sync that has not ended (stall_id) */
 };
 
 /*
@@ -228,6 +231,8 @@ static struct {
 	 */
 	uint32_t hold_id;
 	bool armed;
+	/* Node stall_id (0: none): its background log syncs do not end until it waits for them. */
+	uint32_t stall_id;
 } probe;
 
 /*
@@ -257,6 +262,32 @@ static void probe_host_drop(struct probe_host *h)
 	h->node = NULL;
 }
 
+static struct probe_host *probe_host_of_env(void *impl)
+{
+	for (uint32_t id = 1; id <= SIM_NODES_MAX; id++)
+		if (probe.hosts[id].world_env && probe.hosts[id].world_env->impl == impl)
+			return &probe.hosts[id];
+	ck_abort_msg("probe: unknown env");
+	return NULL;
+}
+
+static void probe_sync_start(void *impl, struct vfs_file *file, uint32_t timer_id)
+{
+	struct probe_host *h = probe_host_of_env(impl);
+	if ((uint32_t)(h - probe.hosts) == probe.stall_id)
+		h->stalled = file; /* no timer: the sync ends only when the node waits for it */
+	else
+		h->world_env->sync_start(impl, file, timer_id);
+}
+
+static err *probe_sync_finish(void *impl)
+{
+	struct probe_host *h = probe_host_of_env(impl);
+	struct vfs_file *file = h->stalled;
+	h->stalled = NULL;
+	return file ? vfs_sync(file) : h->world_env->sync_finish(impl);
+}
+
 static err *probe_create(const struct env *env, void *app, void **node)
 {
 	ck_assert_uint_ge(env->node_id, 1);
@@ -264,8 +295,13 @@ static err *probe_create(const struct env *env, void *app, void **node)
 	struct probe_host *h = &probe.hosts[env->node_id];
 	ck_assert_ptr_null(h->fault);
 	h->env = *env;
+	h->world_env = env;
 	TRY(vfs_fault_new(env->vfs, &(struct vfs_fault_options){.seed = env->node_id}, &h->fault));
 	h->env.vfs = h->fault;
+	if (env->sync_start) {
+		h->env.sync_start = probe_sync_start;
+		h->env.sync_finish = probe_sync_finish;
+	}
 	err *e = sim_cairn_ops.create(&h->env, app, node);
 	if (e) {
 		probe_host_drop(h);
@@ -309,6 +345,7 @@ static err *probe_on_message(void *node, uint32_t from, const uint8_t *bytes, si
 static void probe_destroy(void *node)
 {
 	struct probe_host *h = probe_host_of(node);
+	h->stalled = NULL; /* a crash: the stalled sync never happened */
 	sim_cairn_ops.destroy(node);
 	probe_host_drop(h);
 }
@@ -598,6 +635,47 @@ START_TEST(hard_state_failure_before_entries_restarts)
 }
 END_TEST
 
+/*
+ * A follower whose log syncs stall keeps applying what the others commit, but its
+ * B+-tree commit (every NODE_FLUSH_TICKS ticks) first waits for the sync: its state is
+ * never durable beyond its log. Committed without waiting, a crash leaves a B+-tree
+ * ahead of the log, and every restart fails ("state machine applied N entries but the
+ * log ends at M") until the run fails.
+ */
+START_TEST(state_commit_waits_for_the_log_sync)
+{
+	struct cluster c;
+	probe_start(&c, 3, 31);
+	uint32_t leader = await_leader(&c, 5000);
+	uint32_t follower = leader % 3 + 1;
+	struct sim_client client;
+	sim_client_init(&client, c.world);
+	run_sql(&c, &client, leader, "CREATE TABLE t (id INTEGER PRIMARY KEY)");
+	await_converged(&c, leader);
+
+	probe.stall_id = follower;
+	for (int i = 1; i <= 5; i++) {
+		char sql[64];
+		snprintf(sql, sizeof sql, "INSERT INTO t VALUES (%d)", i);
+		run_sql(&c, &client, leader, sql);
+		ck_assert_int_eq(client.first_error, 0);
+	}
+	run_for(&c, 200);
+	struct node_status st = status_of(&c, follower);
+	ck_assert_uint_gt(st.applied, st.raft.persisted_index); /* applied, not yet durable */
+	run_for(&c, 1500);                                      /* a B+-tree commit on every node */
+	sim_crash(c.world, follower);
+	probe.stall_id = 0;
+	sim_restart(c.world, follower);
+	await_converged(&c, leader);
+	ck_assert_uint_eq(sim_node_incarnation(c.world, follower), 2);
+	run_sql(&c, &client, follower, "SELECT COUNT(*) FROM t");
+	ck_assert_str_eq((char *)client.output.data, "5\n");
+	sim_client_free(&client);
+	cluster_stop(&c);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("node");
@@ -612,6 +690,7 @@ int main(void)
 	tcase_add_test(tc, stale_write_that_writes_nothing_runs_again);
 	tcase_add_test(tc, stale_write_that_conflicts_runs_again);
 	tcase_add_test(tc, hard_state_failure_before_entries_restarts);
+	tcase_add_test(tc, state_commit_waits_for_the_log_sync);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }
