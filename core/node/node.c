@@ -352,6 +352,7 @@ static void node__send(struct node *n, const struct raft_ready *rd, bool early)
 static err *node__handle_ready_unsynced(struct node *n, const struct raft_ready *rd)
 {
 	assert(!n->syncing && rd->n_entries > 0 && n->after_sync.len == 0);
+	assert(rd->hard_state.term == n->saved.term && rd->hard_state.vote == n->saved.vote);
 	node__send(n, rd, true);
 	TRY(node__apply(n, rd, rd->entries[0].index));
 	node__sessions_answer(n);
