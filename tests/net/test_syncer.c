@@ -33,8 +33,8 @@ static void fixture_start(struct fixture *fx)
 	ck_assert_ptr_null(net_loop_init(&fx->loop));
 	ck_assert_ptr_null(net_syncer_init(&fx->syncer, &fx->loop, on_done, fx));
 	ck_assert_ptr_null(vfs_memory_new(1 << 20, &fx->memory));
-	ck_assert_ptr_null(vfs_fault_new(fx->memory, &(struct vfs_fault_options){.seed = 1},
-	                                 &fx->fault));
+	ck_assert_ptr_null(
+	    vfs_fault_new(fx->memory, &(struct vfs_fault_options){.seed = 1}, &fx->fault));
 	ck_assert_ptr_null(vfs_open(fx->fault, "log", VFS_CREATE, &fx->file));
 	ck_assert_ptr_null(vfs_write(fx->file, 0, "entries", 7));
 }
