@@ -140,21 +140,32 @@ static err *net__set_data_dir(struct net_config *c, const char *value)
 	return NULL;
 }
 
-static err *net__set_fsync(struct net_config *c, const char *value)
+/* Parses on/off (also true/false, yes/no, 1/0) into *out. */
+static err *net__parse_switch(const char *value, bool *out)
 {
 	static const char *const on[] = {"on", "true", "yes", "1"};
 	static const char *const off[] = {"off", "false", "no", "0"};
 	for (size_t i = 0; i < 4; i++) {
 		if (strcmp(value, on[i]) == 0) {
-			c->fsync = true;
+			*out = true;
 			return NULL;
 		}
 		if (strcmp(value, off[i]) == 0) {
-			c->fsync = false;
+			*out = false;
 			return NULL;
 		}
 	}
 	return err_new(ERR_INVALID, "'%s' is not on or off", value);
+}
+
+static err *net__set_fsync(struct net_config *c, const char *value)
+{
+	return net__parse_switch(value, &c->fsync);
+}
+
+static err *net__set_read_lease(struct net_config *c, const char *value)
+{
+	return net__parse_switch(value, &c->read_lease);
 }
 
 static err *net__set_log_level(struct net_config *c, const char *value)
@@ -178,6 +189,7 @@ static const struct net__key net__keys[] = {
     {"peers", net__set_peers},
     {"data_dir", net__set_data_dir},
     {"fsync", net__set_fsync},
+    {"read_lease", net__set_read_lease},
     {"log_level", net__set_log_level},
     {"seed", net__set_seed},
 };
@@ -188,6 +200,7 @@ void net_config_init(struct net_config *c)
 {
 	memset(c, 0, sizeof *c);
 	c->fsync = true;
+	c->read_lease = true;
 	c->log_level = LOG_INFO;
 }
 
@@ -373,6 +386,9 @@ const char *net_config_usage(void)
 	       "  --peers LIST         the cluster: id=host:port,id=host:port,...\n"
 	       "  --data-dir DIR       where the node keeps its files (default data/n<id>)\n"
 	       "  --fsync on|off       sync writes to disk (default on)\n"
+	       "  --read-lease on|off  the leader serves reads under a lease, trusting clocks\n"
+	       "                       to drift less than 10% (default on; off: a heartbeat\n"
+	       "                       round per batch of reads)\n"
 	       "  --log-level LEVEL    debug, info, warn, error or off (default info)\n"
 	       "  --seed N             seed of the node's random choices (default: random)\n";
 }

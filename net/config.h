@@ -9,6 +9,7 @@
  *     peers       = 1=127.0.0.1:9701, 2=127.0.0.1:9702, 3=127.0.0.1:9703
  *     data_dir    = data/n1
  *     fsync       = on
+ *     read_lease  = on
  *     log_level   = info
  *
  * Every key is also a flag: `--id 1`, `--sql-listen 9601`, `--peers=...` (dashes or
@@ -44,6 +45,7 @@ struct net_config {
 	size_t peer_count;
 	char data_dir[VFS_PATH_MAX];
 	bool fsync;
+	bool read_lease; /* the leader's read lease (node_config.read_lease_ms) */
 	enum log_level log_level;
 	uint64_t seed; /* the node's PRNG seed; 0: drawn from the OS */
 
@@ -51,7 +53,7 @@ struct net_config {
 	bool sql_listen_set, raft_listen_set, data_dir_set;
 };
 
-/* Nothing set yet: fsync on, log level info, seed 0. */
+/* Nothing set yet: fsync on, read lease on, log level info, seed 0. */
 void net_config_init(struct net_config *c);
 
 /* Sets one key (file spelling: "sql_listen"; dashes are accepted too). */

@@ -12,6 +12,7 @@ static const char *const mutation_names[MUTATION_COUNT] = {
     [MUTATION_MVCC_SKIP_VALIDATION] = "mvcc-skip-validation",
     [MUTATION_NODE_ACK_BEFORE_SYNC] = "node-ack-before-sync",
     [MUTATION_NODE_REAPPLY] = "node-reapply",
+    [MUTATION_RAFT_LONG_LEASE] = "raft-long-lease",
 };
 
 const char *mutation_name(enum mutation m)

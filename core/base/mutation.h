@@ -19,6 +19,7 @@ enum mutation {
 	MUTATION_MVCC_SKIP_VALIDATION, /* install writes without checking the read set */
 	MUTATION_NODE_ACK_BEFORE_SYNC, /* the Raft log and hard state are never synced */
 	MUTATION_NODE_REAPPLY,         /* after a restart, re-apply the last entry as new */
+	MUTATION_RAFT_LONG_LEASE,      /* a read lease eight times too long (stale reads) */
 	MUTATION_COUNT,
 };
 

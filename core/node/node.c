@@ -74,6 +74,8 @@ static void node__config_defaults(struct node_config *c)
 		c->election_ticks = 10;
 	if (!c->heartbeat_ticks)
 		c->heartbeat_ticks = 2;
+	if (!c->read_lease_ms)
+		c->read_lease_ms = (c->election_ticks - 1) * c->tick_ms / 2;
 }
 
 /* Opens the durable log and hard state, and the state machine, from the node's disk. */
@@ -148,6 +150,7 @@ err *node_open(const struct env *env, const struct node_config *config, struct n
 	rc.heartbeat_ticks = n->config.heartbeat_ticks;
 	if (n->config.max_msg_bytes)
 		rc.max_msg_bytes = n->config.max_msg_bytes;
+	rc.lease_ms = n->config.read_lease_ms == NODE_READ_LEASE_OFF ? 0 : n->config.read_lease_ms;
 	e = raft_new(&rc, &initial, env->prng, raft_dlog_source(n->dlog), &n->raft);
 	if (e)
 		goto fail;
@@ -449,6 +452,7 @@ err *node__drain(struct node *n)
 {
 	assert(!n->in_ready);
 	TRY(node__check(n));
+	raft_clock(n->raft, env_now_ms(n->env));
 	node__read_batch_issue(n);
 	for (int round = 0; round < NODE_READY_ROUNDS_MAX; round++) {
 		if (!raft_has_ready(n->raft)) {
@@ -477,6 +481,7 @@ err *node__schedule(struct node *n)
 err *node_on_message(struct node *n, uint32_t from, const uint8_t *bytes, size_t len)
 {
 	TRY(node__check(n));
+	raft_clock(n->raft, env_now_ms(n->env));
 	err *e = raft_receive(n->raft, bytes, len);
 	if (e) {
 		env_logf(n->env, LOG_WARN, "node: dropped a message from node %u: %s", from,
@@ -513,6 +518,7 @@ err *node_on_timer(struct node *n, uint32_t timer_id)
 		node__fail(n, e);
 		return e;
 	}
+	raft_clock(n->raft, env_now_ms(n->env));
 	TRY(raft_tick(n->raft));
 	node__sessions_tick(n);
 	return node__schedule(n);

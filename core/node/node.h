@@ -101,7 +101,15 @@ struct node_config {
 	uint32_t election_ticks;  /* 0 means 10 */
 	uint32_t heartbeat_ticks; /* 0 means 2 */
 	uint32_t max_msg_bytes;   /* entry bytes batched into one Raft append; 0: Raft's default */
+	/*
+	 * The leader's read lease (raft.h, "Reads under a lease"): 0 means half of
+	 * (election_ticks - 1) ticks; NODE_READ_LEASE_OFF makes every read wait for a
+	 * heartbeat round, with no assumption about clocks.
+	 */
+	uint32_t read_lease_ms;
 };
+
+#define NODE_READ_LEASE_OFF UINT32_MAX
 
 struct node;
 struct node_session;

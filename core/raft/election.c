@@ -15,7 +15,9 @@ void raft__election_reset(struct raft *r)
 
 bool raft__in_lease(const struct raft *r)
 {
-	return r->leader != 0 && r->election_elapsed < r->cfg.election_ticks;
+	/* With read leases, a node just started may have heard from a leader before it stopped */
+	bool booting = r->cfg.lease_ms > 0 && r->ticks < r->cfg.election_ticks;
+	return (r->leader != 0 || booting) && r->election_elapsed < r->cfg.election_ticks;
 }
 
 /* What every role change does: a clean slate for timers, votes and requests in flight. */

@@ -10,7 +10,8 @@
  *     real election, so a node rejoining from a partition does not force a new term on a
  *     healthy cluster.
  *   - §4.2.3 / §6.2 (dissertation): a node that heard from a leader within the minimum
- *     election timeout ignores (pre)vote requests of higher terms: the leader lease that
+ *     election timeout (with read leases, also a node in its first election timeout after
+ *     starting) ignores (pre)vote requests of higher terms: the leader lease that
  *     CheckQuorum makes safe.
  *   - §5.2, §5.4.1: one vote per term, granted only to a candidate whose log is at least
  *     as up-to-date (the Election Restriction).

@@ -39,8 +39,9 @@ struct raft {
 	uint64_t applied; /* last index handed out in a ready batch */
 	struct raft__log log;
 
-	/* Logical time. */
+	/* Logical time, and the clock for leases (raft_clock()). */
 	uint64_t ticks;
+	uint64_t now_ms;
 	uint32_t election_elapsed;
 	uint32_t heartbeat_elapsed;
 	uint32_t randomized_timeout;

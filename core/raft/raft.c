@@ -287,6 +287,12 @@ err *raft_receive(struct raft *r, const uint8_t *bytes, size_t len)
 	return e;
 }
 
+void raft_clock(struct raft *r, uint64_t now_ms)
+{
+	if (now_ms > r->now_ms)
+		r->now_ms = now_ms;
+}
+
 err *raft_tick(struct raft *r)
 {
 	assert(!r->ready_outstanding);

@@ -48,6 +48,18 @@
  * gets ahead of its own log; the caller must still not make applied state durable beyond
  * its synced log (wait for the sync first).
  *
+ * Reads under a lease (thesis §6.4.1, optional: raft_config.lease_ms). A follower that
+ * heard from its leader ignores (pre)vote requests for election_ticks ticks, and so does a
+ * node for its first election_ticks ticks after raft_new() (it may have heard from a
+ * leader just before a restart). So once a majority acknowledged a heartbeat the leader
+ * sent at time T, no other leader can be elected before T plus election_ticks ticks of the
+ * slowest-ticking follower. Until T + lease_ms on its own clock, the leader answers read
+ * requests with its commit index at once, with no round. This rests on two assumptions the
+ * round does not need: every clock runs within 10% of the true rate, and the caller's
+ * clock (raft_clock(), monotonic) keeps counting while the process is stopped, so that a
+ * leader resuming from a pause finds its lease expired. lease_ms must be at most
+ * (election_ticks - 1) * tick * 0.9 / 1.1; half of (election_ticks - 1) ticks leaves room.
+ *
  * Proposal and read ids are chosen by the caller and must never be reused by this node
  * (a counter that survives restarts, or one salted with a boot number, will do): a late
  * answer to an old request must not be mistaken for the answer to a new one. The id and
@@ -136,6 +148,11 @@ struct raft_config {
 	size_t max_uncommitted_bytes; /* leader refuses proposals beyond this */
 	size_t max_cache_bytes;       /* persisted entries kept in memory */
 	uint32_t max_pending;         /* outstanding proposals and reads per node */
+	/*
+	 * Leader lease for reads (§6.4.1), in milliseconds of this node's clock (raft_clock());
+	 * 0: every read waits for a heartbeat round. See "Reads under a lease" above.
+	 */
+	uint32_t lease_ms;
 };
 
 /* Fills `c` with sensible defaults for node `id` of the given peers. */
@@ -233,6 +250,12 @@ struct raft;
 err *raft_new(const struct raft_config *config, const struct raft_initial *initial,
               struct prng *prng, struct raft_log_source source, struct raft **out);
 void raft_free(struct raft *r);
+
+/*
+ * The time on this node's monotonic clock, in milliseconds; needed only with a lease
+ * (lease_ms > 0), given before the inputs it should see. It never goes back.
+ */
+void raft_clock(struct raft *r, uint64_t now_ms);
 
 /* Advances logical time by one tick (elections, heartbeats, CheckQuorum, timeouts). */
 err *raft_tick(struct raft *r);

@@ -18,11 +18,19 @@
  *
  * A leader cut off in a minority never gets a quorum of acknowledgements, so it cannot
  * serve a read; its requests fail when it steps down (CheckQuorum) or time out.
+ *
+ * With a lease (raft_config.lease_ms, raft.h "Reads under a lease"), every round — the
+ * periodic heartbeats included — is timed; when a quorum has acknowledged a round sent at
+ * T, the lease runs to T + lease_ms, and while it runs a request that arrives is answered
+ * at once with the commit index (step 1 still applies).
  */
 #ifndef CAIRN_RAFT_READ_INDEX_H
 #define CAIRN_RAFT_READ_INDEX_H
 
 #include "raft/raft.h"
+
+/* Rounds whose send time is remembered for the lease. */
+#define RAFT__ROUNDS_TIMED 64
 
 struct raft__read_req {
 	uint64_t id;
@@ -38,6 +46,12 @@ struct raft__reads {
 	uint32_t count;
 	uint64_t seq;   /* the last round started in this term */
 	bool round_due; /* requests wait for a round, started by the next ready batch */
+	/* When the latest rounds were sent: sent[s % RAFT__ROUNDS_TIMED] = {s, ms} (leases). */
+	struct {
+		uint64_t seq;
+		uint64_t ms;
+	} sent[RAFT__ROUNDS_TIMED];
+	uint64_t lease_until_ms; /* leader: reads need no round before this time */
 };
 
 struct raft;
@@ -59,6 +73,12 @@ void raft__read_on_commit(struct raft *r);
 
 /* Starts the round that is due, if any (raft_ready_get, before handing out messages). */
 void raft__read_start_due(struct raft *r);
+
+/*
+ * Leader: a periodic heartbeat is a round of its own, timed for the lease; returns the
+ * round number it carries.
+ */
+uint64_t raft__read_heartbeat_round(struct raft *r);
 
 /* Leader: a follower acknowledged round `ctx`; releases requests that reached a quorum. */
 void raft__read_on_ack(struct raft *r, uint32_t from, uint64_t ctx);

@@ -181,6 +181,9 @@ err *raft__leader_tick(struct raft *r)
 	}
 	if (r->heartbeat_elapsed >= r->cfg.heartbeat_ticks) {
 		r->heartbeat_elapsed = 0;
+		if (r->cfg.lease_ms > 0)
+			raft__read_heartbeat_round(
+			    r); /* timed, so that its acknowledgements renew the lease */
 		raft__broadcast_heartbeat(r);
 	}
 	assert(r->role == RAFT_LEADER);

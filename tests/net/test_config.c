@@ -17,6 +17,7 @@ static const char good_file[] = "# node 2 of three\n"
                                 "peers = 1=127.0.0.1:9701, 2=localhost:9702 ,3=9703\n"
                                 "data_dir = /var/lib/cairn/n2\n"
                                 "fsync = off\n"
+                                "read_lease = no\n"
                                 "log-level = debug\n"
                                 "seed = 18446744073709551615";
 
@@ -38,6 +39,7 @@ START_TEST(a_full_file)
 	ck_assert_uint_eq(c.raft_listen.port, 9702);
 	ck_assert_str_eq(c.data_dir, "/var/lib/cairn/n2");
 	ck_assert(!c.fsync);
+	ck_assert(!c.read_lease);
 	ck_assert_int_eq(c.log_level, LOG_DEBUG);
 	ck_assert_uint_eq(c.seed, UINT64_MAX);
 }
@@ -54,6 +56,7 @@ START_TEST(defaults_follow_the_node_id)
 	ck_assert_uint_eq(c.raft_listen.port, 9703);
 	ck_assert_str_eq(c.data_dir, "data/n3");
 	ck_assert(c.fsync);
+	ck_assert(c.read_lease);
 	ck_assert_int_eq(c.log_level, LOG_INFO);
 	ck_assert_uint_eq(c.seed, 0);
 	ck_assert_uint_eq(c.peer_count, 0);

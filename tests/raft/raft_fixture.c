@@ -28,6 +28,12 @@ static void fix_clear(struct fixture *f)
 void fix_init(struct fixture *f, uint32_t id, uint32_t n, const uint64_t *terms, uint64_t n_terms,
               struct raft_hard_state hs)
 {
+	fix_init_lease(f, id, n, terms, n_terms, hs, 0);
+}
+
+void fix_init_lease(struct fixture *f, uint32_t id, uint32_t n, const uint64_t *terms,
+                    uint64_t n_terms, struct raft_hard_state hs, uint32_t lease_ms)
+{
 	assert(n_terms <= 64);
 	memset(f, 0, sizeof *f);
 	if (n_terms > 0)
@@ -39,6 +45,7 @@ void fix_init(struct fixture *f, uint32_t id, uint32_t n, const uint64_t *terms,
 		peers[i] = i + 1;
 	struct raft_config c;
 	raft_config_default(&c, id, peers, n);
+	c.lease_ms = lease_ms;
 	struct raft_initial init = {hs, f->terms, n_terms, 0};
 	err *e = raft_new(&c, &init, &f->prng, (struct raft_log_source){f, fix_load}, &f->raft);
 	assert(e == NULL);
@@ -55,11 +62,13 @@ void fix_drain(struct fixture *f)
 {
 	fix_clear(f);
 	f->entries_handed = 0;
+	f->reads_handed = 0;
 	for (int round = 0; round < 16 && raft_has_ready(f->raft); round++) {
 		bool unsynced = f->sync_in_background && !raft_ready_changes_vote(f->raft);
 		struct raft_ready rd;
 		err *e = raft_ready_get(f->raft, &rd);
 		f->entries_handed += rd.n_entries;
+		f->reads_handed += rd.n_reads;
 		assert(e == NULL);
 		for (size_t i = 0; i < rd.n_entries; i++) {
 			uint64_t idx = rd.entries[i].index;

@@ -25,11 +25,15 @@ struct fixture {
 	 */
 	bool sync_in_background;
 	uint64_t entries_handed; /* entries handed out by the last fix_drain() */
+	uint64_t reads_handed;   /* read points handed out by the last fix_drain() */
 };
 
 /* Node `id` of peers 1..n, starting from a log with the given terms and hard state. */
 void fix_init(struct fixture *f, uint32_t id, uint32_t n, const uint64_t *terms, uint64_t n_terms,
               struct raft_hard_state hs);
+/* As fix_init, with read leases of `lease_ms` (raft_config.lease_ms). */
+void fix_init_lease(struct fixture *f, uint32_t id, uint32_t n, const uint64_t *terms,
+                    uint64_t n_terms, struct raft_hard_state hs, uint32_t lease_ms);
 void fix_free(struct fixture *f);
 
 /* Handles every ready batch (persisting nothing, keeping the messages) until none. */
