@@ -134,7 +134,8 @@ START_TEST(test_a_new_term_starts_without_a_lease)
 	leader(&f, LEASE_MS);
 	read_at(&f, 1000, 11);
 	ack_heartbeat(&f, 2, round_sent(&f)); /* leased until 1200 in term 2 */
-	fix_step(&f, (struct raft_message){.type = RAFT_MSG_HEARTBEAT, .from = 3, .to = 1, .term = 9});
+	fix_step(&f,
+	         (struct raft_message){.type = RAFT_MSG_HEARTBEAT, .from = 3, .to = 1, .term = 9});
 	ck_assert_int_eq(fix_status(&f).role, RAFT_FOLLOWER);
 	fix_make_leader(&f);
 	ck_assert_uint_eq(fix_status(&f).term, 10);
