@@ -196,18 +196,6 @@ void node_free(struct node *n)
 /* ---- the ready loop ---- */
 
 /*
- * Step 2 of the contract: entries and hard state durable before anything is sent. The
- * hard state is written only when the term or the vote changed: those must never be
- * forgotten (§5.2), while a lost commit index is merely relearned — on restart from the
- * applied index in the state machine, then from the leader — so rewriting the file for
- * every batch that only advances the commit index would buy nothing.
- *
- * The hard state goes first: a failure or crash between the two writes then leaves the
- * term without its entries (harmless), never entries of a term the node has not saved as
- * its own, which a restart could not reconcile without forgetting a vote of that term.
- * A saved commit index beyond the log is clamped by node_open().
- */
-/*
  * Waits for the log sync in the background, if one runs. Raft learns that it ended from
  * node__synced_report(), outside any batch.
  */
@@ -253,6 +241,18 @@ static err *node__synced_report(struct node *n)
 	return raft_synced(n->raft, n->sync_index);
 }
 
+/*
+ * Step 2 of the contract: entries and hard state durable before anything is sent. The
+ * hard state is written only when the term or the vote changed: those must never be
+ * forgotten (§5.2), while a lost commit index is merely relearned — on restart from the
+ * applied index in the state machine, then from the leader — so rewriting the file for
+ * every batch that only advances the commit index would buy nothing.
+ *
+ * The hard state goes first: a failure or crash between the two writes then leaves the
+ * term without its entries (harmless), never entries of a term the node has not saved as
+ * its own, which a restart could not reconcile without forgetting a vote of that term.
+ * A saved commit index beyond the log is clamped by node_open().
+ */
 static err *node__persist(struct node *n, const struct raft_ready *rd)
 {
 	if (rd->hard_state_changed &&
