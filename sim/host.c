@@ -286,7 +286,7 @@ static void sim__host_power_off(struct sim__host *h)
 	struct sim_world *w = h->world;
 	assert(h->status == SIM__DOWN && h->node == NULL);
 	h->busy_until_us = 0;
-	h->sync_file = NULL;
+	assert(h->sync_file == NULL); /* the node's free finished it, or none was started */
 	size_t open_files = sim__disk_close_all(&h->disk);
 	if (open_files)
 		sim__fail(w, err_new(ERR_INTERNAL, "sim: node %u left %zu files open when dropped",

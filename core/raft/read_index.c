@@ -81,19 +81,15 @@ static void raft__read_start_round(struct raft *r)
 		waiting = raft__read_at(q, i)->seq == 0;
 	if (!waiting)
 		return;
-	raft__read_open_round(r);
-	if (r->quorum == 1)
-		raft__read_on_ack(r, r->cfg.id, q->seq);
-	else
-		raft__broadcast_heartbeat(r);
+	raft__read_heartbeat_round(r);
+	raft__broadcast_heartbeat(r);
 }
 
-uint64_t raft__read_heartbeat_round(struct raft *r)
+void raft__read_heartbeat_round(struct raft *r)
 {
 	raft__read_open_round(r);
-	if (r->quorum == 1)
+	if (r->quorum == 1) /* no one else to ask */
 		raft__read_on_ack(r, r->cfg.id, r->reads.seq);
-	return r->reads.seq;
 }
 
 /* Hands read point `index` to the node that asked: this one, or a follower. */

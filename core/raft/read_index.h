@@ -75,10 +75,10 @@ void raft__read_on_commit(struct raft *r);
 void raft__read_start_due(struct raft *r);
 
 /*
- * Leader: a periodic heartbeat is a round of its own, timed for the lease; returns the
- * round number it carries.
+ * Leader: opens a timed round (for the lease) that the next heartbeat broadcast carries,
+ * fixing the read index of every waiting request; the caller broadcasts it.
  */
-uint64_t raft__read_heartbeat_round(struct raft *r);
+void raft__read_heartbeat_round(struct raft *r);
 
 /* Leader: a follower acknowledged round `ctx`; releases requests that reached a quorum. */
 void raft__read_on_ack(struct raft *r, uint32_t from, uint64_t ctx);

@@ -105,6 +105,15 @@ int fix_step(struct fixture *f, struct raft_message m)
 	return code;
 }
 
+void fix_ack_append(struct fixture *f, uint32_t from, uint64_t index)
+{
+	fix_step(f, (struct raft_message){.type = RAFT_MSG_APPEND_RESP,
+	                                  .from = from,
+	                                  .to = fix_status(f).id,
+	                                  .term = fix_status(f).term,
+	                                  .index = index});
+}
+
 const struct raft_message *fix_find(const struct fixture *f, uint8_t type, uint32_t to)
 {
 	for (uint32_t i = 0; i < f->n_out; i++)

@@ -42,6 +42,9 @@ void fix_drain(struct fixture *f);
 /* Encodes m and feeds it to the node; returns raft_receive's error code (0 if none). */
 int fix_step(struct fixture *f, struct raft_message m);
 
+/* Node `from` acknowledges the node's appends up to `index` in its current term. */
+void fix_ack_append(struct fixture *f, uint32_t from, uint64_t index);
+
 /* The first drained message of `type` to `to` (0: anyone), or NULL. */
 const struct raft_message *fix_find(const struct fixture *f, uint8_t type, uint32_t to);
 

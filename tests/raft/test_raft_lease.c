@@ -10,15 +10,6 @@
 
 #define LEASE_MS 200
 
-static void ack_append(struct fixture *f, uint32_t from, uint64_t index)
-{
-	fix_step(f, (struct raft_message){.type = RAFT_MSG_APPEND_RESP,
-	                                  .from = from,
-	                                  .to = 1,
-	                                  .term = fix_status(f).term,
-	                                  .index = index});
-}
-
 static void ack_heartbeat(struct fixture *f, uint32_t from, uint64_t ctx)
 {
 	fix_step(f, (struct raft_message){.type = RAFT_MSG_HEARTBEAT_RESP,
@@ -41,7 +32,7 @@ static void leader(struct fixture *f, uint32_t lease_ms)
 	fix_init_lease(f, 1, 3, NULL, 0, (struct raft_hard_state){1, 0, 0}, lease_ms);
 	raft_clock(f->raft, 1000);
 	fix_make_leader(f);
-	ack_append(f, 2, 1);
+	fix_ack_append(f, 2, 1);
 	ck_assert_uint_eq(fix_status(f).commit, 1);
 }
 
@@ -139,7 +130,7 @@ START_TEST(test_a_new_term_starts_without_a_lease)
 	ck_assert_int_eq(fix_status(&f).role, RAFT_FOLLOWER);
 	fix_make_leader(&f);
 	ck_assert_uint_eq(fix_status(&f).term, 10);
-	ack_append(&f, 2, fix_status(&f).last_index);
+	fix_ack_append(&f, 2, fix_status(&f).last_index);
 	read_at(&f, 1100, 12);
 	ck_assert_uint_eq(f.reads_handed, 0);
 	ck_assert_uint_gt(round_sent(&f), 0);

@@ -16,15 +16,6 @@ static void propose(struct fixture *f, uint64_t id)
 	fix_drain(f);
 }
 
-static void ack(struct fixture *f, uint32_t from, uint64_t index)
-{
-	uint64_t term = fix_status(f).term;
-	fix_step(
-	    f,
-	    (struct raft_message){
-	        .type = RAFT_MSG_APPEND_RESP, .from = from, .to = 1, .term = term, .index = index});
-}
-
 static void synced(struct fixture *f, uint64_t index)
 {
 	err *e = raft_synced(f->raft, index);
@@ -47,9 +38,9 @@ START_TEST(test_followers_commit_without_the_leader)
 {
 	struct fixture f;
 	leader_unsynced(&f);
-	ack(&f, 2, 1);
+	fix_ack_append(&f, 2, 1);
 	ck_assert_uint_eq(fix_status(&f).commit, 0); /* the leader's unsynced copy does not count */
-	ack(&f, 3, 1);
+	fix_ack_append(&f, 3, 1);
 	ck_assert_uint_eq(fix_status(&f).commit, 1);
 	ck_assert_uint_eq(fix_status(&f).persisted_index, 0);
 	fix_free(&f);
@@ -61,7 +52,7 @@ START_TEST(test_leader_counts_itself_once_synced)
 {
 	struct fixture f;
 	leader_unsynced(&f);
-	ack(&f, 2, 1);
+	fix_ack_append(&f, 2, 1);
 	ck_assert_uint_eq(fix_status(&f).commit, 0);
 	synced(&f, 1);
 	ck_assert_uint_eq(fix_status(&f).persisted_index, 1);
@@ -79,7 +70,7 @@ START_TEST(test_entries_held_until_synced)
 {
 	struct fixture f;
 	leader_unsynced(&f);
-	ack(&f, 2, 1); /* follower 2 leaves probing: appends are pipelined to it */
+	fix_ack_append(&f, 2, 1); /* follower 2 leaves probing: appends are pipelined to it */
 	propose(&f, 7);
 	ck_assert_uint_eq(f.entries_handed, 0);
 	ck_assert_uint_eq(fix_status(&f).last_index, 2);
@@ -102,8 +93,8 @@ START_TEST(test_committed_waits_for_the_local_write)
 	struct fixture f;
 	leader_unsynced(&f);
 	propose(&f, 7); /* entry 2: held in memory, sent to both followers */
-	ack(&f, 2, 2);
-	ack(&f, 3, 2);
+	fix_ack_append(&f, 2, 2);
+	fix_ack_append(&f, 3, 2);
 	ck_assert_uint_eq(fix_status(&f).commit, 2);
 	ck_assert_uint_eq(fix_status(&f).applied, 1); /* entry 2 is not in this node's log yet */
 	synced(&f, 1);                                /* this batch writes entry 2... */
