@@ -20,7 +20,12 @@
  *
  * Writing. An append encodes all of its entries into one buffer, writes it at the end of
  * the last segment (or into a new segment, header included, once the last one is full)
- * and syncs once: a batch of a thousand entries costs one fsync (group commit). A leader
+ * and syncs once: a batch of a thousand entries costs one fsync (group commit). The
+ * segment's file is kept longer than its records, zeroed ahead of them in steps of
+ * RAFT__PREALLOC_BYTES (the zeros go out in the same write as the records that outgrow
+ * the zeroed part), so most appends overwrite zeros inside the file: a sync of such a
+ * write has no file size to update, and on ext4 it costs one device write and a flush
+ * instead of three (measured: about half the CPU and two thirds of the time). A
  * may leave that sync to its caller (raft_dlog_append_unsynced(), run in the background),
  * one batch at a time, so the unsynced bytes are always the log's tail. The
  * segment size is a soft bound; a batch is never split, which keeps a batch in one file
@@ -33,11 +38,13 @@
  * Recovering. vfs.h promises that a crash loses at most the writes after the last sync,
  * and that a torn write keeps a prefix of its bytes. Since only the last segment is ever
  * written after a sync, the damage a crash can do is a tail of the last segment: a record
- * whose header or payload is cut short. Opening the log therefore cuts off a tail made of
- * a short record, or of a last record that fails its checksum (a bit flip in the final
- * record is indistinguishable from a torn one and harmless to drop: it was never
- * acknowledged if it was torn, and if it was synced the leader will send it again). A bad
- * record that is followed by more data, a bad header, a missing segment in the
+ * whose header or payload is cut short. A segment's records end where only zeros follow
+ * (no record is all zeros: its length is never 0). Opening the log therefore cuts off a
+ * tail made of a short record, or of a last record that fails its checksum and is
+ * followed by nothing but zeros (a bit flip in the final record is indistinguishable
+ * from a torn one and harmless to drop: it was never acknowledged if it was torn, and if
+ * it was synced the leader will send it again). A bad record that is followed by more
+ * data, a bad header, a missing segment in the
  * sequence, or any damage in a segment other than the last is corruption of synced data:
  * ERR_CORRUPT, never a silent loss of acknowledged entries.
  *
@@ -70,11 +77,14 @@
 /* Segments larger than this are refused when read whole. */
 #define RAFT__SEG_READ_MAX ((uint64_t)BUF_ABSOLUTE_MAX)
 #define RAFT__MAX_SEGMENTS 65536
+/* How far ahead of its records a segment's file is zeroed (at most to the segment size). */
+#define RAFT__PREALLOC_BYTES ((uint64_t)1 << 20)
 
 struct raft__segment {
 	char name[32];
 	uint64_t first_index;
-	uint64_t size;
+	uint64_t size;      /* where its records end: the next record goes here */
+	uint64_t allocated; /* the file's length, >= size: zeros follow the records */
 	struct vfs_file *file;
 };
 
@@ -168,6 +178,7 @@ static err *raft__dlog_add_segment(struct raft_dlog *log, const char *name, uint
 	s->first_index = first;
 	s->file = file;
 	s->size = size;
+	s->allocated = size;
 	return NULL;
 }
 
@@ -232,7 +243,18 @@ enum raft__scan_result {
 	RAFT__SCAN_BAD,  /* a bad record followed by more bytes: corruption */
 };
 
-/* Examines the record at `off` of `bytes[0..size)` expected to hold entry `index`. */
+static bool raft__all_zero(const uint8_t *bytes, uint64_t len)
+{
+	for (uint64_t i = 0; i < len; i++)
+		if (bytes[i] != 0)
+			return false;
+	return true;
+}
+
+/*
+ * Examines the record at `off` of `bytes[0..size)` expected to hold entry `index`. A bad
+ * record followed by zeros only is torn: a write cut short over the zeroed tail.
+ */
 static enum raft__scan_result raft__scan_record(const uint8_t *bytes, uint64_t size, uint64_t off,
                                                 uint64_t index, struct raft_entry *e, uint64_t *end)
 {
@@ -255,21 +277,28 @@ static enum raft__scan_result raft__scan_record(const uint8_t *bytes, uint64_t s
 	}
 	if (ok)
 		return RAFT__SCAN_GOOD;
-	return *end == size ? RAFT__SCAN_TORN : RAFT__SCAN_BAD;
+	return raft__all_zero(bytes + *end, size - *end) ? RAFT__SCAN_TORN : RAFT__SCAN_BAD;
 }
 
-/* Cuts the tail of the last segment at `off`, durably, and reports it. */
-static err *raft__dlog_cut(struct raft_dlog *log, struct raft__segment *s, uint64_t off,
-                           struct raft_dlog_recovery *rec)
+/*
+ * Cuts the tail of the last segment (read into `bytes`) at `off`, durably, and reports
+ * the damaged bytes cut: up to the last one that is not zero.
+ */
+static err *raft__dlog_cut(struct raft_dlog *log, struct raft__segment *s, const uint8_t *bytes,
+                           uint64_t off, struct raft_dlog_recovery *rec)
 {
 	assert(off <= s->size);
 	assert(s == &log->segs[log->n_segs - 1]);
-	rec->cut_bytes = s->size - off;
+	uint64_t damaged_end = s->size;
+	while (damaged_end > off && bytes[damaged_end - 1] == 0)
+		damaged_end--;
+	rec->cut_bytes = damaged_end - off;
 	rec->cut_offset = off;
 	snprintf(rec->cut_segment, sizeof rec->cut_segment, "%s", s->name);
 	TRY(vfs_truncate(s->file, off));
 	TRY(vfs_sync(s->file));
 	s->size = off;
+	s->allocated = off;
 	return NULL;
 }
 
@@ -314,12 +343,16 @@ static err *raft__dlog_scan(struct raft_dlog *log, uint32_t slot, const uint8_t 
 	TRY(raft__check_header(s, bytes));
 	uint64_t off = RAFT__SEG_HEADER;
 	while (off < s->size) {
+		if (load_u32be(bytes + off) == 0 && raft__all_zero(bytes + off, s->size - off)) {
+			s->size = off; /* the zeroed tail: the records end here */
+			break;
+		}
 		struct raft_entry e;
 		uint64_t end = 0;
 		enum raft__scan_result r =
 		    raft__scan_record(bytes, s->size, off, log->last + 1, &e, &end);
 		if (r == RAFT__SCAN_TORN && last_segment)
-			return raft__dlog_cut(log, s, off, rec);
+			return raft__dlog_cut(log, s, bytes, off, rec);
 		if (r != RAFT__SCAN_GOOD)
 			return err_new(ERR_CORRUPT,
 			               "log segment %s: bad record for entry %" PRIu64
@@ -480,6 +513,7 @@ err *raft_dlog_truncate(struct raft_dlog *log, uint64_t index)
 		TRY(err_wrap(vfs_truncate(s->file, off), "truncating raft log"));
 		TRY(err_wrap(vfs_sync(s->file), "truncating raft log"));
 		s->size = off;
+		s->allocated = off;
 	}
 	log->last = index - 1;
 	log->broken = false;
@@ -532,6 +566,27 @@ static err *raft__dlog_check_batch(const struct raft_dlog *log, const struct raf
 	return NULL;
 }
 
+/*
+ * When records ending at `records_end` outgrow the zeroed part of segment `s`, appends to
+ * the scratch buffer (which holds them) the zeros that extend the file by another step.
+ */
+static err *raft__zero_ahead(struct raft_dlog *log, const struct raft__segment *s,
+                             uint64_t records_end)
+{
+	if (records_end <= s->allocated)
+		return NULL;
+	uint64_t want = s->allocated + RAFT__PREALLOC_BYTES;
+	if (want > log->segment_max_bytes)
+		want = log->segment_max_bytes;
+	if (want <= records_end)
+		return NULL;
+	size_t pad = (size_t)(want - records_end);
+	TRY(buf_reserve(&log->scratch, pad));
+	memset(log->scratch.data + log->scratch.len, 0, pad);
+	log->scratch.len += pad;
+	return NULL;
+}
+
 /* Appends entries[0..n) with one write; syncs it too if `sync`. *file: the file written. */
 static err *raft__dlog_write(struct raft_dlog *log, const struct raft_entry *entries, size_t n,
                              bool sync, struct vfs_file **file)
@@ -557,6 +612,8 @@ static err *raft__dlog_write(struct raft_dlog *log, const struct raft_entry *ent
 		log->offset_of[log->last + i] = s->size + log->scratch.len;
 		TRY(raft__record_encode(&log->scratch, &entries[i]));
 	}
+	uint64_t records_end = s->size + log->scratch.len;
+	TRY(raft__zero_ahead(log, s, records_end));
 	err *e = vfs_write(s->file, s->size, log->scratch.data, log->scratch.len);
 	if (!e && sync)
 		e = vfs_sync(s->file);
@@ -564,7 +621,9 @@ static err *raft__dlog_write(struct raft_dlog *log, const struct raft_entry *ent
 		log->broken = true;
 		return err_wrap(e, "appending to raft log");
 	}
-	s->size += log->scratch.len;
+	if (s->size + log->scratch.len > s->allocated)
+		s->allocated = s->size + log->scratch.len;
+	s->size = records_end;
 	assert(log->offset_of[log->last] >= RAFT__SEG_HEADER);
 	for (size_t i = 0; i < n; i++) {
 		log->terms[log->last + i] = entries[i].term;

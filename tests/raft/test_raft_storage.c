@@ -155,6 +155,19 @@ static struct vfs_file *last_segment(struct vfs *vfs, uint64_t *size)
 	return f;
 }
 
+/* Where the records of segment file `f` of `size` bytes end: zeros follow them. */
+static uint64_t records_end(struct vfs_file *f, uint64_t size)
+{
+	uint8_t *bytes = malloc(size);
+	ck_assert_ptr_nonnull(bytes);
+	ck_assert_ptr_null(vfs_read_exact(f, 0, bytes, size));
+	uint64_t end = size;
+	while (end > 0 && bytes[end - 1] == 0)
+		end--;
+	free(bytes);
+	return end;
+}
+
 static void flip_byte(struct vfs_file *f, uint64_t offset)
 {
 	uint8_t b;
@@ -338,19 +351,20 @@ START_TEST(test_torn_tail_reported)
 	raft_dlog_close(log);
 	uint64_t size;
 	struct vfs_file *f = last_segment(vfs, &size);
-	static const uint8_t half[] = {0, 0, 0, 40, 1, 2, 3}; /* a record header cut short */
-	ck_assert_ptr_null(vfs_write(f, size, half, sizeof half));
+	uint64_t end = records_end(f, size);
+	static const uint8_t half[] = {0, 0, 0, 40, 1, 2, 3}; /* a record cut short */
+	ck_assert_ptr_null(vfs_write(f, end, half, sizeof half));
 	ck_assert_ptr_null(vfs_sync(f));
 	vfs_close(f);
 	log = open_log(vfs, RAFT_DLOG_SEGMENT_BYTES, &rec);
 	ck_assert_uint_eq(rec.last_index, 5);
 	ck_assert_uint_eq(rec.cut_bytes, sizeof half);
-	ck_assert_uint_eq(rec.cut_offset, size);
+	ck_assert_uint_eq(rec.cut_offset, end);
 	ck_assert(strncmp(rec.cut_segment, "seg-", 4) == 0);
 	raft_dlog_close(log);
 	/* A bit flip in the very last record is cut off the same way. */
 	f = last_segment(vfs, &size);
-	flip_byte(f, size - 2);
+	flip_byte(f, records_end(f, size) - 2);
 	vfs_close(f);
 	log = open_log(vfs, RAFT_DLOG_SEGMENT_BYTES, &rec);
 	ck_assert_uint_eq(rec.last_index, 4);
@@ -369,6 +383,50 @@ static void assert_corrupt(struct vfs *vfs, size_t segment)
 	ck_assert_ptr_null(log);
 	err_free(e);
 }
+
+/*
+ * A segment's file is zeroed ahead of its records, so that appends overwrite zeros: the
+ * zeros are not entries, appends after a reopen continue where the records end, and a
+ * segment rolls over by its records' size, not its file's.
+ */
+START_TEST(test_zeroed_tail)
+{
+	struct shim s;
+	struct vfs *vfs = disk_new(&s);
+	struct raft_dlog_recovery rec;
+	struct raft_dlog *log = open_log(vfs, RAFT_DLOG_SEGMENT_BYTES, &rec);
+	append_range(log, 1, 5, 1);
+	uint64_t size;
+	struct vfs_file *f = last_segment(vfs, &size);
+	uint64_t end = records_end(f, size);
+	vfs_close(f);
+	ck_assert_uint_gt(size, end + 4096);
+	ck_assert_uint_le(size, RAFT_DLOG_SEGMENT_BYTES);
+	raft_dlog_close(log);
+	log = open_log(vfs, RAFT_DLOG_SEGMENT_BYTES, &rec);
+	ck_assert_uint_eq(rec.last_index, 5);
+	ck_assert_uint_eq(rec.cut_bytes, 0);
+	append_range(log, 6, 9, 1);
+	raft_dlog_close(log);
+	f = last_segment(vfs, &size);
+	ck_assert_uint_gt(records_end(f, size), end);
+	vfs_close(f);
+	log = open_log(vfs, RAFT_DLOG_SEGMENT_BYTES, &rec);
+	ck_assert_uint_eq(rec.last_index, 9);
+	ck_assert_uint_eq(rec.segments, 1);
+	struct raft_entry e;
+	ck_assert_ptr_null(raft_dlog_load(log, 7, &e));
+	ck_assert_uint_eq(e.index, 7);
+	free((void *)e.data);
+	raft_dlog_close(log);
+	/* Bytes far beyond the records are no torn write: corruption. */
+	f = last_segment(vfs, &size);
+	flip_byte(f, size - 1);
+	vfs_close(f);
+	assert_corrupt(vfs, RAFT_DLOG_SEGMENT_BYTES);
+	disk_free(&s);
+}
+END_TEST
 
 START_TEST(test_corruption_in_the_middle)
 {
@@ -534,6 +592,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_log_segments_and_truncation);
 	tcase_add_test(tc, test_torn_tail_recovery);
 	tcase_add_test(tc, test_torn_tail_reported);
+	tcase_add_test(tc, test_zeroed_tail);
 	tcase_add_test(tc, test_corruption_in_the_middle);
 	tcase_add_test(tc, test_restart_keeps_term_vote_log);
 	tcase_add_test(tc, test_storage_reconciles_crash_between_syncs);
