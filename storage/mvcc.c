@@ -326,6 +326,9 @@ uint64_t mvcc_gc_low_water(const struct mvcc *m)
 static err *mvcc__outcome_lookup(struct mvcc *m, struct mvcc_txn_id id, struct mvcc_outcome *out,
                                  bool *seen)
 {
+	*seen = false;
+	if (!mvcc__history_holds_id(&m->history, id))
+		return NULL; /* no stored outcome: spares the store a lookup per record */
 	TRY(mvcc__key_txn(&m->key, id));
 	TRY(kv_get(m->kv, buf_slice(&m->key), &m->value, seen));
 	if (*seen)

@@ -33,6 +33,7 @@ void mvcc__history_free(struct mvcc__history *h)
 	for (uint32_t i = 0; i < h->count; i++)
 		mvcc__history_entry_free(&h->ring[(h->head + i) % h->cap]);
 	free(h->ring);
+	free(h->ids);
 	memset(h, 0, sizeof *h);
 }
 
@@ -107,20 +108,97 @@ const struct mvcc__history_entry *mvcc__history_at(const struct mvcc__history *h
 	return &h->ring[(h->head + i) % h->cap];
 }
 
+/* ---- the id table: linear probing over a power-of-two number of slots ---- */
+
+static uint32_t mvcc__ids_slots(const struct mvcc__history *h)
+{
+	return 2 * h->cap;
+}
+
+static uint32_t mvcc__id_home(struct mvcc_txn_id id, uint32_t slots)
+{
+	uint64_t x = (id.lo ^ (id.hi * 0x9e3779b97f4a7c15u)) * 0xff51afd7ed558ccdu;
+	return (uint32_t)(x >> 32) & (slots - 1);
+}
+
+static bool mvcc__id_eq(struct mvcc_txn_id a, struct mvcc_txn_id b)
+{
+	return a.hi == b.hi && a.lo == b.lo;
+}
+
+/* The slot holding `id`, or the free slot where it would go. */
+static uint32_t mvcc__id_find(const struct mvcc__id_slot *ids, uint32_t slots,
+                              struct mvcc_txn_id id)
+{
+	uint32_t i = mvcc__id_home(id, slots);
+	/* At most half the slots are used, so a free slot ends every probe. */
+	for (uint32_t probes = 0; probes < slots; probes++) {
+		if (ids[i].count == 0 || mvcc__id_eq(ids[i].id, id))
+			return i;
+		i = (i + 1) & (slots - 1);
+	}
+	assert(!"the id table has no free slot");
+	return 0;
+}
+
+static void mvcc__id_add(struct mvcc__history *h, struct mvcc_txn_id id)
+{
+	uint32_t i = mvcc__id_find(h->ids, mvcc__ids_slots(h), id);
+	h->ids[i].id = id;
+	h->ids[i].count++;
+}
+
+/* Removes one holder of `id`; the last one frees the slot, shifting later probes back. */
+static void mvcc__id_remove(struct mvcc__history *h, struct mvcc_txn_id id)
+{
+	uint32_t slots = mvcc__ids_slots(h);
+	uint32_t i = mvcc__id_find(h->ids, slots, id);
+	assert(h->ids[i].count > 0);
+	if (--h->ids[i].count > 0)
+		return;
+	uint32_t hole = i;
+	for (uint32_t j = (i + 1) & (slots - 1); h->ids[j].count > 0; j = (j + 1) & (slots - 1)) {
+		uint32_t home = mvcc__id_home(h->ids[j].id, slots);
+		/* j's entry may move to the hole unless its home lies in (hole, j] cyclically */
+		bool home_after_hole =
+		    hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+		if (!home_after_hole) {
+			h->ids[hole] = h->ids[j];
+			h->ids[j].count = 0;
+			hole = j;
+		}
+	}
+}
+
+bool mvcc__history_holds_id(const struct mvcc__history *h, struct mvcc_txn_id id)
+{
+	if (h->cap == 0)
+		return false;
+	return h->ids[mvcc__id_find(h->ids, mvcc__ids_slots(h), id)].count > 0;
+}
+
 err *mvcc__history_reserve(struct mvcc__history *h)
 {
 	if (h->count < h->cap)
 		return NULL;
 	uint32_t cap = h->cap ? 2 * h->cap : 64;
 	struct mvcc__history_entry *ring = malloc(cap * sizeof *ring);
-	if (!ring)
+	struct mvcc__id_slot *ids = calloc(2 * (size_t)cap, sizeof *ids);
+	if (!ring || !ids) {
+		free(ring);
+		free(ids);
 		return err_new(ERR_NOMEM, "cannot grow the validation history");
+	}
 	for (uint32_t i = 0; i < h->count; i++)
 		ring[i] = h->ring[(h->head + i) % h->cap];
 	free(h->ring);
+	free(h->ids);
 	h->ring = ring;
+	h->ids = ids;
 	h->cap = cap;
 	h->head = 0;
+	for (uint32_t i = 0; i < h->count; i++)
+		mvcc__id_add(h, h->ring[i].id);
 	assert(h->count < h->cap);
 	return NULL;
 }
@@ -147,6 +225,7 @@ void mvcc__history_push(struct mvcc__history *h, struct mvcc__history_entry *e)
 	assert(h->count == 0 || mvcc__history_at(h, h->count - 1)->index < e->index);
 	h->ring[(h->head + h->count) % h->cap] = *e;
 	h->count++;
+	mvcc__id_add(h, e->id);
 	h->bytes += e->cost;
 	memset(e, 0, sizeof *e);
 }
@@ -158,6 +237,7 @@ void mvcc__history_drop_oldest(struct mvcc__history *h)
 	assert(e->index > h->floor && h->bytes >= e->cost);
 	h->floor = e->index;
 	h->bytes -= e->cost;
+	mvcc__id_remove(h, e->id);
 	mvcc__history_entry_free(e);
 	h->head = (h->head + 1) % h->cap;
 	h->count--;

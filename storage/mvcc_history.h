@@ -36,8 +36,16 @@ struct mvcc__history_entry {
 	uint64_t cost; /* what the entry counts against max_bytes */
 };
 
+/* A transaction id held by `count` entries of the history (0: a free slot). */
+struct mvcc__id_slot {
+	struct mvcc_txn_id id;
+	uint32_t count;
+};
+
 struct mvcc__history {
 	struct mvcc__history_entry *ring;
+	/* the ids of the entries held, open addressing with 2 * cap slots: at most half used */
+	struct mvcc__id_slot *ids;
 	uint32_t cap;  /* allocated slots */
 	uint32_t head; /* slot of the oldest entry */
 	uint32_t count;
@@ -82,6 +90,13 @@ void mvcc__history_push(struct mvcc__history *h, struct mvcc__history_entry *e);
 
 /* Drops the oldest entry, raising the floor to its index. */
 void mvcc__history_drop_oldest(struct mvcc__history *h);
+
+/*
+ * Whether an entry of the history has transaction id `id`, without touching the store.
+ * The stored outcomes ('t' rows) are written and deleted with their history entries, so
+ * an id the history does not hold has no stored outcome.
+ */
+bool mvcc__history_holds_id(const struct mvcc__history *h, struct mvcc_txn_id id);
 
 /*
  * True if an entry with index > read_version wrote a key inside one of the ranges; then

@@ -307,6 +307,61 @@ START_TEST(history_window_bounds_validation)
 }
 END_TEST
 
+/*
+ * Duplicates are found for every record still in the history window, however often the
+ * window dropped entries and whether the store was reopened since (the ids of the held
+ * entries are indexed in memory); a record that left the window is no duplicate.
+ */
+START_TEST(duplicates_found_while_the_window_moves)
+{
+	/* a round adds two history entries: its record and the aborted late one */
+	enum { WINDOW = 16, ROUNDS = 400, RECENT = 5, GONE = 30 };
+	struct kv *kv;
+	ok(kvmem_open(&kv));
+	struct store s;
+	s.kv = kv;
+	prng_seed(&s.prng, 11);
+	s.options = (struct mvcc_options){.prng = &s.prng, .history_max_entries = WINDOW};
+	ok(mvcc_open(kv, &s.options, &s.m));
+	struct buf recs[GONE + 1];
+	uint64_t committed_at[GONE + 1];
+	for (int i = 0; i <= GONE; i++)
+		buf_init(&recs[i], 4096);
+	for (int i = 0; i < ROUNDS; i++) {
+		char key[16];
+		snprintf(key, sizeof key, "k%d", i);
+		struct mvcc_txn *t = begin(&s, MVCC_LATEST, 0);
+		put(t, key, "v");
+		struct buf *rec = &recs[i % (GONE + 1)];
+		buf_clear(rec);
+		encode(t, rec);
+		mvcc_txn_free(t);
+		struct mvcc_outcome o, d;
+		ck_assert(apply_next(&s, rec, &o));
+		committed_at[i % (GONE + 1)] = o.index;
+		if (i >= RECENT) {
+			int j = (i - RECENT) % (GONE + 1);
+			ck_assert(apply_next(&s, &recs[j], &d));
+			ck_assert_msg(d.duplicate, "round %d: the record of round %d is held", i,
+			              i - RECENT);
+			ck_assert_uint_eq(d.index, committed_at[j]);
+		}
+		if (i >= GONE) {
+			ck_assert(!apply_next(&s, &recs[(i - GONE) % (GONE + 1)], &d));
+			ck_assert(!d.duplicate);
+			ck_assert_int_eq(d.code, ERR_UNKNOWN_OUTCOME);
+		}
+		if (i % 97 == 0) { /* the reopened store rebuilds the window and its ids */
+			mvcc_close(s.m);
+			ok(mvcc_open(kv, &s.options, &s.m));
+		}
+	}
+	for (int i = 0; i <= GONE; i++)
+		buf_free(&recs[i]);
+	store_close(&s);
+}
+END_TEST
+
 /* Reading more ranges than the bound escalates: conflicts are still found. */
 START_TEST(read_set_escalation_keeps_conflicts)
 {
@@ -623,6 +678,7 @@ int main(void)
 	tcase_add_test(tc, read_only_and_time_travel);
 	tcase_add_test(tc, commit_local_applies_and_flushes);
 	tcase_add_test(tc, apply_is_idempotent_by_txn_id);
+	tcase_add_test(tc, duplicates_found_while_the_window_moves);
 	tcase_add_test(tc, history_window_bounds_validation);
 	tcase_add_test(tc, read_set_escalation_keeps_conflicts);
 	tcase_add_test(tc, partial_scan_reads_only_what_it_returned);
