@@ -343,7 +343,9 @@ static err *raft__dlog_scan(struct raft_dlog *log, uint32_t slot, const uint8_t 
 	TRY(raft__check_header(s, bytes));
 	uint64_t off = RAFT__SEG_HEADER;
 	while (off < s->size) {
-		if (load_u32be(bytes + off) == 0 && raft__all_zero(bytes + off, s->size - off)) {
+		uint64_t left = s->size - off;
+		bool zero_start = left < RAFT__REC_HEADER || load_u32be(bytes + off) == 0;
+		if (zero_start && raft__all_zero(bytes + off, left)) {
 			s->size = off; /* the zeroed tail: the records end here */
 			break;
 		}

@@ -419,9 +419,21 @@ START_TEST(test_zeroed_tail)
 	ck_assert_uint_eq(e.index, 7);
 	free((void *)e.data);
 	raft_dlog_close(log);
+	/* Zeros shorter than a record header are the end too, in any segment. */
+	f = last_segment(vfs, &size);
+	end = records_end(f, size);
+	ck_assert_ptr_null(vfs_truncate(f, end + 3));
+	ck_assert_ptr_null(vfs_sync(f));
+	vfs_close(f);
+	log = open_log(vfs, RAFT_DLOG_SEGMENT_BYTES, &rec);
+	ck_assert_uint_eq(rec.last_index, 9);
+	ck_assert_uint_eq(rec.cut_bytes, 0);
+	raft_dlog_close(log);
 	/* Bytes far beyond the records are no torn write: corruption. */
 	f = last_segment(vfs, &size);
-	flip_byte(f, size - 1);
+	static const uint8_t stray = 7;
+	ck_assert_ptr_null(vfs_write(f, end + 4096, &stray, 1));
+	ck_assert_ptr_null(vfs_sync(f));
 	vfs_close(f);
 	assert_corrupt(vfs, RAFT_DLOG_SEGMENT_BYTES);
 	disk_free(&s);
