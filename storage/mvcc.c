@@ -79,8 +79,11 @@
 
 /* GC applies its deletions in batches of this many, to bound the batch size. */
 #define MVCC__GC_CHUNK 4096
-/* The metadata written by mvcc_flush: [format, applied version]. */
-#define MVCC__META_FORMAT 1
+/*
+ * The metadata written by mvcc_flush: [format, applied version]. Format 1 stored the
+ * validation history in 'h' rows; format 2 rebuilds it from the log.
+ */
+#define MVCC__META_FORMAT 2
 
 /* ---- meta rows and batches ---- */
 
@@ -123,14 +126,14 @@ static err *mvcc__meta_decode(struct slice meta, uint64_t *applied)
 	*applied = 0;
 	if (meta.len == 0)
 		return NULL;
+	uint64_t format = 0;
 	struct codec_doc doc;
 	const msgpack_object *root;
 	err *e = codec_parse(&doc, meta.ptr, meta.len, &root);
 	if (!e) {
 		struct codec_in in;
 		codec_in_init(&in, root, 2, 2);
-		if (codec_get_u64(&in) != MVCC__META_FORMAT)
-			codec_in_fail(&in, "unknown format");
+		format = codec_get_u64(&in);
 		*applied = codec_get_u64(&in);
 		e = codec_in_end(&in, false);
 		codec_doc_free(&doc);
@@ -139,116 +142,94 @@ static err *mvcc__meta_decode(struct slice meta, uint64_t *applied)
 		err_free(e);
 		return err_new(ERR_CORRUPT, "the KV commit metadata is not MVCC's");
 	}
+	if (format != MVCC__META_FORMAT)
+		return err_new(ERR_CORRUPT,
+		               "the store has MVCC format %llu; this version reads format %d only",
+		               (unsigned long long)format, MVCC__META_FORMAT);
 	return NULL;
 }
 
-/* A history entry being reassembled from its rows. */
-struct mvcc__loading {
-	bool active;
-	uint64_t index;
-	struct mvcc_txn_id id;
-	uint32_t expected;
-	struct buf key_bytes;
-	struct buf key_lens; /* u32 BE per key */
-};
-
-/* Turns the entry being loaded into a history entry. */
-static err *mvcc__loading_finish(struct mvcc *m, struct mvcc__loading *l)
+/* The stored outcome of transaction `id`, if there is one. */
+static err *mvcc__outcome_stored(struct mvcc *m, struct mvcc_txn_id id, struct mvcc_outcome *out,
+                                 bool *found)
 {
-	if (!l->active)
-		return NULL;
-	uint32_t n = (uint32_t)(l->key_lens.len / 4);
-	if (n != l->expected)
-		return err_new(ERR_CORRUPT, "history entry %llu has %u of its %u keys",
-		               (unsigned long long)l->index, n, l->expected);
-	struct slice *keys = malloc((n ? n : 1) * sizeof *keys);
-	if (!keys)
-		return err_new(ERR_NOMEM, "cannot load the validation history");
-	size_t off = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		uint32_t len = load_u32be(l->key_lens.data + 4 * i);
-		keys[i] = slice_of(l->key_bytes.data + off, len);
-		off += len;
-	}
-	assert(off == l->key_bytes.len);
-	struct mvcc__history_entry e;
-	err *fail = mvcc__history_entry_make(&e, l->index, l->id, keys, n);
-	free(keys);
-	if (!fail)
-		fail = mvcc__history_reserve(&m->history);
-	if (fail) {
-		mvcc__history_entry_free(&e);
-		return fail;
-	}
-	mvcc__history_push(&m->history, &e);
-	l->active = false;
-	buf_clear(&l->key_bytes);
-	buf_clear(&l->key_lens);
+	TRY(mvcc__key_txn(&m->key, id));
+	TRY(kv_get(m->kv, buf_slice(&m->key), &m->value, found));
+	if (*found)
+		TRY(mvcc__outcome_decode(buf_slice(&m->value), out));
 	return NULL;
 }
 
-/* Handles one 'h' row while loading. */
-static err *mvcc__loading_row(struct mvcc *m, struct mvcc__loading *l, struct slice key,
-                              struct slice value, struct buf *user_key)
+/*
+ * Adds to the history the entry that record `bytes` of log index `index` made, if it made
+ * one: an entry was made exactly when the record was installed there (its stored outcome
+ * names this index); a duplicate or an undecodable record made none.
+ */
+static err *mvcc__restore_entry(struct mvcc *m, uint64_t index, const struct buf *bytes)
 {
-	uint64_t index;
-	bool is_header;
-	assert(!l->active || l->key_lens.len / 4 <= l->expected);
-	TRY(mvcc__history_key_split(key, &index, &is_header, user_key));
-	if (is_header) {
-		TRY(mvcc__loading_finish(m, l));
-		if (index <= m->history.floor || index > m->applied ||
-		    (m->history.count &&
-		     index <= mvcc__history_at(&m->history, m->history.count - 1)->index))
-			return err_new(ERR_CORRUPT, "history entry %llu is out of place",
-			               (unsigned long long)index);
-		TRY(mvcc__history_header_decode(value, &l->id, &l->expected));
-		l->active = true;
-		l->index = index;
+	struct mvcc__record r;
+	err *e = mvcc__record_decode(bytes->data, bytes->len, &r);
+	if (e) {
+		err_free(e);
 		return NULL;
 	}
-	if (!l->active || index != l->index || l->key_lens.len / 4 >= l->expected)
-		return err_new(ERR_CORRUPT, "history key row for entry %llu is out of place",
-		               (unsigned long long)index);
-	TRY(buf_append(&l->key_bytes, user_key->data, user_key->len));
-	return buf_append_u32be(&l->key_lens, (uint32_t)user_key->len);
-}
-
-/* Rebuilds the in-memory history from the 'h' rows. */
-static err *mvcc__load_history(struct mvcc *m)
-{
-	assert(m->history.count == 0);
-	uint8_t lo = MVCC__SPACE_HISTORY, hi = MVCC__SPACE_HISTORY + 1;
-	struct slice from = slice_of(&lo, 1), to = slice_of(&hi, 1);
-	struct kv_iter *it;
-	TRY(kv_iter_open(m->kv, &from, &to, false, &it));
-	struct mvcc__loading l = {0};
-	buf_init(&l.key_bytes, MVCC_TXN_MAX_WRITE_BYTES);
-	buf_init(&l.key_lens, 4 * (size_t)MVCC_TXN_MAX_WRITES);
-	struct buf user_key;
-	buf_init(&user_key, KV_KEY_MAX);
-	err *e = NULL;
-	for (;;) {
-		struct slice k, v;
-		bool done;
-		e = kv_iter_next(it, &k, &v, &done);
-		if (e || done)
-			break;
-		e = mvcc__loading_row(m, &l, k, v, &user_key);
-		if (e)
-			break;
+	struct mvcc_outcome o = {0};
+	bool found = false;
+	e = mvcc__outcome_stored(m, r.id, &o, &found);
+	if (!e && found && o.index == index) {
+		uint32_t n = o.committed ? r.write_count : 0;
+		struct slice *keys = malloc((n ? n : 1) * sizeof *keys);
+		if (!keys)
+			e = err_new(ERR_NOMEM, "cannot rebuild the validation history");
+		for (uint32_t i = 0; !e && i < n; i++)
+			keys[i] = r.writes[i].key;
+		struct mvcc__history_entry h;
+		if (!e)
+			e = mvcc__history_entry_make(&h, index, r.id, keys, n);
+		free(keys);
+		if (!e) {
+			e = mvcc__history_reserve(&m->history);
+			if (e)
+				mvcc__history_entry_free(&h);
+			else
+				mvcc__history_push(&m->history, &h);
+		}
 	}
-	if (!e)
-		e = mvcc__loading_finish(m, &l);
-	assert(e || !l.active);
-	kv_iter_close(it);
-	buf_free(&l.key_bytes);
-	buf_free(&l.key_lens);
-	buf_free(&user_key);
+	mvcc__record_free(&r);
 	return e;
 }
 
-static err *mvcc__load(struct mvcc *m)
+/*
+ * Rebuilds the validation history from the log: the entries after the stored floor up to
+ * the applied version, the window as it was. Without a log to read, the history starts
+ * empty at the applied version.
+ */
+static err *mvcc__restore_history(struct mvcc *m, const struct mvcc_log_source *log)
+{
+	assert(m->history.count == 0);
+	if (!log->load) {
+		m->history.floor = m->applied;
+		return NULL;
+	}
+	struct buf bytes;
+	buf_init(&bytes, MVCC_RECORD_MAX_BYTES);
+	err *e = NULL;
+	for (uint64_t i = m->history.floor + 1; !e && i <= m->applied; i++) {
+		buf_clear(&bytes);
+		e = log->load(log->ctx, i, &bytes);
+		if (!e && bytes.len > 0)
+			e = mvcc__restore_entry(m, i, &bytes);
+	}
+	buf_free(&bytes);
+	if (e)
+		return err_wrap(e, "rebuilding the validation history");
+	if (m->history.count > m->history.max_entries || m->history.bytes > m->history.max_bytes)
+		return err_new(ERR_CORRUPT, "the validation history rebuilt from the log "
+		                            "overflows its window: the options changed?");
+	return NULL;
+}
+
+static err *mvcc__load(struct mvcc *m, const struct mvcc_log_source *log)
 {
 	TRY(kv_meta(m->kv, &m->value));
 	uint64_t flushed, stored;
@@ -264,7 +245,7 @@ static err *mvcc__load(struct mvcc *m)
 	m->applied = stored > flushed ? stored : flushed;
 	if (m->history.floor > m->applied || m->gc_low_water > m->applied)
 		return err_new(ERR_CORRUPT, "MVCC meta rows lie beyond the applied version");
-	return mvcc__load_history(m);
+	return mvcc__restore_history(m, log);
 }
 
 err *mvcc_open(struct kv *kv, const struct mvcc_options *options, struct mvcc **out)
@@ -287,7 +268,7 @@ err *mvcc_open(struct kv *kv, const struct mvcc_options *options, struct mvcc **
 	buf_init(&m->key, KV_KEY_MAX);
 	buf_init(&m->gc_cursor, KV_KEY_MAX + 1);
 	buf_init(&m->value, KV_VALUE_MAX);
-	err *e = mvcc__load(m);
+	err *e = mvcc__load(m, &options->log);
 	if (e) {
 		mvcc_close(m);
 		return err_wrap(e, "opening MVCC");
@@ -329,11 +310,7 @@ static err *mvcc__outcome_lookup(struct mvcc *m, struct mvcc_txn_id id, struct m
 	*seen = false;
 	if (!mvcc__history_holds_id(&m->history, id))
 		return NULL; /* no stored outcome: spares the store a lookup per record */
-	TRY(mvcc__key_txn(&m->key, id));
-	TRY(kv_get(m->kv, buf_slice(&m->key), &m->value, seen));
-	if (*seen)
-		TRY(mvcc__outcome_decode(buf_slice(&m->value), out));
-	return NULL;
+	return mvcc__outcome_stored(m, id, out, seen);
 }
 
 /* Validation: decides whether the record commits, filling out. Touches nothing. */
@@ -365,26 +342,11 @@ static void mvcc__validate(struct mvcc *m, const struct mvcc__record *r, uint64_
 }
 
 /* Adds the rows of history entry e (header and key rows) to the batch, or their deletions. */
-static err *mvcc__batch_history(struct mvcc *m, const struct mvcc__history_entry *e, bool put)
+/* Forgets the stored outcome of history entry `e`, which leaves the window. */
+static err *mvcc__batch_forget(struct mvcc *m, const struct mvcc__history_entry *e)
 {
-	TRY(mvcc__key_history(&m->key, e->index));
-	if (put) {
-		buf_clear(&m->value);
-		TRY(mvcc__history_header_encode(e, &m->value));
-		TRY(kv_batch_put(&m->batch, buf_slice(&m->key), buf_slice(&m->value)));
-	} else {
-		TRY(kv_batch_delete(&m->batch, buf_slice(&m->key)));
-		TRY(mvcc__key_txn(&m->key, e->id));
-		TRY(kv_batch_delete(&m->batch, buf_slice(&m->key)));
-	}
-	for (uint32_t i = 0; i < e->key_count; i++) {
-		TRY(mvcc__key_history_write(&m->key, e->index, e->keys[i]));
-		if (put)
-			TRY(kv_batch_put(&m->batch, buf_slice(&m->key), slice_of(NULL, 0)));
-		else
-			TRY(kv_batch_delete(&m->batch, buf_slice(&m->key)));
-	}
-	return NULL;
+	TRY(mvcc__key_txn(&m->key, e->id));
+	return kv_batch_delete(&m->batch, buf_slice(&m->key));
 }
 
 static err *mvcc__batch_writes(struct mvcc *m, const struct mvcc__record *r, uint64_t index)
@@ -413,7 +375,6 @@ static err *mvcc__batch_record(struct mvcc *m, const struct mvcc__record *r, uin
 	assert(out->committed || e->key_count == 0);
 	if (out->committed)
 		TRY(mvcc__batch_writes(m, r, index));
-	TRY(mvcc__batch_history(m, e, true));
 	TRY(mvcc__key_txn(&m->key, r->id));
 	buf_clear(&m->value);
 	TRY(mvcc__outcome_encode(&m->value, out));
@@ -421,7 +382,7 @@ static err *mvcc__batch_record(struct mvcc *m, const struct mvcc__record *r, uin
 	*drop = mvcc__history_drop_count(&m->history, e);
 	uint32_t held = m->history.count;
 	for (uint32_t i = 0; i < *drop; i++)
-		TRY(mvcc__batch_history(m, i < held ? mvcc__history_at(&m->history, i) : e, false));
+		TRY(mvcc__batch_forget(m, i < held ? mvcc__history_at(&m->history, i) : e));
 	if (*drop > 0) {
 		uint64_t floor =
 		    *drop <= held ? mvcc__history_at(&m->history, *drop - 1)->index : e->index;

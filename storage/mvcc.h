@@ -92,6 +92,16 @@ struct mvcc_txn_id {
 	uint64_t lo;
 };
 
+/*
+ * Where the records a store applied can be read again: load(ctx, index, out) appends to
+ * `out` the commit record of log entry `index` (nothing for an entry that carried none,
+ * such as a Raft no-op). For a replica, its Raft log.
+ */
+struct mvcc_log_source {
+	void *ctx;
+	err *(*load)(void *ctx, uint64_t index, struct buf *out);
+};
+
 struct mvcc_options {
 	/*
 	 * Draws transaction ids (128 random bits each). Owned by the caller and must outlive
@@ -107,6 +117,15 @@ struct mvcc_options {
 	 */
 	uint32_t history_max_entries;
 	uint64_t history_max_bytes;
+	/*
+	 * The history is not stored: mvcc_open() rebuilds it by reading again the records
+	 * of the window (from the oldest one it held to the applied version) from `log`. A
+	 * store opened without a log (load NULL: one serving no replica, whose transactions
+	 * cannot outlive the process) starts with an empty history at the applied version,
+	 * so nothing older can be validated. Every replica must give its log, so that all
+	 * decide alike after restarts.
+	 */
+	struct mvcc_log_source log;
 };
 
 /* The result of applying one log entry. */
@@ -124,7 +143,8 @@ struct mvcc_outcome {
 /*
  * Opens MVCC over `kv` (which it does not own and which must outlive it): reads the
  * applied version from the store and the last commit's metadata, and rebuilds the
- * validation history. ERR_CORRUPT if the store holds something MVCC did not write.
+ * validation history from options->log. ERR_CORRUPT if the store holds something MVCC
+ * did not write (or an older format); errors of the log source are passed on.
  */
 err *mvcc_open(struct kv *kv, const struct mvcc_options *options, struct mvcc **out);
 

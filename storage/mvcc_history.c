@@ -11,8 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/codec.h"
-
 void mvcc__history_init(struct mvcc__history *h, uint32_t max_entries, uint64_t max_bytes)
 {
 	assert(max_entries > 0 && max_bytes > 0);
@@ -64,41 +62,6 @@ err *mvcc__history_entry_make(struct mvcc__history_entry *e, uint64_t index, str
 	}
 	assert(off == total);
 	e->cost = MVCC__HISTORY_ENTRY_OVERHEAD + total + (uint64_t)n * MVCC__HISTORY_KEY_OVERHEAD;
-	return NULL;
-}
-
-err *mvcc__history_header_encode(const struct mvcc__history_entry *e, struct buf *out)
-{
-	struct codec_out o;
-	codec_out_init(&o, out);
-	codec_put_array(&o, 3);
-	codec_put_u64(&o, e->id.hi);
-	codec_put_u64(&o, e->id.lo);
-	codec_put_u64(&o, e->key_count);
-	return codec_out_end(&o);
-}
-
-err *mvcc__history_header_decode(struct slice bytes, struct mvcc_txn_id *id, uint32_t *n)
-{
-	struct codec_doc doc;
-	const msgpack_object *root;
-	err *fail = codec_parse(&doc, bytes.ptr, bytes.len, &root);
-	if (!fail) {
-		struct codec_in in;
-		codec_in_init(&in, root, 3, 3);
-		id->hi = codec_get_u64(&in);
-		id->lo = codec_get_u64(&in);
-		uint64_t count = codec_get_u64(&in);
-		if (count > MVCC_TXN_MAX_WRITES)
-			codec_in_fail(&in, "too many keys");
-		*n = (uint32_t)count;
-		fail = codec_in_end(&in, false);
-		codec_doc_free(&doc);
-	}
-	if (fail) {
-		err_free(fail);
-		return err_new(ERR_CORRUPT, "malformed validation history header");
-	}
 	return NULL;
 }
 

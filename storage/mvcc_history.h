@@ -10,8 +10,8 @@
  * The window: after each push, the oldest entries are dropped while there are more than
  * max_entries or their cost exceeds max_bytes. That keeps the largest suffix of the
  * applied records that fits, a pure function of the log, so a replica that restarted and
- * reloaded the history (the 'h' rows, deleted in the same batch that drops their entry)
- * decides exactly like one that never stopped. `floor` is the index of the newest dropped
+ * rebuilt the history (from its log: mvcc_open() reads the window's records again) decides
+ * exactly like one that never stopped. `floor` is the index of the newest dropped
  * entry: a transaction whose read version is below it cannot be validated.
  */
 #ifndef CAIRN_STORAGE_MVCC_HISTORY_H
@@ -62,15 +62,6 @@ void mvcc__history_free(struct mvcc__history *h);
 err *mvcc__history_entry_make(struct mvcc__history_entry *e, uint64_t index, struct mvcc_txn_id id,
                               const struct slice *keys, uint32_t n);
 void mvcc__history_entry_free(struct mvcc__history_entry *e);
-
-/*
- * The stored form is one header row, 'h' U64(index) -> [id hi, id lo, key count], and one
- * row per written key, 'h' U64(index) BYTES(key) -> empty (a value may hold at most
- * KV_VALUE_MAX bytes; a transaction's keys may not fit in one). These encode and decode
- * the header's value; decoding reports ERR_CORRUPT.
- */
-err *mvcc__history_header_encode(const struct mvcc__history_entry *e, struct buf *out);
-err *mvcc__history_header_decode(struct slice bytes, struct mvcc_txn_id *id, uint32_t *n);
 
 /* The i-th oldest entry, i < count. */
 const struct mvcc__history_entry *mvcc__history_at(const struct mvcc__history *h, uint32_t i);

@@ -36,19 +36,6 @@ err *mvcc__key_meta(struct buf *out, const char *name)
 	return keycode_put_string(out, slice_of(name, strlen(name)));
 }
 
-err *mvcc__key_history(struct buf *out, uint64_t index)
-{
-	TRY(mvcc__key_space(out, MVCC__SPACE_HISTORY));
-	return keycode_put_u64(out, index);
-}
-
-err *mvcc__key_history_write(struct buf *out, uint64_t index, struct slice user_key)
-{
-	assert(user_key.len >= 1 && user_key.len <= MVCC_KEY_MAX);
-	TRY(mvcc__key_history(out, index));
-	return keycode_put_bytes(out, user_key);
-}
-
 err *mvcc__key_txn(struct buf *out, struct mvcc_txn_id id)
 {
 	TRY(mvcc__key_space(out, MVCC__SPACE_TXN));
@@ -100,26 +87,6 @@ err *mvcc__data_group_user(struct slice group, struct buf *out)
 		err_free(e);
 		buf_clear(out);
 		return err_new(ERR_CORRUPT, "malformed user key in an MVCC data key");
-	}
-	return NULL;
-}
-
-err *mvcc__history_key_split(struct slice kv_key, uint64_t *index, bool *is_header, struct buf *out)
-{
-	buf_clear(out);
-	if (kv_key.len < 1 || kv_key.ptr[0] != MVCC__SPACE_HISTORY)
-		return err_new(ERR_CORRUPT, "not an MVCC history key");
-	struct slice cursor = slice_of(kv_key.ptr + 1, kv_key.len - 1);
-	err *e = keycode_get_u64(&cursor, index);
-	*is_header = cursor.len == 0;
-	if (!e && !*is_header) {
-		e = keycode_get_bytes(&cursor, out);
-		if (!e && (cursor.len != 0 || out->len == 0 || out->len > MVCC_KEY_MAX))
-			e = err_new(ERR_DECODE, "bad user key");
-	}
-	if (e) {
-		err_free(e);
-		return err_new(ERR_CORRUPT, "malformed MVCC history key");
 	}
 	return NULL;
 }

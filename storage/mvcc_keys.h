@@ -1,12 +1,10 @@
 /*
  * mvcc_keys.h — how MVCC lays its state out on the KV engine (internal to storage/mvcc*).
  *
- * Four key spaces, each behind its own first byte, so user data never mixes with
- * bookkeeping and each space can be scanned on its own:
+ * Three key spaces, each behind its own first byte, so user data never mixes with
+ * bookkeeping and each space can be scanned on its own (the validation history is not
+ * stored: it is rebuilt from the log, see mvcc_history.h):
  *
- *   'h' U64(index)                        the validation history: a header per applied
- *   'h' U64(index) BYTES(user key)        record (txn id, key count), then a row per key
- *                                         it wrote (see mvcc_history.h)
  *   'm' STRING(name)                      singletons, 8-byte big-endian values: "applied",
  *                                         "floor" (history floor), "gc" (GC low-water mark)
  *   't' txn id (16 bytes big-endian)      the outcome of a transaction, for idempotency
@@ -28,7 +26,6 @@
 #include "base/err.h"
 #include "storage/mvcc.h"
 
-#define MVCC__SPACE_HISTORY 'h'
 #define MVCC__SPACE_META 'm'
 #define MVCC__SPACE_TXN 't'
 #define MVCC__SPACE_DATA 'v'
@@ -45,8 +42,6 @@ err *mvcc__key_data(struct buf *out, struct slice user_key, uint64_t version);
 /* 'v' BYTES(user key): the prefix shared by all versions of the key. */
 err *mvcc__key_data_prefix(struct buf *out, struct slice user_key);
 err *mvcc__key_meta(struct buf *out, const char *name);
-err *mvcc__key_history(struct buf *out, uint64_t index);
-err *mvcc__key_history_write(struct buf *out, uint64_t index, struct slice user_key);
 err *mvcc__key_txn(struct buf *out, struct mvcc_txn_id id);
 
 /*
@@ -67,12 +62,5 @@ err *mvcc__data_key_split(struct slice kv_key, size_t *group_len, uint64_t *vers
  * mvcc__data_key_split) into out (cleared first). ERR_CORRUPT if malformed.
  */
 err *mvcc__data_group_user(struct slice group, struct buf *out);
-
-/*
- * Splits a history key: its index, and for a key row the user key (into out, cleared
- * first; *is_header is then false). ERR_CORRUPT if malformed.
- */
-err *mvcc__history_key_split(struct slice kv_key, uint64_t *index, bool *is_header,
-                             struct buf *out);
 
 #endif

@@ -78,6 +78,18 @@ static void node__config_defaults(struct node_config *c)
 		c->read_lease_ms = (c->election_ticks - 1) * c->tick_ms / 2;
 }
 
+/* MVCC's log source: the commit record of entry `index`, read back from the durable log. */
+static err *node__load_record(void *ctx, uint64_t index, struct buf *out)
+{
+	struct node *n = ctx;
+	struct raft_entry entry;
+	TRY(raft_dlog_load(n->dlog, index, &entry));
+	bool record = entry.type == RAFT_ENTRY_NORMAL && entry.len > 0;
+	err *e = record ? buf_append(out, entry.data, entry.len) : NULL;
+	free((void *)entry.data);
+	return e;
+}
+
 /* Opens the durable log and hard state, and the state machine, from the node's disk. */
 static err *node__recover(struct node *n, struct raft_hard_state *hs)
 {
@@ -98,7 +110,7 @@ static err *node__recover(struct node *n, struct raft_hard_state *hs)
 		         (unsigned long long)recovery.cut_offset);
 	TRY(raft_hard_state_load(n->raft_vfs, NODE_RAFT_DIR, hs));
 	TRY(btree_open(vfs, NODE_STATE_FILE, NULL, &n->kv));
-	struct mvcc_options opts = {.prng = n->env->prng};
+	struct mvcc_options opts = {.prng = n->env->prng, .log = {n, node__load_record}};
 	TRY(mvcc_open(n->kv, &opts, &n->mvcc));
 	return NULL;
 }

@@ -7,17 +7,25 @@
 #define CAIRN_TESTS_MVCC_HARNESS_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check_main.h"
 #include "storage/kv_memory.h"
 #include "storage/mvcc.h"
 
+/* The records applied through apply_next(), by log index: the store's "Raft log". */
+struct store_log {
+	struct buf *records; /* records[i] is entry i; empty for an entry without one */
+	uint64_t cap;
+};
+
 struct store {
 	struct kv *kv;
 	struct mvcc *m;
 	struct prng prng;
 	struct mvcc_options options;
+	struct store_log log;
 };
 
 static inline struct slice S(const char *s) {
@@ -45,11 +53,46 @@ static inline void fails_with(err *e, enum err_code code)
 	err_free(e);
 }
 
+static inline err *store_log_load(void *ctx, uint64_t index, struct buf *out)
+{
+	const struct store_log *log = ctx;
+	if (index >= log->cap || log->records[index].len == 0)
+		return NULL;
+	return buf_append(out, log->records[index].data, log->records[index].len);
+}
+
+/* Options reading the history back from the store's log (set log.ctx's address first). */
+static inline struct mvcc_options store_options(struct store *s, uint32_t history_max_entries)
+{
+	return (struct mvcc_options){.prng = &s->prng,
+	                             .history_max_entries = history_max_entries,
+	                             .log = {&s->log, store_log_load}};
+}
+
+static inline void store_log_record(struct store *s, uint64_t index, const struct buf *rec)
+{
+	if (index >= s->log.cap) {
+		uint64_t cap = s->log.cap ? s->log.cap : 64;
+		while (cap <= index)
+			cap *= 2;
+		struct buf *records = realloc(s->log.records, cap * sizeof *records);
+		ck_assert_ptr_nonnull(records);
+		for (uint64_t i = s->log.cap; i < cap; i++)
+			buf_init(&records[i], MVCC_RECORD_MAX_BYTES);
+		s->log.records = records;
+		s->log.cap = cap;
+	}
+	buf_clear(&s->log.records[index]);
+	if (rec->len > 0)
+		ok(buf_append(&s->log.records[index], rec->data, rec->len));
+}
+
 static inline void store_open_on(struct store *s, struct kv *kv, uint64_t seed)
 {
 	s->kv = kv;
+	s->log = (struct store_log){0};
 	prng_seed(&s->prng, seed);
-	s->options = (struct mvcc_options){.prng = &s->prng};
+	s->options = store_options(s, 0);
 	ok(mvcc_open(kv, &s->options, &s->m));
 }
 
@@ -64,6 +107,10 @@ static inline void store_close(struct store *s)
 {
 	mvcc_close(s->m);
 	kv_close(s->kv);
+	for (uint64_t i = 0; i < s->log.cap; i++)
+		buf_free(&s->log.records[i]);
+	free(s->log.records);
+	s->log = (struct store_log){0};
 	s->m = NULL;
 	s->kv = NULL;
 }
@@ -108,6 +155,7 @@ static inline void encode(struct mvcc_txn *t, struct buf *rec)
 static inline bool apply_next(struct store *s, const struct buf *rec, struct mvcc_outcome *o)
 {
 	uint64_t index = mvcc_applied_version(s->m) + 1;
+	store_log_record(s, index, rec);
 	ok(mvcc_apply(s->m, rec->data, rec->len, index, o));
 	ck_assert_uint_eq(mvcc_applied_version(s->m), index);
 	ck_assert(o->duplicate ? o->index < index : o->index == index);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "base/checksum.h"
+#include "base/codec.h"
 #include "mvcc_harness.h"
 
 START_TEST(versions_are_log_indexes_and_snapshots_hold)
@@ -274,7 +275,8 @@ START_TEST(history_window_bounds_validation)
 	struct store s;
 	s.kv = kv;
 	prng_seed(&s.prng, 7);
-	s.options = (struct mvcc_options){.prng = &s.prng, .history_max_entries = 4};
+	s.log = (struct store_log){0};
+	s.options = store_options(&s, 4);
 	ok(mvcc_open(kv, &s.options, &s.m));
 	write_one(&s, "a", "1");
 	struct mvcc_txn *old = begin(&s, MVCC_LATEST, 0);
@@ -321,7 +323,8 @@ START_TEST(duplicates_found_while_the_window_moves)
 	struct store s;
 	s.kv = kv;
 	prng_seed(&s.prng, 11);
-	s.options = (struct mvcc_options){.prng = &s.prng, .history_max_entries = WINDOW};
+	s.log = (struct store_log){0};
+	s.options = store_options(&s, WINDOW);
 	ok(mvcc_open(kv, &s.options, &s.m));
 	struct buf recs[GONE + 1];
 	uint64_t committed_at[GONE + 1];
@@ -359,6 +362,62 @@ START_TEST(duplicates_found_while_the_window_moves)
 	for (int i = 0; i <= GONE; i++)
 		buf_free(&recs[i]);
 	store_close(&s);
+}
+END_TEST
+
+/*
+ * Reopened without a log to rebuild the history from, a store can validate nothing older
+ * than its applied version: a record begun before the reopen is ERR_UNKNOWN_OUTCOME.
+ */
+START_TEST(no_log_means_no_history_before_the_reopen)
+{
+	struct store s;
+	store_open(&s, 5);
+	write_one(&s, "a", "1");
+	struct mvcc_txn *t = begin(&s, MVCC_LATEST, 0);
+	put(t, "b", "1");
+	struct buf rec;
+	buf_init(&rec, 4096);
+	encode(t, &rec);
+	mvcc_txn_free(t);
+	write_one(&s, "c", "1");
+	mvcc_close(s.m);
+	s.options.log = (struct mvcc_log_source){0};
+	ok(mvcc_open(s.kv, &s.options, &s.m));
+	struct mvcc_outcome o;
+	ck_assert(!apply_next(&s, &rec, &o));
+	ck_assert_int_eq(o.code, ERR_UNKNOWN_OUTCOME);
+	ck_assert_str_eq(read_at(&s, MVCC_LATEST, "b", (char[8]){0}, 8), "");
+	buf_free(&rec);
+	store_close(&s);
+}
+END_TEST
+
+/* A store of the format that kept the history in 'h' rows is refused with a clear error. */
+START_TEST(older_store_format_is_refused)
+{
+	struct kv *kv;
+	ok(kvmem_open(&kv));
+	struct buf meta;
+	buf_init(&meta, 64);
+	struct codec_out o;
+	codec_out_init(&o, &meta);
+	codec_put_array(&o, 2);
+	codec_put_u64(&o, 1); /* format 1 */
+	codec_put_u64(&o, 7);
+	ok(codec_out_end(&o));
+	ok(kv_commit(kv, buf_slice(&meta), false));
+	struct prng prng;
+	prng_seed(&prng, 3);
+	struct mvcc_options options = {.prng = &prng};
+	struct mvcc *m = NULL;
+	err *e = mvcc_open(kv, &options, &m);
+	ck_assert_ptr_null(m);
+	ck_assert(err_is(e, ERR_CORRUPT));
+	ck_assert_msg(strstr(err_msg(e), "format 1") != NULL, "message: %s", err_msg(e));
+	err_free(e);
+	buf_free(&meta);
+	kv_close(kv);
 }
 END_TEST
 
@@ -679,6 +738,8 @@ int main(void)
 	tcase_add_test(tc, commit_local_applies_and_flushes);
 	tcase_add_test(tc, apply_is_idempotent_by_txn_id);
 	tcase_add_test(tc, duplicates_found_while_the_window_moves);
+	tcase_add_test(tc, older_store_format_is_refused);
+	tcase_add_test(tc, no_log_means_no_history_before_the_reopen);
 	tcase_add_test(tc, history_window_bounds_validation);
 	tcase_add_test(tc, read_set_escalation_keeps_conflicts);
 	tcase_add_test(tc, partial_scan_reads_only_what_it_returned);

@@ -30,6 +30,15 @@ struct world {
 	int crashes, committed, aborted;
 };
 
+/* A's log source: the records of the world's log. */
+static err *world_load(void *ctx, uint64_t index, struct buf *out)
+{
+	const struct world *w = ctx;
+	ck_assert_uint_le(index, w->last);
+	const struct buf *rec = &w->log[index].rec;
+	return rec->len ? buf_append(out, rec->data, rec->len) : NULL;
+}
+
 static void open_a(struct world *w)
 {
 	ok(btree_open(w->disk, "cairn.db", NULL, &w->a.kv));
@@ -117,7 +126,8 @@ START_TEST(crashes_keep_exactly_the_durable_commits)
 	prng_seed(&w->rng, 77 + (uint64_t)_i);
 	ok(vfs_memory_new((size_t)256 << 20, &w->disk));
 	prng_seed(&w->a.prng, 1);
-	w->a.options = (struct mvcc_options){.prng = &w->a.prng, .history_max_entries = 100};
+	w->a.options = (struct mvcc_options){
+	    .prng = &w->a.prng, .history_max_entries = 100, .log = {w, world_load}};
 	open_a(w);
 	store_open(&w->b, 2);
 	w->b.options.history_max_entries = 100;

@@ -84,7 +84,8 @@ static void fuzz_open(struct fuzz *f, uint64_t seed)
 	ok(kvmem_open(&kv));
 	f->s.kv = kv;
 	prng_seed(&f->s.prng, seed + 1);
-	f->s.options = (struct mvcc_options){.prng = &f->s.prng, .history_max_entries = 128};
+	f->s.log = (struct store_log){0};
+	f->s.options = store_options(&f->s, 128);
 	ok(mvcc_open(kv, &f->s.options, &f->s.m));
 	for (int i = 0; i < 10; i++) {
 		char k[16];

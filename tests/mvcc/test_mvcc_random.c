@@ -354,6 +354,15 @@ static void check_replicas_equal(struct world *w)
 	ck_assert_uint_eq(ha, hb);
 }
 
+/* A's log source: the records of the world's log. */
+static err *world_load(void *ctx, uint64_t index, struct buf *out)
+{
+	const struct world *w = ctx;
+	ck_assert_uint_le(index, w->last);
+	const struct entry *e = &w->log[index];
+	return e->kind == ENTRY_RECORD ? buf_append(out, e->rec.data, e->rec.len) : NULL;
+}
+
 /* A node restart: sessions die, MVCC reopens (crash: on the last flushed engine), replays. */
 static void restart(struct world *w, bool crash)
 {
@@ -462,6 +471,7 @@ static void run(uint64_t seed, int steps)
 	store_open(&w->b, prng_subseed(seed, "b", 0));
 	/* a small window, so it slides, is rebuilt on restart and sometimes refuses old reads */
 	w->a.options.history_max_entries = w->b.options.history_max_entries = 64;
+	w->a.options.log = (struct mvcc_log_source){w, world_load};
 	mvcc_close(w->a.m);
 	mvcc_close(w->b.m);
 	ok(mvcc_open(w->a.kv, &w->a.options, &w->a.m));
