@@ -149,11 +149,11 @@ static err *mvcc__meta_decode(struct slice meta, uint64_t *applied)
 	return NULL;
 }
 
-/* The stored outcome of transaction `id`, if there is one. */
-static err *mvcc__outcome_stored(struct mvcc *m, struct mvcc_txn_id id, struct mvcc_outcome *out,
+/* The outcome stored for the record installed at log index `index`, if there is one. */
+static err *mvcc__outcome_stored(struct mvcc *m, uint64_t index, struct mvcc_outcome *out,
                                  bool *found)
 {
-	TRY(mvcc__key_txn(&m->key, id));
+	TRY(mvcc__key_outcome(&m->key, index));
 	TRY(kv_get(m->kv, buf_slice(&m->key), &m->value, found));
 	if (*found)
 		TRY(mvcc__outcome_decode(buf_slice(&m->value), out));
@@ -162,8 +162,8 @@ static err *mvcc__outcome_stored(struct mvcc *m, struct mvcc_txn_id id, struct m
 
 /*
  * Adds to the history the entry that record `bytes` of log index `index` made, if it made
- * one: an entry was made exactly when the record was installed there (its stored outcome
- * names this index); a duplicate or an undecodable record made none.
+ * one: an entry was made exactly when the record was installed there (an outcome is
+ * stored at this index); a duplicate or an undecodable record made none.
  */
 static err *mvcc__restore_entry(struct mvcc *m, uint64_t index, const struct buf *bytes)
 {
@@ -175,8 +175,11 @@ static err *mvcc__restore_entry(struct mvcc *m, uint64_t index, const struct buf
 	}
 	struct mvcc_outcome o = {0};
 	bool found = false;
-	e = mvcc__outcome_stored(m, r.id, &o, &found);
-	if (!e && found && o.index == index) {
+	e = mvcc__outcome_stored(m, index, &o, &found);
+	if (!e && found && o.index != index)
+		e = err_new(ERR_CORRUPT, "the outcome stored at %llu names index %llu",
+		            (unsigned long long)index, (unsigned long long)o.index);
+	if (!e && found) {
 		uint32_t n = o.committed ? r.write_count : 0;
 		struct slice *keys = malloc((n ? n : 1) * sizeof *keys);
 		if (!keys)
@@ -303,14 +306,22 @@ uint64_t mvcc_gc_low_water(const struct mvcc *m)
 
 /* ---- applying ---- */
 
-/* Looks up a remembered outcome of transaction `id`. */
+/*
+ * Looks up a remembered outcome of transaction `id`: the window's entry with that id says
+ * at which index it was installed, and the outcome is stored under that index.
+ */
 static err *mvcc__outcome_lookup(struct mvcc *m, struct mvcc_txn_id id, struct mvcc_outcome *out,
                                  bool *seen)
 {
 	*seen = false;
-	if (!mvcc__history_holds_id(&m->history, id))
-		return NULL; /* no stored outcome: spares the store a lookup per record */
-	return mvcc__outcome_stored(m, id, out, seen);
+	uint64_t index;
+	if (!mvcc__history_find_id(&m->history, id, &index))
+		return NULL;
+	TRY(mvcc__outcome_stored(m, index, out, seen));
+	if (!*seen)
+		return err_new(ERR_CORRUPT, "no stored outcome for the history entry at %llu",
+		               (unsigned long long)index);
+	return NULL;
 }
 
 /* Validation: decides whether the record commits, filling out. Touches nothing. */
@@ -341,11 +352,10 @@ static void mvcc__validate(struct mvcc *m, const struct mvcc__record *r, uint64_
 		out->committed = true;
 }
 
-/* Adds the rows of history entry e (header and key rows) to the batch, or their deletions. */
 /* Forgets the stored outcome of history entry `e`, which leaves the window. */
 static err *mvcc__batch_forget(struct mvcc *m, const struct mvcc__history_entry *e)
 {
-	TRY(mvcc__key_txn(&m->key, e->id));
+	TRY(mvcc__key_outcome(&m->key, e->index));
 	return kv_batch_delete(&m->batch, buf_slice(&m->key));
 }
 
@@ -375,7 +385,7 @@ static err *mvcc__batch_record(struct mvcc *m, const struct mvcc__record *r, uin
 	assert(out->committed || e->key_count == 0);
 	if (out->committed)
 		TRY(mvcc__batch_writes(m, r, index));
-	TRY(mvcc__key_txn(&m->key, r->id));
+	TRY(mvcc__key_outcome(&m->key, index));
 	buf_clear(&m->value);
 	TRY(mvcc__outcome_encode(&m->value, out));
 	TRY(kv_batch_put(&m->batch, buf_slice(&m->key), buf_slice(&m->value)));

@@ -104,11 +104,12 @@ static uint32_t mvcc__id_find(const struct mvcc__id_slot *ids, uint32_t slots,
 	return 0;
 }
 
-static void mvcc__id_add(struct mvcc__history *h, struct mvcc_txn_id id)
+static void mvcc__id_add(struct mvcc__history *h, struct mvcc_txn_id id, uint64_t index)
 {
 	uint32_t i = mvcc__id_find(h->ids, mvcc__ids_slots(h), id);
 	h->ids[i].id = id;
 	h->ids[i].count++;
+	h->ids[i].index = index;
 }
 
 /* Removes one holder of `id`; the last one frees the slot, shifting later probes back. */
@@ -133,11 +134,13 @@ static void mvcc__id_remove(struct mvcc__history *h, struct mvcc_txn_id id)
 	}
 }
 
-bool mvcc__history_holds_id(const struct mvcc__history *h, struct mvcc_txn_id id)
+bool mvcc__history_find_id(const struct mvcc__history *h, struct mvcc_txn_id id, uint64_t *index)
 {
 	if (h->cap == 0)
 		return false;
-	return h->ids[mvcc__id_find(h->ids, mvcc__ids_slots(h), id)].count > 0;
+	const struct mvcc__id_slot *slot = &h->ids[mvcc__id_find(h->ids, mvcc__ids_slots(h), id)];
+	*index = slot->index;
+	return slot->count > 0;
 }
 
 err *mvcc__history_reserve(struct mvcc__history *h)
@@ -161,7 +164,7 @@ err *mvcc__history_reserve(struct mvcc__history *h)
 	h->cap = cap;
 	h->head = 0;
 	for (uint32_t i = 0; i < h->count; i++)
-		mvcc__id_add(h, h->ring[i].id);
+		mvcc__id_add(h, h->ring[i].id, h->ring[i].index);
 	assert(h->count < h->cap);
 	return NULL;
 }
@@ -188,7 +191,7 @@ void mvcc__history_push(struct mvcc__history *h, struct mvcc__history_entry *e)
 	assert(h->count == 0 || mvcc__history_at(h, h->count - 1)->index < e->index);
 	h->ring[(h->head + h->count) % h->cap] = *e;
 	h->count++;
-	mvcc__id_add(h, e->id);
+	mvcc__id_add(h, e->id, e->index);
 	h->bytes += e->cost;
 	memset(e, 0, sizeof *e);
 }

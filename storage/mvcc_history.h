@@ -36,10 +36,11 @@ struct mvcc__history_entry {
 	uint64_t cost; /* what the entry counts against max_bytes */
 };
 
-/* A transaction id held by `count` entries of the history (0: a free slot). */
+/* A transaction id held by `count` entries of the history (0: a free slot), the newest at `index`. */
 struct mvcc__id_slot {
 	struct mvcc_txn_id id;
 	uint32_t count;
+	uint64_t index;
 };
 
 struct mvcc__history {
@@ -83,11 +84,11 @@ void mvcc__history_push(struct mvcc__history *h, struct mvcc__history_entry *e);
 void mvcc__history_drop_oldest(struct mvcc__history *h);
 
 /*
- * Whether an entry of the history has transaction id `id`, without touching the store.
- * The stored outcomes ('t' rows) are written and deleted with their history entries, so
- * an id the history does not hold has no stored outcome.
+ * Whether an entry of the history has transaction id `id` (then *index is its log index),
+ * without touching the store. The stored outcomes are written and deleted with their
+ * history entries, so an id the history does not hold has no stored outcome.
  */
-bool mvcc__history_holds_id(const struct mvcc__history *h, struct mvcc_txn_id id);
+bool mvcc__history_find_id(const struct mvcc__history *h, struct mvcc_txn_id id, uint64_t *index);
 
 /*
  * True if an entry with index > read_version wrote a key inside one of the ranges; then

@@ -36,11 +36,10 @@ err *mvcc__key_meta(struct buf *out, const char *name)
 	return keycode_put_string(out, slice_of(name, strlen(name)));
 }
 
-err *mvcc__key_txn(struct buf *out, struct mvcc_txn_id id)
+err *mvcc__key_outcome(struct buf *out, uint64_t index)
 {
-	TRY(mvcc__key_space(out, MVCC__SPACE_TXN));
-	TRY(buf_append_u64be(out, id.hi));
-	return buf_append_u64be(out, id.lo);
+	TRY(mvcc__key_space(out, MVCC__SPACE_OUTCOME));
+	return keycode_put_u64(out, index);
 }
 
 err *mvcc__data_range(const struct slice *from, const struct slice *to, struct buf *lo,

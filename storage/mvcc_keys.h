@@ -7,7 +7,8 @@
  *
  *   'm' STRING(name)                      singletons, 8-byte big-endian values: "applied",
  *                                         "floor" (history floor), "gc" (GC low-water mark)
- *   't' txn id (16 bytes big-endian)      the outcome of a transaction, for idempotency
+ *   'o' U64(index)                        the outcome of the record installed at a log
+ *                                         index, while it is in the validation history
  *   'v' BYTES(user key) U64(~version)     one version of a user key: a tag byte (0 deleted,
  *                                         1 live) followed by the value
  *
@@ -27,7 +28,7 @@
 #include "storage/mvcc.h"
 
 #define MVCC__SPACE_META 'm'
-#define MVCC__SPACE_TXN 't'
+#define MVCC__SPACE_OUTCOME 'o'
 #define MVCC__SPACE_DATA 'v'
 
 /* The bytes after a data key's user-key part: the U64 tag and 8 bytes of version. */
@@ -42,7 +43,7 @@ err *mvcc__key_data(struct buf *out, struct slice user_key, uint64_t version);
 /* 'v' BYTES(user key): the prefix shared by all versions of the key. */
 err *mvcc__key_data_prefix(struct buf *out, struct slice user_key);
 err *mvcc__key_meta(struct buf *out, const char *name);
-err *mvcc__key_txn(struct buf *out, struct mvcc_txn_id id);
+err *mvcc__key_outcome(struct buf *out, uint64_t index);
 
 /*
  * The KV range [lo, hi) holding every version of the user keys in [from, to); NULL bounds

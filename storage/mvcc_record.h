@@ -10,7 +10,7 @@
  * increasing key order, nil marking a deletion. Decoding trusts nothing: every count and
  * length is bounded (mvcc.h), ranges must be non-empty, write keys strictly increasing.
  *
- * A stored outcome (the value of a 't' key) is [index, code, message].
+ * A stored outcome (the value of an 'o' key) is [index, code, message].
  */
 #ifndef CAIRN_STORAGE_MVCC_RECORD_H
 #define CAIRN_STORAGE_MVCC_RECORD_H
