@@ -203,6 +203,42 @@ static err *mvcc__restore_entry(struct mvcc *m, uint64_t index, const struct buf
 }
 
 /*
+ * Starts the history empty at the applied version: the outcomes stored for the old window
+ * can no longer be reached, so they are deleted (in chunks, like GC), and the floor moves
+ * to the applied version.
+ */
+static err *mvcc__forget_window(struct mvcc *m)
+{
+	uint8_t lo = MVCC__SPACE_OUTCOME, hi = MVCC__SPACE_OUTCOME + 1;
+	struct slice from = slice_of(&lo, 1), to = slice_of(&hi, 1);
+	/* every round deletes at least one of the at most `applied` outcomes, or ends */
+	for (uint64_t round = 0; round <= m->applied / MVCC__GC_CHUNK + 1; round++) {
+		struct kv_iter *it;
+		TRY(kv_iter_open(m->kv, &from, &to, false, &it));
+		err *e = NULL;
+		while (!e && m->batch.count < MVCC__GC_CHUNK) {
+			struct slice k, v;
+			bool done;
+			e = kv_iter_next(it, &k, &v, &done);
+			if (e || done)
+				break;
+			e = kv_batch_delete(&m->batch, k);
+		}
+		kv_iter_close(it);
+		if (e || m->batch.count == 0) {
+			kv_batch_clear(&m->batch);
+			if (e)
+				return e;
+			break;
+		}
+		TRY(mvcc__batch_apply(m));
+	}
+	m->history.floor = m->applied;
+	TRY(mvcc__batch_meta(m, "floor", m->applied));
+	return mvcc__batch_apply(m);
+}
+
+/*
  * Rebuilds the validation history from the log: the entries after the stored floor up to
  * the applied version, the window as it was. Without a log to read, the history starts
  * empty at the applied version.
@@ -210,10 +246,8 @@ static err *mvcc__restore_entry(struct mvcc *m, uint64_t index, const struct buf
 static err *mvcc__restore_history(struct mvcc *m, const struct mvcc_log_source *log)
 {
 	assert(m->history.count == 0);
-	if (!log->load) {
-		m->history.floor = m->applied;
-		return NULL;
-	}
+	if (!log->load)
+		return mvcc__forget_window(m);
 	struct buf bytes;
 	buf_init(&bytes, MVCC_RECORD_MAX_BYTES);
 	err *e = NULL;

@@ -367,7 +367,9 @@ END_TEST
 
 /*
  * Reopened without a log to rebuild the history from, a store can validate nothing older
- * than its applied version: a record begun before the reopen is ERR_UNKNOWN_OUTCOME.
+ * than its applied version: a record begun before the reopen is ERR_UNKNOWN_OUTCOME. The
+ * old window's stored outcomes are deleted and the floor moves for good: a later reopen
+ * with the log finds nothing of the old window either.
  */
 START_TEST(no_log_means_no_history_before_the_reopen)
 {
@@ -388,6 +390,16 @@ START_TEST(no_log_means_no_history_before_the_reopen)
 	ck_assert(!apply_next(&s, &rec, &o));
 	ck_assert_int_eq(o.code, ERR_UNKNOWN_OUTCOME);
 	ck_assert_str_eq(read_at(&s, MVCC_LATEST, "b", (char[8]){0}, 8), "");
+	uint64_t forgotten;
+	ok(mvcc_state_hash(s.m, &forgotten));
+	mvcc_close(s.m);
+	s.options = store_options(&s, 0);
+	ok(mvcc_open(s.kv, &s.options, &s.m));
+	uint64_t reopened;
+	ok(mvcc_state_hash(s.m, &reopened));
+	ck_assert_uint_eq(forgotten, reopened);
+	ck_assert(!apply_next(&s, &rec, &o));
+	ck_assert_int_eq(o.code, ERR_UNKNOWN_OUTCOME);
 	buf_free(&rec);
 	store_close(&s);
 }
