@@ -73,11 +73,6 @@ const struct mvcc__history_entry *mvcc__history_at(const struct mvcc__history *h
 
 /* ---- the id table: linear probing over a power-of-two number of slots ---- */
 
-static uint32_t mvcc__ids_slots(const struct mvcc__history *h)
-{
-	return 2 * h->cap;
-}
-
 static uint32_t mvcc__id_home(struct mvcc_txn_id id, uint32_t slots)
 {
 	uint64_t x = (id.lo ^ (id.hi * 0x9e3779b97f4a7c15u)) * 0xff51afd7ed558ccdu;
@@ -94,7 +89,7 @@ static uint32_t mvcc__id_find(const struct mvcc__id_slot *ids, uint32_t slots,
                               struct mvcc_txn_id id)
 {
 	uint32_t i = mvcc__id_home(id, slots);
-	/* At most half the slots are used, so a free slot ends every probe. */
+	/* At most two thirds of the slots are used, so a free slot ends every probe. */
 	for (uint32_t probes = 0; probes < slots; probes++) {
 		if (ids[i].count == 0 || mvcc__id_eq(ids[i].id, id))
 			return i;
@@ -106,7 +101,7 @@ static uint32_t mvcc__id_find(const struct mvcc__id_slot *ids, uint32_t slots,
 
 static void mvcc__id_add(struct mvcc__history *h, struct mvcc_txn_id id, uint64_t index)
 {
-	uint32_t i = mvcc__id_find(h->ids, mvcc__ids_slots(h), id);
+	uint32_t i = mvcc__id_find(h->ids, h->id_slots, id);
 	h->ids[i].id = id;
 	h->ids[i].count++;
 	h->ids[i].index = index;
@@ -115,7 +110,7 @@ static void mvcc__id_add(struct mvcc__history *h, struct mvcc_txn_id id, uint64_
 /* Removes one holder of `id`; the last one frees the slot, shifting later probes back. */
 static void mvcc__id_remove(struct mvcc__history *h, struct mvcc_txn_id id)
 {
-	uint32_t slots = mvcc__ids_slots(h);
+	uint32_t slots = h->id_slots;
 	uint32_t i = mvcc__id_find(h->ids, slots, id);
 	assert(h->ids[i].count > 0);
 	if (--h->ids[i].count > 0)
@@ -138,7 +133,7 @@ bool mvcc__history_find_id(const struct mvcc__history *h, struct mvcc_txn_id id,
 {
 	if (h->cap == 0)
 		return false;
-	const struct mvcc__id_slot *slot = &h->ids[mvcc__id_find(h->ids, mvcc__ids_slots(h), id)];
+	const struct mvcc__id_slot *slot = &h->ids[mvcc__id_find(h->ids, h->id_slots, id)];
 	*index = slot->index;
 	return slot->count > 0;
 }
@@ -147,9 +142,18 @@ err *mvcc__history_reserve(struct mvcc__history *h)
 {
 	if (h->count < h->cap)
 		return NULL;
+	/* doubling, but no further than the window can use: max_entries + 1 while pushing */
 	uint32_t cap = h->cap ? 2 * h->cap : 64;
+	uint64_t need = (uint64_t)h->max_entries + 1;
+	if (cap > need && need > h->count)
+		cap = (uint32_t)need;
+	uint64_t slots = 64;
+	while (slots < (uint64_t)cap + cap / 2)
+		slots *= 2;
+	if (slots > UINT32_MAX)
+		return err_new(ERR_LIMIT, "validation history of %u entries", cap);
 	struct mvcc__history_entry *ring = malloc(cap * sizeof *ring);
-	struct mvcc__id_slot *ids = calloc(2 * (size_t)cap, sizeof *ids);
+	struct mvcc__id_slot *ids = calloc(slots, sizeof *ids);
 	if (!ring || !ids) {
 		free(ring);
 		free(ids);
@@ -161,6 +165,7 @@ err *mvcc__history_reserve(struct mvcc__history *h)
 	free(h->ids);
 	h->ring = ring;
 	h->ids = ids;
+	h->id_slots = (uint32_t)slots;
 	h->cap = cap;
 	h->head = 0;
 	for (uint32_t i = 0; i < h->count; i++)

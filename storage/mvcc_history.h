@@ -45,8 +45,12 @@ struct mvcc__id_slot {
 
 struct mvcc__history {
 	struct mvcc__history_entry *ring;
-	/* the ids of the entries held, open addressing with 2 * cap slots: at most half used */
+	/*
+	 * The ids of the entries held: open addressing over id_slots slots, a power of two
+	 * at least 1.5 * cap, so a full ring uses at most two thirds of them.
+	 */
 	struct mvcc__id_slot *ids;
+	uint32_t id_slots;
 	uint32_t cap;  /* allocated slots */
 	uint32_t head; /* slot of the oldest entry */
 	uint32_t count;
