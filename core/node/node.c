@@ -78,16 +78,16 @@ static void node__config_defaults(struct node_config *c)
 		c->read_lease_ms = (c->election_ticks - 1) * c->tick_ms / 2;
 }
 
-/* MVCC's log source: the commit record of entry `index`, read back from the durable log. */
+/*
+ * MVCC's log source while it opens: the commit record of entry `index`, read back from the
+ * durable log (in runs: opening reads the whole history window in order).
+ */
 static err *node__load_record(void *ctx, uint64_t index, struct buf *out)
 {
-	struct node *n = ctx;
 	struct raft_entry entry;
-	TRY(raft_dlog_load(n->dlog, index, &entry));
+	TRY(raft_dlog_reader_get(ctx, index, &entry));
 	bool record = entry.type == RAFT_ENTRY_NORMAL && entry.len > 0;
-	err *e = record ? buf_append(out, entry.data, entry.len) : NULL;
-	free((void *)entry.data);
-	return e;
+	return record ? buf_append(out, entry.data, entry.len) : NULL;
 }
 
 /* Opens the durable log and hard state, and the state machine, from the node's disk. */
@@ -110,9 +110,12 @@ static err *node__recover(struct node *n, struct raft_hard_state *hs)
 		         (unsigned long long)recovery.cut_offset);
 	TRY(raft_hard_state_load(n->raft_vfs, NODE_RAFT_DIR, hs));
 	TRY(btree_open(vfs, NODE_STATE_FILE, NULL, &n->kv));
-	struct mvcc_options opts = {.prng = n->env->prng, .log = {n, node__load_record}};
-	TRY(mvcc_open(n->kv, &opts, &n->mvcc));
-	return NULL;
+	struct raft_dlog_reader reader;
+	raft_dlog_reader_init(&reader, n->dlog);
+	struct mvcc_options opts = {.prng = n->env->prng, .log = {&reader, node__load_record}};
+	err *e = mvcc_open(n->kv, &opts, &n->mvcc);
+	raft_dlog_reader_free(&reader);
+	return e;
 }
 
 err *node_open(const struct env *env, const struct node_config *config, struct node **out)

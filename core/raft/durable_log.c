@@ -652,6 +652,23 @@ err *raft_dlog_append_unsynced(struct raft_dlog *log, const struct raft_entry *e
 
 /* ---- reading ---- */
 
+/*
+ * Verifies the payload read back for entry `index` against its checksum `sum`, and decodes
+ * it into out (out->data points into payload).
+ */
+static err *raft__dlog_check_read(const struct raft_dlog *log, uint64_t index,
+                                  const uint8_t *payload, uint32_t len, uint32_t sum,
+                                  struct raft_entry *out)
+{
+	if (checksum32(payload, len) != sum)
+		return err_new(ERR_CORRUPT, "raft log entry %" PRIu64 ": checksum mismatch", index);
+	TRY(raft__record_decode(payload, len, out));
+	if (out->index != index || out->term != log->terms[index - 1])
+		return err_new(ERR_CORRUPT, "raft log entry %" PRIu64 ": found another entry",
+		               index);
+	return NULL;
+}
+
 err *raft_dlog_load(struct raft_dlog *log, uint64_t index, struct raft_entry *out)
 {
 	assert(out != NULL);
@@ -669,12 +686,8 @@ err *raft_dlog_load(struct raft_dlog *log, uint64_t index, struct raft_entry *ou
 	if (!payload)
 		return err_new(ERR_NOMEM, "raft log entry %" PRIu64, index);
 	err *e = vfs_read_exact(s->file, off + RAFT__REC_HEADER, payload, len);
-	if (!e && checksum32(payload, len) != load_u32be(header + 4))
-		e = err_new(ERR_CORRUPT, "raft log entry %" PRIu64 ": checksum mismatch", index);
 	if (!e)
-		e = raft__record_decode(payload, len, out);
-	if (!e && (out->index != index || out->term != log->terms[index - 1]))
-		e = err_new(ERR_CORRUPT, "raft log entry %" PRIu64 ": found another entry", index);
+		e = raft__dlog_check_read(log, index, payload, len, load_u32be(header + 4), out);
 	uint8_t *data = NULL;
 	if (!e) {
 		data = malloc(out->len ? out->len : 1);
@@ -688,6 +701,68 @@ err *raft_dlog_load(struct raft_dlog *log, uint64_t index, struct raft_entry *ou
 		return e;
 	out->data = data;
 	return NULL;
+}
+
+/* ---- reading runs of entries ---- */
+
+/* How much of a segment a reader fetches at once (more if one record is larger). */
+#define RAFT__READER_CHUNK ((uint64_t)1 << 20)
+
+void raft_dlog_reader_init(struct raft_dlog_reader *r, struct raft_dlog *log)
+{
+	memset(r, 0, sizeof *r);
+	r->log = log;
+	buf_init(&r->chunk, RAFT__READER_CHUNK + RAFT__REC_HEADER + RAFT__REC_MAX);
+}
+
+void raft_dlog_reader_free(struct raft_dlog_reader *r)
+{
+	buf_free(&r->chunk);
+	r->valid = false;
+}
+
+/* Where the record of entry `index` ends: the next record's start, or its segment's end. */
+static uint64_t raft__record_end(const struct raft_dlog *log, uint64_t index)
+{
+	uint32_t slot = log->seg_of[index - 1];
+	if (index < log->last && log->seg_of[index] == slot)
+		return log->offset_of[index];
+	return log->segs[slot].size;
+}
+
+err *raft_dlog_reader_get(struct raft_dlog_reader *r, uint64_t index, struct raft_entry *out)
+{
+	struct raft_dlog *log = r->log;
+	if (index == 0 || index > log->last)
+		return err_new(ERR_NOT_FOUND, "no entry %" PRIu64 " in the raft log", index);
+	uint32_t slot = log->seg_of[index - 1];
+	uint64_t off = log->offset_of[index - 1];
+	uint64_t end = raft__record_end(log, index);
+	if (end < off + RAFT__REC_HEADER || end - off > RAFT__REC_HEADER + RAFT__REC_MAX)
+		return err_new(ERR_CORRUPT, "raft log entry %" PRIu64 ": bad length", index);
+	bool held =
+	    r->valid && r->slot == slot && off >= r->start && end <= r->start + r->chunk.len;
+	if (!held) {
+		const struct raft__segment *s = &log->segs[slot];
+		uint64_t len =
+		    s->size - off < RAFT__READER_CHUNK ? s->size - off : RAFT__READER_CHUNK;
+		if (len < end - off)
+			len = end - off;
+		r->valid = false;
+		buf_clear(&r->chunk);
+		TRY(buf_reserve(&r->chunk, (size_t)len));
+		TRY(vfs_read_exact(s->file, off, r->chunk.data, (size_t)len));
+		r->chunk.len = (size_t)len;
+		r->slot = slot;
+		r->start = off;
+		r->valid = true;
+	}
+	const uint8_t *record = r->chunk.data + (off - r->start);
+	uint32_t len = load_u32be(record);
+	if (len != end - off - RAFT__REC_HEADER)
+		return err_new(ERR_CORRUPT, "raft log entry %" PRIu64 ": bad length", index);
+	return raft__dlog_check_read(log, index, record + RAFT__REC_HEADER, len,
+	                             load_u32be(record + 4), out);
 }
 
 static err *raft__dlog_source_load(void *impl, uint64_t index, struct raft_entry *out)

@@ -67,6 +67,25 @@ err *raft_dlog_truncate(struct raft_dlog *log, uint64_t index);
 /* Reads entry `index` back, verifying its checksum; out->data is malloc'd (caller frees). */
 err *raft_dlog_load(struct raft_dlog *log, uint64_t index, struct raft_entry *out);
 
+/*
+ * Reads runs of entries with few reads: each read fetches up to 1 MiB of a segment, and
+ * entries inside what was fetched cost no read at all (opening a node reads its MVCC
+ * history window back this way). Checks as raft_dlog_load(). The log must not change
+ * while a reader is in use.
+ */
+struct raft_dlog_reader {
+	struct raft_dlog *log;
+	struct buf chunk; /* bytes [start, start + chunk.len) of segment slot */
+	uint32_t slot;
+	uint64_t start;
+	bool valid;
+};
+
+void raft_dlog_reader_init(struct raft_dlog_reader *r, struct raft_dlog *log);
+void raft_dlog_reader_free(struct raft_dlog_reader *r);
+/* Entry `index`; out->data points into the reader, valid until its next call. */
+err *raft_dlog_reader_get(struct raft_dlog_reader *r, uint64_t index, struct raft_entry *out);
+
 /* The log as a raft_log_source for raft_new(). */
 struct raft_log_source raft_dlog_source(struct raft_dlog *log);
 

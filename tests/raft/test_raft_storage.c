@@ -15,12 +15,13 @@
 #define DISK_BYTES ((size_t)64 << 20)
 #define DIR "raft"
 
-/* ---- a vfs shim that counts syncs and can make them fail (to leave writes unsynced) ---- */
+/* ---- a vfs shim that counts syncs and reads, and can make syncs fail ---- */
 
 struct shim {
 	struct vfs vfs;
 	struct vfs *inner;
 	int syncs;
+	int reads;
 	bool fail_sync;
 };
 
@@ -54,9 +55,17 @@ static err *shim_list(struct vfs *vfs, const char *dir, struct vfs_names *out)
 	return vfs_list(shim_of(vfs)->inner, dir, out);
 }
 
-/* Files are the inner vfs's own; only sync is intercepted, through a wrapped table. */
+/* Files are the inner vfs's own; sync and read are intercepted, through a wrapped table. */
 static struct shim *the_shim;
 static err *(*inner_sync)(struct vfs_file *f);
+static err *(*inner_read)(struct vfs_file *f, uint64_t offset, void *bytes, size_t len,
+                          size_t *got);
+
+static err *shim_read(struct vfs_file *f, uint64_t offset, void *bytes, size_t len, size_t *got)
+{
+	the_shim->reads++;
+	return inner_read(f, offset, bytes, len, got);
+}
 
 static err *shim_sync(struct vfs_file *f)
 {
@@ -72,6 +81,8 @@ static struct vfs *disk_new(struct shim *s)
 	ck_assert_ptr_null(vfs_memory_new(DISK_BYTES, &s->inner));
 	inner_sync = s->inner->sync;
 	s->inner->sync = shim_sync;
+	inner_read = s->inner->read;
+	s->inner->read = shim_read;
 	the_shim = s;
 	s->vfs = (struct vfs){.impl = s,
 	                      .open = shim_open,
@@ -374,6 +385,60 @@ START_TEST(test_torn_tail_reported)
 }
 END_TEST
 
+/*
+ * A reader gives back every entry as raft_dlog_load() does, across segments and in any
+ * order, with one read per chunk it fetches rather than per entry; damage is ERR_CORRUPT.
+ */
+START_TEST(test_reader_reads_runs)
+{
+	struct shim s;
+	struct vfs *vfs = disk_new(&s);
+	struct raft_dlog_recovery rec;
+	struct raft_dlog *log = open_log(vfs, 2048, &rec);
+	for (uint64_t i = 1; i <= 300; i += 30)
+		append_range(log, i, i + 29, 1 + i / 100);
+	struct raft_dlog_reader r;
+	raft_dlog_reader_init(&r, log);
+	int reads_before = s.reads;
+	for (uint64_t i = 1; i <= 300; i++) {
+		struct raft_entry got, want;
+		ck_assert_ptr_null(raft_dlog_reader_get(&r, i, &got));
+		ck_assert_ptr_null(raft_dlog_load(log, i, &want));
+		ck_assert_uint_eq(got.index, i);
+		ck_assert_uint_eq(got.term, want.term);
+		ck_assert_uint_eq(got.len, want.len);
+		ck_assert(memcmp(got.data, want.data, got.len) == 0);
+		free((void *)want.data);
+	}
+	/* 300 loads take two reads each; the reader one per segment it visits */
+	struct vfs_names names = {0};
+	ck_assert_ptr_null(vfs_list(vfs, DIR, &names));
+	int segments = (int)names.count;
+	vfs_names_free(&names);
+	ck_assert_int_le(s.reads - reads_before - 2 * 300, segments);
+	struct raft_entry e;
+	ck_assert_ptr_null(raft_dlog_reader_get(&r, 7, &e)); /* backwards: fetched again */
+	ck_assert_uint_eq(e.index, 7);
+	err *missing = raft_dlog_reader_get(&r, 301, &e);
+	ck_assert(err_is(missing, ERR_NOT_FOUND));
+	err_free(missing);
+	raft_dlog_reader_free(&r);
+	/* a byte of entry 1's payload rots on the disk after the log was opened */
+	struct vfs_file *f;
+	ck_assert_ptr_null(vfs_open(vfs, DIR "/seg-00000000000000000001", 0, &f));
+	flip_byte(f, 20 + 8 + 3);
+	vfs_close(f);
+	raft_dlog_reader_init(&r, log);
+	err *rotten = raft_dlog_reader_get(&r, 1, &e);
+	ck_assert(err_is(rotten, ERR_CORRUPT));
+	err_free(rotten);
+	ck_assert_ptr_null(raft_dlog_reader_get(&r, 2, &e));
+	raft_dlog_reader_free(&r);
+	raft_dlog_close(log);
+	disk_free(&s);
+}
+END_TEST
+
 static void assert_corrupt(struct vfs *vfs, size_t segment)
 {
 	struct raft_dlog *log = NULL;
@@ -605,6 +670,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_torn_tail_recovery);
 	tcase_add_test(tc, test_torn_tail_reported);
 	tcase_add_test(tc, test_zeroed_tail);
+	tcase_add_test(tc, test_reader_reads_runs);
 	tcase_add_test(tc, test_corruption_in_the_middle);
 	tcase_add_test(tc, test_restart_keeps_term_vote_log);
 	tcase_add_test(tc, test_storage_reconciles_crash_between_syncs);
