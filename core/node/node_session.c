@@ -285,6 +285,11 @@ static void node__start_commit(struct node_session *s)
 	assert(txn);
 	buf_clear(&s->record);
 	err *e = mvcc_txn_encode_commit(txn, &s->record);
+	if (!e && s->record.len > RAFT_MAX_ENTRY_BYTES) /* Raft would refuse it at every try */
+		e = err_new(ERR_LIMIT,
+		            "transaction too large to commit: its record of %zu bytes exceeds the "
+		            "%zu bytes of one log entry; change fewer rows per transaction",
+		            s->record.len, (size_t)RAFT_MAX_ENTRY_BYTES);
 	s->attempts = 0;
 	s->outcome_ready = false;
 	s->wait_ticks = 0;

@@ -221,6 +221,50 @@ START_TEST(lost_state_machine_is_rebuilt_from_the_log)
 }
 END_TEST
 
+/*
+ * A transaction whose commit record cannot fit in one log entry fails at once with
+ * ERR_LIMIT (it used to be retried until "commit outcome unknown"), changes nothing, and
+ * the session goes on.
+ */
+START_TEST(oversized_transaction_fails_with_limit)
+{
+	struct cluster c;
+	cluster_start(&c, 3, 8);
+	uint32_t leader = await_leader(&c, 5000);
+	uint32_t follower = leader % 3 + 1;
+	struct sim_client client;
+	sim_client_init(&client, c.world);
+	run_sql(&c, &client, leader, "CREATE TABLE t (id INTEGER PRIMARY KEY, v VARCHAR(40000))");
+	static char sql[1200];
+	char kilo[1001];
+	memset(kilo, 'x', 1000);
+	kilo[1000] = 0;
+	for (int i = 1; i <= 40; i++) {
+		snprintf(sql, sizeof sql, "INSERT INTO t VALUES (%d, '%s')", i, kilo);
+		run_sql(&c, &client, follower, sql);
+		ck_assert_int_eq(client.first_error, 0);
+	}
+	/* each round doubles every value: the fifth one's record holds 40 x 32,000 bytes */
+	for (int round = 1; round <= 4; round++) {
+		run_sql(&c, &client, follower, "UPDATE t SET v = v || v");
+		ck_assert_msg(client.first_error == 0, "round %d: %s", round,
+		              (char *)client.output.data);
+	}
+	uint64_t before = sim_now_ms(c.world);
+	run_sql(&c, &client, follower, "UPDATE t SET v = v || v");
+	ck_assert_int_eq(client.first_error, ERR_LIMIT);
+	ck_assert_msg(strstr((char *)client.output.data, "too large") != NULL, "%s",
+	              (char *)client.output.data);
+	ck_assert_uint_lt(sim_now_ms(c.world) - before, 1000); /* no wait for a timeout */
+	run_sql(&c, &client, follower, "SELECT COUNT(*), SUM(LENGTH(v)) FROM t");
+	ck_assert_str_eq((char *)client.output.data, "40|640000\n");
+	run_sql(&c, &client, follower, "INSERT INTO t VALUES (41, 'y')");
+	ck_assert_int_eq(client.first_error, 0);
+	sim_client_free(&client);
+	cluster_stop(&c);
+}
+END_TEST
+
 START_TEST(errors_are_results_and_sessions_go_on)
 {
 	struct cluster c;
@@ -722,6 +766,7 @@ int main(void)
 	tcase_add_test(tc, conflicting_transactions_one_aborts);
 	tcase_add_test(tc, leader_crash_keeps_acknowledged_writes);
 	tcase_add_test(tc, lost_state_machine_is_rebuilt_from_the_log);
+	tcase_add_test(tc, oversized_transaction_fails_with_limit);
 	tcase_add_test(tc, errors_are_results_and_sessions_go_on);
 	tcase_add_test(tc, follower_insert_sends_no_read_index);
 	tcase_add_test(tc, stale_write_that_writes_nothing_runs_again);
