@@ -19,7 +19,8 @@ static err *nosync__open(struct vfs *vfs, const char *path, unsigned flags, stru
 	struct nosync_file *f = malloc(sizeof *f);
 	if (!f)
 		return err_new(ERR_NOMEM, "vfs: out of memory opening %s", path);
-	err *e = vfs_open(inner, path, flags, &f->inner);
+	/* Without syncs, writes held until a sync would reach the file only at close. */
+	err *e = vfs_open(inner, path, flags & ~(unsigned)VFS_DIRECT, &f->inner);
 	if (e) {
 		free(f);
 		return e;

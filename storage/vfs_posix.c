@@ -13,20 +13,42 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 /* A single read or write call never asks the kernel for more than this at once. */
 #define VFS_POSIX_IO_CHUNK ((size_t)1 << 30)
+/* VFS_DIRECT writes held for the next sync; more than this is written out at once. */
+#define VFS_POSIX_HELD_MAX ((size_t)16 << 20)
 
 struct vfs_posix {
 	struct vfs vfs;
 	char root[VFS_PATH_MAX];
 };
 
+/*
+ * A VFS_DIRECT file has a second descriptor opened with O_DIRECT. Its aligned writes are
+ * copied into `held` and written there by sync() with RWF_DSYNC: one device write (and
+ * flush) per sync, and none of the page cache's writeback work, which on ext4 costs more
+ * CPU than the write itself (measured: 17 µs of CPU per 600-byte append and sync instead
+ * of 42). Reads go through the page cache and see the held bytes laid over the file's.
+ *
+ * Threads: the node's syncer runs sync() on a worker while the loop's thread may read
+ * the same file (never write it: vfs.h's callers promise that). sync() only reads
+ * `held` and then sets held_len to 0, so a read racing with it sees either the held
+ * bytes or the file's, which are the same once the write is done.
+ */
 struct vfs_posix_file {
 	struct vfs_file base;
 	int fd;
+	int direct_fd; /* -1: not VFS_DIRECT, or the file system refused O_DIRECT */
+	bool dirty;    /* written or truncated through `fd` since its last fdatasync */
+	uint8_t *held; /* VFS_DIRECT_BLOCK-aligned; held_cap bytes */
+	size_t held_cap;
+	uint64_t held_at;        /* the file offset of held[0] */
+	_Atomic size_t held_len; /* bytes held for the next sync; 0: none */
 	char path[VFS_PATH_MAX]; /* the full path, for error messages */
 };
 
@@ -104,8 +126,129 @@ static err *vfs_posix__open(struct vfs *vfs, const char *path, unsigned flags,
 	}
 	f->base.vfs = vfs;
 	f->fd = fd;
+	/* Not O_DIRECT where the file system refuses it (tmpfs on older kernels): a hint. */
+	f->direct_fd = (flags & VFS_DIRECT) ? open(full, O_RDWR | O_CLOEXEC | O_DIRECT) : -1;
+	f->dirty = true; /* who knows what the last process left unsynced */
+	atomic_init(&f->held_len, 0);
 	memcpy(f->path, full, strlen(full) + 1);
 	*out = &f->base;
+	return NULL;
+}
+
+/* Writes through the page cache. */
+static err *vfs_posix__write_fd(struct vfs_posix_file *f, uint64_t offset, const void *bytes,
+                                size_t len)
+{
+	f->dirty = true;
+	size_t done = 0;
+	while (done < len) {
+		size_t want = len - done < VFS_POSIX_IO_CHUNK ? len - done : VFS_POSIX_IO_CHUNK;
+		ssize_t n =
+		    pwrite(f->fd, (const uint8_t *)bytes + done, want, (off_t)(offset + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return vfs_posix__errno(n < 0 ? errno : EIO, "write", f->path);
+		done += (size_t)n;
+	}
+	assert(done == len);
+	return NULL;
+}
+
+/*
+ * Lays the held bytes that fall inside [offset, offset + len) over what was read there
+ * (*done bytes), extending *done when they reach past the file's end (with zeros between,
+ * as a write past the end would leave).
+ */
+static void vfs_posix__overlay_held(const struct vfs_posix_file *f, uint64_t offset, uint8_t *bytes,
+                                    size_t len, size_t *done)
+{
+	size_t held_len = atomic_load_explicit(&f->held_len, memory_order_acquire);
+	if (held_len == 0)
+		return;
+	uint64_t held_end = f->held_at + held_len;
+	uint64_t to = offset + len < held_end ? offset + len : held_end;
+	if (to <= offset)
+		return;
+	if (to - offset > *done) { /* the file ends before the held bytes do */
+		memset(bytes + *done, 0, (size_t)(to - offset) - *done);
+		*done = (size_t)(to - offset);
+	}
+	uint64_t from = offset > f->held_at ? offset : f->held_at;
+	if (from < to)
+		memcpy(bytes + (from - offset), f->held + (from - f->held_at), (size_t)(to - from));
+}
+
+/*
+ * Writes the held bytes through the O_DIRECT descriptor, durably if `durable`, and holds
+ * nothing afterwards. A file system that turns the direct write down (EINVAL: alignment
+ * it does not accept) gets the bytes through the page cache, and the file stops holding.
+ */
+static err *vfs_posix__write_held(struct vfs_posix_file *f, bool durable)
+{
+	size_t len = atomic_load_explicit(&f->held_len, memory_order_relaxed);
+	size_t done = 0;
+	while (done < len) {
+		struct iovec v = {.iov_base = f->held + done, .iov_len = len - done};
+		ssize_t n = pwritev2(f->direct_fd, &v, 1, (off_t)(f->held_at + done),
+		                     durable ? RWF_DSYNC : 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EINVAL || errno == EOPNOTSUPP || errno == ENOSYS) &&
+		    done == 0) {
+			close(f->direct_fd);
+			f->direct_fd = -1;
+			break;
+		}
+		if (n <= 0 || (size_t)n % VFS_DIRECT_BLOCK != 0)
+			return vfs_posix__errno(n < 0 ? errno : EIO, "write", f->path);
+		done += (size_t)n;
+	}
+	if (f->direct_fd < 0) { /* through the page cache after all */
+		size_t rest = len - done;
+		atomic_store_explicit(&f->held_len, 0, memory_order_release);
+		TRY(vfs_posix__write_fd(f, f->held_at + done, f->held + done, rest));
+		if (durable && fdatasync(f->fd) != 0)
+			return vfs_posix__errno(errno, "fdatasync", f->path);
+		f->dirty = !durable;
+		return NULL;
+	}
+	atomic_store_explicit(&f->held_len, 0, memory_order_release);
+	return NULL;
+}
+
+/* Holds an aligned write for the next sync (a write not next to the held ones first
+ * writes those out). */
+static err *vfs_posix__hold(struct vfs_posix_file *f, uint64_t offset, const void *bytes,
+                            size_t len)
+{
+	size_t held_len = atomic_load_explicit(&f->held_len, memory_order_relaxed);
+	bool joins = held_len > 0 && offset >= f->held_at && offset <= f->held_at + held_len;
+	if ((held_len > 0 && !joins) || (joins && offset - f->held_at + len > VFS_POSIX_HELD_MAX)) {
+		TRY(vfs_posix__write_held(f, false));
+		held_len = 0;
+		joins = false;
+		if (f->direct_fd < 0)
+			return vfs_posix__write_fd(f, offset, bytes, len);
+	}
+	uint64_t at = joins ? f->held_at : offset;
+	size_t end = (size_t)(offset - at) + len;
+	if (end > f->held_cap) {
+		size_t cap = f->held_cap ? f->held_cap : (size_t)1 << 16;
+		while (cap < end)
+			cap *= 2;
+		uint8_t *held = aligned_alloc(VFS_DIRECT_BLOCK, cap);
+		if (!held)
+			return err_new(ERR_NOMEM, "write %s: out of memory", f->path);
+		if (held_len)
+			memcpy(held, f->held, held_len);
+		free(f->held);
+		f->held = held;
+		f->held_cap = cap;
+	}
+	memcpy(f->held + (offset - at), bytes, len);
+	f->held_at = at;
+	atomic_store_explicit(&f->held_len, end > held_len ? end : held_len, memory_order_release);
 	return NULL;
 }
 
@@ -127,6 +270,7 @@ static err *vfs_posix__read(struct vfs_file *file, uint64_t offset, void *bytes,
 		done += (size_t)n;
 	}
 	assert(done <= len);
+	vfs_posix__overlay_held(f, offset, bytes, len, &done);
 	*got = done;
 	return NULL;
 }
@@ -135,28 +279,26 @@ static err *vfs_posix__write(struct vfs_file *file, uint64_t offset, const void 
 {
 	struct vfs_posix_file *f = (struct vfs_posix_file *)file;
 	assert(f->fd >= 0);
-	size_t done = 0;
-	while (done < len) {
-		size_t want = len - done < VFS_POSIX_IO_CHUNK ? len - done : VFS_POSIX_IO_CHUNK;
-		ssize_t n =
-		    pwrite(f->fd, (const uint8_t *)bytes + done, want, (off_t)(offset + done));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return vfs_posix__errno(n < 0 ? errno : EIO, "write", f->path);
-		done += (size_t)n;
-	}
-	assert(done == len);
-	return NULL;
+	bool aligned = offset % VFS_DIRECT_BLOCK == 0 && len % VFS_DIRECT_BLOCK == 0;
+	if (f->direct_fd >= 0 && aligned && len > 0 && len <= VFS_POSIX_HELD_MAX)
+		return vfs_posix__hold(f, offset, bytes, len);
+	if (atomic_load_explicit(&f->held_len, memory_order_relaxed) > 0)
+		TRY(vfs_posix__write_held(f, false));
+	return vfs_posix__write_fd(f, offset, bytes, len);
 }
 
 static err *vfs_posix__sync(struct vfs_file *file)
 {
 	struct vfs_posix_file *f = (struct vfs_posix_file *)file;
 	assert(f->fd >= 0);
-	/* fdatasync covers the data and the metadata needed to read it back (the size) */
-	if (fdatasync(f->fd) != 0)
-		return vfs_posix__errno(errno, "fdatasync", f->path);
+	/* RWF_DSYNC, like fdatasync, covers the data and the size needed to read it back */
+	if (atomic_load_explicit(&f->held_len, memory_order_relaxed) > 0)
+		TRY(vfs_posix__write_held(f, true));
+	if (f->dirty) {
+		if (fdatasync(f->fd) != 0)
+			return vfs_posix__errno(errno, "fdatasync", f->path);
+		f->dirty = false;
+	}
 	return NULL;
 }
 
@@ -164,6 +306,9 @@ static err *vfs_posix__truncate(struct vfs_file *file, uint64_t size)
 {
 	struct vfs_posix_file *f = (struct vfs_posix_file *)file;
 	assert(f->fd >= 0);
+	if (atomic_load_explicit(&f->held_len, memory_order_relaxed) > 0)
+		TRY(vfs_posix__write_held(f, false));
+	f->dirty = true;
 	if (ftruncate(f->fd, (off_t)size) != 0)
 		return vfs_posix__errno(errno, "truncate", f->path);
 	return NULL;
@@ -177,6 +322,9 @@ static err *vfs_posix__size(struct vfs_file *file, uint64_t *size)
 	if (fstat(f->fd, &st) != 0)
 		return vfs_posix__errno(errno, "stat", f->path);
 	*size = (uint64_t)st.st_size;
+	size_t held_len = atomic_load_explicit(&f->held_len, memory_order_acquire);
+	if (held_len > 0 && f->held_at + held_len > *size)
+		*size = f->held_at + held_len;
 	return NULL;
 }
 
@@ -184,8 +332,14 @@ static void vfs_posix__close(struct vfs_file *file)
 {
 	struct vfs_posix_file *f = (struct vfs_posix_file *)file;
 	assert(f->fd >= 0);
+	/* Held bytes reach the file as an unsynced write would: a crash may still lose them. */
+	if (atomic_load_explicit(&f->held_len, memory_order_relaxed) > 0)
+		err_free(vfs_posix__write_held(f, false));
+	if (f->direct_fd >= 0)
+		close(f->direct_fd);
 	close(f->fd);
 	f->fd = -1;
+	free(f->held);
 	free(f);
 }
 

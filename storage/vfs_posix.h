@@ -8,6 +8,12 @@
  * creating, renaming or removing a file fsyncs its directory before returning, so the
  * directory entry is as durable as the promise says.
  *
+ * VFS_DIRECT files (where the file system allows O_DIRECT) hold their aligned writes in
+ * memory until sync(), which writes them with O_DIRECT and RWF_DSYNC: one device write
+ * and flush, without the page cache's writeback. Other writes to them go through the page
+ * cache, after the held ones. A crash of the process loses held bytes that were not
+ * synced, as a crash of the machine loses unsynced writes.
+ *
  * Errors from the operating system are ERR_IO (ERR_NOT_FOUND for a missing file opened
  * without VFS_CREATE or removed), with the path and strerror() in the message.
  */

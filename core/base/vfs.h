@@ -26,7 +26,19 @@
 
 enum vfs_open_flags {
 	VFS_CREATE = 1 << 0, /* create the file if it does not exist */
+	/*
+	 * A hint, for a file written in whole aligned blocks (offset and length multiples of
+	 * VFS_DIRECT_BLOCK) and read back rarely, such as the Raft log: the implementation
+	 * may hold such writes in memory until sync() and then write them around the
+	 * operating system's page cache, which costs less per sync. Reads, sizes and the
+	 * crash semantics above are the same with or without it; an implementation may
+	 * ignore it.
+	 */
+	VFS_DIRECT = 1 << 1,
 };
+
+/* The block of VFS_DIRECT writes: a multiple of every device's logical block size. */
+#define VFS_DIRECT_BLOCK 4096
 
 /* A directory listing holds at most this many names; more is an ERR_LIMIT error. */
 #define VFS_LIST_MAX 65536

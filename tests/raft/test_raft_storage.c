@@ -15,13 +15,16 @@
 #define DISK_BYTES ((size_t)64 << 20)
 #define DIR "raft"
 
-/* ---- a vfs shim that counts syncs and reads, and can make syncs fail ---- */
+/* ---- a vfs shim that counts syncs, reads and writes, and can make syncs fail ---- */
 
 struct shim {
 	struct vfs vfs;
 	struct vfs *inner;
 	int syncs;
 	int reads;
+	int writes;
+	int unaligned_writes; /* offset or length not a multiple of VFS_DIRECT_BLOCK */
+	int direct_opens;     /* files opened with VFS_DIRECT */
 	bool fail_sync;
 };
 
@@ -32,6 +35,7 @@ static struct shim *shim_of(struct vfs *vfs)
 
 static err *shim_open(struct vfs *vfs, const char *path, unsigned flags, struct vfs_file **out)
 {
+	shim_of(vfs)->direct_opens += (flags & VFS_DIRECT) != 0;
 	return vfs_open(shim_of(vfs)->inner, path, flags, out);
 }
 
@@ -55,11 +59,20 @@ static err *shim_list(struct vfs *vfs, const char *dir, struct vfs_names *out)
 	return vfs_list(shim_of(vfs)->inner, dir, out);
 }
 
-/* Files are the inner vfs's own; sync and read are intercepted, through a wrapped table. */
+/* Files are the inner vfs's own; sync, read and write are intercepted, through a wrapped
+ * table. */
 static struct shim *the_shim;
 static err *(*inner_sync)(struct vfs_file *f);
 static err *(*inner_read)(struct vfs_file *f, uint64_t offset, void *bytes, size_t len,
                           size_t *got);
+static err *(*inner_write)(struct vfs_file *f, uint64_t offset, const void *bytes, size_t len);
+
+static err *shim_write(struct vfs_file *f, uint64_t offset, const void *bytes, size_t len)
+{
+	the_shim->writes++;
+	the_shim->unaligned_writes += offset % VFS_DIRECT_BLOCK != 0 || len % VFS_DIRECT_BLOCK != 0;
+	return inner_write(f, offset, bytes, len);
+}
 
 static err *shim_read(struct vfs_file *f, uint64_t offset, void *bytes, size_t len, size_t *got)
 {
@@ -83,6 +96,8 @@ static struct vfs *disk_new(struct shim *s)
 	s->inner->sync = shim_sync;
 	inner_read = s->inner->read;
 	s->inner->read = shim_read;
+	inner_write = s->inner->write;
+	s->inner->write = shim_write;
 	the_shim = s;
 	s->vfs = (struct vfs){.impl = s,
 	                      .open = shim_open,
@@ -298,6 +313,38 @@ START_TEST(test_log_segments_and_truncation)
 	append_range(log, 21, 22, 9);
 	assert_entry(log, 22, 9);
 	raft_dlog_close(log);
+	disk_free(&s);
+}
+END_TEST
+
+/*
+ * Every write of the log covers whole blocks of files opened VFS_DIRECT, so the posix vfs
+ * can write them around the page cache: across segment rollovers, truncations and
+ * reopenings (which must read back the bytes of the block the records end in).
+ */
+START_TEST(test_writes_are_whole_blocks)
+{
+	struct shim s;
+	struct vfs *vfs = disk_new(&s);
+	struct raft_dlog_recovery rec;
+	struct raft_dlog *log = open_log(vfs, VFS_DIRECT_BLOCK, &rec);
+	for (uint64_t i = 1; i <= 300; i += 30)
+		append_range(log, i, i + 29, 1);
+	raft_dlog_close(log);
+	log = open_log(vfs, VFS_DIRECT_BLOCK, &rec);
+	ck_assert_uint_gt(rec.segments, 1);
+	append_range(log, 301, 305, 1); /* the block's first bytes come from the file */
+	append_range(log, 290, 296, 2); /* a truncation inside a block, then a write there */
+	raft_dlog_close(log);
+	log = open_log(vfs, VFS_DIRECT_BLOCK, &rec);
+	ck_assert_uint_eq(rec.last_index, 296);
+	ck_assert_uint_eq(rec.cut_bytes, 0);
+	for (uint64_t i = 1; i <= 296; i++)
+		assert_entry(log, i, i >= 290 ? 2 : 1);
+	raft_dlog_close(log);
+	ck_assert_int_ge(s.writes, 12);
+	ck_assert_int_eq(s.unaligned_writes, 0);
+	ck_assert_int_ge(s.direct_opens, rec.segments);
 	disk_free(&s);
 }
 END_TEST
@@ -670,6 +717,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_torn_tail_recovery);
 	tcase_add_test(tc, test_torn_tail_reported);
 	tcase_add_test(tc, test_zeroed_tail);
+	tcase_add_test(tc, test_writes_are_whole_blocks);
 	tcase_add_test(tc, test_reader_reads_runs);
 	tcase_add_test(tc, test_corruption_in_the_middle);
 	tcase_add_test(tc, test_restart_keeps_term_vote_log);
