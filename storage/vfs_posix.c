@@ -22,6 +22,8 @@
 #define VFS_POSIX_IO_CHUNK ((size_t)1 << 30)
 /* VFS_DIRECT writes held for the next sync; more than this is written out at once. */
 #define VFS_POSIX_HELD_MAX ((size_t)16 << 20)
+/* The held buffer a file keeps between syncs once it has grown past it. */
+#define VFS_POSIX_HELD_KEEP ((size_t)64 << 10)
 
 struct vfs_posix {
 	struct vfs vfs;
@@ -233,8 +235,12 @@ static err *vfs_posix__hold(struct vfs_posix_file *f, uint64_t offset, const voi
 	}
 	uint64_t at = joins ? f->held_at : offset;
 	size_t end = (size_t)(offset - at) + len;
-	if (end > f->held_cap) {
-		size_t cap = f->held_cap ? f->held_cap : (size_t)1 << 16;
+	/* A buffer grown for a large write shrinks again, so files no longer written keep
+	 * little (the log keeps every segment open). */
+	bool shrink =
+	    held_len == 0 && f->held_cap > VFS_POSIX_HELD_KEEP && end <= VFS_POSIX_HELD_KEEP;
+	if (end > f->held_cap || shrink) {
+		size_t cap = VFS_POSIX_HELD_KEEP;
 		while (cap < end)
 			cap *= 2;
 		uint8_t *held = aligned_alloc(VFS_DIRECT_BLOCK, cap);

@@ -159,7 +159,17 @@ static void direct_conformance(struct vfs *v)
 	ck_assert_uint_eq(n, 4);
 	ck_assert(memcmp(got, "eeee", 4) == 0);
 
+	/* A large write, then a small one after the sync (the buffer shrinks again). */
+	uint8_t *large = malloc(32 * B);
+	ck_assert_ptr_nonnull(large);
+	memset(large, 'g', 32 * B);
+	OK(vfs_write(f, 8 * B, large, 32 * B));
+	OK(vfs_sync(f));
 	OK(vfs_write(f, 6 * B, fill(block, 'f'), B));
+	expect_block(f, 8 * B, 'g');
+	expect_block(f, 39 * B, 'g');
+	free(large);
+	OK(vfs_truncate(f, 7 * B));
 	vfs_close(f); /* what was not synced reaches the file as any unsynced write would */
 	OK(vfs_open(v, "direct", 0, &f));
 	OK(vfs_size(f, &size));
