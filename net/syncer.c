@@ -22,11 +22,14 @@ static void *net__syncer_worker(void *arg)
 		pthread_mutex_lock(&s->mutex);
 		s->result = e;
 		s->ended = true;
+		pthread_mutex_unlock(&s->mutex);
+		/* Both outside the mutex, so whoever wakes finds it free. */
 		pthread_cond_broadcast(&s->changed);
 		uint64_t one = 1;
 		/* Cannot fail short of a closed fd; the loop also learns at finish() */
 		ssize_t wrote = write(s->wake_fd, &one, sizeof one);
 		(void)wrote;
+		pthread_mutex_lock(&s->mutex);
 	}
 	pthread_mutex_unlock(&s->mutex);
 	return NULL;
@@ -105,8 +108,12 @@ void net_syncer_start(struct net_syncer *s, struct vfs_file *file)
 	s->file = file;
 	s->ended = false;
 	s->result = NULL;
-	pthread_cond_broadcast(&s->changed);
 	pthread_mutex_unlock(&s->mutex);
+	/*
+	 * After unlocking: signalled inside, the worker would wake only to wait for the mutex
+	 * this thread still holds (two more futex calls and a context switch per sync).
+	 */
+	pthread_cond_broadcast(&s->changed);
 }
 
 err *net_syncer_finish(struct net_syncer *s)
