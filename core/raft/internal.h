@@ -52,6 +52,14 @@ struct raft {
 	/* Leaders. */
 	struct raft__progress progress[RAFT_MAX_NODES]; /* index i is cfg.peers[i] */
 	size_t uncommitted_bytes;
+	/*
+	 * Appends owed to the followers, sent when the next ready batch is taken: entries not
+	 * yet sent (replicate_due), and a commit index to announce even without entries
+	 * (commit_due). So a batch sends each follower one append for all the proposals and
+	 * acknowledgements it saw, not one per proposal and per commit advance.
+	 */
+	bool replicate_due;
+	bool commit_due;
 
 	struct raft__reads reads;
 	struct raft__pending pending;

@@ -59,7 +59,8 @@ bool raft_has_ready(const struct raft *r)
 	return !raft__hs_equal(&hs, &r->persisted_hs) ||
 	       (!r->entries_held && r->log.written < r->log.last) ||
 	       r->applied < raft__applicable(r) || n_msgs > 0 || o->n_reads > 0 ||
-	       o->n_failures > 0 || r->reads.round_due;
+	       o->n_failures > 0 || r->reads.round_due ||
+	       (r->role == RAFT_LEADER && (r->replicate_due || r->commit_due));
 }
 
 /*
@@ -130,6 +131,10 @@ err *raft_ready_get(struct raft *r, struct raft_ready *rd)
 	assert(!r->ready_outstanding);
 	assert(r->applied <= r->commit);
 	memset(rd, 0, sizeof *rd);
+	if (r->role == RAFT_LEADER && (r->replicate_due || r->commit_due))
+		TRY(raft__broadcast_append(r, r->commit_due));
+	r->replicate_due = false;
+	r->commit_due = false;
 	raft__read_start_due(r); /* one round for every read request since the last batch */
 	rd->hard_state = (struct raft_hard_state){r->term, r->vote, r->commit};
 	rd->hard_state_changed = !raft__hs_equal(&rd->hard_state, &r->persisted_hs);
@@ -188,6 +193,6 @@ err *raft_synced(struct raft *r, uint64_t index)
 	/* Our own copy counts towards a quorum only now that it is durable. */
 	raft__self_progress(r)->match = r->log.stable;
 	if (raft__maybe_commit(r))
-		return raft__broadcast_append(r, true);
+		r->commit_due = true;
 	return NULL;
 }

@@ -115,7 +115,8 @@ err *raft__leader_append(struct raft *r, uint8_t type, uint32_t origin, uint64_t
 	TRY(raft__log_append(&r->log, &e));
 	r->uncommitted_bytes += len;
 	raft__self_progress(r)->next = r->log.last + 1;
-	return raft__broadcast_append(r, false);
+	r->replicate_due = true;
+	return NULL;
 }
 
 /* ---- leader: commitment ---- */
@@ -293,8 +294,9 @@ err *raft__on_append_resp(struct raft *r, const struct raft_message *m)
 		return err_new(ERR_INVALID, "node %u acknowledged index %llu beyond our log",
 		               m->from, (unsigned long long)m->index);
 	if (raft__progress_ack(pr, m->index) && raft__maybe_commit(r))
-		return raft__broadcast_append(r, true);
-	return raft__replicate_to(r, slot, false);
+		r->commit_due = true;
+	r->replicate_due = true; /* the acknowledgement may have opened its window */
+	return NULL;
 }
 
 err *raft__on_heartbeat_resp(struct raft *r, const struct raft_message *m)

@@ -2,8 +2,8 @@
  * Unit tests of single Raft rules on one state machine fed hand-made messages
  * (raft_fixture.h): the Figure 8 commitment rule, fast backtracking hints on both sides,
  * the PreVote and lease rules, stale-term handling, malformed and misaddressed messages,
- * configuration checks, the bounds on pending requests, and one ReadIndex round per
- * ready batch.
+ * configuration checks, the bounds on pending requests, one ReadIndex round per ready
+ * batch and one append per follower per ready batch.
  */
 #include "check_main.h"
 #include "raft_fixture.h"
@@ -372,6 +372,58 @@ START_TEST(test_read_round_per_batch)
 }
 END_TEST
 
+/* Appends to `to` among the drained messages, and the entries they carry. */
+static uint32_t appends_to(const struct fixture *f, uint32_t to, uint64_t *entries)
+{
+	uint32_t n = 0;
+	*entries = 0;
+	for (uint32_t i = 0; i < f->n_out; i++) {
+		if (f->out[i].type == RAFT_MSG_APPEND && f->out[i].to == to) {
+			n++;
+			*entries += f->out[i].n_entries;
+		}
+	}
+	return n;
+}
+
+/*
+ * A leader sends each follower one append per ready batch: for all the proposals of the
+ * batch together, and for all the acknowledgements that advanced its commit index.
+ */
+START_TEST(test_one_append_per_follower_per_batch)
+{
+	struct fixture f;
+	fix_init(&f, 1, 5, NULL, 0, hs_term(1));
+	fix_make_leader(&f);
+	uint64_t noop = fix_status(&f).last_index;
+	for (uint32_t from = 2; from <= 5; from++) /* out of probing: appends may pipeline */
+		fix_ack_append(&f, from, noop);
+	fix_drain(&f);
+	for (uint64_t id = 1; id <= 10; id++)
+		ck_assert_ptr_null(raft_propose(f.raft, id, "x", 1));
+	fix_drain(&f);
+	uint64_t entries;
+	for (uint32_t to = 2; to <= 5; to++) {
+		ck_assert_uint_eq(appends_to(&f, to, &entries), 1);
+		ck_assert_uint_eq(entries, 10);
+	}
+	for (uint32_t from = 2; from <= 4; from++)
+		receive_only(&f, (struct raft_message){.type = RAFT_MSG_APPEND_RESP,
+		                                       .from = from,
+		                                       .to = 1,
+		                                       .term = 2,
+		                                       .index = noop + 10});
+	fix_drain(&f);
+	ck_assert_uint_eq(fix_status(&f).commit, noop + 10);
+	for (uint32_t to = 2; to <= 5; to++) {
+		ck_assert_uint_eq(appends_to(&f, to, &entries), 1);
+		ck_assert_uint_eq(entries, 0);
+		ck_assert_uint_eq(fix_find(&f, RAFT_MSG_APPEND, to)->commit, noop + 10);
+	}
+	fix_free(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("raft_unit");
@@ -387,6 +439,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_config_and_initial_state_checked);
 	tcase_add_test(tc, test_pending_bounded);
 	tcase_add_test(tc, test_read_round_per_batch);
+	tcase_add_test(tc, test_one_append_per_follower_per_batch);
 	suite_add_tcase(s, tc);
 	return s;
 }
