@@ -59,51 +59,69 @@ static err *bench__bank_setup(struct net_client *conn, struct prng *prng)
 	return NULL;
 }
 
+/* Reads the INTEGERs of the single row's first `n` columns of `resp`. */
+static err *bench__bank_ints(const struct net_response *resp, int64_t *out, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		TRY(bench_integer(resp, 0, i, &out[i]));
+	return NULL;
+}
+
 /* Runs `sql` and reads the INTEGERs of its single row's first `n` columns. */
 static err *bench__bank_row(struct net_client *conn, const char *sql, int64_t *out, uint32_t n)
 {
 	struct net_response resp;
 	TRY(bench_execute(conn, sql, &resp));
-	err *e = NULL;
-	for (uint32_t i = 0; i < n && !e; i++)
-		e = bench_integer(&resp, 0, i, &out[i]);
+	err *e = bench__bank_ints(&resp, out, n);
 	net_response_free(&resp);
 	return e;
 }
 
-static err *bench__bank_steps(struct bench_client *c, int64_t from, int64_t to)
-{
-	char sql[BENCH_SQL_MAX];
-	int64_t source[2], target[1];
-	snprintf(sql, sizeof sql,
-	         "BEGIN; SELECT a.id, a.balance FROM account a JOIN customer c "
-	         "ON a.customer_id = c.id WHERE c.id = %" PRId64 " AND a.customer_id = %" PRId64
-	         " ORDER BY a.balance DESC, a.id LIMIT 1",
-	         from, from);
-	TRY(bench__bank_row(c->conn, sql, source, 2));
-	snprintf(sql, sizeof sql,
-	         "SELECT a.id FROM account a JOIN customer c ON a.customer_id = c.id "
-	         "WHERE c.id = %" PRId64 " AND a.customer_id = %" PRId64
-	         " ORDER BY a.balance, a.id LIMIT 1",
-	         to, to);
-	TRY(bench__bank_row(c->conn, sql, target, 1));
-	int64_t most = source[1] < BENCH_BANK_MAX_TRANSFER ? source[1] : BENCH_BANK_MAX_TRANSFER;
-	int64_t amount = most > 0 ? prng_between(&c->prng, 0, most) : 0;
-	snprintf(sql, sizeof sql,
-	         "UPDATE account SET balance = balance - %" PRId64 " WHERE id = %" PRId64 "; "
-	         "UPDATE account SET balance = balance + %" PRId64 " WHERE id = %" PRId64 "; "
-	         "COMMIT",
-	         amount, source[0], amount, target[0]);
-	return bench_exec(c->conn, sql);
-}
+/* Where a transfer stands: the request sent last. vars: from, to, source account, its balance. */
+enum { BANK_SOURCE = 1, BANK_TARGET, BANK_MOVE };
 
-static err *bench__bank_transaction(struct bench_client *c)
+static err *bench__bank_step(struct bench_client *c, const struct net_response *last, char *sql,
+                             bool *done)
 {
-	int64_t from = prng_between(&c->prng, 1, BENCH_BANK_CUSTOMERS);
-	int64_t to =
-	    1 + (from + prng_between(&c->prng, 0, BENCH_BANK_CUSTOMERS - 2)) % BENCH_BANK_CUSTOMERS;
-	err *e = bench__bank_steps(c, from, to);
-	return e ? bench_rollback(c->conn, e) : NULL;
+	int64_t *v = c->vars;
+	if (!last) {
+		v[0] = prng_between(&c->prng, 1, BENCH_BANK_CUSTOMERS);
+		v[1] = 1 + (v[0] + prng_between(&c->prng, 0, BENCH_BANK_CUSTOMERS - 2)) %
+		               BENCH_BANK_CUSTOMERS;
+		snprintf(sql, BENCH_SQL_MAX,
+		         "BEGIN; SELECT a.id, a.balance FROM account a JOIN customer c "
+		         "ON a.customer_id = c.id WHERE c.id = %" PRId64
+		         " AND a.customer_id = %" PRId64 " ORDER BY a.balance DESC, a.id LIMIT 1",
+		         v[0], v[0]);
+		c->step = BANK_SOURCE;
+		return NULL;
+	}
+	switch (c->step) {
+	case BANK_SOURCE:
+		TRY(bench__bank_ints(last, &v[2], 2));
+		snprintf(sql, BENCH_SQL_MAX,
+		         "SELECT a.id FROM account a JOIN customer c ON a.customer_id = c.id "
+		         "WHERE c.id = %" PRId64 " AND a.customer_id = %" PRId64
+		         " ORDER BY a.balance, a.id LIMIT 1",
+		         v[1], v[1]);
+		c->step = BANK_TARGET;
+		return NULL;
+	case BANK_TARGET: {
+		int64_t target;
+		TRY(bench__bank_ints(last, &target, 1));
+		int64_t most = v[3] < BENCH_BANK_MAX_TRANSFER ? v[3] : BENCH_BANK_MAX_TRANSFER;
+		int64_t amount = most > 0 ? prng_between(&c->prng, 0, most) : 0;
+		snprintf(
+		    sql, BENCH_SQL_MAX,
+		    "UPDATE account SET balance = balance - %" PRId64 " WHERE id = %" PRId64 "; "
+		    "UPDATE account SET balance = balance + %" PRId64 " WHERE id = %" PRId64 "; "
+		    "COMMIT",
+		    amount, v[2], amount, target);
+		c->step = BANK_MOVE;
+		return NULL;
+	}
+	default: *done = true; return NULL;
+	}
 }
 
 static err *bench__bank_check(struct net_client *conn)
@@ -126,6 +144,7 @@ const struct bench_workload bench_bank_workload = {
     .name = "bank",
     .default_txns = 10000,
     .setup = bench__bank_setup,
-    .transaction = bench__bank_transaction,
+    .step = bench__bank_step,
+    .explicit_transaction = true,
     .check = bench__bank_check,
 };

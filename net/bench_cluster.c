@@ -1,28 +1,36 @@
 /*
  * bench_cluster.c — the harness of the read, write and bank workloads (see bench_cluster.h).
  *
- * Threads live here only, in a net/ program: each client thread owns its connection, its
- * PRNG and its latency samples, and shares nothing with the others but the workload's
- * key sequence, a counter of finished transactions (for the progress line) and a stop
- * flag raised by the first thread that fails. The main thread joins them and merges the
- * samples. Nothing here asserts on timings: the numbers are printed, never judged.
+ * Threads live here only, in a net/ program: each thread owns its clients (connections,
+ * PRNGs, latency samples) and waits on all of their connections with poll(), sending a
+ * client's next request as soon as its answer arrives. Threads share nothing but the
+ * workload's key sequence, a counter of finished transactions (for the progress line)
+ * and a stop flag raised by the first thread that fails. The main thread joins them and
+ * merges the samples. Nothing here asserts on timings: the numbers are printed, never
+ * judged.
  */
 #include "net/bench_cluster.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "net/bench_stats.h"
 
 #define BENCH_DEFAULT_HOSTS \
 	"127.0.0.1:9601,127.0.0.1:9602,127.0.0.1:9603,127.0.0.1:9604,127.0.0.1:9605"
 #define BENCH_DEFAULT_CLIENTS 16
+#define BENCH_THREADS_MAX 64
+/* How long a thread's poll() sleeps at most, to notice the stop flag. */
+#define BENCH_WAIT_MS 100
 #define BENCH_PROGRESS_US 1000000u
 #define BENCH_POLL_NS 50000000L
 #define BENCH_TXNS_MAX ((uint64_t)BENCH_LATENCIES_MAX)
@@ -31,6 +39,7 @@ struct bench_options {
 	char hosts[BENCH_HOSTS_MAX][64];
 	uint32_t n_hosts;
 	uint32_t clients;
+	uint32_t threads;
 	uint64_t txns;
 	uint64_t seed;
 };
@@ -44,10 +53,21 @@ struct bench_shared {
 	atomic_bool stop;
 };
 
+/* A client and where its current transaction stands. */
+struct bench_slot {
+	struct bench_client client;
+	uint64_t quota;      /* transactions still to start */
+	uint64_t started_us; /* when the current transaction began (its first try) */
+	uint64_t sent_us;    /* when the request in flight was sent */
+	uint32_t attempt;    /* tries of the current transaction that failed */
+	bool rolling_back;   /* the request in flight is the ROLLBACK after a failed try */
+	bool busy;           /* a request is in flight */
+};
+
 struct bench_thread {
 	struct bench_shared *shared;
-	struct bench_client client;
-	uint64_t quota;
+	struct bench_slot *slots;
+	uint32_t n_slots;
 	struct bench_latencies latencies;
 	err *failure;
 	pthread_t thread;
@@ -87,21 +107,6 @@ err *bench_integer(const struct net_response *resp, uint64_t row, uint32_t colum
 	return NULL;
 }
 
-err *bench_rollback(struct net_client *conn, err *e)
-{
-	/* The server may have ended the transaction already: only a lost connection counts. */
-	if (!net_client_is_connected(conn))
-		return e;
-	struct net_response resp;
-	err *rb = net_client_execute(conn, "ROLLBACK", &resp);
-	if (rb) {
-		err_free(e);
-		return err_wrap(rb, "bench: rolling back");
-	}
-	net_response_free(&resp);
-	return e;
-}
-
 void bench_random_text(struct prng *prng, char *out, size_t len)
 {
 	static const char alphabet[] =
@@ -116,11 +121,13 @@ void bench_random_text(struct prng *prng, char *out, size_t len)
 static void bench__usage(FILE *out, const char *name)
 {
 	fprintf(out,
-	        "usage: cairn-bench %s [-H host:port,...] [-c CLIENTS] [-n TXNS] [--seed N]\n"
+	        "usage: cairn-bench %s [-H host:port,...] [-c CLIENTS] [-j THREADS] [-n TXNS] "
+	        "[--seed N]\n"
 	        "  -H  the nodes to spread clients over (default 127.0.0.1:9601..9605)\n"
 	        "  -c  concurrent clients, one connection each (default %d, at most %d)\n"
+	        "  -j  threads driving the clients (default: one per CPU, at most %d)\n"
 	        "  -n  transactions in all\n",
-	        name, BENCH_DEFAULT_CLIENTS, BENCH_CLIENTS_MAX);
+	        name, BENCH_DEFAULT_CLIENTS, BENCH_CLIENTS_MAX, BENCH_THREADS_MAX);
 }
 
 static err *bench__number(const char *flag, const char *text, uint64_t lo, uint64_t hi,
@@ -159,6 +166,8 @@ static err *bench__options(const struct bench_workload *w, int argc, char **argv
 {
 	memset(o, 0, sizeof *o);
 	o->clients = BENCH_DEFAULT_CLIENTS;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	o->threads = cpus < 1 ? 1 : cpus > BENCH_THREADS_MAX ? BENCH_THREADS_MAX : (uint32_t)cpus;
 	o->txns = w->default_txns;
 	o->seed = 1;
 	TRY(bench__hosts(BENCH_DEFAULT_HOSTS, o));
@@ -170,6 +179,9 @@ static err *bench__options(const struct bench_workload *w, int argc, char **argv
 		} else if (strcmp(flag, "-c") == 0) {
 			TRY(bench__number(flag, value, 1, BENCH_CLIENTS_MAX, &v));
 			o->clients = (uint32_t)v;
+		} else if (strcmp(flag, "-j") == 0) {
+			TRY(bench__number(flag, value, 1, BENCH_THREADS_MAX, &v));
+			o->threads = (uint32_t)v;
 		} else if (strcmp(flag, "-n") == 0) {
 			TRY(bench__number(flag, value, 1, BENCH_TXNS_MAX, &o->txns));
 		} else if (strcmp(flag, "--seed") == 0) {
@@ -179,57 +191,168 @@ static err *bench__options(const struct bench_workload *w, int argc, char **argv
 		}
 		i++;
 	}
+	if (o->threads > o->clients)
+		o->threads = o->clients;
 	return NULL;
 }
 
 /* ---- the client threads ---- */
 
-/* Runs one transaction, retrying serialization failures; records its latency. */
-static err *bench__one(struct bench_thread *t)
+/* Sends `sql` as the slot's next request. */
+static err *bench__send(struct bench_slot *sl, const char *sql)
 {
-	uint64_t start = bench_now_us();
-	for (uint32_t attempt = 0;; attempt++) {
-		err *e = t->shared->workload->transaction(&t->client);
-		if (!e)
-			break;
-		if (!err_is(e, ERR_CONFLICT) || attempt + 1 >= BENCH_RETRIES_MAX)
-			return e;
-		err_free(e);
-		atomic_fetch_add(&t->shared->retries, 1);
+	sl->sent_us = bench_now_us();
+	sl->busy = true;
+	return net_client_send_execute(sl->client.conn, sql);
+}
+
+/* Sends the first request of a try of the slot's transaction. */
+static err *bench__try(struct bench_thread *t, struct bench_slot *sl)
+{
+	char sql[BENCH_SQL_MAX];
+	bool done = false;
+	sl->client.step = 0;
+	TRY(t->shared->workload->step(&sl->client, NULL, sql, &done));
+	assert(!done);
+	return bench__send(sl, sql);
+}
+
+/* Starts the slot's next transaction, if it has one left and nobody failed. */
+static err *bench__begin(struct bench_thread *t, struct bench_slot *sl)
+{
+	if (sl->quota == 0 || atomic_load(&t->shared->stop))
+		return NULL;
+	sl->quota--;
+	sl->started_us = bench_now_us();
+	sl->attempt = 0;
+	return bench__try(t, sl);
+}
+
+/* A try failed with `e`: a serialization failure is tried again, anything else ends the run. */
+static err *bench__failed(struct bench_thread *t, struct bench_slot *sl, err *e)
+{
+	if (!err_is(e, ERR_CONFLICT) || sl->attempt + 1 >= BENCH_RETRIES_MAX)
+		return e;
+	err_free(e);
+	sl->attempt++;
+	atomic_fetch_add(&t->shared->retries, 1);
+	if (!t->shared->workload->explicit_transaction)
+		return bench__try(t, sl);
+	/* The server may have ended the transaction already: ROLLBACK's answer does not matter. */
+	sl->rolling_back = true;
+	return bench__send(sl, "ROLLBACK");
+}
+
+/* Handles the answer to the slot's request in flight. */
+static err *bench__answered(struct bench_thread *t, struct bench_slot *sl,
+                            struct net_response *resp)
+{
+	sl->busy = false;
+	if (sl->rolling_back) {
+		sl->rolling_back = false;
+		net_response_free(resp);
+		return bench__try(t, sl);
 	}
-	bench_latencies_add(&t->latencies, bench_now_us() - start);
+	if (resp->kind == NET_RESP_ERROR) {
+		err *e = net_response_to_err(resp);
+		net_response_free(resp);
+		return bench__failed(t, sl, e);
+	}
+	char sql[BENCH_SQL_MAX];
+	bool done = false;
+	err *e = t->shared->workload->step(&sl->client, resp, sql, &done);
+	net_response_free(resp);
+	if (e)
+		return e;
+	if (!done)
+		return bench__send(sl, sql);
+	bench_latencies_add(&t->latencies, bench_now_us() - sl->started_us);
 	atomic_fetch_add(&t->shared->done, 1);
+	return bench__begin(t, sl);
+}
+
+/* Waits for answers on every busy slot's connection and handles those that arrived. */
+static err *bench__wait(struct bench_thread *t, struct pollfd *fds, uint32_t *busy)
+{
+	uint32_t n = 0;
+	uint64_t now = bench_now_us();
+	for (uint32_t i = 0; i < t->n_slots; i++) {
+		struct bench_slot *sl = &t->slots[i];
+		if (!sl->busy)
+			continue;
+		if (now - sl->sent_us > (uint64_t)NET_CLIENT_DEFAULT_TIMEOUT_MS * 1000)
+			return err_new(ERR_UNAVAILABLE, "client %u: no answer within %u ms",
+			               sl->client.index, NET_CLIENT_DEFAULT_TIMEOUT_MS);
+		fds[n++] = (struct pollfd){.fd = net_client_fd(sl->client.conn), .events = POLLIN};
+	}
+	*busy = n;
+	if (n == 0)
+		return NULL;
+	if (poll(fds, n, BENCH_WAIT_MS) < 0 && errno != EINTR)
+		return err_new(ERR_IO, "poll: %s", strerror(errno));
+	uint32_t k = 0;
+	for (uint32_t i = 0; i < t->n_slots; i++) {
+		struct bench_slot *sl = &t->slots[i];
+		if (!sl->busy)
+			continue;
+		if (fds[k++].revents == 0)
+			continue;
+		struct net_response resp;
+		bool done;
+		TRY(err_wrap(net_client_poll_response(sl->client.conn, &resp, &done), "client %u",
+		             sl->client.index));
+		if (done)
+			TRY(err_wrap(bench__answered(t, sl, &resp), "client %u", sl->client.index));
+	}
 	return NULL;
 }
 
 static void *bench__thread(void *arg)
 {
 	struct bench_thread *t = arg;
-	for (uint64_t i = 0; i < t->quota && !atomic_load(&t->shared->stop); i++) {
-		err *e = bench__one(t);
-		if (e) {
-			t->failure = err_wrap(e, "client %u", t->client.index);
-			atomic_store(&t->shared->stop, true);
-			break;
-		}
+	struct pollfd *fds = calloc(t->n_slots, sizeof *fds);
+	err *e = fds ? NULL : err_new(ERR_NOMEM, "bench: no memory for the poll set");
+	for (uint32_t i = 0; i < t->n_slots && !e; i++)
+		e = err_wrap(bench__begin(t, &t->slots[i]), "client %u", t->slots[i].client.index);
+	uint32_t busy = 1;
+	while (!e && busy > 0 && !atomic_load(&t->shared->stop))
+		e = bench__wait(t, fds, &busy);
+	free(fds);
+	if (e) {
+		t->failure = e;
+		atomic_store(&t->shared->stop, true);
 	}
 	return NULL;
 }
 
-/* Connects the clients and gives each its share of the transactions. */
+/* Connects the clients, deals them out to the threads and gives each its share. */
 static err *bench__prepare(const struct bench_options *o, struct bench_shared *shared,
-                           struct bench_thread *threads)
+                           struct bench_slot *slots, struct bench_thread *threads)
 {
+	for (uint32_t j = 0; j < o->threads; j++) {
+		threads[j].shared = shared;
+		threads[j].slots =
+		    &slots[j * (o->clients / o->threads) +
+		           (j < o->clients % o->threads ? j : o->clients % o->threads)];
+		threads[j].n_slots = o->clients / o->threads + (j < o->clients % o->threads);
+	}
+	for (uint32_t j = 0; j < o->threads; j++) {
+		uint64_t quota = 0;
+		for (uint32_t k = 0; k < threads[j].n_slots; k++) {
+			struct bench_slot *sl = &threads[j].slots[k];
+			uint32_t i = (uint32_t)(sl - slots);
+			sl->quota = o->txns / o->clients + (i < o->txns % o->clients);
+			quota += sl->quota;
+		}
+		TRY(bench_latencies_init(&threads[j].latencies, quota));
+	}
 	for (uint32_t i = 0; i < o->clients; i++) {
-		struct bench_thread *t = &threads[i];
-		t->shared = shared;
-		t->quota = o->txns / o->clients + (i < o->txns % o->clients);
-		t->client.index = i;
-		t->client.sequence = &shared->sequence;
-		prng_seed(&t->client.prng, prng_subseed(o->seed, "bench-client", i));
-		TRY(bench_latencies_init(&t->latencies, t->quota));
+		struct bench_slot *sl = &slots[i];
+		sl->client.index = i;
+		sl->client.sequence = &shared->sequence;
+		prng_seed(&sl->client.prng, prng_subseed(o->seed, "bench-client", i));
 		const char *host = o->hosts[i % o->n_hosts];
-		TRY(err_wrap(net_client_connect_addr(host, 0, &t->client.conn), "client %u", i));
+		TRY(err_wrap(net_client_connect_addr(host, 0, &sl->client.conn), "client %u", i));
 	}
 	return NULL;
 }
@@ -288,7 +411,7 @@ static err *bench__run(const struct bench_options *o, struct bench_shared *share
 {
 	uint64_t start = bench_now_us();
 	err *e = NULL;
-	for (uint32_t i = 0; i < o->clients && !e; i++) {
+	for (uint32_t i = 0; i < o->threads && !e; i++) {
 		if (pthread_create(&threads[i].thread, NULL, bench__thread, &threads[i]) != 0) {
 			e = err_new(ERR_NOMEM, "bench: cannot start client thread %u", i);
 			atomic_store(&shared->stop, true);
@@ -298,11 +421,11 @@ static err *bench__run(const struct bench_options *o, struct bench_shared *share
 	}
 	if (!e)
 		bench__progress(o, shared, start);
-	for (uint32_t i = 0; i < o->clients; i++)
+	for (uint32_t i = 0; i < o->threads; i++)
 		if (threads[i].started)
 			pthread_join(threads[i].thread, NULL);
 	uint64_t elapsed = bench_now_us() - start;
-	for (uint32_t i = 0; i < o->clients && !e; i++) {
+	for (uint32_t i = 0; i < o->threads && !e; i++) {
 		e = threads[i].failure;
 		threads[i].failure = NULL;
 	}
@@ -310,7 +433,7 @@ static err *bench__run(const struct bench_options *o, struct bench_shared *share
 		return e;
 	struct bench_latencies all;
 	TRY(bench_latencies_init(&all, o->txns));
-	for (uint32_t i = 0; i < o->clients && !e; i++)
+	for (uint32_t i = 0; i < o->threads && !e; i++)
 		e = bench_latencies_merge(&all, &threads[i].latencies);
 	if (!e)
 		bench__report(o, shared, &all, elapsed);
@@ -351,23 +474,28 @@ int bench_cluster_main(const struct bench_workload *w, int argc, char **argv)
 		return 2;
 	}
 	struct bench_shared shared = {.workload = w};
-	struct bench_thread *threads = calloc(o.clients, sizeof *threads);
-	if (!threads) {
+	struct bench_thread *threads = calloc(o.threads, sizeof *threads);
+	struct bench_slot *slots = calloc(o.clients, sizeof *slots);
+	if (!threads || !slots) {
+		free(threads);
+		free(slots);
 		fprintf(stderr, "cairn-bench %s: out of memory\n", w->name);
 		return 1;
 	}
 	e = bench__setup(w, &o);
 	if (!e)
-		e = bench__prepare(&o, &shared, threads);
+		e = bench__prepare(&o, &shared, slots, threads);
 	if (!e)
 		e = bench__run(&o, &shared, threads);
 	if (!e)
 		e = bench__check(w, &o);
-	for (uint32_t i = 0; i < o.clients; i++) {
-		net_client_close(threads[i].client.conn);
+	for (uint32_t i = 0; i < o.clients; i++)
+		net_client_close(slots[i].client.conn);
+	for (uint32_t i = 0; i < o.threads; i++) {
 		bench_latencies_free(&threads[i].latencies);
 		err_free(threads[i].failure);
 	}
+	free(slots);
 	free(threads);
 	if (e) {
 		fprintf(stderr, "cairn-bench %s: %s\n", w->name, err_msg(e));

@@ -1,17 +1,25 @@
 /*
  * bench_cluster.h — the harness of cairn-bench's cluster workloads (read, write, bank):
- * clients spread over the given nodes, one thread and one blocking connection each
- * (net/client.h), timing, latency percentiles, a progress line, and the report.
+ * clients spread over the given nodes, driven by a few threads that each wait on all of
+ * their clients' connections at once (as pgbench's -j does), timing, latency percentiles,
+ * a progress line, and the report.
  *
- *     cairn-bench read|write|bank [-H host:port,...] [-c CLIENTS] [-n TXNS] [--seed N]
+ *     cairn-bench read|write|bank [-H host:port,...] [-c CLIENTS] [-j THREADS] [-n TXNS]
+ *                                 [--seed N]
  *
  * A run: the workload's setup makes its tables and rows through one connection (not
- * timed); then CLIENTS threads, client i connected to host i mod H, run TXNS
- * transactions between them (as evenly as they divide) while the main thread prints a
- * progress line to stderr every second; then the workload's check runs. A transaction
- * that fails with a serialization failure (ERR_CONFLICT) is rolled back and retried, up
- * to BENCH_RETRIES_MAX times; its latency is that of all its tries. Any other error stops
+ * timed); then CLIENTS clients, client i connected to host i mod H, dealt out to THREADS
+ * threads in contiguous blocks (default: one thread per CPU, pgbench -j's shape), run
+ * TXNS transactions between them (as evenly as they divide), each client one transaction
+ * at a time, while the main thread prints a progress line to
+ * stderr every second; then the workload's check runs. A transaction that fails with a
+ * serialization failure (ERR_CONFLICT) is rolled back and retried, up to
+ * BENCH_RETRIES_MAX times; its latency is that of all its tries. Any other error stops
  * the run: the program prints it and exits 1.
+ *
+ * A workload describes a transaction as a sequence of requests (`step`), so that one
+ * thread can keep many clients' transactions in flight: it sends each client's next
+ * request as soon as the answer to the previous one arrives.
  *
  * The report on stdout is one human line and one line for scripts:
  *
@@ -35,12 +43,14 @@
 /* SQL text one transaction step may build. */
 #define BENCH_SQL_MAX 1024
 
-/* What one client thread has at hand while it runs transactions. */
+/* One client: its connection, its PRNG, and the state of the transaction it is in. */
 struct bench_client {
 	uint32_t index;
 	struct net_client *conn;
 	struct prng prng;
 	atomic_uint_fast64_t *sequence; /* shared by all clients: the write workload's keys */
+	uint32_t step;                  /* the workload's own: where its transaction is */
+	int64_t vars[4];                /* the workload's own: what earlier answers said */
 };
 
 struct bench_workload {
@@ -49,10 +59,16 @@ struct bench_workload {
 	/* Makes the tables and rows (dropping earlier ones) before timing. */
 	err *(*setup)(struct net_client *conn, struct prng *prng);
 	/*
-	 * Runs one transaction. ERR_CONFLICT means "serialization failure: retry", and the
-	 * transaction must have been ended (rolled back) before returning it.
+	 * Gives the next request of the client's transaction: the first one when `last` is
+	 * NULL, otherwise the one after the request `last` answers (never an ERROR: the
+	 * harness handles those). Writes its SQL into sql (BENCH_SQL_MAX bytes), or sets
+	 * *done when the transaction is complete.
 	 */
-	err *(*transaction)(struct bench_client *c);
+	err *(*step)(struct bench_client *c, const struct net_response *last, char *sql,
+	             bool *done);
+	/* Whether a transaction spans requests (BEGIN ... COMMIT): one that fails is ended
+	 * with ROLLBACK before it is tried again. */
+	bool explicit_transaction;
 	/* Checks the workload's invariants after the run (NULL: none). */
 	err *(*check)(struct net_client *conn);
 };
@@ -79,9 +95,6 @@ err *bench_exec(struct net_client *conn, const char *sql);
 
 /* The INTEGER at (row, column) of a ROWS response; ERR_TYPE when it is something else. */
 err *bench_integer(const struct net_response *resp, uint64_t row, uint32_t column, int64_t *out);
-
-/* Ends the open transaction after a failure, keeping `e` as the error to return. */
-err *bench_rollback(struct net_client *conn, err *e);
 
 /* Fills out[0..len) with random letters and digits and NUL-terminates it (out: len+1). */
 void bench_random_text(struct prng *prng, char *out, size_t len);

@@ -31,23 +31,23 @@ static err *bench__read_setup(struct net_client *conn, struct prng *prng)
 	return NULL;
 }
 
-static err *bench__read_transaction(struct bench_client *c)
+static err *bench__read_step(struct bench_client *c, const struct net_response *last, char *sql,
+                             bool *done)
 {
-	char sql[BENCH_SQL_MAX];
-	int64_t id = prng_between(&c->prng, 1, BENCH_READ_ROWS);
-	snprintf(sql, sizeof sql, "SELECT value FROM read WHERE id = %" PRId64, id);
-	struct net_response resp;
-	TRY(bench_execute(c->conn, sql, &resp));
-	err *e = NULL;
-	if (resp.kind != NET_RESP_ROWS || resp.row_count != 1)
-		e = err_new(ERR_INTERNAL, "read: row %" PRId64 " not found", id);
-	net_response_free(&resp);
-	return e;
+	if (last) {
+		*done = true;
+		if (last->kind != NET_RESP_ROWS || last->row_count != 1)
+			return err_new(ERR_INTERNAL, "read: row %" PRId64 " not found", c->vars[0]);
+		return NULL;
+	}
+	c->vars[0] = prng_between(&c->prng, 1, BENCH_READ_ROWS);
+	snprintf(sql, BENCH_SQL_MAX, "SELECT value FROM read WHERE id = %" PRId64, c->vars[0]);
+	return NULL;
 }
 
 const struct bench_workload bench_read_workload = {
     .name = "read",
     .default_txns = 100000,
     .setup = bench__read_setup,
-    .transaction = bench__read_transaction,
+    .step = bench__read_step,
 };

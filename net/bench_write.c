@@ -18,20 +18,24 @@ static err *bench__write_setup(struct net_client *conn, struct prng *prng)
 	                  "CREATE TABLE write (id INTEGER PRIMARY KEY, value STRING NOT NULL)");
 }
 
-static err *bench__write_transaction(struct bench_client *c)
+static err *bench__write_step(struct bench_client *c, const struct net_response *last, char *sql,
+                              bool *done)
 {
+	if (last) {
+		*done = true;
+		return NULL;
+	}
 	char value[BENCH_WRITE_VALUE_BYTES + 1];
-	char sql[BENCH_SQL_MAX];
 	uint64_t id = atomic_fetch_add(c->sequence, 1) + 1;
 	bench_random_text(&c->prng, value, BENCH_WRITE_VALUE_BYTES);
-	snprintf(sql, sizeof sql, "INSERT INTO write (id, value) VALUES (%" PRIu64 ", '%s')", id,
+	snprintf(sql, BENCH_SQL_MAX, "INSERT INTO write (id, value) VALUES (%" PRIu64 ", '%s')", id,
 	         value);
-	return bench_exec(c->conn, sql);
+	return NULL;
 }
 
 const struct bench_workload bench_write_workload = {
     .name = "write",
     .default_txns = 20000,
     .setup = bench__write_setup,
-    .transaction = bench__write_transaction,
+    .step = bench__write_step,
 };

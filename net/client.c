@@ -139,13 +139,15 @@ static err *net__write_all(struct net_client *c, uint64_t deadline)
 	return NULL;
 }
 
-/* Reads until one frame is complete; *payload points into the decoder. */
-static err *net__read_frame(struct net_client *c, uint64_t deadline, struct slice *payload)
+/*
+ * Reads what has arrived, without waiting for more: *ready once a frame is complete
+ * (*payload then points into the decoder).
+ */
+static err *net__read_some(struct net_client *c, struct slice *payload, bool *ready)
 {
 	for (;;) {
-		bool ready;
-		TRY(err_wrap(net_frame_decoder_next(&c->in, payload, &ready), "from %s", c->name));
-		if (ready)
+		TRY(err_wrap(net_frame_decoder_next(&c->in, payload, ready), "from %s", c->name));
+		if (*ready)
 			return NULL;
 		uint8_t chunk[NET_FRAME_FEED_MAX_BYTES];
 		ssize_t n = recv(c->fd, chunk, sizeof chunk, 0);
@@ -155,10 +157,8 @@ static err *net__read_frame(struct net_client *c, uint64_t deadline, struct slic
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				TRY(net__wait(c, POLLIN, deadline));
-				continue;
-			}
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return NULL;
 			return err_new(ERR_UNAVAILABLE, "connection to %s lost: %s", c->name,
 			               strerror(errno));
 		}
@@ -166,12 +166,24 @@ static err *net__read_frame(struct net_client *c, uint64_t deadline, struct slic
 	}
 }
 
-err *net_client_call(struct net_client *c, const struct net_request *req, struct net_response *resp)
+/* Reads until one frame is complete; *payload points into the decoder. */
+static err *net__read_frame(struct net_client *c, uint64_t deadline, struct slice *payload)
 {
-	memset(resp, 0, sizeof *resp);
+	for (;;) {
+		bool ready;
+		TRY(net__read_some(c, payload, &ready));
+		if (ready)
+			return NULL;
+		TRY(net__wait(c, POLLIN, deadline));
+	}
+}
+
+/* Encodes `req` and writes it whole. A failed write breaks the connection. */
+static err *net__send_request(struct net_client *c, const struct net_request *req,
+                              uint64_t deadline)
+{
 	if (c->broken)
 		return err_new(ERR_UNAVAILABLE, "connection to %s is closed", c->name);
-	uint64_t deadline = net__deadline(c);
 	struct buf payload;
 	buf_init(&payload, NET_FRAME_MAX_REQUEST_BYTES);
 	buf_clear(&c->out);
@@ -183,25 +195,61 @@ err *net_client_call(struct net_client *c, const struct net_request *req, struct
 	if (e)
 		return e; /* the request is unusable; the connection is fine */
 	e = net__write_all(c, deadline);
-	if (e) {
+	if (e)
 		c->broken = true;
-		return e;
+	return e;
+}
+
+/* Breaks the connection after a failure to get the answer to a request of `kind`. */
+static err *net__answer_lost(struct net_client *c, enum net_request_kind kind, err *e)
+{
+	c->broken = true;
+	if (kind == NET_REQ_EXECUTE && err_is(e, ERR_UNAVAILABLE)) {
+		err *unknown = err_new(ERR_UNKNOWN_OUTCOME,
+		                       "%s; the statement may or may not have run", err_msg(e));
+		err_free(e);
+		return unknown;
 	}
+	return e;
+}
+
+err *net_client_call(struct net_client *c, const struct net_request *req, struct net_response *resp)
+{
+	memset(resp, 0, sizeof *resp);
+	uint64_t deadline = net__deadline(c);
+	TRY(net__send_request(c, req, deadline));
 	struct slice frame;
-	e = net__read_frame(c, deadline, &frame);
+	err *e = net__read_frame(c, deadline, &frame);
 	if (!e)
 		e = net_response_decode(frame.ptr, frame.len, resp);
-	if (e) {
-		c->broken = true;
-		if (req->kind == NET_REQ_EXECUTE && err_is(e, ERR_UNAVAILABLE)) {
-			err *unknown =
-			    err_new(ERR_UNKNOWN_OUTCOME,
-			            "%s; the statement may or may not have run", err_msg(e));
-			err_free(e);
-			return unknown;
-		}
-		return e;
-	}
+	return e ? net__answer_lost(c, req->kind, e) : NULL;
+}
+
+int net_client_fd(const struct net_client *c)
+{
+	return c->fd;
+}
+
+err *net_client_send_execute(struct net_client *c, const char *sql)
+{
+	struct net_request req = {NET_REQ_EXECUTE, slice_of(sql, strlen(sql))};
+	return net__send_request(c, &req, net__deadline(c));
+}
+
+err *net_client_poll_response(struct net_client *c, struct net_response *resp, bool *done)
+{
+	memset(resp, 0, sizeof *resp);
+	*done = false;
+	if (c->broken)
+		return err_new(ERR_UNAVAILABLE, "connection to %s is closed", c->name);
+	struct slice frame;
+	bool ready;
+	err *e = net__read_some(c, &frame, &ready);
+	if (!e && ready)
+		e = net_response_decode(frame.ptr, frame.len, resp);
+	if (e)
+		return net__answer_lost(c, NET_REQ_EXECUTE, e);
+	*done = ready;
 	return NULL;
 }
 

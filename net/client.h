@@ -46,6 +46,19 @@ err *net_client_call(struct net_client *c, const struct net_request *req,
 /* Shorthand for an EXECUTE request with NUL-terminated SQL. */
 err *net_client_execute(struct net_client *c, const char *sql, struct net_response *resp);
 
+/*
+ * The two halves of net_client_execute(), for a caller that waits on many connections
+ * itself (cairn-bench multiplexes its clients over a few threads, as pgbench does):
+ * net_client_send_execute() sends the request (waiting only while the socket's buffer is
+ * full), and net_client_poll_response() reads what has arrived without waiting, setting
+ * *done once the response is complete (then *resp holds it, as after a call). Between
+ * polls, wait for the descriptor (net_client_fd()) to be readable. Errors are those of a
+ * call.
+ */
+int net_client_fd(const struct net_client *c);
+err *net_client_send_execute(struct net_client *c, const char *sql);
+err *net_client_poll_response(struct net_client *c, struct net_response *resp, bool *done);
+
 /* True until a call failed for a connection reason. */
 bool net_client_is_connected(const struct net_client *c);
 
