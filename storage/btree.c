@@ -955,16 +955,21 @@ static err *bt__find(struct btree *bt, struct slice key, const uint8_t **cell)
 	return NULL;
 }
 
+/*
+ * Deletes key if present. One descent, which makes the path writable even when the key
+ * turns out to be missing: the pages copied then hold what they held (a commit writes
+ * them again, nothing changes). Deletes of missing keys are rare (GC and MVCC delete
+ * keys they have just seen), so a second, read-only descent first would cost more.
+ */
 static err *bt__delete(struct btree *bt, struct slice key)
 {
-	const uint8_t *cell;
-	TRY(bt__find(bt, key, &cell));
-	if (!cell)
+	if (bt->st.root == 0)
 		return NULL;
 	struct bt_path path;
 	bool exact;
 	TRY(bt__descend_writable(bt, key, &path, &exact));
-	assert(exact);
+	if (!exact)
+		return NULL;
 	unsigned leaf = path.depth - 1;
 	uint8_t *page;
 	TRY(bt__modify(bt, path.pgno[leaf], &page));

@@ -257,7 +257,7 @@ START_TEST(io_errors_in_apply_leave_no_trace_and_in_commit_stop_the_engine)
 	int failed = 0;
 	for (int i = 1; i < 60; i++) {
 		make_batch(i, &b);
-		vfs_fault_fail_nth(w.fault, VFS_FAULT_READ, 1 + prng_below(&p, 40));
+		vfs_fault_fail_nth(w.fault, VFS_FAULT_READ, 1 + prng_below(&p, 20));
 		err *e = kv_apply(w.kv, &b);
 		vfs_fault_fail_nth(w.fault, VFS_FAULT_READ, 0);
 		if (e) {
