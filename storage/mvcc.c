@@ -79,6 +79,8 @@
 
 /* GC applies its deletions in batches of this many, to bound the batch size. */
 #define MVCC__GC_CHUNK 4096
+/* A bounded sweep that keeps finding nothing slows down to 1/MVCC__GC_SLOWDOWN of its slice. */
+#define MVCC__GC_SLOWDOWN 16
 /*
  * The metadata written by mvcc_flush: [format, applied version]. Format 1 stored the
  * validation history in 'h' rows; format 2 rebuilds it from the log.
@@ -538,8 +540,10 @@ err *mvcc_flush(struct mvcc *m, bool sync)
  * together next time. Only a key with more versions than a slice is resumed mid-key; that
  * is safe too (the first version seen is kept), merely leaving one extra version.
  */
-static err *mvcc__gc_sweep(struct mvcc *m, uint64_t low, bool bounded, uint64_t max_entries)
+static err *mvcc__gc_sweep(struct mvcc *m, uint64_t low, bool bounded, uint64_t max_entries,
+                           uint64_t *deleted)
 {
+	*deleted = 0;
 	assert(low <= m->applied && low == m->gc_low_water);
 	assert(m->batch.count == 0);
 	struct buf lo, hi, group;
@@ -598,6 +602,7 @@ static err *mvcc__gc_sweep(struct mvcc *m, uint64_t low, bool bounded, uint64_t 
 					continue;
 			}
 			e = kv_batch_delete(&m->batch, k);
+			++*deleted;
 			if (e || m->batch.count >= MVCC__GC_CHUNK) {
 				/* resume after k: the smallest key above it */
 				buf_clear(&lo);
@@ -654,7 +659,8 @@ err *mvcc_gc(struct mvcc *m, uint64_t low_water)
 {
 	bool raised;
 	TRY(mvcc__gc_raise(m, low_water, &raised));
-	return raised ? mvcc__gc_sweep(m, m->gc_low_water, false, 0) : NULL;
+	uint64_t deleted;
+	return raised ? mvcc__gc_sweep(m, m->gc_low_water, false, 0, &deleted) : NULL;
 }
 
 err *mvcc_gc_some(struct mvcc *m, uint64_t low_water, uint64_t max_entries)
@@ -664,7 +670,20 @@ err *mvcc_gc_some(struct mvcc *m, uint64_t low_water, uint64_t max_entries)
 	TRY(mvcc__gc_raise(m, low_water, &raised));
 	if (!raised && m->gc_cursor.len == 0)
 		return NULL; /* the last pass at this mark reached the end */
-	return mvcc__gc_sweep(m, m->gc_low_water, true, max_entries);
+	if (m->gc_budget == 0 || m->gc_budget > max_entries)
+		m->gc_budget = max_entries;
+	uint64_t deleted;
+	TRY(mvcc__gc_sweep(m, m->gc_low_water, true, m->gc_budget, &deleted));
+	/*
+	 * A slice that found nothing to collect halves the next one, down to a sixteenth:
+	 * a store that only grows (inserts of new keys) is not walked at full speed for
+	 * nothing. Any garbage found restores the full slice.
+	 */
+	uint64_t least = max_entries / MVCC__GC_SLOWDOWN ? max_entries / MVCC__GC_SLOWDOWN : 1;
+	m->gc_budget = deleted > 0                ? max_entries
+	               : m->gc_budget / 2 > least ? m->gc_budget / 2
+	                                          : least;
+	return NULL;
 }
 
 /* ---- state hash ---- */

@@ -190,7 +190,8 @@ err *mvcc_gc(struct mvcc *m, uint64_t low_water);
  * call stopped and wrapping to the first key after reaching the end, so a node can collect
  * a large store a slice at a time instead of stalling on one full pass. Repeated calls at
  * one mark finish the pass; a higher mark starts collecting at the new level from the
- * cursor on.
+ * cursor on. While slices find nothing to collect, each visits half as many versions as
+ * the last, down to max_entries / 16; a slice that collects restores max_entries.
  */
 err *mvcc_gc_some(struct mvcc *m, uint64_t low_water, uint64_t max_entries);
 

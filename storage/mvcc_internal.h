@@ -23,6 +23,8 @@ struct mvcc {
 	uint64_t gc_low_water;
 	/* where the next bounded sweep (mvcc_gc_some) resumes; empty: from the first key */
 	struct buf gc_cursor;
+	/* versions the next bounded sweep visits at most: fewer while sweeps find nothing */
+	uint64_t gc_budget;
 	/*
 	 * Bumped whenever MVCC applies or commits to the kv, which invalidates kv iterators;
 	 * scans compare it to know when to reopen theirs.
