@@ -216,6 +216,8 @@ static err *vfs_posix__write_held(struct vfs_posix_file *f, bool durable)
 		return NULL;
 	}
 	atomic_store_explicit(&f->held_len, 0, memory_order_release);
+	if (!durable)
+		f->dirty = true; /* in the device's cache at best: the next sync must flush it */
 	return NULL;
 }
 
