@@ -45,13 +45,14 @@ struct vfs_posix {
 struct vfs_posix_file {
 	struct vfs_file base;
 	int fd;
-	int direct_fd; /* -1: not VFS_DIRECT, or the file system refused O_DIRECT */
+	bool direct;   /* opened VFS_DIRECT, and O_DIRECT not refused yet */
+	int direct_fd; /* opened at the first aligned write (the log keeps old segments open) */
 	bool dirty;    /* written or truncated through `fd` since its last fdatasync */
 	uint8_t *held; /* VFS_DIRECT_BLOCK-aligned; held_cap bytes */
 	size_t held_cap;
 	uint64_t held_at;        /* the file offset of held[0] */
 	_Atomic size_t held_len; /* bytes held for the next sync; 0: none */
-	char path[VFS_PATH_MAX]; /* the full path, for error messages */
+	char path[VFS_PATH_MAX]; /* the full path: error messages, opening direct_fd */
 };
 
 static err *vfs_posix__errno(int code, const char *what, const char *path)
@@ -128,8 +129,8 @@ static err *vfs_posix__open(struct vfs *vfs, const char *path, unsigned flags,
 	}
 	f->base.vfs = vfs;
 	f->fd = fd;
-	/* Not O_DIRECT where the file system refuses it (tmpfs on older kernels): a hint. */
-	f->direct_fd = (flags & VFS_DIRECT) ? open(full, O_RDWR | O_CLOEXEC | O_DIRECT) : -1;
+	f->direct = (flags & VFS_DIRECT) != 0;
+	f->direct_fd = -1;
 	f->dirty = true; /* who knows what the last process left unsynced */
 	atomic_init(&f->held_len, 0);
 	memcpy(f->path, full, strlen(full) + 1);
@@ -200,6 +201,7 @@ static err *vfs_posix__write_held(struct vfs_posix_file *f, bool durable)
 		    done == 0) {
 			close(f->direct_fd);
 			f->direct_fd = -1;
+			f->direct = false;
 			break;
 		}
 		if (n <= 0 || (size_t)n % VFS_DIRECT_BLOCK != 0)
@@ -283,12 +285,25 @@ static err *vfs_posix__read(struct vfs_file *file, uint64_t offset, void *bytes,
 	return NULL;
 }
 
+/*
+ * Whether the file has its O_DIRECT descriptor, opening it now if it was asked for (a file
+ * system that refuses O_DIRECT, such as tmpfs on older kernels, makes it a plain file).
+ */
+static bool vfs_posix__direct_ready(struct vfs_posix_file *f)
+{
+	if (f->direct_fd < 0 && f->direct) {
+		f->direct_fd = open(f->path, O_RDWR | O_CLOEXEC | O_DIRECT);
+		f->direct = f->direct_fd >= 0;
+	}
+	return f->direct_fd >= 0;
+}
+
 static err *vfs_posix__write(struct vfs_file *file, uint64_t offset, const void *bytes, size_t len)
 {
 	struct vfs_posix_file *f = (struct vfs_posix_file *)file;
 	assert(f->fd >= 0);
 	bool aligned = offset % VFS_DIRECT_BLOCK == 0 && len % VFS_DIRECT_BLOCK == 0;
-	if (f->direct_fd >= 0 && aligned && len > 0 && len <= VFS_POSIX_HELD_MAX)
+	if (aligned && len > 0 && len <= VFS_POSIX_HELD_MAX && vfs_posix__direct_ready(f))
 		return vfs_posix__hold(f, offset, bytes, len);
 	if (atomic_load_explicit(&f->held_len, memory_order_relaxed) > 0)
 		TRY(vfs_posix__write_held(f, false));
