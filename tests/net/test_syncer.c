@@ -2,7 +2,8 @@
  * Tests of the sync thread (net/syncer.h): a sync started on it ends with a `done` call
  * on the loop's thread and finish() returns its result; a sync finished early is never
  * reported afterwards; a failed sync's error comes back from finish(); closing with a
- * sync unfinished waits for it. Files live in memory behind a fault-injecting vfs, which
+ * sync unfinished waits for it; syncs back to back are all done and only the running one
+ * is reported. Files live in memory behind a fault-injecting vfs, which
  * also tells whether the sync really happened (a crash keeps only synced bytes).
  */
 #include <string.h>
@@ -127,6 +128,34 @@ START_TEST(test_close_waits_for_a_running_sync)
 }
 END_TEST
 
+/*
+ * Syncs back to back, each finished and the next started at once (the worker may still be
+ * waking the loop for the last): every one reaches the disk, and the loop hears only of
+ * the one left running.
+ */
+START_TEST(test_back_to_back_syncs)
+{
+	struct fixture fx;
+	fixture_start(&fx);
+	for (int i = 0; i < 200; i++) {
+		ck_assert_ptr_null(vfs_write(fx.file, 7 + (uint64_t)i, "+", 1));
+		net_syncer_start(&fx.syncer, fx.file);
+		ck_assert_ptr_null(net_syncer_finish(&fx.syncer));
+		if (i % 50 == 0)
+			ck_assert_ptr_null(
+			    net_loop_step(&fx.loop, 0)); /* stale wakes are dropped */
+	}
+	net_syncer_start(&fx.syncer, fx.file);
+	await_done(&fx, 1);
+	ck_assert_ptr_null(net_syncer_finish(&fx.syncer));
+	for (int i = 0; i < 20; i++)
+		ck_assert_ptr_null(net_loop_step(&fx.loop, 1));
+	ck_assert_int_eq(fx.done_calls, 1);
+	ck_assert_uint_eq(durable_size(&fx), 207);
+	fixture_stop(&fx);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("syncer");
@@ -135,6 +164,7 @@ int main(void)
 	tcase_add_test(tc, test_finish_early_is_not_reported);
 	tcase_add_test(tc, test_failed_sync_is_returned);
 	tcase_add_test(tc, test_close_waits_for_a_running_sync);
+	tcase_add_test(tc, test_back_to_back_syncs);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }
