@@ -329,23 +329,21 @@ static void *bench__thread(void *arg)
 static err *bench__prepare(const struct bench_options *o, struct bench_shared *shared,
                            struct bench_slot *slots, struct bench_thread *threads)
 {
+	uint32_t first = 0;
 	for (uint32_t j = 0; j < o->threads; j++) {
-		threads[j].shared = shared;
-		threads[j].slots =
-		    &slots[j * (o->clients / o->threads) +
-		           (j < o->clients % o->threads ? j : o->clients % o->threads)];
-		threads[j].n_slots = o->clients / o->threads + (j < o->clients % o->threads);
-	}
-	for (uint32_t j = 0; j < o->threads; j++) {
+		struct bench_thread *t = &threads[j];
+		t->shared = shared;
+		t->slots = &slots[first];
+		t->n_slots = o->clients / o->threads + (j < o->clients % o->threads);
 		uint64_t quota = 0;
-		for (uint32_t k = 0; k < threads[j].n_slots; k++) {
-			struct bench_slot *sl = &threads[j].slots[k];
-			uint32_t i = (uint32_t)(sl - slots);
-			sl->quota = o->txns / o->clients + (i < o->txns % o->clients);
-			quota += sl->quota;
+		for (uint32_t i = first; i < first + t->n_slots; i++) {
+			slots[i].quota = o->txns / o->clients + (i < o->txns % o->clients);
+			quota += slots[i].quota;
 		}
-		TRY(bench_latencies_init(&threads[j].latencies, quota));
+		first += t->n_slots;
+		TRY(bench_latencies_init(&t->latencies, quota));
 	}
+	assert(first == o->clients);
 	for (uint32_t i = 0; i < o->clients; i++) {
 		struct bench_slot *sl = &slots[i];
 		sl->client.index = i;

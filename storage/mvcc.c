@@ -162,6 +162,21 @@ static err *mvcc__outcome_stored(struct mvcc *m, uint64_t index, struct mvcc_out
 	return NULL;
 }
 
+/* The history entry of record `r` installed at `index`: its written keys if it committed. */
+static err *mvcc__record_entry(const struct mvcc__record *r, uint64_t index, bool committed,
+                               struct mvcc__history_entry *out)
+{
+	uint32_t n = committed ? r->write_count : 0;
+	struct slice *keys = malloc((n ? n : 1) * sizeof *keys);
+	if (!keys)
+		return err_new(ERR_NOMEM, "no memory for the history entry of %u writes", n);
+	for (uint32_t i = 0; i < n; i++)
+		keys[i] = r->writes[i].key;
+	err *e = mvcc__history_entry_make(out, index, r->id, keys, n);
+	free(keys);
+	return e;
+}
+
 /*
  * Adds to the history the entry that record `bytes` of log index `index` made, if it made
  * one: an entry was made exactly when the record was installed there (an outcome is
@@ -181,24 +196,15 @@ static err *mvcc__restore_entry(struct mvcc *m, uint64_t index, const struct buf
 	if (!e && found && o.index != index)
 		e = err_new(ERR_CORRUPT, "the outcome stored at %llu names index %llu",
 		            (unsigned long long)index, (unsigned long long)o.index);
+	struct mvcc__history_entry h;
+	if (!e && found)
+		e = mvcc__record_entry(&r, index, o.committed, &h);
 	if (!e && found) {
-		uint32_t n = o.committed ? r.write_count : 0;
-		struct slice *keys = malloc((n ? n : 1) * sizeof *keys);
-		if (!keys)
-			e = err_new(ERR_NOMEM, "cannot rebuild the validation history");
-		for (uint32_t i = 0; !e && i < n; i++)
-			keys[i] = r.writes[i].key;
-		struct mvcc__history_entry h;
-		if (!e)
-			e = mvcc__history_entry_make(&h, index, r.id, keys, n);
-		free(keys);
-		if (!e) {
-			e = mvcc__history_reserve(&m->history);
-			if (e)
-				mvcc__history_entry_free(&h);
-			else
-				mvcc__history_push(&m->history, &h);
-		}
+		e = mvcc__history_reserve(&m->history);
+		if (e)
+			mvcc__history_entry_free(&h);
+		else
+			mvcc__history_push(&m->history, &h);
 	}
 	mvcc__record_free(&r);
 	return e;
@@ -443,19 +449,11 @@ static err *mvcc__install(struct mvcc *m, const struct mvcc__record *r, uint64_t
 {
 	mvcc__validate(m, r, index, out);
 	assert(out->committed == (out->code == 0));
-	uint32_t n = out->committed ? r->write_count : 0;
-	struct slice *keys = malloc((n ? n : 1) * sizeof *keys);
-	if (!keys)
-		return err_new(ERR_NOMEM, "cannot apply a record of %u writes", n);
-	for (uint32_t i = 0; i < n; i++)
-		keys[i] = r->writes[i].key;
 	struct mvcc__history_entry e;
-	err *fail = mvcc__history_entry_make(&e, index, r->id, keys, n);
-	free(keys);
-	TRY(fail);
+	TRY(mvcc__record_entry(r, index, out->committed, &e));
 	uint32_t drop = 0;
 	kv_batch_clear(&m->batch);
-	fail = mvcc__batch_record(m, r, index, out, &e, &drop);
+	err *fail = mvcc__batch_record(m, r, index, out, &e, &drop);
 	if (!fail)
 		fail = mvcc__history_reserve(&m->history);
 	if (!fail)

@@ -663,6 +663,19 @@ START_TEST(data_hash_matches_the_scan)
 }
 END_TEST
 
+/* Store b, collected in slices, holds as many keys and the same data as a, collected whole. */
+static void expect_collected_alike(struct store *a, struct store *b)
+{
+	struct kv_stats whole, sliced;
+	ok(kv_stats(a->kv, &whole));
+	ok(kv_stats(b->kv, &sliced));
+	ck_assert_uint_eq(sliced.keys, whole.keys);
+	uint64_t ha, hb;
+	ok(mvcc_data_hash(a->m, &ha));
+	ok(mvcc_data_hash(b->m, &hb));
+	ck_assert_uint_eq(ha, hb);
+}
+
 /* GC a slice at a time: the first slice reclaims part, the finished pass what one full GC does. */
 START_TEST(gc_in_bounded_slices_matches_a_full_pass)
 {
@@ -689,12 +702,7 @@ START_TEST(gc_in_bounded_slices_matches_a_full_pass)
 	ck_assert_uint_gt(sliced.keys, full.keys);   /* but not everything */
 	for (int i = 0; i < 100; i++) /* 80 user versions plus bookkeeping, 7 at a time */
 		ok(mvcc_gc_some(b.m, low, 7));
-	ok(kv_stats(b.kv, &sliced));
-	ck_assert_uint_eq(sliced.keys, full.keys);
-	uint64_t ha, hb;
-	ok(mvcc_data_hash(a.m, &ha));
-	ok(mvcc_data_hash(b.m, &hb));
-	ck_assert_uint_eq(ha, hb);
+	expect_collected_alike(&a, &b);
 	ck_assert_str_eq(read_at(&b, low, "k07", v, sizeof v), "3");
 	store_close(&a);
 	store_close(&b);
@@ -728,14 +736,7 @@ START_TEST(gc_slices_after_idle_ones_still_collect_everything)
 	ok(mvcc_gc(a.m, low));
 	for (int i = 0; i < 200; i++)
 		ok(mvcc_gc_some(b.m, low, 64));
-	struct kv_stats full, sliced;
-	ok(kv_stats(a.kv, &full));
-	ok(kv_stats(b.kv, &sliced));
-	ck_assert_uint_eq(sliced.keys, full.keys);
-	uint64_t ha, hb;
-	ok(mvcc_data_hash(a.m, &ha));
-	ok(mvcc_data_hash(b.m, &hb));
-	ck_assert_uint_eq(ha, hb);
+	expect_collected_alike(&a, &b);
 	ck_assert_str_eq(read_at(&b, low, "k030", v, sizeof v), "30");
 	store_close(&a);
 	store_close(&b);
