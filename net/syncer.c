@@ -43,6 +43,18 @@ static void net__syncer_on_wake(struct net_io *io, uint32_t events)
 	uint64_t count;
 	ssize_t got = read(s->wake_fd, &count, sizeof count);
 	(void)got; /* EAGAIN: a wake already consumed; the state below is what counts */
+	if (s->aio_running) {
+		err *result;
+		if (!vfs_posix_aio_sync_end(s->aio, false, &result))
+			return;
+		s->aio_running = false;
+		pthread_mutex_lock(&s->mutex);
+		s->result = result;
+		s->ended = true;
+		pthread_mutex_unlock(&s->mutex);
+		s->done(s->ctx);
+		return;
+	}
 	pthread_mutex_lock(&s->mutex);
 	bool deliver = s->file != NULL && s->ended;
 	pthread_mutex_unlock(&s->mutex);
@@ -62,6 +74,8 @@ err *net_syncer_init(struct net_syncer *s, struct net_loop *loop, net_syncer_don
 		return err_new(ERR_IO, "syncer: eventfd: %s", strerror(errno));
 	pthread_mutex_init(&s->mutex, NULL);
 	pthread_cond_init(&s->changed, NULL);
+	err *no_aio = vfs_posix_aio_new(s->wake_fd, &s->aio);
+	err_free(no_aio); /* then every sync runs on the worker */
 	net_io_init(&s->wake_io, s->wake_fd, net__syncer_on_wake, s);
 	err *e = net_io_start(loop, &s->wake_io, EPOLLIN);
 	if (!e) {
@@ -72,6 +86,8 @@ err *net_syncer_init(struct net_syncer *s, struct net_loop *loop, net_syncer_don
 		}
 	}
 	if (e) {
+		vfs_posix_aio_free(s->aio);
+		s->aio = NULL;
 		pthread_cond_destroy(&s->changed);
 		pthread_mutex_destroy(&s->mutex);
 		close(s->wake_fd);
@@ -94,6 +110,8 @@ void net_syncer_close(struct net_syncer *s)
 	pthread_join(s->worker, NULL);
 	s->worker_started = false;
 	net_io_stop(s->loop, &s->wake_io);
+	vfs_posix_aio_free(s->aio);
+	s->aio = NULL;
 	close(s->wake_fd);
 	s->wake_fd = -1;
 	pthread_cond_destroy(&s->changed);
@@ -102,7 +120,16 @@ void net_syncer_close(struct net_syncer *s)
 
 void net_syncer_start(struct net_syncer *s, struct vfs_file *file)
 {
-	assert(file != NULL && s->worker_started);
+	assert(file != NULL && s->worker_started && !s->aio_running);
+	if (s->aio && vfs_posix_aio_sync_start(s->aio, file)) {
+		pthread_mutex_lock(&s->mutex);
+		assert(s->file == NULL); /* the worker stays asleep */
+		s->ended = false;
+		s->result = NULL;
+		pthread_mutex_unlock(&s->mutex);
+		s->aio_running = true;
+		return;
+	}
 	pthread_mutex_lock(&s->mutex);
 	assert(s->file == NULL);
 	s->file = file;
@@ -118,6 +145,14 @@ void net_syncer_start(struct net_syncer *s, struct vfs_file *file)
 
 err *net_syncer_finish(struct net_syncer *s)
 {
+	if (s->aio_running) {
+		err *result;
+		bool ended = vfs_posix_aio_sync_end(s->aio, true, &result);
+		assert(ended);
+		(void)ended;
+		s->aio_running = false;
+		return result;
+	}
 	pthread_mutex_lock(&s->mutex);
 	while (s->file != NULL && !s->ended)
 		pthread_cond_wait(&s->changed, &s->mutex);

@@ -3,8 +3,12 @@
  *
  * A node's event loop must not stop for an fdatasync of several milliseconds while its
  * peers' acknowledgements and its clients' statements wait in the sockets. The syncer
- * runs vfs_sync() on a worker thread and, when it is done, calls `done` on the loop's
- * thread (woken through an eventfd). Its contract with the caller:
+ * runs vfs_sync() in the background and, when it is done, calls `done` on the loop's
+ * thread (woken through an eventfd). A sync that is one direct write of a posix file
+ * (the Raft log's usual one) goes to the kernel through Linux AIO, which signals the
+ * eventfd itself; any other sync, or every sync where the kernel offers no AIO, runs
+ * on a worker thread. The kernel route saves the hand-off to the thread and back (two
+ * context switches, a futex and an eventfd write per sync). Its contract with the caller:
  *   - at most one sync runs: net_syncer_start() requires the previous one finished;
  *   - the caller neither writes nor closes the file until net_syncer_finish();
  *   - net_syncer_finish() returns the sync's result, waiting for it if it still runs; a
@@ -21,6 +25,7 @@
 #include "base/err.h"
 #include "base/vfs.h"
 #include "net/loop.h"
+#include "storage/vfs_posix.h"
 
 typedef void (*net_syncer_done_fn)(void *ctx);
 
@@ -30,12 +35,14 @@ struct net_syncer {
 	void *ctx;
 	int wake_fd; /* eventfd: the worker's "a sync ended" */
 	struct net_io wake_io;
+	struct vfs_posix_aio *aio; /* NULL: the kernel has no AIO for us */
+	bool aio_running;          /* the sync in flight went to the kernel (loop thread only) */
 	pthread_t worker;
 	bool worker_started;
 	pthread_mutex_t mutex;
 	pthread_cond_t changed;
 	/* Under `mutex`: */
-	struct vfs_file *file; /* the sync started and not yet finished, or NULL */
+	struct vfs_file *file; /* the worker's sync started and not yet finished, or NULL */
 	bool ended;            /* the worker has synced `file`; `result` holds the outcome */
 	err *result;
 	bool stopping;

@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdatomic.h>
+#include <linux/aio_abi.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -491,6 +493,94 @@ err *vfs_posix_new(const char *root_dir, struct vfs **out)
 	};
 	*out = &v->vfs;
 	return NULL;
+}
+
+/* ---- syncs submitted through Linux AIO ---- */
+
+struct vfs_posix_aio {
+	aio_context_t ctx;
+	int notify_fd;
+	struct iocb cb;
+	struct vfs_posix_file *file; /* its sync is in flight; NULL: none */
+};
+
+err *vfs_posix_aio_new(int notify_fd, struct vfs_posix_aio **out)
+{
+	struct vfs_posix_aio *a = calloc(1, sizeof *a);
+	if (!a)
+		return err_new(ERR_NOMEM, "aio context: out of memory");
+	if (syscall(SYS_io_setup, 1, &a->ctx) != 0) {
+		err *e = vfs_posix__errno(errno, "io_setup", "aio context");
+		free(a);
+		return e;
+	}
+	a->notify_fd = notify_fd;
+	*out = a;
+	return NULL;
+}
+
+void vfs_posix_aio_free(struct vfs_posix_aio *a)
+{
+	if (!a)
+		return;
+	err *e = NULL;
+	if (a->file && vfs_posix_aio_sync_end(a, true, &e))
+		err_free(e);
+	syscall(SYS_io_destroy, a->ctx);
+	free(a);
+}
+
+bool vfs_posix_aio_sync_start(struct vfs_posix_aio *a, struct vfs_file *file)
+{
+	assert(a->file == NULL);
+	if (file->vfs->sync != vfs_posix__sync)
+		return false;
+	struct vfs_posix_file *f = (struct vfs_posix_file *)file;
+	size_t len = atomic_load_explicit(&f->held_len, memory_order_relaxed);
+	if (len == 0 || f->dirty || f->direct_fd < 0)
+		return false; /* sync() has more (or less) to do than one direct write */
+	a->cb = (struct iocb){.aio_data = (uintptr_t)f,
+	                      .aio_lio_opcode = IOCB_CMD_PWRITE,
+	                      .aio_fildes = (uint32_t)f->direct_fd,
+	                      .aio_buf = (uintptr_t)f->held,
+	                      .aio_nbytes = len,
+	                      .aio_offset = (int64_t)f->held_at,
+	                      .aio_flags = IOCB_FLAG_RESFD,
+	                      .aio_resfd = (uint32_t)a->notify_fd,
+	                      .aio_rw_flags = RWF_DSYNC};
+	struct iocb *cbs[1] = {&a->cb};
+	if (syscall(SYS_io_submit, a->ctx, 1, cbs) != 1)
+		return false; /* EAGAIN and the like: the caller syncs the usual way */
+	a->file = f;
+	return true;
+}
+
+bool vfs_posix_aio_sync_end(struct vfs_posix_aio *a, bool wait, err **result)
+{
+	assert(a->file != NULL);
+	struct io_event ev;
+	struct timespec now = {0, 0};
+	long got;
+	do
+		got = syscall(SYS_io_getevents, a->ctx, 1, 1, &ev, wait ? NULL : &now);
+	while (got < 0 && errno == EINTR);
+	if (got == 0)
+		return false; /* still running */
+	struct vfs_posix_file *f = a->file;
+	a->file = NULL;
+	size_t len = atomic_load_explicit(&f->held_len, memory_order_relaxed);
+	if (got == 1 && ev.res >= 0 && (size_t)ev.res == len) {
+		assert(ev.data == (uintptr_t)f);
+		atomic_store_explicit(&f->held_len, 0, memory_order_release);
+		*result = NULL;
+		return true;
+	}
+	/*
+	 * Refused (a file system without O_DIRECT writes), short or failed: sync() writes
+	 * it all again, the same bytes at the same place, and reports what that meets.
+	 */
+	*result = vfs_posix__sync(&f->base);
+	return true;
 }
 
 void vfs_posix_free(struct vfs *vfs)

@@ -20,6 +20,8 @@
 #ifndef CAIRN_STORAGE_VFS_POSIX_H
 #define CAIRN_STORAGE_VFS_POSIX_H
 
+#include <stdbool.h>
+
 #include "base/vfs.h"
 
 /*
@@ -28,5 +30,36 @@
  */
 err *vfs_posix_new(const char *root_dir, struct vfs **out);
 void vfs_posix_free(struct vfs *vfs);
+
+/*
+ * Syncs that need no waiting thread (Linux AIO). The sync of a VFS_DIRECT file whose
+ * writes since its last sync are all held is one direct write with RWF_DSYNC, which the
+ * kernel can run on its own and announce by signalling an eventfd: a caller on an event
+ * loop starts it, goes on, and collects the result when the eventfd turns readable.
+ * One sync is in flight per context at a time, and until it has ended the caller neither
+ * writes, truncates nor closes its file (reads are fine).
+ */
+struct vfs_posix_aio;
+
+/* A context whose syncs signal `notify_fd` (an eventfd) as they end. */
+err *vfs_posix_aio_new(int notify_fd, struct vfs_posix_aio **out);
+/* Waits for a sync still in flight (its result is dropped) and releases the context. */
+void vfs_posix_aio_free(struct vfs_posix_aio *a);
+
+/*
+ * Starts vfs_sync(file) in the kernel and returns true, when `file` is a posix vfs file
+ * whose sync is exactly one direct write; returns false, having started nothing, for any
+ * other file (not posix, nothing held, unsynced writes through the page cache) or when
+ * the kernel turns the request down: then the caller calls vfs_sync() as usual.
+ * Precondition: no sync of this context in flight.
+ */
+bool vfs_posix_aio_sync_start(struct vfs_posix_aio *a, struct vfs_file *file);
+
+/*
+ * Whether the sync in flight has ended; waits for it if `wait`. When it has (true),
+ * *result is what vfs_sync() would have returned, and the context is free again. A
+ * write the kernel refused or did not finish is done again here, synchronously.
+ */
+bool vfs_posix_aio_sync_end(struct vfs_posix_aio *a, bool wait, err **result);
 
 #endif

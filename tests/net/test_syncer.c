@@ -4,14 +4,20 @@
  * reported afterwards; a failed sync's error comes back from finish(); closing with a
  * sync unfinished waits for it; syncs back to back are all done and only the running one
  * is reported. Files live in memory behind a fault-injecting vfs, which
- * also tells whether the sync really happened (a crash keeps only synced bytes).
+ * also tells whether the sync really happened (a crash keeps only synced bytes). Last,
+ * the same contract for syncs that go to the kernel (Linux AIO) on a real direct file.
  */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check_main.h"
 #include "net/syncer.h"
 #include "storage/vfs_fault.h"
 #include "storage/vfs_memory.h"
+#include "storage/vfs_posix.h"
 
 struct fixture {
 	struct net_loop loop;
@@ -156,6 +162,84 @@ START_TEST(test_back_to_back_syncs)
 }
 END_TEST
 
+/* The first `len` bytes of `path` as the file system has them: all `c`? */
+static bool on_disk_all(const char *path, int c, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	bool all = true;
+	char byte;
+	for (size_t i = 0; i < len && all; i++)
+		all = pread(fd, &byte, 1, (off_t)i) == 1 && byte == c;
+	close(fd);
+	return all;
+}
+
+/*
+ * A direct file's syncs take the kernel's way: `done` once per sync on the loop, finish()
+ * early drops the report, the bytes are in the file, and close() waits for one in flight.
+ * The first sync after opening (the file may hold unsynced writes of another process)
+ * and an unaligned write's sync take the worker's way in between.
+ */
+START_TEST(test_direct_file_syncs_through_the_kernel)
+{
+	struct fixture fx;
+	memset(&fx, 0, sizeof fx);
+	ck_assert_ptr_null(net_loop_init(&fx.loop));
+	ck_assert_ptr_null(net_syncer_init(&fx.syncer, &fx.loop, on_done, &fx));
+	if (!fx.syncer.aio) {
+		fprintf(stderr, "skipped: no Linux AIO here\n");
+		net_syncer_close(&fx.syncer);
+		net_loop_close(&fx.loop);
+		return;
+	}
+	char dir[] = "/tmp/cairn-test-syncer-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	struct vfs *v;
+	ck_assert_ptr_null(vfs_posix_new(dir, &v));
+	struct vfs_file *f;
+	ck_assert_ptr_null(vfs_open(v, "log", VFS_CREATE | VFS_DIRECT, &f));
+	static char block[VFS_DIRECT_BLOCK];
+	char path[256];
+	snprintf(path, sizeof path, "%s/log", dir);
+	for (int round = 0; round < 40; round++) {
+		uint64_t size = (uint64_t)(round + 1) * VFS_DIRECT_BLOCK;
+		memset(block, 'a' + round % 26, sizeof block);
+		for (uint64_t at = 0; at < size; at += VFS_DIRECT_BLOCK) /* rewrites the file */
+			ck_assert_ptr_null(vfs_write(f, at, block, sizeof block));
+		net_syncer_start(&fx.syncer, f);
+		ck_assert(fx.syncer.aio_running == (round > 0)); /* the first: fdatasync too */
+		if (round % 3 == 2) {
+			ck_assert_ptr_null(net_syncer_finish(&fx.syncer)); /* early: not reported */
+		} else {
+			fx.done_calls = 0;
+			await_done(&fx, 1);
+			ck_assert_ptr_null(net_syncer_finish(&fx.syncer));
+		}
+		ck_assert(on_disk_all(path, 'a' + round % 26, size));
+	}
+	for (int i = 0; i < 10; i++)
+		ck_assert_ptr_null(net_loop_step(&fx.loop, 1));
+	ck_assert_int_eq(fx.done_calls, 1); /* only the last awaited one, none of the early */
+	ck_assert_ptr_null(vfs_write(f, 0, "x", 1)); /* unaligned: through the page cache */
+	net_syncer_start(&fx.syncer, f);
+	ck_assert(!fx.syncer.aio_running);
+	ck_assert_ptr_null(net_syncer_finish(&fx.syncer));
+	memset(block, 'z', sizeof block);
+	ck_assert_ptr_null(vfs_write(f, 0, block, sizeof block));
+	net_syncer_start(&fx.syncer, f);
+	ck_assert(fx.syncer.aio_running);
+	net_syncer_close(&fx.syncer); /* waits for it */
+	ck_assert(on_disk_all(path, 'z', VFS_DIRECT_BLOCK));
+	vfs_close(f);
+	vfs_posix_free(v);
+	net_loop_close(&fx.loop);
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("syncer");
@@ -165,6 +249,7 @@ int main(void)
 	tcase_add_test(tc, test_failed_sync_is_returned);
 	tcase_add_test(tc, test_close_waits_for_a_running_sync);
 	tcase_add_test(tc, test_back_to_back_syncs);
+	tcase_add_test(tc, test_direct_file_syncs_through_the_kernel);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }
