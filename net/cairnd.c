@@ -4,7 +4,8 @@
  * (net/node_server.h). docs/operations.md describes the configuration, ports and logs.
  *
  *     cairnd --config FILE [--id N] [--sql-listen ADDR] [--raft-listen ADDR]
- *            [--peers ID=ADDR,...] [--data-dir DIR] [--fsync on|off] [--read-lease on|off] [--log-level L]
+ *            [--peers ID=ADDR,...] [--data-dir DIR] [--fsync on|off] [--read-lease on|off]
+ *            [--lazy-followers on|off] [--log-level L]
  *
  * Exit status: 0 after SIGTERM or SIGINT (the node was closed cleanly, every applied
  * entry flushed), 2 for bad configuration (one line on stderr), 1 when the node could
@@ -77,6 +78,7 @@ static void cairnd__node_config(const struct net_config *c, struct node_config *
 	if (!self && out->n_peers < RAFT_MAX_NODES)
 		out->peers[out->n_peers++] = c->node_id;
 	out->read_lease_ms = c->read_lease ? 0 : NODE_READ_LEASE_OFF; /* 0: the node's default */
+	out->eager_followers = !c->lazy_followers;
 }
 
 /* Opens the node and everything around it, in the order net/env.h prescribes. */
@@ -113,11 +115,11 @@ static err *cairnd__start(struct cairnd *d, const struct net_config *c)
 	TRY(net_node_server_new(&d->loop, d->node, &sc, &d->server));
 	env_logf(&d->env.env, LOG_INFO,
 	         "cairnd %s: node %u, SQL on %s:%u, Raft on %s:%u, %zu peers, data in %s, "
-	         "fsync %s, read lease %s, seed %llu",
+	         "fsync %s, read lease %s, lazy followers %s, seed %llu",
 	         CAIRN_VERSION, c->node_id, c->sql_listen.host, net_node_server_port(d->server),
 	         c->raft_listen.host, net_transport_port(d->transport), c->peer_count, c->data_dir,
 	         c->fsync ? "on" : "off", c->read_lease ? "on" : "off",
-	         (unsigned long long)d->env.seed);
+	         c->lazy_followers ? "on" : "off", (unsigned long long)d->env.seed);
 	return NULL;
 }
 

@@ -168,6 +168,11 @@ static err *net__set_read_lease(struct net_config *c, const char *value)
 	return net__parse_switch(value, &c->read_lease);
 }
 
+static err *net__set_lazy_followers(struct net_config *c, const char *value)
+{
+	return net__parse_switch(value, &c->lazy_followers);
+}
+
 static err *net__set_log_level(struct net_config *c, const char *value)
 {
 	int level = log_level_parse(value);
@@ -190,6 +195,7 @@ static const struct net__key net__keys[] = {
     {"data_dir", net__set_data_dir},
     {"fsync", net__set_fsync},
     {"read_lease", net__set_read_lease},
+    {"lazy_followers", net__set_lazy_followers},
     {"log_level", net__set_log_level},
     {"seed", net__set_seed},
 };
@@ -201,6 +207,7 @@ void net_config_init(struct net_config *c)
 	memset(c, 0, sizeof *c);
 	c->fsync = true;
 	c->read_lease = true;
+	c->lazy_followers = true;
 	c->log_level = LOG_INFO;
 }
 
@@ -389,6 +396,9 @@ const char *net_config_usage(void)
 	       "  --read-lease on|off  the leader serves reads under a lease, trusting clocks\n"
 	       "                       to drift less than 10% (default on; off: a heartbeat\n"
 	       "                       round per batch of reads)\n"
+	       "  --lazy-followers on|off  as leader, let the followers beyond a majority\n"
+	       "                       sync lazily (default on; off: every follower syncs\n"
+	       "                       every append at once)\n"
 	       "  --log-level LEVEL    debug, info, warn, error or off (default info)\n"
 	       "  --seed N             seed of the node's random choices (default: random)\n";
 }

@@ -10,6 +10,7 @@
  *     data_dir    = data/n1
  *     fsync       = on
  *     read_lease  = on
+ *     lazy_followers = on
  *     log_level   = info
  *
  * Every key is also a flag: `--id 1`, `--sql-listen 9601`, `--peers=...` (dashes or
@@ -46,6 +47,7 @@ struct net_config {
 	char data_dir[VFS_PATH_MAX];
 	bool fsync;
 	bool read_lease; /* the leader's read lease (node_config.read_lease_ms) */
+	bool lazy_followers; /* !node_config.eager_followers */
 	enum log_level log_level;
 	uint64_t seed; /* the node's PRNG seed; 0: drawn from the OS */
 
@@ -53,7 +55,7 @@ struct net_config {
 	bool sql_listen_set, raft_listen_set, data_dir_set;
 };
 
-/* Nothing set yet: fsync on, read lease on, log level info, seed 0. */
+/* Nothing set yet: fsync on, read lease on, lazy followers on, log level info, seed 0. */
 void net_config_init(struct net_config *c);
 
 /* Sets one key (file spelling: "sql_listen"; dashes are accepted too). */

@@ -165,6 +165,7 @@ err *node_open(const struct env *env, const struct node_config *config, struct n
 	rc.heartbeat_ticks = n->config.heartbeat_ticks;
 	if (n->config.max_msg_bytes)
 		rc.max_msg_bytes = n->config.max_msg_bytes;
+	rc.lazy_followers = !n->config.eager_followers;
 	rc.lease_ms = n->config.read_lease_ms == NODE_READ_LEASE_OFF ? 0 : n->config.read_lease_ms;
 	e = raft_new(&rc, &initial, env->prng, raft_dlog_source(n->dlog), &n->raft);
 	if (e)
@@ -280,9 +281,16 @@ static err *node__persist(struct node *n, const struct raft_ready *rd)
 	return NULL;
 }
 
-/* Makes every applied entry durable in the state machine with one B+-tree commit. */
+/*
+ * Makes every applied entry durable in the state machine with one B+-tree commit. A lazy
+ * follower (raft.h) may have applied entries its log has not written yet: then the
+ * commit waits (for a later tick or batch) until the log has them, so the state machine
+ * is never durable beyond the log a restart replays.
+ */
 static err *node__flush(struct node *n)
 {
+	if (mvcc_applied_version(n->mvcc) > raft_dlog_last_index(n->dlog))
+		return NULL;
 	n->flush_ticks = 0;
 	if (n->unflushed == 0)
 		return NULL;

@@ -107,6 +107,9 @@ struct node_config {
 	 * heartbeat round, with no assumption about clocks.
 	 */
 	uint32_t read_lease_ms;
+	/* As leader, ask every follower to persist each append at once (raft.h, "Lazy
+	 * followers"); by default the followers beyond a quorum may defer. */
+	bool eager_followers;
 };
 
 #define NODE_READ_LEASE_OFF UINT32_MAX

@@ -24,6 +24,9 @@ bool raft__in_lease(const struct raft *r)
 static void raft__reset(struct raft *r, uint64_t term)
 {
 	assert(term >= r->term);
+	if (term != r->term)
+		r->ack_owed = 0; /* owed to a leader of a past term */
+	raft__end_deferral(r);
 	if (term != r->term) {
 		r->term = term;
 		r->vote = 0;
@@ -32,6 +35,7 @@ static void raft__reset(struct raft *r, uint64_t term)
 	for (uint32_t i = 0; i < r->cfg.n_peers; i++) {
 		r->votes[i] = 0;
 		raft__progress_reset(&r->progress[i], r->cfg.peers[i], r->log.last + 1);
+		r->progress[i].heard_tick = r->ticks; /* presumed alive until it falls silent */
 	}
 	raft__election_reset(r);
 	r->heartbeat_elapsed = 0;

@@ -64,6 +64,13 @@ struct raft {
 	struct raft__reads reads;
 	struct raft__pending pending;
 
+	/*
+	 * Followers told to persist lazily (replication.h): entries received since are kept
+	 * from the ready batches, and so is the acknowledgement owed for them.
+	 */
+	bool deferring;
+	uint64_t ack_owed; /* 0: none; else the last index an acknowledgement is owed for */
+
 	struct raft__outbox filling; /* outputs being produced */
 	struct raft__outbox handed;  /* outputs of the batch being handled by the caller */
 	bool ready_outstanding;

@@ -8,7 +8,8 @@
  *      [[term, type, origin, id, data], ...]]
  *
  * Which fields mean what per type:
- *   APPEND          index/log_term = the entry preceding `entries` (§5.3), commit
+ *   APPEND          index/log_term = the entry preceding `entries` (§5.3), commit,
+ *                   ctx = RAFT_APPEND_LAZY if the follower may persist lazily
  *   APPEND_RESP     reject; index = last matching index (success) or the rejected
  *                   prev index; hint_index/hint_term = fast backtracking hint (§5.3 end)
  *   HEARTBEAT       commit (capped at the follower's match), ctx = ReadIndex round (§6.4)
@@ -43,6 +44,9 @@ enum raft_msg_type {
 	RAFT_MSG_READ_INDEX_RESP,
 	RAFT_MSG_TYPE_MAX = RAFT_MSG_READ_INDEX_RESP,
 };
+
+/* APPEND's ctx: the follower may defer writing the entries (raft.h, "Lazy followers"). */
+#define RAFT_APPEND_LAZY 1
 
 struct raft_message {
 	uint8_t type; /* enum raft_msg_type */

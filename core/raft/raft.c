@@ -34,6 +34,7 @@ void raft_config_default(struct raft_config *c, uint32_t id, const uint32_t *pee
 	c->max_uncommitted_bytes = (size_t)16 << 20;
 	c->max_cache_bytes = (size_t)8 << 20;
 	c->max_pending = 256;
+	c->lazy_followers = true;
 }
 
 static err *raft__config_check(const struct raft_config *c)
@@ -300,6 +301,8 @@ err *raft_tick(struct raft *r)
 	raft__pending_tick(r);
 	if (r->role == RAFT_LEADER)
 		return raft__leader_tick(r);
+	if (r->deferring)
+		raft__end_deferral(r); /* a lazy follower writes at least once a tick */
 	return raft__election_tick(r);
 }
 

@@ -46,7 +46,19 @@
  * sync and calls raft_synced() before taking the next batch, which it persists in place.
  * Committed entries are handed out only once written locally, so a state machine never
  * gets ahead of its own log; the caller must still not make applied state durable beyond
- * its synced log (wait for the sync first).
+ * its synced log (wait for the sync first). The one exception is a lazy follower's, below.
+ *
+ * Lazy followers (raft_config.lazy_followers, on by default). A commit needs the leader
+ * and quorum - 1 followers; the rest of the syncs of a five-node cluster only cost CPU and
+ * disk. So a leader asks the quorum - 1 followers furthest along (by match index) to
+ * persist each append at once and tells the others they may defer: such a follower keeps
+ * the entries in memory, hands out neither them nor its acknowledgements, and writes
+ * them all in one batch at its next tick, when the leader asks for haste, when 4,096 of
+ * them wait, or when its term or role changes. Meanwhile it still hands out committed
+ * entries, from memory, so its clients are answered as fast as anyone's: its caller must
+ * not make applied state durable while applied entries are not yet written (the ready
+ * batches will soon hand them out). A lazy follower whose eager peers fail overtakes
+ * them in match index at its next tick and is asked for haste from then on.
  *
  * Reads under a lease (thesis §6.4.1, optional: raft_config.lease_ms). A follower that
  * heard from its leader ignores (pre)vote requests for election_ticks ticks, and so does a
@@ -148,6 +160,11 @@ struct raft_config {
 	size_t max_uncommitted_bytes; /* leader refuses proposals beyond this */
 	size_t max_cache_bytes;       /* persisted entries kept in memory */
 	uint32_t max_pending;         /* outstanding proposals and reads per node */
+	/*
+	 * Leader: let followers beyond the quorum persist lazily (see "Lazy followers"
+	 * above). Followers honour the leader's request whatever their own setting.
+	 */
+	bool lazy_followers;
 	/*
 	 * Leader lease for reads (§6.4.1), in milliseconds of this node's clock (raft_clock());
 	 * 0: every read waits for a heartbeat round. See "Reads under a lease" above.

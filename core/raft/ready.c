@@ -38,11 +38,30 @@ static bool raft__hs_equal(const struct raft_hard_state *a, const struct raft_ha
  * Committed entries are handed out to apply only once they are written here (in this
  * batch at the latest): a leader may learn that entries committed on its followers before
  * it has taken them out of memory itself, and the caller's state machine must never get
- * ahead of its own log, which a restart replays.
+ * ahead of its own log, which a restart replays. A lazy follower applies them from memory
+ * (raft.h, "Lazy followers"; its caller keeps such state from the disk).
  */
 static uint64_t raft__applicable(const struct raft *r)
 {
+	if (r->deferring)
+		return r->commit;
 	return r->commit < r->log.written ? r->commit : r->log.written;
+}
+
+/* Whether new entries, and the messages that wait for them, stay out of the batches. */
+static bool raft__entries_kept(const struct raft *r)
+{
+	return r->entries_held || r->deferring;
+}
+
+/*
+ * The commit index a batch's hard state carries: never beyond the entries written by the
+ * end of the batch (a lazy follower learns of commits its disk does not hold yet).
+ */
+static uint64_t raft__hs_commit(const struct raft *r)
+{
+	uint64_t end = raft__entries_kept(r) ? r->log.written : r->log.last;
+	return r->commit < end ? r->commit : end;
 }
 
 bool raft_ready_changes_vote(const struct raft *r)
@@ -52,12 +71,12 @@ bool raft_ready_changes_vote(const struct raft *r)
 
 bool raft_has_ready(const struct raft *r)
 {
-	struct raft_hard_state hs = {r->term, r->vote, r->commit};
+	struct raft_hard_state hs = {r->term, r->vote, raft__hs_commit(r)};
 	const struct raft__outbox *o = &r->filling;
-	/* While entries are held, so are the messages that wait for persistence. */
-	size_t n_msgs = r->entries_held ? o->n_msgs - o->n_late : o->n_msgs;
-	return !raft__hs_equal(&hs, &r->persisted_hs) ||
-	       (!r->entries_held && r->log.written < r->log.last) ||
+	/* While entries are kept, so are the messages that wait for persistence. */
+	bool kept = raft__entries_kept(r);
+	size_t n_msgs = kept ? o->n_msgs - o->n_late : o->n_msgs;
+	return !raft__hs_equal(&hs, &r->persisted_hs) || (!kept && r->log.written < r->log.last) ||
 	       r->applied < raft__applicable(r) || n_msgs > 0 || o->n_reads > 0 ||
 	       o->n_failures > 0 || r->reads.round_due ||
 	       (r->role == RAFT_LEADER && (r->replicate_due || r->commit_due));
@@ -65,11 +84,12 @@ bool raft_has_ready(const struct raft *r)
 
 /*
  * Collects the entries to persist: all of written+1..last, which are all cached; none
- * while the entries are held (one unsynced write at a time, raft_advance_unsynced()).
+ * while the entries are held (one unsynced write at a time, raft_advance_unsynced()) or
+ * a lazy follower defers them.
  */
 static err *raft__ready_entries(struct raft *r, struct raft_ready *rd)
 {
-	if (r->entries_held)
+	if (raft__entries_kept(r))
 		return NULL;
 	size_t n = (size_t)(r->log.last - r->log.written);
 	if (n > r->ready_entries_cap) {
@@ -136,7 +156,7 @@ err *raft_ready_get(struct raft *r, struct raft_ready *rd)
 	r->replicate_due = false;
 	r->commit_due = false;
 	raft__read_start_due(r); /* one round for every read request since the last batch */
-	rd->hard_state = (struct raft_hard_state){r->term, r->vote, r->commit};
+	rd->hard_state = (struct raft_hard_state){r->term, r->vote, raft__hs_commit(r)};
 	rd->hard_state_changed = !raft__hs_equal(&rd->hard_state, &r->persisted_hs);
 	TRY(raft__ready_entries(r, rd));
 	err *e = raft__ready_committed(r, rd);
@@ -147,7 +167,7 @@ err *raft_ready_get(struct raft *r, struct raft_ready *rd)
 	struct raft__outbox tmp = r->handed;
 	r->handed = r->filling;
 	r->filling = tmp;
-	if (r->entries_held) /* they promise entries that are not written yet */
+	if (raft__entries_kept(r)) /* they promise entries that are not written yet */
 		raft__outbox_move_late(&r->handed, &r->filling);
 	rd->messages = r->handed.msgs;
 	rd->n_messages = r->handed.n_msgs;

@@ -16,6 +16,37 @@ static void raft__release(struct raft_entry *entries, const bool *owned, size_t 
 			free((void *)entries[i].data);
 }
 
+/* A follower heard from within the last RAFT__LAZY_HEARD_TICKS ticks, streaming. */
+static bool raft__lazy_candidate(const struct raft *r, const struct raft__progress *q)
+{
+	return q->state == RAFT__REPLICATE && r->ticks - q->heard_tick <= RAFT__LAZY_HEARD_TICKS;
+}
+
+/*
+ * Whether `pr` may persist what it is sent lazily: not if its acknowledgement is one the
+ * next commit waits for. Counting from the leader's slot onwards, the first quorum - 1
+ * followers that answer and stream persist at once, and with the leader's own copy make a
+ * majority (a fixed order: ranking by match index instead reshuffled the roles at every
+ * acknowledgement, and each change of role costs a sync). A follower fallen silent or
+ * still probing, or whose window is half full (its acknowledgements free it), persists
+ * at once too; one that falls silent hands its role to the next within a few ticks.
+ */
+static bool raft__append_lazy(const struct raft *r, const struct raft__progress *pr)
+{
+	if (!r->cfg.lazy_followers || !raft__lazy_candidate(r, pr) ||
+	    pr->inflight_count * 2 >= r->cfg.max_inflight_msgs ||
+	    pr->inflight_total * 2 >= r->cfg.max_inflight_bytes)
+		return false;
+	uint32_t n = r->cfg.n_peers, self = (uint32_t)raft__peer_slot(r, r->cfg.id), ahead = 0;
+	for (uint32_t k = 1; k < n; k++) {
+		const struct raft__progress *q = &r->progress[(self + k) % n];
+		if (q == pr)
+			break;
+		ahead += raft__lazy_candidate(r, q);
+	}
+	return ahead >= r->quorum - 1;
+}
+
 /*
  * Sends one append to `pr` starting at pr->next: as many entries as fit in max_msg_bytes
  * (at least one if any), or none if allow_empty. Sets *sent.
@@ -51,6 +82,7 @@ static err *raft__send_append(struct raft *r, struct raft__progress *pr, bool al
 	                         .index = pr->next - 1,
 	                         .log_term = raft__log_term(&r->log, pr->next - 1),
 	                         .commit = r->commit,
+	                         .ctx = raft__append_lazy(r, pr) ? RAFT_APPEND_LAZY : 0,
 	                         .entries = entries,
 	                         .n_entries = n};
 	raft__send(r, &m);
@@ -252,9 +284,31 @@ err *raft__on_append(struct raft *r, const struct raft_message *m)
 	uint64_t last_new = m->index + m->n_entries;
 	if (m->commit > r->commit)
 		r->commit = m->commit < last_new ? m->commit : last_new;
-	resp.index = last_new;
-	raft__send(r, &resp);
+	if (last_new > r->ack_owed)
+		r->ack_owed = last_new;
+	r->deferring = (m->ctx & RAFT_APPEND_LAZY) != 0 &&
+	               r->log.last - r->log.written < RAFT__DEFER_MAX_ENTRIES;
+	if (!r->deferring)
+		raft__end_deferral(r);
 	return NULL;
+}
+
+void raft__end_deferral(struct raft *r)
+{
+	/*
+	 * Within a term the leader never takes back an entry it sent (§5.3), so the log
+	 * still matches the leader's through everything accepted in it.
+	 */
+	if (r->ack_owed > 0 && r->role == RAFT_FOLLOWER && r->leader != 0) {
+		assert(r->ack_owed <= r->log.last);
+		struct raft_message resp = {.type = RAFT_MSG_APPEND_RESP,
+		                            .to = r->leader,
+		                            .term = r->term,
+		                            .index = r->ack_owed};
+		raft__send(r, &resp);
+	}
+	r->ack_owed = 0;
+	r->deferring = false;
 }
 
 void raft__on_heartbeat(struct raft *r, const struct raft_message *m)
@@ -279,6 +333,7 @@ err *raft__on_append_resp(struct raft *r, const struct raft_message *m)
 	assert(slot >= 0);
 	struct raft__progress *pr = &r->progress[slot];
 	pr->active = true;
+	pr->heard_tick = r->ticks;
 	if (m->reject) {
 		uint64_t hint = m->hint_index;
 		if (m->hint_term != 0) {
@@ -306,6 +361,7 @@ err *raft__on_heartbeat_resp(struct raft *r, const struct raft_message *m)
 	assert(slot >= 0);
 	struct raft__progress *pr = &r->progress[slot];
 	pr->active = true;
+	pr->heard_tick = r->ticks;
 	raft__progress_heartbeat_ack(pr);
 	raft__read_on_ack(r, m->from, m->ctx);
 	/*

@@ -16,6 +16,9 @@
  *   - §6.2 (dissertation), CheckQuorum: a leader that has not heard from a quorum within
  *     an election timeout steps down, so a partitioned leader stops claiming leadership
  *     (and the lease its followers grant is sound).
+ *   - Lazy followers (raft.h): appends to the followers beyond the quorum - 1 furthest
+ *     along carry RAFT_APPEND_LAZY; such a follower defers its write and acknowledgement
+ *     until the end of the deferral (raft__end_deferral), one acknowledgement for all.
  */
 #ifndef CAIRN_RAFT_REPLICATION_H
 #define CAIRN_RAFT_REPLICATION_H
@@ -47,8 +50,22 @@ bool raft__maybe_commit(struct raft *r);
 /* Leader: heartbeat and CheckQuorum timers. */
 err *raft__leader_tick(struct raft *r);
 
+/* A leader counts a follower as answering for lazy appends this many ticks after it last
+ * heard from it (a lazy follower answers at least once a tick). */
+#define RAFT__LAZY_HEARD_TICKS 2
+
+/* Entries a lazy follower keeps unwritten at most; more end the deferral. */
+#define RAFT__DEFER_MAX_ENTRIES 4096
+
 /* Follower: an APPEND of the current leader (§5.3). */
 err *raft__on_append(struct raft *r, const struct raft_message *m);
+
+/*
+ * Follower: ends a lazy deferral (at a tick, on an append asking for haste, on a change
+ * of role or term): the entries go out in the next ready batch, and the acknowledgement
+ * owed for them, if its leader is still ours, after them.
+ */
+void raft__end_deferral(struct raft *r);
 
 /* Follower: a HEARTBEAT of the current leader. */
 void raft__on_heartbeat(struct raft *r, const struct raft_message *m);

@@ -18,6 +18,7 @@ static const char good_file[] = "# node 2 of three\n"
                                 "data_dir = /var/lib/cairn/n2\n"
                                 "fsync = off\n"
                                 "read_lease = no\n"
+                                "lazy_followers = off\n"
                                 "log-level = debug\n"
                                 "seed = 18446744073709551615";
 
@@ -40,6 +41,7 @@ START_TEST(a_full_file)
 	ck_assert_str_eq(c.data_dir, "/var/lib/cairn/n2");
 	ck_assert(!c.fsync);
 	ck_assert(!c.read_lease);
+	ck_assert(!c.lazy_followers);
 	ck_assert_int_eq(c.log_level, LOG_DEBUG);
 	ck_assert_uint_eq(c.seed, UINT64_MAX);
 }
@@ -57,6 +59,7 @@ START_TEST(defaults_follow_the_node_id)
 	ck_assert_str_eq(c.data_dir, "data/n3");
 	ck_assert(c.fsync);
 	ck_assert(c.read_lease);
+	ck_assert(c.lazy_followers);
 	ck_assert_int_eq(c.log_level, LOG_INFO);
 	ck_assert_uint_eq(c.seed, 0);
 	ck_assert_uint_eq(c.peer_count, 0);
