@@ -46,7 +46,7 @@ struct net_config {
 	size_t peer_count;
 	char data_dir[VFS_PATH_MAX];
 	bool fsync;
-	bool read_lease; /* the leader's read lease (node_config.read_lease_ms) */
+	bool read_lease;     /* the leader's read lease (node_config.read_lease_ms) */
 	bool lazy_followers; /* !node_config.eager_followers */
 	enum log_level log_level;
 	uint64_t seed; /* the node's PRNG seed; 0: drawn from the OS */

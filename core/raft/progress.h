@@ -28,11 +28,11 @@ struct raft__progress {
 	uint32_t id;
 	uint64_t match;
 	uint64_t next;
-	uint8_t state;     /* enum raft__progress_state */
-	bool probe_sent;   /* probe: an append is outstanding, wait */
-	bool active;       /* heard from since the last CheckQuorum round (§6.2) */
+	uint8_t state;       /* enum raft__progress_state */
+	bool probe_sent;     /* probe: an append is outstanding, wait */
+	bool active;         /* heard from since the last CheckQuorum round (§6.2) */
 	uint64_t heard_tick; /* the leader's tick count when it last heard from it */
-	uint64_t read_ack; /* highest ReadIndex round acknowledged this term (§6.4) */
+	uint64_t read_ack;   /* highest ReadIndex round acknowledged this term (§6.4) */
 	/* In-flight appends (replicate state): last index and bytes of each, oldest first. */
 	uint64_t inflight_last[RAFT_MAX_INFLIGHT];
 	size_t inflight_bytes[RAFT_MAX_INFLIGHT];

@@ -104,10 +104,30 @@ static void follower(struct fixture *f)
 }
 
 static struct raft_entry entries[4] = {
-    {.term = 1, .type = RAFT_ENTRY_NORMAL, .origin = 1, .id = 1, .data = (const uint8_t *)"a", .len = 1},
-    {.term = 1, .type = RAFT_ENTRY_NORMAL, .origin = 1, .id = 2, .data = (const uint8_t *)"b", .len = 1},
-    {.term = 1, .type = RAFT_ENTRY_NORMAL, .origin = 1, .id = 3, .data = (const uint8_t *)"c", .len = 1},
-    {.term = 1, .type = RAFT_ENTRY_NORMAL, .origin = 1, .id = 4, .data = (const uint8_t *)"d", .len = 1},
+    {.term = 1,
+     .type = RAFT_ENTRY_NORMAL,
+     .origin = 1,
+     .id = 1,
+     .data = (const uint8_t *)"a",
+     .len = 1},
+    {.term = 1,
+     .type = RAFT_ENTRY_NORMAL,
+     .origin = 1,
+     .id = 2,
+     .data = (const uint8_t *)"b",
+     .len = 1},
+    {.term = 1,
+     .type = RAFT_ENTRY_NORMAL,
+     .origin = 1,
+     .id = 3,
+     .data = (const uint8_t *)"c",
+     .len = 1},
+    {.term = 1,
+     .type = RAFT_ENTRY_NORMAL,
+     .origin = 1,
+     .id = 4,
+     .data = (const uint8_t *)"d",
+     .len = 1},
 };
 
 /* The leader's append of entries[from - 1 .. from - 1 + n) with commit `commit`. */
@@ -115,15 +135,15 @@ static void append(struct fixture *f, uint64_t term, uint64_t from, size_t n, ui
                    bool lazy)
 {
 	ck_assert_int_eq(fix_step(f, (struct raft_message){.type = RAFT_MSG_APPEND,
-	                                                    .from = 1,
-	                                                    .to = 2,
-	                                                    .term = term,
-	                                                    .index = from - 1,
-	                                                    .log_term = from > 1 ? 1 : 0,
-	                                                    .commit = commit,
-	                                                    .ctx = lazy ? RAFT_APPEND_LAZY : 0,
-	                                                    .entries = &entries[from - 1],
-	                                                    .n_entries = n}),
+	                                                   .from = 1,
+	                                                   .to = 2,
+	                                                   .term = term,
+	                                                   .index = from - 1,
+	                                                   .log_term = from > 1 ? 1 : 0,
+	                                                   .commit = commit,
+	                                                   .ctx = lazy ? RAFT_APPEND_LAZY : 0,
+	                                                   .entries = &entries[from - 1],
+	                                                   .n_entries = n}),
 	                 0);
 }
 
@@ -194,10 +214,9 @@ START_TEST(test_new_term_drops_the_owed_ack)
 	uint64_t index;
 	append(&f, 1, 1, 2, 0, true);
 	ck_assert_uint_eq(acks(&f, &index), 0);
-	ck_assert_int_eq(fix_step(&f, (struct raft_message){.type = RAFT_MSG_HEARTBEAT,
-	                                                     .from = 3,
-	                                                     .to = 2,
-	                                                     .term = 2}),
+	ck_assert_int_eq(fix_step(&f,
+	                          (struct raft_message){
+	                              .type = RAFT_MSG_HEARTBEAT, .from = 3, .to = 2, .term = 2}),
 	                 0);
 	ck_assert_uint_eq(f.entries_handed, 2);
 	for (uint32_t i = 0; i < f.n_out; i++)
