@@ -63,24 +63,34 @@ void sim_run_options_default(struct sim_run_options *o)
 
 /* ---- options in the trace header ---- */
 
+/* The run's options in a trace header; ".oN" only for a client timeout other than 0. */
 static void run__app_name(const struct sim_run_options *o, char *out, size_t cap)
 {
-	snprintf(out, cap, "cairn.w%u.t%" PRIu64 ".l%" PRIu64 ".m%u.s%u", o->workloads, o->time_ms,
-	         o->liveness_ms, o->mutation, o->scenario);
+	if (o->op_timeout_ms)
+		snprintf(out, cap, "cairn.w%u.t%" PRIu64 ".l%" PRIu64 ".m%u.s%u.o%u", o->workloads,
+		         o->time_ms, o->liveness_ms, o->mutation, o->scenario, o->op_timeout_ms);
+	else
+		snprintf(out, cap, "cairn.w%u.t%" PRIu64 ".l%" PRIu64 ".m%u.s%u", o->workloads,
+		         o->time_ms, o->liveness_ms, o->mutation, o->scenario);
 }
 
 static err *run__parse_app(const char *app, struct sim_run_options *o)
 {
 	unsigned w, m, sc;
 	uint64_t t, l;
-	if (sscanf(app, "cairn.w%u.t%" SCNu64 ".l%" SCNu64 ".m%u.s%u", &w, &t, &l, &m, &sc) != 5 ||
-	    sc >= SIM_SCENARIO_COUNT)
+	unsigned op_timeout = 0;
+	int end = 0;
+	if (sscanf(app, "cairn.w%u.t%" SCNu64 ".l%" SCNu64 ".m%u.s%u%n", &w, &t, &l, &m, &sc,
+	           &end) != 5 ||
+	    sc >= SIM_SCENARIO_COUNT ||
+	    (app[end] != '\0' && (sscanf(app + end, ".o%u", &op_timeout) != 1 || op_timeout == 0)))
 		return err_new(ERR_INVALID, "trace is not of a cairn run (app '%s')", app);
 	o->scenario = sc;
 	o->workloads = w;
 	o->time_ms = t;
 	o->liveness_ms = l;
 	o->mutation = m;
+	o->op_timeout_ms = op_timeout;
 	return NULL;
 }
 
@@ -584,6 +594,8 @@ static err *run__build(const struct sim_config *cfg, const struct sim_run_option
 		struct sim_wl_config wc;
 		sim_wl_config_default(&wc);
 		wc.kinds = o->workloads;
+		if (o->op_timeout_ms)
+			wc.op_timeout_ms = o->op_timeout_ms;
 		e = sim_workload_new(r->world, &wc, sim_workload_seed(cfg, 0), &r->wl);
 	}
 	if (!e)

@@ -27,8 +27,9 @@ struct sim_run_options {
 	unsigned workloads;   /* enum sim_wl_kind mask */
 	char faults
 	    [128]; /* "all", "none", or a comma list: net,partition,clog,disk,crash,pause,clock */
-	uint32_t mutation; /* enum mutation; 0 for none */
-	uint32_t scenario; /* enum sim_scenario: a fault aimed at the leader, 0 for none */
+	uint32_t mutation;      /* enum mutation; 0 for none */
+	uint32_t scenario;      /* enum sim_scenario: a fault aimed at the leader, 0 for none */
+	uint32_t op_timeout_ms; /* a client gives up on an answer after this; 0: the default */
 };
 
 /*

@@ -44,7 +44,7 @@
 #define SIM_MESSAGE_MAX (16u << 20) /* the largest allowed message size bound */
 #define SIM_DRIFT_PPM_MAX 100000    /* clocks run at most 10% fast or slow */
 #define SIM_RESTART_FAILURES_MAX 16 /* consecutive failed restarts before the run fails */
-#define SIM_APP_NAME_MAX 32         /* the application's name in a trace header */
+#define SIM_APP_NAME_MAX 64         /* the application's name in a trace header */
 #define SIM_TRACE_LINE_MAX 2048     /* a trace line longer than this is cut */
 
 /* ---- the node interface ---- */

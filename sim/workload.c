@@ -277,6 +277,11 @@ static void wl__setup_step(struct sim_world *world, void *ctx)
 		bool done = state == SIM_CLIENT_IDLE &&
 		            (wl->setup.first_error == 0 || wl->setup.first_error == ERR_CONSTRAINT);
 		if (state != SIM_CLIENT_IDLE) {
+			/* the node crashed, or the answer is overdue: the session is abandoned */
+			if (state == SIM_CLIENT_BUSY) {
+				sim_client_free(&wl->setup);
+				sim_client_init(&wl->setup, world);
+			}
 			wl->setup.session = NULL;
 			wl->setup.state = SIM_CLIENT_IDLE;
 		}
