@@ -79,11 +79,12 @@ static err *run__parse_app(const char *app, struct sim_run_options *o)
 	unsigned w, m, sc;
 	uint64_t t, l;
 	unsigned op_timeout = 0;
-	int end = 0;
+	int end = 0, suffix = 0;
 	if (sscanf(app, "cairn.w%u.t%" SCNu64 ".l%" SCNu64 ".m%u.s%u%n", &w, &t, &l, &m, &sc,
 	           &end) != 5 ||
 	    sc >= SIM_SCENARIO_COUNT ||
-	    (app[end] != '\0' && (sscanf(app + end, ".o%u", &op_timeout) != 1 || op_timeout == 0)))
+	    (app[end] != '\0' && (sscanf(app + end, ".o%u%n", &op_timeout, &suffix) != 1 ||
+	                          op_timeout == 0 || app[end + suffix] != '\0')))
 		return err_new(ERR_INVALID, "trace is not of a cairn run (app '%s')", app);
 	o->scenario = sc;
 	o->workloads = w;

@@ -19,4 +19,15 @@ for t in "${traces[@]}"; do
         status=1
     fi
 done
+# A header whose app name carries anything but the run's options is refused, not run.
+bad=$(mktemp)
+sed '1s/ app=\([^ ]*\)/ app=\1.o15x/' "${traces[0]}" >"$bad"
+refusal=$("$sim" replay "$bad" 2>&1)
+if [[ $refusal == *"not of a cairn run"* ]]; then
+    echo "ok: a foreign app name is refused"
+else
+    echo "ACCEPTED: a trace whose app name ends in .o15x"
+    status=1
+fi
+rm -f "$bad"
 exit $status
