@@ -200,7 +200,7 @@ static void net__ns_continue(struct net__ns_session *s)
 		    .kind = SQL_RESULT_ERROR, .error = err_new(ERR_UNAVAILABLE, "the node failed")};
 		s->failed = true;
 	}
-	size_t n = s->failed ? 0 : net_sql_first_statement(s->text + s->pos, s->len - s->pos, NULL);
+	size_t n = s->failed ? 0 : net_sql_statement_end(s->text + s->pos, s->len - s->pos);
 	if (n == 0) {
 		net__ns_finish(s);
 		return;

@@ -18,4 +18,14 @@
  */
 size_t net_sql_first_statement(const char *text, size_t len, enum sql_stmt_kind *kind);
 
+/*
+ * The same split found with the lexer alone, for the SQL port, where a full parse of
+ * every statement only to find its end cost as much as the node's own parse of it. For
+ * a text whose first statement parses, the length equals net_sql_first_statement()'s. A
+ * first statement that lexes but does not parse ends at its first ';' (the session
+ * reports the syntax error and runs nothing after it, as it would for the whole text);
+ * a text that does not lex is taken whole.
+ */
+size_t net_sql_statement_end(const char *text, size_t len);
+
 #endif
