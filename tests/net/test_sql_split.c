@@ -35,8 +35,9 @@ START_TEST(lexer_split_matches_parser_split)
 		for (size_t round = 0; round <= len + 1; round++) {
 			size_t by_parser = net_sql_first_statement(text + pos, len - pos, NULL);
 			size_t by_lexer = net_sql_statement_end(text + pos, len - pos);
-			ck_assert_msg(by_parser == by_lexer, "text %zu at %zu: parser %zu, lexer %zu",
-			              t, pos, by_parser, by_lexer);
+			ck_assert_msg(by_parser == by_lexer,
+			              "text %zu at %zu: parser %zu, lexer %zu", t, pos, by_parser,
+			              by_lexer);
 			if (by_lexer == 0)
 				break;
 			pos += by_lexer;
