@@ -60,6 +60,7 @@ struct raft {
 	 */
 	bool replicate_due;
 	bool commit_due;
+	bool lazy_flush_due; /* a tick passed: entries held from lazy followers go out */
 
 	struct raft__reads reads;
 	struct raft__pending pending;

@@ -9,7 +9,8 @@
  *
  * Which fields mean what per type:
  *   APPEND          index/log_term = the entry preceding `entries` (§5.3), commit,
- *                   ctx = RAFT_APPEND_LAZY if the follower may persist lazily
+ *                   ctx = flags: RAFT_APPEND_LAZY if the follower may persist lazily,
+ *                   RAFT_APPEND_QUIET if a success needs no answer
  *   APPEND_RESP     reject; index = last matching index (success) or the rejected
  *                   prev index; hint_index/hint_term = fast backtracking hint (§5.3 end)
  *   HEARTBEAT       commit (capped at the follower's match), ctx = ReadIndex round (§6.4)
@@ -47,6 +48,12 @@ enum raft_msg_type {
 
 /* APPEND's ctx: the follower may defer writing the entries (raft.h, "Lazy followers"). */
 #define RAFT_APPEND_LAZY 1
+/*
+ * APPEND's ctx: an append without entries whose predecessor the leader knows the follower
+ * holds (its match index), sent only to carry a commit index. Accepting it tells the
+ * leader nothing, so the follower does not answer; a rejection is still answered.
+ */
+#define RAFT_APPEND_QUIET 2
 
 struct raft_message {
 	uint8_t type; /* enum raft_msg_type */

@@ -21,6 +21,7 @@ void raft__progress_reset(struct raft__progress *pr, uint32_t id, uint64_t next)
 	pr->probe_sent = false;
 	pr->active = false;
 	pr->read_ack = 0;
+	pr->told = pr->want_lo = pr->want_hi = 0;
 	raft__inflight_clear(pr);
 }
 

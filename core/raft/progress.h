@@ -33,6 +33,13 @@ struct raft__progress {
 	bool active;         /* heard from since the last CheckQuorum round (§6.2) */
 	uint64_t heard_tick; /* the leader's tick count when it last heard from it */
 	uint64_t read_ack;   /* highest ReadIndex round acknowledged this term (§6.4) */
+	/*
+	 * Commit announcements (replication.h): `told` is the commit index the last append
+	 * let the follower learn; it waits to learn one in [want_lo, want_hi] (0: nothing).
+	 */
+	uint64_t told;
+	uint64_t want_lo;
+	uint64_t want_hi;
 	/* In-flight appends (replicate state): last index and bytes of each, oldest first. */
 	uint64_t inflight_last[RAFT_MAX_INFLIGHT];
 	size_t inflight_bytes[RAFT_MAX_INFLIGHT];

@@ -58,7 +58,10 @@
  * entries, from memory, so its clients are answered as fast as anyone's: its caller must
  * not make applied state durable while applied entries are not yet written (the ready
  * batches will soon hand them out). A lazy follower whose eager peers fail overtakes
- * them in match index at its next tick and is asked for haste from then on.
+ * them in match index at its next tick and is asked for haste from then on. Since a lazy
+ * follower is no part of a commit, the leader does not wake it for every append or
+ * commit either: it sends it entries and commit indexes when one of its own proposals
+ * or read points has committed, once a tick, or when 1,024 entries wait for it.
  *
  * Reads under a lease (thesis §6.4.1, optional: raft_config.lease_ms). A follower that
  * heard from its leader ignores (pre)vote requests for election_ticks ticks, and so does a

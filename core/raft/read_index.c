@@ -102,6 +102,8 @@ static void raft__read_answer(struct raft *r, uint64_t id, uint32_t origin, uint
 	struct raft_message m = {
 	    .type = RAFT_MSG_READ_INDEX_RESP, .to = origin, .ctx = id, .index = index};
 	raft__send(r, &m);
+	raft__want_commit(r, origin, index); /* it serves the read once it applied that far */
+	r->replicate_due = true;
 }
 
 /* Whether the leader holds a lease now: a read needs no round. */

@@ -48,6 +48,16 @@ static bool raft__append_lazy(const struct raft *r, const struct raft__progress 
 }
 
 /*
+ * Whether an append of n entries to `pr` needs no answer: it carries none, and the
+ * follower streams with everything sent acknowledged, so an answer would repeat its match
+ * index. (A probing follower must answer: that answer is what ends the probe.)
+ */
+static bool raft__append_quiet(const struct raft__progress *pr, size_t n)
+{
+	return n == 0 && pr->state == RAFT__REPLICATE && pr->match == pr->next - 1;
+}
+
+/*
  * Sends one append to `pr` starting at pr->next: as many entries as fit in max_msg_bytes
  * (at least one if any), or none if allow_empty. Sets *sent.
  */
@@ -82,12 +92,21 @@ static err *raft__send_append(struct raft *r, struct raft__progress *pr, bool al
 	                         .index = pr->next - 1,
 	                         .log_term = raft__log_term(&r->log, pr->next - 1),
 	                         .commit = r->commit,
-	                         .ctx = raft__append_lazy(r, pr) ? RAFT_APPEND_LAZY : 0,
+	                         .ctx = (raft__append_lazy(r, pr) ? RAFT_APPEND_LAZY : 0) |
+	                                (raft__append_quiet(pr, n) ? RAFT_APPEND_QUIET : 0),
 	                         .entries = entries,
 	                         .n_entries = n};
 	raft__send(r, &m);
 	raft__release(entries, owned, n);
 	raft__progress_sent(pr, pr->next - 1 + n, bytes);
+	/* the follower takes the commit index up to its last new entry (raft__on_append) */
+	uint64_t told = r->commit < m.index + n ? r->commit : m.index + n;
+	if (told > pr->told)
+		pr->told = told;
+	if (pr->want_hi <= pr->told)
+		pr->want_lo = pr->want_hi = 0;
+	else if (pr->want_lo <= pr->told)
+		pr->want_lo = pr->told + 1; /* which ones it still waits for is not kept */
 	*sent = true;
 	return NULL;
 }
@@ -107,12 +126,39 @@ err *raft__replicate_to(struct raft *r, int slot, bool allow_empty)
 	return NULL;
 }
 
+void raft__want_commit(struct raft *r, uint32_t id, uint64_t index)
+{
+	int slot = raft__peer_slot(r, id);
+	if (slot < 0 || id == r->cfg.id)
+		return;
+	struct raft__progress *pr = &r->progress[slot];
+	if (index <= pr->told)
+		return;
+	if (pr->want_lo == 0 || index < pr->want_lo)
+		pr->want_lo = index;
+	if (index > pr->want_hi)
+		pr->want_hi = index;
+}
+
 err *raft__broadcast_append(struct raft *r, bool allow_empty)
 {
 	assert(r->role == RAFT_LEADER);
-	for (uint32_t i = 0; i < r->cfg.n_peers; i++)
-		if (r->cfg.peers[i] != r->cfg.id)
+	bool flush = r->lazy_flush_due;
+	r->lazy_flush_due = false;
+	for (uint32_t i = 0; i < r->cfg.n_peers; i++) {
+		struct raft__progress *pr = &r->progress[i];
+		if (pr->id == r->cfg.id)
+			continue;
+		if (!raft__append_lazy(r, pr)) {
 			TRY(raft__replicate_to(r, (int)i, allow_empty));
+			continue;
+		}
+		/* a lazy follower gets entries when it waits, or a tick later */
+		bool awaited = pr->want_lo != 0 && pr->want_lo <= r->commit;
+		uint64_t waiting = pr->next <= r->log.last ? r->log.last - pr->next + 1 : 0;
+		if (awaited || flush || waiting >= RAFT__LAZY_HOLD_MAX_ENTRIES)
+			TRY(raft__replicate_to(r, (int)i, awaited));
+	}
 	return NULL;
 }
 
@@ -145,6 +191,7 @@ err *raft__leader_append(struct raft *r, uint8_t type, uint32_t origin, uint64_t
 	                       .data = data,
 	                       .len = len};
 	TRY(raft__log_append(&r->log, &e));
+	raft__want_commit(r, origin, e.index);
 	r->uncommitted_bytes += len;
 	raft__self_progress(r)->next = r->log.last + 1;
 	r->replicate_due = true;
@@ -205,6 +252,8 @@ err *raft__leader_tick(struct raft *r)
 	assert(r->role == RAFT_LEADER);
 	r->election_elapsed++;
 	r->heartbeat_elapsed++;
+	r->lazy_flush_due = true; /* a lazy follower writes, and answers, once a tick */
+	r->replicate_due = true;
 	if (r->election_elapsed >= r->cfg.election_ticks) {
 		r->election_elapsed = 0;
 		if (!raft__check_quorum(r)) {
@@ -284,7 +333,8 @@ err *raft__on_append(struct raft *r, const struct raft_message *m)
 	uint64_t last_new = m->index + m->n_entries;
 	if (m->commit > r->commit)
 		r->commit = m->commit < last_new ? m->commit : last_new;
-	if (last_new > r->ack_owed)
+	bool quiet = m->n_entries == 0 && (m->ctx & RAFT_APPEND_QUIET) != 0;
+	if (last_new > r->ack_owed && !quiet)
 		r->ack_owed = last_new;
 	r->deferring = (m->ctx & RAFT_APPEND_LAZY) != 0 &&
 	               r->log.last - r->log.written < RAFT__DEFER_MAX_ENTRIES;

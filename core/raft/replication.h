@@ -19,6 +19,8 @@
  *   - Lazy followers (raft.h): appends to the followers beyond the quorum - 1 furthest
  *     along carry RAFT_APPEND_LAZY; such a follower defers its write and acknowledgement
  *     until the end of the deferral (raft__end_deferral), one acknowledgement for all.
+ *     A lazy follower is sent entries and commit indexes only when it waits for one of
+ *     its own proposals or read points to commit, or once a tick (raft__broadcast_append).
  */
 #ifndef CAIRN_RAFT_REPLICATION_H
 #define CAIRN_RAFT_REPLICATION_H
@@ -38,8 +40,25 @@ err *raft__leader_append(struct raft *r, uint8_t type, uint32_t origin, uint64_t
  */
 err *raft__replicate_to(struct raft *r, int slot, bool allow_empty);
 
-/* Leader: replicate_to() every follower. */
+/*
+ * Leader: replicate_to() every follower. A lazy follower (raft__append_lazy) gets entries
+ * and commit indexes only when it waits for a commit (raft__want_commit), at the first
+ * broadcast after a tick, or once RAFT__LAZY_HOLD_MAX_ENTRIES wait for it: it is not
+ * part of the commit quorum, and the rest of the time the messages would only wake it.
+ * The others get everything at once: the eager followers' answers to commit-only
+ * appends also show the leader at once when one of their appends was lost.
+ */
 err *raft__broadcast_append(struct raft *r, bool allow_empty);
+
+/*
+ * Leader: follower `id` waits to learn that `index` committed — its own proposal's entry,
+ * or the read point it was handed — so the next broadcast after `index` commits brings it
+ * the commit index (and the entries up to it). Nothing for the leader itself.
+ */
+void raft__want_commit(struct raft *r, uint32_t id, uint64_t index);
+
+/* Entries held from a lazy follower at most; more go out at once. */
+#define RAFT__LAZY_HOLD_MAX_ENTRIES 1024
 
 /* Leader: a heartbeat to every follower, carrying the current ReadIndex round. */
 void raft__broadcast_heartbeat(struct raft *r);

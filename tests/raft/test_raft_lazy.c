@@ -1,7 +1,10 @@
 /*
  * Unit tests of lazy followers (raft.h, "Lazy followers"). The leader's side: the first
  * quorum - 1 answering followers after it are asked to persist at once and the others may
- * defer; a follower fallen silent hands its role on; a half-full window asks for haste.
+ * defer, and get new entries a tick later unless they wait for a commit; a follower
+ * fallen silent hands its role on; a half-full window asks for haste; of the lazy ones,
+ * only those waiting for it hear of a commit index at once (their proposals, their read
+ * points).
  * The follower's side: a lazy append's entries and acknowledgement wait (its committed
  * entries do not), until a tick or an append asking for haste ends the wait with one
  * acknowledgement for all; a new term drops what was owed to the old leader.
@@ -40,6 +43,34 @@ static void propose(struct fixture *f, uint64_t id)
 	fix_drain(f);
 }
 
+static void tick(struct fixture *f)
+{
+	ck_assert_ptr_null(raft_tick(f->raft));
+	fix_drain(f);
+}
+
+/* Follower `from` forwards proposal `id`; followers 2 and 3 acknowledge it: it commits. */
+static void forward_and_commit(struct fixture *f, uint32_t from, uint64_t id)
+{
+	uint64_t term = fix_status(f).term;
+	struct raft_entry e = {.type = RAFT_ENTRY_NORMAL,
+	                       .origin = from,
+	                       .id = id,
+	                       .data = (const uint8_t *)"x",
+	                       .len = 1};
+	fix_step(f, (struct raft_message){.type = RAFT_MSG_PROPOSE,
+	                                  .from = from,
+	                                  .to = 1,
+	                                  .term = term,
+	                                  .entries = &e,
+	                                  .n_entries = 1});
+	uint64_t last = fix_status(f).last_index;
+	fix_ack_append(f, 2, last);
+	fix_ack_append(f, 3, last);
+	ck_assert_uint_eq(fix_status(f).commit, last);
+}
+
+/* Eager followers get new entries at once; lazy ones a tick later, marked lazy. */
 START_TEST(test_leader_asks_a_quorum_for_haste)
 {
 	struct fixture f;
@@ -48,8 +79,14 @@ START_TEST(test_leader_asks_a_quorum_for_haste)
 		propose(&f, id);
 		ck_assert(!lazy_to(&f, 2));
 		ck_assert(!lazy_to(&f, 3));
+		ck_assert_ptr_null(fix_find(&f, RAFT_MSG_APPEND, 4));
+		ck_assert_ptr_null(fix_find(&f, RAFT_MSG_APPEND, 5));
+		tick(&f);
 		ck_assert(lazy_to(&f, 4));
 		ck_assert(lazy_to(&f, 5));
+		ck_assert_uint_eq(fix_find(&f, RAFT_MSG_APPEND, 4)->n_entries, 1);
+		for (uint32_t from = 2; from <= 5; from++) /* lazy ones answer at their ticks */
+			fix_ack_append(&f, from, fix_status(&f).last_index);
 	}
 	fix_free(&f);
 }
@@ -61,8 +98,7 @@ START_TEST(test_silent_follower_hands_its_role_on)
 	struct fixture f;
 	leader_of_five(&f);
 	for (int t = 0; t <= RAFT__LAZY_HEARD_TICKS; t++) {
-		ck_assert_ptr_null(raft_tick(f.raft));
-		fix_drain(&f);
+		tick(&f);
 		for (uint32_t from = 3; from <= 5; from++) /* everyone but 2 answers */
 			fix_step(&f, (struct raft_message){.type = RAFT_MSG_HEARTBEAT_RESP,
 			                                   .from = from,
@@ -73,12 +109,15 @@ START_TEST(test_silent_follower_hands_its_role_on)
 	ck_assert(!lazy_to(&f, 2)); /* silent: asked for haste, in case it is only slow */
 	ck_assert(!lazy_to(&f, 3));
 	ck_assert(!lazy_to(&f, 4));
+	ck_assert_ptr_null(fix_find(&f, RAFT_MSG_APPEND, 5));
+	tick(&f);
 	ck_assert(lazy_to(&f, 5));
 	fix_free(&f);
 }
 END_TEST
 
-/* Appends left unacknowledged fill a lazy follower's window: at half, it is hurried. */
+/* A lazy follower's commits, announced to it as they come, fill its window: at half, it
+ * is hurried, and gets new entries at once. */
 START_TEST(test_half_full_window_asks_for_haste)
 {
 	struct fixture f;
@@ -88,11 +127,64 @@ START_TEST(test_half_full_window_asks_for_haste)
 	raft_config_default(&defaults, 1, peers, 5);
 	uint32_t half = defaults.max_inflight_msgs / 2;
 	for (uint64_t id = 1; id <= half; id++) {
-		propose(&f, id);
+		forward_and_commit(&f, 4, id);
 		ck_assert(lazy_to(&f, 4));
 	}
 	propose(&f, half + 1);
 	ck_assert(!lazy_to(&f, 4));
+	fix_free(&f);
+}
+END_TEST
+
+/* Of the lazy followers, a commit index goes only to the one whose proposal it commits,
+ * with the entries it waits for; the eager ones hear of every commit. */
+START_TEST(test_commit_announced_where_awaited)
+{
+	struct fixture f;
+	uint64_t noop = leader_of_five(&f);
+	forward_and_commit(&f, 5, 1);
+	const struct raft_message *m = fix_find(&f, RAFT_MSG_APPEND, 5);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->commit, noop + 1);
+	ck_assert_uint_eq(m->n_entries, 1);
+	ck_assert(m->ctx & RAFT_APPEND_LAZY);
+	ck_assert_ptr_null(fix_find(&f, RAFT_MSG_APPEND, 4));
+	for (uint32_t to = 2; to <= 3; to++)
+		ck_assert_uint_eq(fix_find(&f, RAFT_MSG_APPEND, to)->commit, noop + 1);
+	forward_and_commit(&f, 4, 2); /* now the other lazy one's: a commit index alone */
+	m = fix_find(&f, RAFT_MSG_APPEND, 4);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->commit, noop + 2);
+	ck_assert_uint_eq(m->n_entries, 2); /* the entries held from it come along */
+	ck_assert_ptr_null(fix_find(&f, RAFT_MSG_APPEND, 5));
+	fix_free(&f);
+}
+END_TEST
+
+/* A follower handed a read point learns the commit index that lets it serve the read. */
+START_TEST(test_read_point_brings_the_commit)
+{
+	struct fixture f;
+	uint64_t noop = leader_of_five(&f);
+	ck_assert_ptr_null(fix_find(&f, RAFT_MSG_APPEND, 4)); /* nobody waited for the no-op */
+	uint64_t term = fix_status(&f).term;
+	fix_step(&f, (struct raft_message){
+	                 .type = RAFT_MSG_READ_INDEX, .from = 4, .to = 1, .term = term, .ctx = 77});
+	const struct raft_message *hb = fix_find(&f, RAFT_MSG_HEARTBEAT, 2);
+	ck_assert_ptr_nonnull(hb); /* the round that confirms leadership */
+	uint64_t round = hb->ctx;
+	for (uint32_t from = 2; from <= 3; from++)
+		fix_step(&f, (struct raft_message){.type = RAFT_MSG_HEARTBEAT_RESP,
+		                                   .from = from,
+		                                   .to = 1,
+		                                   .term = term,
+		                                   .ctx = round});
+	const struct raft_message *resp = fix_find(&f, RAFT_MSG_READ_INDEX_RESP, 4);
+	ck_assert_ptr_nonnull(resp);
+	ck_assert_uint_eq(resp->index, noop);
+	const struct raft_message *m = fix_find(&f, RAFT_MSG_APPEND, 4);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->commit, noop);
 	fix_free(&f);
 }
 END_TEST
@@ -233,6 +325,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_leader_asks_a_quorum_for_haste);
 	tcase_add_test(tc, test_silent_follower_hands_its_role_on);
 	tcase_add_test(tc, test_half_full_window_asks_for_haste);
+	tcase_add_test(tc, test_commit_announced_where_awaited);
+	tcase_add_test(tc, test_read_point_brings_the_commit);
 	tcase_add_test(tc, test_lazy_follower_defers_writes_not_applies);
 	tcase_add_test(tc, test_append_asking_for_haste_ends_the_wait);
 	tcase_add_test(tc, test_new_term_drops_the_owed_ack);

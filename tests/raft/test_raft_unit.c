@@ -387,8 +387,10 @@ static uint32_t appends_to(const struct fixture *f, uint32_t to, uint64_t *entri
 }
 
 /*
- * A leader sends each follower one append per ready batch: for all the proposals of the
- * batch together, and for all the acknowledgements that advanced its commit index.
+ * A leader sends each follower at most one append per ready batch: for all the proposals
+ * of the batch together, and for all the acknowledgements that advanced its commit index.
+ * The eager followers get new entries and commit indexes at once; the lazy ones (4 and 5)
+ * get both a tick later, as no proposal of theirs waits.
  */
 START_TEST(test_one_append_per_follower_per_batch)
 {
@@ -401,25 +403,108 @@ START_TEST(test_one_append_per_follower_per_batch)
 	fix_drain(&f);
 	for (uint64_t id = 1; id <= 10; id++)
 		ck_assert_ptr_null(raft_propose(f.raft, id, "x", 1));
+	struct raft_entry forwarded = {.type = RAFT_ENTRY_NORMAL,
+	                               .origin = 3,
+	                               .id = 1,
+	                               .data = (const uint8_t *)"y",
+	                               .len = 1};
+	receive_only(&f, (struct raft_message){.type = RAFT_MSG_PROPOSE,
+	                                       .from = 3,
+	                                       .to = 1,
+	                                       .term = 2,
+	                                       .entries = &forwarded,
+	                                       .n_entries = 1});
 	fix_drain(&f);
 	uint64_t entries;
-	for (uint32_t to = 2; to <= 5; to++) {
+	for (uint32_t to = 2; to <= 3; to++) {
 		ck_assert_uint_eq(appends_to(&f, to, &entries), 1);
-		ck_assert_uint_eq(entries, 10);
+		ck_assert_uint_eq(entries, 11);
 	}
-	for (uint32_t from = 2; from <= 4; from++)
+	for (uint32_t to = 4; to <= 5; to++)
+		ck_assert_uint_eq(appends_to(&f, to, &entries), 0);
+	for (uint32_t from = 2; from <= 3; from++)
 		receive_only(&f, (struct raft_message){.type = RAFT_MSG_APPEND_RESP,
 		                                       .from = from,
 		                                       .to = 1,
 		                                       .term = 2,
-		                                       .index = noop + 10});
+		                                       .index = noop + 11});
 	fix_drain(&f);
-	ck_assert_uint_eq(fix_status(&f).commit, noop + 10);
-	for (uint32_t to = 2; to <= 5; to++) {
+	ck_assert_uint_eq(fix_status(&f).commit, noop + 11);
+	for (uint32_t to = 2; to <= 3; to++) {
 		ck_assert_uint_eq(appends_to(&f, to, &entries), 1);
 		ck_assert_uint_eq(entries, 0);
-		ck_assert_uint_eq(fix_find(&f, RAFT_MSG_APPEND, to)->commit, noop + 10);
+		ck_assert_uint_eq(fix_find(&f, RAFT_MSG_APPEND, to)->commit, noop + 11);
 	}
+	for (uint32_t to = 4; to <= 5; to++)
+		ck_assert_uint_eq(appends_to(&f, to, &entries), 0);
+	ck_assert_ptr_null(raft_tick(f.raft));
+	fix_drain(&f);
+	for (uint32_t to = 4; to <= 5; to++) {
+		ck_assert_uint_eq(appends_to(&f, to, &entries), 1);
+		ck_assert_uint_eq(entries, 11);
+		ck_assert_uint_eq(fix_find(&f, RAFT_MSG_APPEND, to)->commit, noop + 11);
+	}
+	fix_free(&f);
+}
+END_TEST
+
+/*
+ * A commit index alone goes to a fully acknowledged follower as a quiet append, and to
+ * one with appends in flight as an ordinary one (its answer frees its window).
+ */
+START_TEST(test_commit_alone_is_quiet_when_nothing_is_in_flight)
+{
+	struct fixture f;
+	fix_init(&f, 1, 5, NULL, 0, hs_term(1));
+	fix_make_leader(&f);
+	uint64_t noop = fix_status(&f).last_index;
+	for (uint32_t from = 2; from <= 5; from++)
+		fix_ack_append(&f, from, noop);
+	ck_assert_ptr_null(raft_propose(f.raft, 1, "x", 1));
+	fix_drain(&f);
+	ck_assert_ptr_null(raft_propose(f.raft, 2, "y", 1));
+	fix_drain(&f); /* 2 and 3 have two appends in flight */
+	fix_ack_append(&f, 2, noop + 2);
+	fix_ack_append(&f, 3, noop + 1); /* commits noop + 1; 3 still has one in flight */
+	ck_assert_uint_eq(fix_status(&f).commit, noop + 1);
+	const struct raft_message *to2 = fix_find(&f, RAFT_MSG_APPEND, 2);
+	const struct raft_message *to3 = fix_find(&f, RAFT_MSG_APPEND, 3);
+	ck_assert_ptr_nonnull(to2);
+	ck_assert_ptr_nonnull(to3);
+	ck_assert_uint_eq(to2->n_entries, 0);
+	ck_assert(to2->ctx & RAFT_APPEND_QUIET);
+	ck_assert(!(to3->ctx & RAFT_APPEND_QUIET));
+	fix_free(&f);
+}
+END_TEST
+
+/* A follower takes a quiet append's commit index without answering; a mismatch it answers. */
+START_TEST(test_quiet_append_is_not_answered)
+{
+	static const uint64_t terms[] = {1, 1};
+	struct fixture f;
+	fix_init(&f, 2, 3, terms, 2, hs_term(1));
+	fix_step(&f, (struct raft_message){.type = RAFT_MSG_APPEND,
+	                                   .from = 1,
+	                                   .to = 2,
+	                                   .term = 1,
+	                                   .index = 2,
+	                                   .log_term = 1,
+	                                   .commit = 2,
+	                                   .ctx = RAFT_APPEND_QUIET});
+	ck_assert_uint_eq(fix_status(&f).commit, 2);
+	ck_assert_ptr_null(fix_find(&f, RAFT_MSG_APPEND_RESP, 1));
+	fix_step(&f, (struct raft_message){.type = RAFT_MSG_APPEND,
+	                                   .from = 1,
+	                                   .to = 2,
+	                                   .term = 1,
+	                                   .index = 5,
+	                                   .log_term = 1,
+	                                   .commit = 2,
+	                                   .ctx = RAFT_APPEND_QUIET});
+	const struct raft_message *m = fix_find(&f, RAFT_MSG_APPEND_RESP, 1);
+	ck_assert_ptr_nonnull(m);
+	ck_assert(m->reject);
 	fix_free(&f);
 }
 END_TEST
@@ -440,6 +525,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_pending_bounded);
 	tcase_add_test(tc, test_read_round_per_batch);
 	tcase_add_test(tc, test_one_append_per_follower_per_batch);
+	tcase_add_test(tc, test_commit_alone_is_quiet_when_nothing_is_in_flight);
+	tcase_add_test(tc, test_quiet_append_is_not_answered);
 	suite_add_tcase(s, tc);
 	return s;
 }
