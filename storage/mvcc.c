@@ -167,14 +167,7 @@ static err *mvcc__record_entry(const struct mvcc__record *r, uint64_t index, boo
                                struct mvcc__history_entry *out)
 {
 	uint32_t n = committed ? r->write_count : 0;
-	struct slice *keys = malloc((n ? n : 1) * sizeof *keys);
-	if (!keys)
-		return err_new(ERR_NOMEM, "no memory for the history entry of %u writes", n);
-	for (uint32_t i = 0; i < n; i++)
-		keys[i] = r->writes[i].key;
-	err *e = mvcc__history_entry_make(out, index, r->id, keys, n);
-	free(keys);
-	return e;
+	return mvcc__history_entry_make(out, index, r->id, &r->writes[0].key, sizeof *r->writes, n);
 }
 
 /*

@@ -1,8 +1,9 @@
 /*
  * mvcc_history.c — the validation history window, its stored form and the conflict test.
  *
- * Conflict test cost: for each entry newer than the read version and each read range, one
- * binary search among the entry's sorted keys. Transactions read at a recent version, so
+ * Conflict test cost: a search back from the newest entry for the read version, then for
+ * each entry newer than it and each read range, one binary search among the entry's
+ * sorted keys. Transactions read at a recent version, so
  * the entries to check are few (those committed while the transaction ran).
  */
 #include "storage/mvcc_history.h"
@@ -22,7 +23,6 @@ void mvcc__history_init(struct mvcc__history *h, uint32_t max_entries, uint64_t 
 void mvcc__history_entry_free(struct mvcc__history_entry *e)
 {
 	free(e->keys);
-	free(e->key_bytes);
 	memset(e, 0, sizeof *e);
 }
 
@@ -35,30 +35,35 @@ void mvcc__history_free(struct mvcc__history *h)
 	memset(h, 0, sizeof *h);
 }
 
+static struct slice mvcc__key_at(const struct slice *keys, size_t stride, uint32_t i)
+{
+	return *(const struct slice *)((const uint8_t *)keys + (size_t)i * stride);
+}
+
 err *mvcc__history_entry_make(struct mvcc__history_entry *e, uint64_t index, struct mvcc_txn_id id,
-                              const struct slice *keys, uint32_t n)
+                              const struct slice *keys, size_t stride, uint32_t n)
 {
 	memset(e, 0, sizeof *e);
 	e->index = index;
 	e->id = id;
 	size_t total = 0;
 	for (uint32_t i = 0; i < n; i++) {
-		assert(i == 0 || slice_cmp(keys[i - 1], keys[i]) < 0);
-		total += keys[i].len;
+		assert(i == 0 || slice_cmp(mvcc__key_at(keys, stride, i - 1),
+		                           mvcc__key_at(keys, stride, i)) < 0);
+		total += mvcc__key_at(keys, stride, i).len;
 	}
 	e->key_count = n;
-	e->keys = malloc((n ? n : 1) * sizeof *e->keys);
-	e->key_bytes = malloc(total ? total : 1);
-	if (!e->keys || !e->key_bytes) {
-		mvcc__history_entry_free(e);
+	e->keys = malloc(n * sizeof *e->keys + total + 1);
+	if (!e->keys)
 		return err_new(ERR_NOMEM, "cannot record a history entry of %u keys", n);
-	}
+	uint8_t *bytes = (uint8_t *)(e->keys + n);
 	size_t off = 0;
 	for (uint32_t i = 0; i < n; i++) {
-		if (keys[i].len)
-			memcpy(e->key_bytes + off, keys[i].ptr, keys[i].len);
-		e->keys[i] = slice_of(e->key_bytes + off, keys[i].len);
-		off += keys[i].len;
+		struct slice k = mvcc__key_at(keys, stride, i);
+		if (k.len)
+			memcpy(bytes + off, k.ptr, k.len);
+		e->keys[i] = slice_of(bytes + off, k.len);
+		off += k.len;
 	}
 	assert(off == total);
 	e->cost = MVCC__HISTORY_ENTRY_OVERHEAD + total + (uint64_t)n * MVCC__HISTORY_KEY_OVERHEAD;
@@ -232,8 +237,22 @@ bool mvcc__history_conflict(const struct mvcc__history *h, uint64_t read_version
                             const struct mvcc__range *ranges, uint32_t range_count, uint64_t *at)
 {
 	assert(read_version >= h->floor);
-	/* the first entry newer than the read version */
+	/*
+	 * The first entry newer than the read version. Read versions are recent, so it is
+	 * near the end of a window of thousands: gallop back from the newest entry to bracket
+	 * it, then bisect the bracket (the search touches the few entries it must scan next).
+	 */
 	uint32_t lo = 0, hi = h->count;
+	/* the step doubles every round until it reaches lo: at most 33 rounds */
+	for (uint32_t step = 1; lo < hi;) {
+		uint32_t probe = hi - lo > step ? hi - step : lo;
+		if (mvcc__history_at(h, probe)->index <= read_version) {
+			lo = probe + 1;
+			break;
+		}
+		hi = probe;
+		step = step <= UINT32_MAX / 2 ? step * 2 : step;
+	}
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 		if (mvcc__history_at(h, mid)->index <= read_version)

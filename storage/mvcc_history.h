@@ -31,9 +31,8 @@ struct mvcc__history_entry {
 	uint64_t index;
 	struct mvcc_txn_id id;
 	uint32_t key_count;
-	struct slice *keys; /* sorted, strictly increasing; point into key_bytes */
-	uint8_t *key_bytes;
-	uint64_t cost; /* what the entry counts against max_bytes */
+	struct slice *keys; /* sorted, strictly increasing; one allocation with their bytes */
+	uint64_t cost;      /* what the entry counts against max_bytes */
 };
 
 /* A transaction id held by `count` entries of the history (0: a free slot), the newest at `index`. */
@@ -63,9 +62,13 @@ struct mvcc__history {
 void mvcc__history_init(struct mvcc__history *h, uint32_t max_entries, uint64_t max_bytes);
 void mvcc__history_free(struct mvcc__history *h);
 
-/* Makes an entry holding copies of the n keys (which must be strictly increasing). */
+/*
+ * Makes an entry holding copies of n keys, which must be strictly increasing: the i-th is
+ * the slice at byte offset i * stride from `keys` (stride sizeof(struct slice) for an
+ * array of slices; a larger one picks a slice member out of an array of structs).
+ */
 err *mvcc__history_entry_make(struct mvcc__history_entry *e, uint64_t index, struct mvcc_txn_id id,
-                              const struct slice *keys, uint32_t n);
+                              const struct slice *keys, size_t stride, uint32_t n);
 void mvcc__history_entry_free(struct mvcc__history_entry *e);
 
 /* The i-th oldest entry, i < count. */

@@ -69,7 +69,9 @@ static void mvcc__decode_ranges(struct codec_reader *in, uint32_t n, struct mvcc
 		return;
 	}
 	r->range_count = n / 2;
-	r->ranges = malloc((r->range_count ? r->range_count : 1) * sizeof *r->ranges);
+	r->ranges = r->range_count <= MVCC__RECORD_INLINE
+	                ? r->inline_ranges
+	                : malloc(r->range_count * sizeof *r->ranges);
 	if (!r->ranges) {
 		codec_reader_fail(in, "out of memory");
 		r->range_count = 0;
@@ -101,7 +103,9 @@ static void mvcc__decode_writes(struct codec_reader *in, uint32_t n, struct mvcc
 		return;
 	}
 	r->write_count = n / 2;
-	r->writes = malloc((r->write_count ? r->write_count : 1) * sizeof *r->writes);
+	r->writes = r->write_count <= MVCC__RECORD_INLINE
+	                ? r->inline_writes
+	                : malloc(r->write_count * sizeof *r->writes);
 	if (!r->writes) {
 		codec_reader_fail(in, "out of memory");
 		r->write_count = 0;
@@ -166,8 +170,10 @@ err *mvcc__record_decode(const uint8_t *bytes, size_t len, struct mvcc__record *
 
 void mvcc__record_free(struct mvcc__record *r)
 {
-	free(r->ranges);
-	free(r->writes);
+	if (r->ranges != r->inline_ranges)
+		free(r->ranges);
+	if (r->writes != r->inline_writes)
+		free(r->writes);
 	codec_doc_free(&r->doc);
 	r->ranges = NULL;
 	r->writes = NULL;

@@ -38,15 +38,23 @@ struct mvcc__write {
 	bool deleted;
 };
 
-/* A decoded record; its slices point into the input bytes and the parsed document. */
+/* Read ranges and writes a decoded record holds without allocating (most hold one). */
+#define MVCC__RECORD_INLINE 4
+
+/*
+ * A decoded record; its slices point into the input bytes and the parsed document. Small
+ * sets live in the record itself, so it must not be copied (it lives where it decoded).
+ */
 struct mvcc__record {
 	struct mvcc_txn_id id;
 	uint64_t read_version;
 	uint32_t range_count;
-	struct mvcc__range *ranges;
+	struct mvcc__range *ranges; /* inline_ranges, or allocated */
 	uint32_t write_count;
-	struct mvcc__write *writes;
+	struct mvcc__write *writes; /* inline_writes, or allocated */
 	struct codec_doc doc;
+	struct mvcc__range inline_ranges[MVCC__RECORD_INLINE];
+	struct mvcc__write inline_writes[MVCC__RECORD_INLINE];
 };
 
 /* Writes for the encoder, produced one at a time in key order. */
