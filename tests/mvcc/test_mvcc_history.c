@@ -30,8 +30,8 @@ START_TEST(entry_copies_keys_by_stride)
 	ck_assert_uint_eq(e.index, 7);
 	mvcc__history_entry_free(&e);
 	struct mvcc__history_entry none;
-	ck_assert_ptr_null(
-	    mvcc__history_entry_make(&none, 8, (struct mvcc_txn_id){1, 3}, NULL, sizeof *writes, 0));
+	ck_assert_ptr_null(mvcc__history_entry_make(&none, 8, (struct mvcc_txn_id){1, 3}, NULL,
+	                                            sizeof *writes, 0));
 	ck_assert_uint_eq(none.key_count, 0);
 	mvcc__history_entry_free(&none);
 }
@@ -49,8 +49,9 @@ static void fill(struct mvcc__history *h, uint64_t *indexes)
 		struct slice k = key_of(name);
 		struct mvcc__history_entry e;
 		indexes[i] = 3 * (uint64_t)i + 1;
-		ck_assert_ptr_null(mvcc__history_entry_make(&e, indexes[i], (struct mvcc_txn_id){1, i + 1},
-		                                            &k, sizeof k, i % 5 == 4 ? 0 : 1));
+		ck_assert_ptr_null(mvcc__history_entry_make(&e, indexes[i],
+		                                            (struct mvcc_txn_id){1, i + 1}, &k,
+		                                            sizeof k, i % 5 == 4 ? 0 : 1));
 		ck_assert_ptr_null(mvcc__history_reserve(h));
 		mvcc__history_push(h, &e);
 	}
