@@ -322,6 +322,31 @@ struct bt_state {
 	uint64_t root, page_count, keys, key_bytes, value_bytes;
 };
 
+struct bt_path {
+	uint64_t pgno[BT_DEPTH_MAX];
+	unsigned idx[BT_DEPTH_MAX];
+	unsigned depth; /* levels used; the leaf is at depth - 1 */
+	bool rightmost;
+};
+
+/*
+ * A recent descent, kept to skip the next ones to the same leaf (bt__descend_writable).
+ * Its pages are dirty and its branch indexes right as long as the tree's shape has not
+ * changed since: no page made, freed or written out, no rollback (struct btree's shape).
+ * The leaf holds every key from its first one up to the fence (the separator above it
+ * that bounds its subtree on the right; none: it is the rightmost leaf).
+ */
+struct bt_hint {
+	uint64_t shape; /* the tree's shape when taken; 0: empty */
+	struct bt_path path;
+	bool above_rightmost; /* every branch level took its last child */
+	bool fenced;
+	uint16_t fence_len;
+	uint8_t fence[KV_KEY_MAX];
+};
+
+#define BT_HINTS 4
+
 struct btree {
 	struct kv kv;
 	struct vfs_file *file;
@@ -344,15 +369,11 @@ struct btree {
 	uint8_t *run; /* bt__flush_dirty's buffer of BT_WRITE_RUN pages; NULL until the first */
 	uint64_t gen; /* batch generation */
 	uint64_t iter_gen; /* bumped by apply and commit; iterators assert it */
+	uint64_t shape;    /* bumped when a page is made, freed or written out, or on rollback */
+	struct bt_hint hints[BT_HINTS];
+	unsigned next_hint; /* the slot the next new hint takes */
 	uint64_t commits;
 	bool failed;
-};
-
-struct bt_path {
-	uint64_t pgno[BT_DEPTH_MAX];
-	unsigned idx[BT_DEPTH_MAX];
-	unsigned depth; /* levels used; the leaf is at depth - 1 */
-	bool rightmost;
 };
 
 static err *bt__corrupt(uint64_t pgno, const char *what)
@@ -508,6 +529,7 @@ static err *bt__new_page(struct btree *bt, enum bt_page_type type, uint64_t *pgn
 		return e;
 	}
 	bt__jpush(bt, J_NEW, *pgno, NULL);
+	bt->shape++;
 	d->gen = bt->gen;
 	pg_init(d->page, *pgno, type);
 	*page = d->page;
@@ -519,6 +541,7 @@ static err *bt__free_page(struct btree *bt, uint64_t pgno)
 {
 	assert(pgno >= 2 && pgno < bt->st.page_count);
 	TRY(bt__journal_reserve(bt, 2));
+	bt->shape++;
 	struct bt_dirty *d = btree_pagemap_get(&bt->dirty, pgno);
 	if (!d) {
 		TRY(vec_push(&bt->pending, pgno));
@@ -601,6 +624,7 @@ static void bt__spare_image(struct btree *bt, void *image)
 /* Undoes the current batch's journal, newest record first. */
 static void bt__rollback(struct btree *bt, const struct bt_state *saved)
 {
+	bt->shape++;
 	for (size_t i = bt->jlen; i-- > 0;) {
 		struct bt_jrec *r = &bt->journal[i];
 		struct bt_dirty *d;
@@ -704,24 +728,78 @@ static err *bt__overflow_free(struct btree *bt, uint64_t first, size_t len)
  * Walks from the root to the leaf for `key`, making every page on the way writable and
  * recording the path (child index per branch level, the lower-bound slot in the leaf).
  */
+/*
+ * The path to the leaf for `key` from a hint, if one still holds and its leaf covers the
+ * key (from its first key up to its fence); the leaf's slot is found again.
+ */
+static bool bt__descend_hinted(struct btree *bt, struct slice key, struct bt_path *path,
+                               bool *exact)
+{
+	for (unsigned h = 0; h < BT_HINTS; h++) {
+		const struct bt_hint *hint = &bt->hints[h];
+		if (hint->shape != bt->shape)
+			continue;
+		unsigned leaf = hint->path.depth - 1;
+		struct bt_dirty *d = btree_pagemap_get(&bt->dirty, hint->path.pgno[leaf]);
+		assert(d != NULL && d->page[12] == BT_LEAF); /* the shape has not changed */
+		unsigned n = pg_n(d->page);
+		if (n == 0 || key_cmp(key, cell_key(d->page, pg_cell(d->page, 0))) < 0)
+			continue;
+		if (hint->fenced && key_cmp(key, slice_of(hint->fence, hint->fence_len)) >= 0)
+			continue;
+		*path = hint->path;
+		path->idx[leaf] = pg_lower_bound(d->page, key, exact);
+		path->rightmost = hint->above_rightmost && path->idx[leaf] == n;
+		return true;
+	}
+	return false;
+}
+
+/* Keeps the path just walked as a hint (its leaf's slot in the same hint if it has one). */
+static void bt__hint_keep(struct btree *bt, const struct bt_path *path, bool above_rightmost,
+                          const uint8_t *fence, size_t fence_len)
+{
+	unsigned leaf = path->depth - 1, slot = bt->next_hint;
+	for (unsigned h = 0; h < BT_HINTS; h++)
+		if (bt->hints[h].shape == bt->shape &&
+		    bt->hints[h].path.pgno[bt->hints[h].path.depth - 1] == path->pgno[leaf])
+			slot = h;
+	if (slot == bt->next_hint)
+		bt->next_hint = (bt->next_hint + 1) % BT_HINTS;
+	struct bt_hint *hint = &bt->hints[slot];
+	hint->shape = bt->shape;
+	hint->path = *path;
+	hint->above_rightmost = above_rightmost;
+	hint->fenced = fence != NULL;
+	hint->fence_len = (uint16_t)fence_len;
+	if (fence)
+		memcpy(hint->fence, fence, fence_len);
+}
+
 static err *bt__descend_writable(struct btree *bt, struct slice key, struct bt_path *path,
                                  bool *exact)
 {
 	assert(bt->st.root != 0);
+	if (bt__descend_hinted(bt, key, path, exact))
+		return NULL;
 	uint64_t pgno;
 	uint8_t *page;
 	TRY(bt__touch(bt, bt->st.root, &pgno, &page, false));
 	bt->st.root = pgno;
 	path->depth = 0;
 	path->rightmost = true;
+	const uint8_t *fence = NULL; /* the tightest separator bounding the subtree on the right */
+	size_t fence_len = 0;
 	for (;;) {
 		if (path->depth == BT_DEPTH_MAX)
 			return bt__corrupt(pgno, "tree deeper than the limit");
 		path->pgno[path->depth] = pgno;
 		if (page[12] == BT_LEAF) {
+			bool above_rightmost = path->rightmost;
 			path->idx[path->depth++] = pg_lower_bound(page, key, exact);
 			path->rightmost =
 			    path->rightmost && path->idx[path->depth - 1] == pg_n(page);
+			bt__hint_keep(bt, path, above_rightmost, fence, fence_len);
 			return NULL;
 		}
 		if (page[12] != BT_BRANCH)
@@ -735,6 +813,11 @@ static err *bt__descend_writable(struct btree *bt, struct slice key, struct bt_p
 		if (nchild != child) {
 			TRY(bt__modify(bt, pgno, &page));
 			branch_set_child(page, j, nchild);
+		}
+		if (j < pg_n(page)) {
+			struct slice sep = cell_key(page, pg_cell(page, j));
+			fence = sep.ptr;
+			fence_len = sep.len;
 		}
 		pgno = nchild;
 		page = cpage;
@@ -1169,6 +1252,7 @@ static err *bt_commit(struct kv *kv, struct slice meta, bool sync)
 		return err_new(ERR_LIMIT, "commit metadata of %zu bytes exceeds %d", meta.len,
 		               KV_META_MAX);
 	bt->iter_gen++;
+	bt->shape++; /* the dirty pages become clean: the next change copies them */
 	memcpy(bt->user_meta, meta.ptr, meta.len);
 	bt->user_meta_len = meta.len;
 	err *e = bt__flush_dirty(bt);
@@ -1559,6 +1643,7 @@ err *btree_open(struct vfs *vfs, const char *path, const struct btree_options *o
 	if (!bt)
 		return err_new(ERR_NOMEM, "b-tree: out of memory");
 	bt->kv.ops = &bt_ops;
+	bt->shape = 1; /* no hint matches: theirs are 0 */
 	strcpy(bt->path, path);
 	btree_pagemap_init(&bt->dirty);
 	size_t cache = opts && opts->cache_bytes ? opts->cache_bytes : BTREE_DEFAULT_CACHE_BYTES;

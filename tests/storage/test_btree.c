@@ -3,7 +3,8 @@
  * randomized property test that runs the B+-tree AND the memory engine against a
  * reference model (tens of thousands of puts, deletes, batches, point reads and forward
  * and reverse range scans with random bounds, with commits and reopens), batch atomicity
- * (also when a read fails part-way through a batch),
+ * (also when a read fails part-way through a batch), the clustered batches of applying
+ * (whose descents reuse earlier ones),
  * checksum failures reported as ERR_CORRUPT, and free-page reuse in steady state.
  */
 #include <stdio.h>
@@ -303,6 +304,92 @@ START_TEST(a_batch_failing_midway_leaves_no_trace)
 }
 END_TEST
 
+/*
+ * The access pattern of applying: every batch appends to the ends of four key spaces,
+ * deletes the oldest keys of one, rewrites two fixed keys and touches random ones, so
+ * that most descents reuse a recent one (struct bt_hint) while leaves split and merge
+ * around them, pages are written out by commits and some batches fail midway on a read.
+ * The tree must match the model throughout and verify.
+ */
+START_TEST(clustered_batches_match_the_model)
+{
+	struct prng p;
+	prng_seed(&p, 0xC1A55);
+	struct vfs *mem, *v;
+	OK(vfs_memory_new(DISK_BYTES, &mem));
+	struct vfs_fault_options fo = {.seed = 2};
+	OK(vfs_fault_new(mem, &fo, &v));
+	struct kv *tree = open_tree(v, 64 << 10);
+	struct model model = {0};
+	struct kv_batch batch;
+	kv_batch_init(&batch);
+	struct buf scratch;
+	buf_init(&scratch, KV_VALUE_MAX);
+	static uint8_t value[KV_VALUE_MAX];
+	uint64_t next[4] = {0}, oldest = 0;
+	const char space[4] = {'d', 'm', 'o', 'v'};
+	char key[64];
+	int failed = 0;
+	for (int round = 0; round < 3000; round++) {
+		kv_batch_clear(&batch);
+		for (int s = 0; s < 4; s++) {
+			int n = 1 + (int)prng_below(&p, s == 3 ? 12 : 3);
+			for (int i = 0; i < n; i++) {
+				snprintf(key, sizeof key, "%c%012llu", space[s],
+				         (unsigned long long)next[s]++);
+				size_t vl = random_value(&p, value);
+				OK(kv_batch_put(&batch, S(key), slice_of(value, vl)));
+			}
+		}
+		for (int i = 0; i < 3 && oldest + 200 < next[2]; i++) {
+			snprintf(key, sizeof key, "o%012llu", (unsigned long long)oldest++);
+			OK(kv_batch_delete(&batch, S(key)));
+		}
+		OK(kv_batch_put(&batch, S("m-applied"), slice_of(&round, sizeof round)));
+		OK(kv_batch_put(&batch, S("m-floor"), slice_of(&round, sizeof round)));
+		snprintf(key, sizeof key, "v%012llu",
+		         (unsigned long long)prng_below(&p, next[3] ? next[3] : 1));
+		if (prng_chance(&p, 0.5))
+			OK(kv_batch_delete(&batch, S(key)));
+		else
+			OK(kv_batch_put(&batch, S(key), S("rewritten")));
+		bool fail = prng_chance(&p, 0.1);
+		if (fail)
+			vfs_fault_fail_nth(v, VFS_FAULT_READ, 1 + prng_below(&p, 4));
+		err *e = kv_apply(tree, &batch);
+		vfs_fault_fail_nth(v, VFS_FAULT_READ, 0);
+		if (e) {
+			ck_assert_int_eq(err_code(e), ERR_IO);
+			err_free(e);
+			failed++;
+		} else {
+			model_apply(&model, &batch);
+		}
+		for (int i = 0; i < 4; i++) {
+			snprintf(key, sizeof key, "%c%012llu", space[prng_below(&p, 4)],
+			         (unsigned long long)prng_below(&p, next[3] + 1));
+			model_check_get(&model, tree, S(key), &scratch);
+		}
+		if (prng_chance(&p, 0.05))
+			OK(kv_commit(tree, slice_of(&round, sizeof round), prng_chance(&p, 0.5)));
+		if (round % 250 == 0) {
+			model_check_range(&model, tree, NULL, NULL, false);
+			OK(btree_verify(tree));
+		}
+	}
+	ck_assert_int_gt(failed, 10);
+	model_check_range(&model, tree, NULL, NULL, false);
+	model_check_range(&model, tree, NULL, NULL, true);
+	OK(btree_verify(tree));
+	kv_close(tree);
+	model_free(&model);
+	kv_batch_free(&batch);
+	buf_free(&scratch);
+	vfs_fault_free(v);
+	vfs_memory_free(mem);
+}
+END_TEST
+
 START_TEST(sequential_and_reverse_inserts_then_delete_everything)
 {
 	struct vfs *v;
@@ -480,6 +567,7 @@ static Suite *btree_suite(void)
 	tcase_add_test(tc, overflow_values_and_limits);
 	tcase_add_test(tc, property_btree_and_memory_engine_match_the_model);
 	tcase_add_test(tc, a_batch_failing_midway_leaves_no_trace);
+	tcase_add_test(tc, clustered_batches_match_the_model);
 	tcase_add_test(tc, sequential_and_reverse_inserts_then_delete_everything);
 	tcase_add_test(tc, overwriting_the_same_keys_reaches_a_steady_file_size);
 	tcase_add_test(tc, a_flipped_bit_is_err_corrupt_naming_the_page);
