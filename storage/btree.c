@@ -31,6 +31,13 @@
  * allocated or freed, the root and counters) and undoes the journal if any operation fails,
  * so a failed batch leaves no trace.
  *
+ * Remembered descents. Applying a batch touches a few leaves over and over (the ends of
+ * key spaces, a few meta keys; GC deletes in key order), so the last four root-to-leaf
+ * paths are kept: while no page has been made, freed or written out since (the tree's
+ * "shape"), their pages are still this transaction's copies and their branch slots still
+ * right, and a key between a kept leaf's first key and its fence (the separator bounding
+ * it on the right) skips the descent.
+ *
  * What it trades away. Every write transaction copies the whole root-to-leaf path (write
  * amplification a log-structured tree would avoid); one writer at a time; deleted space
  * is reclaimed by merging a page into a sibling only when it falls below a quarter full
