@@ -33,6 +33,7 @@
 #define BENCH_WAIT_MS 100
 #define BENCH_PROGRESS_US 1000000u
 #define BENCH_POLL_NS 50000000L
+#define BENCH_SETTLE_MS 60000 /* the longest wait for the replicas to apply the setup */
 #define BENCH_TXNS_MAX ((uint64_t)BENCH_LATENCIES_MAX)
 
 struct bench_options {
@@ -450,6 +451,56 @@ static err *bench__setup(const struct bench_workload *w, const struct bench_opti
 	return err_wrap(e, "%s setup", w->name);
 }
 
+/* A node's status over `conn`. */
+static err *bench__status(struct net_client *conn, uint64_t *commit, uint64_t *applied)
+{
+	struct net_request req = {.kind = NET_REQ_STATUS};
+	struct net_response resp;
+	TRY(net_client_call(conn, &req, &resp));
+	err *e = resp.kind == NET_RESP_STATUS ? NULL
+	                                      : err_new(ERR_DECODE, "unexpected answer to status");
+	*commit = resp.status.commit_index;
+	*applied = resp.status.applied_index;
+	net_response_free(&resp);
+	return e;
+}
+
+/*
+ * Waits until every node has applied all that the setup wrote (the first node's commit
+ * index after it), polling each node's status for at most BENCH_SETTLE_MS. Without it a
+ * replica may still be applying the setup — the thousands of rows of a new table, the
+ * deletion versions of a dropped one — while the timed run goes: this is cairn's
+ * counterpart of the checkpoint that starts PostgreSQL's timed runs quiet.
+ */
+static err *bench__settle(const struct bench_options *o)
+{
+	uint64_t target = 0, applied;
+	for (uint32_t h = 0; h < o->n_hosts; h++) {
+		struct net_client *conn;
+		TRY(err_wrap(net_client_connect_addr(o->hosts[h], 0, &conn), "settle"));
+		uint64_t commit;
+		err *e = bench__status(conn, &commit, &applied);
+		if (!e && h == 0)
+			target = commit;
+		for (uint32_t waited = 0; !e && applied < target;
+		     waited += BENCH_POLL_NS / 1000000) {
+			if (waited >= BENCH_SETTLE_MS) {
+				e = err_new(ERR_UNAVAILABLE,
+				            "node %s applied %" PRIu64 " of %" PRIu64
+				            " after %d ms",
+				            o->hosts[h], applied, target, BENCH_SETTLE_MS);
+				break;
+			}
+			bench__sleep_poll();
+			e = bench__status(conn, &commit, &applied);
+		}
+		net_client_close(conn);
+		if (e)
+			return err_wrap(e, "waiting for the replicas to apply the setup");
+	}
+	return NULL;
+}
+
 static err *bench__check(const struct bench_workload *w, const struct bench_options *o)
 {
 	if (!w->check)
@@ -481,6 +532,8 @@ int bench_cluster_main(const struct bench_workload *w, int argc, char **argv)
 		return 1;
 	}
 	e = bench__setup(w, &o);
+	if (!e)
+		e = bench__settle(&o);
 	if (!e)
 		e = bench__prepare(&o, &shared, slots, threads);
 	if (!e)
