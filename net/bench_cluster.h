@@ -8,7 +8,7 @@
  *                                 [--seed N]
  *
  * A run: the workload's setup makes its tables and rows through one connection (not
- * timed); then CLIENTS clients, client i connected to host i mod H, dealt out to THREADS
+ * timed), and every host is polled until it has applied the setup; then CLIENTS clients, client i connected to host i mod H, dealt out to THREADS
  * threads in contiguous blocks (default: one thread per CPU, pgbench -j's shape), run
  * TXNS transactions between them (as evenly as they divide), each client one transaction
  * at a time, while the main thread prints a progress line to
