@@ -457,10 +457,13 @@ static err *bench__status(struct net_client *conn, uint64_t *commit, uint64_t *a
 	struct net_request req = {.kind = NET_REQ_STATUS};
 	struct net_response resp;
 	TRY(net_client_call(conn, &req, &resp));
-	err *e = resp.kind == NET_RESP_STATUS ? NULL
-	                                      : err_new(ERR_DECODE, "unexpected answer to status");
-	*commit = resp.status.commit_index;
-	*applied = resp.status.applied_index;
+	err *e = NULL;
+	if (resp.kind == NET_RESP_STATUS) {
+		*commit = resp.status.commit_index;
+		*applied = resp.status.applied_index;
+	} else {
+		e = err_new(ERR_DECODE, "unexpected answer to status");
+	}
 	net_response_free(&resp);
 	return e;
 }

@@ -732,10 +732,6 @@ static err *bt__overflow_free(struct btree *bt, uint64_t first, size_t len)
 /* ---- descent, insertion with splits, deletion with merges ---- */
 
 /*
- * Walks from the root to the leaf for `key`, making every page on the way writable and
- * recording the path (child index per branch level, the lower-bound slot in the leaf).
- */
-/*
  * The path to the leaf for `key` from a hint, if one still holds and its leaf covers the
  * key (from its first key up to its fence); the leaf's slot is found again.
  */
@@ -783,6 +779,11 @@ static void bt__hint_keep(struct btree *bt, const struct bt_path *path, bool abo
 		memcpy(hint->fence, fence, fence_len);
 }
 
+/*
+ * Walks from the root to the leaf for `key`, making every page on the way writable and
+ * recording the path (child index per branch level, the lower-bound slot in the leaf);
+ * a remembered path that still holds serves instead, and a walked one is remembered.
+ */
 static err *bt__descend_writable(struct btree *bt, struct slice key, struct bt_path *path,
                                  bool *exact)
 {
