@@ -66,12 +66,10 @@ void sim_run_options_default(struct sim_run_options *o)
 /* The run's options in a trace header; ".oN" only for a client timeout other than 0. */
 static void run__app_name(const struct sim_run_options *o, char *out, size_t cap)
 {
-	if (o->op_timeout_ms)
-		snprintf(out, cap, "cairn.w%u.t%" PRIu64 ".l%" PRIu64 ".m%u.s%u.o%u", o->workloads,
-		         o->time_ms, o->liveness_ms, o->mutation, o->scenario, o->op_timeout_ms);
-	else
-		snprintf(out, cap, "cairn.w%u.t%" PRIu64 ".l%" PRIu64 ".m%u.s%u", o->workloads,
-		         o->time_ms, o->liveness_ms, o->mutation, o->scenario);
+	int n = snprintf(out, cap, "cairn.w%u.t%" PRIu64 ".l%" PRIu64 ".m%u.s%u", o->workloads,
+	                 o->time_ms, o->liveness_ms, o->mutation, o->scenario);
+	if (o->op_timeout_ms && n > 0 && (size_t)n < cap)
+		snprintf(out + n, cap - (size_t)n, ".o%u", o->op_timeout_ms);
 }
 
 static err *run__parse_app(const char *app, struct sim_run_options *o)

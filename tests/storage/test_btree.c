@@ -237,70 +237,101 @@ START_TEST(property_btree_and_memory_engine_match_the_model)
 END_TEST
 
 /*
+ * A B+-tree with a small cache (so batches read pages) on a memory disk whose reads can be
+ * made to fail, the model of the batches that succeeded, and their working buffers.
+ */
+struct faulty {
+	struct vfs *mem, *v;
+	struct kv *tree;
+	struct model model;
+	struct kv_batch batch;
+	struct buf scratch;
+	int failed; /* batches that failed */
+};
+
+static void faulty_open(struct faulty *f, uint64_t seed)
+{
+	memset(f, 0, sizeof *f);
+	OK(vfs_memory_new(DISK_BYTES, &f->mem));
+	struct vfs_fault_options fo = {.seed = seed};
+	OK(vfs_fault_new(f->mem, &fo, &f->v));
+	f->tree = open_tree(f->v, 64 << 10);
+	kv_batch_init(&f->batch);
+	buf_init(&f->scratch, KV_VALUE_MAX);
+}
+
+/* Applies f->batch with its nth read failing (0: none); a failure is ERR_IO and the model
+ * stays as it was, a success joins the model. */
+static void faulty_apply(struct faulty *f, uint64_t nth)
+{
+	vfs_fault_fail_nth(f->v, VFS_FAULT_READ, nth);
+	err *e = kv_apply(f->tree, &f->batch);
+	vfs_fault_fail_nth(f->v, VFS_FAULT_READ, 0);
+	if (e) {
+		ck_assert_int_eq(err_code(e), ERR_IO);
+		err_free(e);
+		f->failed++;
+	} else {
+		model_apply(&f->model, &f->batch);
+	}
+}
+
+/* The whole tree against the model, both ways, and its structure. */
+static void faulty_check(struct faulty *f)
+{
+	model_check_range(&f->model, f->tree, NULL, NULL, false);
+	model_check_range(&f->model, f->tree, NULL, NULL, true);
+	OK(btree_verify(f->tree));
+}
+
+static void faulty_close(struct faulty *f)
+{
+	kv_close(f->tree);
+	model_free(&f->model);
+	kv_batch_free(&f->batch);
+	buf_free(&f->scratch);
+	vfs_fault_free(f->v);
+	vfs_memory_free(f->mem);
+}
+
+/*
  * Batch atomicity under read errors: a read that fails part-way through a batch (after it
  * changed pages, split and merged some) rolls the whole batch back, and the tree still
- * matches the model of the batches that succeeded. A small cache makes batches read.
+ * matches the model of the batches that succeeded.
  */
 START_TEST(a_batch_failing_midway_leaves_no_trace)
 {
 	struct prng p;
 	prng_seed(&p, 0xAB0A7);
-	struct vfs *mem, *v;
-	OK(vfs_memory_new(DISK_BYTES, &mem));
-	struct vfs_fault_options fo = {.seed = 1};
-	OK(vfs_fault_new(mem, &fo, &v));
-	struct kv *tree = open_tree(v, 64 << 10);
-	struct model model = {0};
-	struct kv_batch batch;
-	kv_batch_init(&batch);
-	struct buf scratch;
-	buf_init(&scratch, KV_VALUE_MAX);
+	struct faulty f;
+	faulty_open(&f, 1);
 	static uint8_t key[KV_KEY_MAX], value[KV_VALUE_MAX];
-	int failed = 0;
 	for (int round = 0; round < 1500; round++) {
-		kv_batch_clear(&batch);
+		kv_batch_clear(&f.batch);
 		int n = 1 + (int)prng_below(&p, 80);
 		double delete_share = (round / 150) % 2 ? 0.6 : 0.25;
 		for (int i = 0; i < n; i++) {
 			size_t kl = random_key(&p, key);
 			if (prng_chance(&p, delete_share)) {
-				OK(kv_batch_delete(&batch, slice_of(key, kl)));
+				OK(kv_batch_delete(&f.batch, slice_of(key, kl)));
 			} else {
 				size_t vl = random_value(&p, value);
-				OK(kv_batch_put(&batch, slice_of(key, kl), slice_of(value, vl)));
+				OK(kv_batch_put(&f.batch, slice_of(key, kl), slice_of(value, vl)));
 			}
 		}
-		vfs_fault_fail_nth(v, VFS_FAULT_READ, 1 + prng_below(&p, 40));
-		err *e = kv_apply(tree, &batch);
-		vfs_fault_fail_nth(v, VFS_FAULT_READ, 0);
-		if (e) {
-			ck_assert_int_eq(err_code(e), ERR_IO);
-			err_free(e);
-			failed++;
-		} else {
-			model_apply(&model, &batch);
-		}
+		faulty_apply(&f, 1 + prng_below(&p, 40));
 		for (int i = 0; i < 4; i++) {
 			size_t kl = random_key(&p, key);
-			model_check_get(&model, tree, slice_of(key, kl), &scratch);
+			model_check_get(&f.model, f.tree, slice_of(key, kl), &f.scratch);
 		}
 		if (prng_chance(&p, 0.2))
-			OK(kv_commit(tree, slice_of(&round, sizeof round), prng_chance(&p, 0.5)));
-		if (round % 100 == 0) {
-			model_check_range(&model, tree, NULL, NULL, false);
-			OK(btree_verify(tree));
-		}
+			OK(kv_commit(f.tree, slice_of(&round, sizeof round), prng_chance(&p, 0.5)));
+		if (round % 100 == 0)
+			faulty_check(&f);
 	}
-	ck_assert_int_gt(failed, 100);
-	model_check_range(&model, tree, NULL, NULL, false);
-	model_check_range(&model, tree, NULL, NULL, true);
-	OK(btree_verify(tree));
-	kv_close(tree);
-	model_free(&model);
-	kv_batch_free(&batch);
-	buf_free(&scratch);
-	vfs_fault_free(v);
-	vfs_memory_free(mem);
+	ck_assert_int_gt(f.failed, 100);
+	faulty_check(&f);
+	faulty_close(&f);
 }
 END_TEST
 
@@ -315,78 +346,49 @@ START_TEST(clustered_batches_match_the_model)
 {
 	struct prng p;
 	prng_seed(&p, 0xC1A55);
-	struct vfs *mem, *v;
-	OK(vfs_memory_new(DISK_BYTES, &mem));
-	struct vfs_fault_options fo = {.seed = 2};
-	OK(vfs_fault_new(mem, &fo, &v));
-	struct kv *tree = open_tree(v, 64 << 10);
-	struct model model = {0};
-	struct kv_batch batch;
-	kv_batch_init(&batch);
-	struct buf scratch;
-	buf_init(&scratch, KV_VALUE_MAX);
+	struct faulty f;
+	faulty_open(&f, 2);
 	static uint8_t value[KV_VALUE_MAX];
 	uint64_t next[4] = {0}, oldest = 0;
 	const char space[4] = {'d', 'm', 'o', 'v'};
 	char key[64];
-	int failed = 0;
 	for (int round = 0; round < 3000; round++) {
-		kv_batch_clear(&batch);
+		kv_batch_clear(&f.batch);
 		for (int s = 0; s < 4; s++) {
 			int n = 1 + (int)prng_below(&p, s == 3 ? 12 : 3);
 			for (int i = 0; i < n; i++) {
 				snprintf(key, sizeof key, "%c%012llu", space[s],
 				         (unsigned long long)next[s]++);
 				size_t vl = random_value(&p, value);
-				OK(kv_batch_put(&batch, S(key), slice_of(value, vl)));
+				OK(kv_batch_put(&f.batch, S(key), slice_of(value, vl)));
 			}
 		}
 		for (int i = 0; i < 3 && oldest + 200 < next[2]; i++) {
 			snprintf(key, sizeof key, "o%012llu", (unsigned long long)oldest++);
-			OK(kv_batch_delete(&batch, S(key)));
+			OK(kv_batch_delete(&f.batch, S(key)));
 		}
-		OK(kv_batch_put(&batch, S("m-applied"), slice_of(&round, sizeof round)));
-		OK(kv_batch_put(&batch, S("m-floor"), slice_of(&round, sizeof round)));
+		OK(kv_batch_put(&f.batch, S("m-applied"), slice_of(&round, sizeof round)));
+		OK(kv_batch_put(&f.batch, S("m-floor"), slice_of(&round, sizeof round)));
 		snprintf(key, sizeof key, "v%012llu",
 		         (unsigned long long)prng_below(&p, next[3] ? next[3] : 1));
 		if (prng_chance(&p, 0.5))
-			OK(kv_batch_delete(&batch, S(key)));
+			OK(kv_batch_delete(&f.batch, S(key)));
 		else
-			OK(kv_batch_put(&batch, S(key), S("rewritten")));
-		bool fail = prng_chance(&p, 0.1);
-		if (fail)
-			vfs_fault_fail_nth(v, VFS_FAULT_READ, 1 + prng_below(&p, 4));
-		err *e = kv_apply(tree, &batch);
-		vfs_fault_fail_nth(v, VFS_FAULT_READ, 0);
-		if (e) {
-			ck_assert_int_eq(err_code(e), ERR_IO);
-			err_free(e);
-			failed++;
-		} else {
-			model_apply(&model, &batch);
-		}
+			OK(kv_batch_put(&f.batch, S(key), S("rewritten")));
+		faulty_apply(&f, prng_chance(&p, 0.1) ? 1 + prng_below(&p, 4) : 0);
 		for (int i = 0; i < 4; i++) {
 			snprintf(key, sizeof key, "%c%012llu", space[prng_below(&p, 4)],
 			         (unsigned long long)prng_below(&p, next[3] + 1));
-			model_check_get(&model, tree, S(key), &scratch);
+			model_check_get(&f.model, f.tree, S(key), &f.scratch);
 		}
 		if (prng_chance(&p, 0.05))
-			OK(kv_commit(tree, slice_of(&round, sizeof round), prng_chance(&p, 0.5)));
-		if (round % 250 == 0) {
-			model_check_range(&model, tree, NULL, NULL, false);
-			OK(btree_verify(tree));
-		}
+			OK(kv_commit(f.tree, slice_of(&round, sizeof round), prng_chance(&p, 0.5)));
+		if (round % 250 == 0)
+			faulty_check(&f);
 	}
-	ck_assert_int_gt(failed, 10);
-	model_check_range(&model, tree, NULL, NULL, false);
-	model_check_range(&model, tree, NULL, NULL, true);
-	OK(btree_verify(tree));
-	kv_close(tree);
-	model_free(&model);
-	kv_batch_free(&batch);
-	buf_free(&scratch);
-	vfs_fault_free(v);
-	vfs_memory_free(mem);
+	ck_assert_int_gt(f.failed, 10);
+	faulty_check(&f);
+	faulty_close(&f);
 }
 END_TEST
 
