@@ -74,6 +74,7 @@
 #include "base/checksum.h"
 #include "base/codec.h"
 #include "base/mutation.h"
+#include "storage/keycode.h"
 #include "storage/mvcc_internal.h"
 #include "storage/mvcc_keys.h"
 
@@ -162,12 +163,21 @@ static err *mvcc__outcome_stored(struct mvcc *m, uint64_t index, struct mvcc_out
 	return NULL;
 }
 
-/* The history entry of record `r` installed at `index`: its written keys if it committed. */
+/*
+ * The history entry of record `r` installed at `index`: its written keys and deleted
+ * ranges if it committed.
+ */
 static err *mvcc__record_entry(const struct mvcc__record *r, uint64_t index, bool committed,
                                struct mvcc__history_entry *out)
 {
 	uint32_t n = committed ? r->write_count : 0;
-	return mvcc__history_entry_make(out, index, r->id, &r->writes[0].key, sizeof *r->writes, n);
+	TRY(mvcc__history_entry_make(out, index, r->id, &r->writes[0].key, sizeof *r->writes, n));
+	err *e = committed && r->deleted_count
+	             ? mvcc__history_entry_add_deleted(out, r->deleted, r->deleted_count)
+	             : NULL;
+	if (e)
+		mvcc__history_entry_free(out);
+	return e;
 }
 
 /*
@@ -267,6 +277,61 @@ static err *mvcc__restore_history(struct mvcc *m, const struct mvcc_log_source *
 	return NULL;
 }
 
+/* The value of a stored range deletion: BYTES(from) BYTES(to). */
+static err *mvcc__range_value(struct buf *out, struct slice from, struct slice to)
+{
+	buf_clear(out);
+	TRY(keycode_put_bytes(out, from));
+	return keycode_put_bytes(out, to);
+}
+
+/* Loads the range deletions GC has not purged yet ('r' rows), in index order. */
+static err *mvcc__load_deleted(struct mvcc *m)
+{
+	uint8_t lo = MVCC__SPACE_RANGE, hi = MVCC__SPACE_RANGE + 1;
+	struct slice l = slice_of(&lo, 1), h = slice_of(&hi, 1);
+	struct kv_iter *it;
+	TRY(kv_iter_open(m->kv, &l, &h, false, &it));
+	struct buf from, to;
+	buf_init(&from, MVCC_KEY_MAX + 1);
+	buf_init(&to, MVCC_KEY_MAX + 1);
+	err *e = NULL;
+	for (;;) {
+		struct slice k, v;
+		bool done;
+		e = kv_iter_next(it, &k, &v, &done);
+		if (e || done)
+			break;
+		uint64_t index, seq;
+		struct slice key = slice_of(k.ptr + 1, k.len - 1);
+		e = keycode_get_u64(&key, &index);
+		if (!e)
+			e = keycode_get_u64(&key, &seq);
+		buf_clear(&from); /* keycode_get_bytes appends */
+		buf_clear(&to);
+		if (!e)
+			e = keycode_get_bytes(&v, &from);
+		if (!e)
+			e = keycode_get_bytes(&v, &to);
+		if (!e && (key.len || v.len || from.len == 0 || seq > UINT32_MAX ||
+		           slice_cmp(buf_slice(&from), buf_slice(&to)) >= 0 || index > m->applied))
+			e = err_new(ERR_CORRUPT, "malformed stored range deletion");
+		if (!e)
+			e = mvcc__tombstones_add(&m->deleted, index, (uint32_t)seq,
+			                         buf_slice(&from), buf_slice(&to));
+		if (e) {
+			if (err_code(e) != ERR_NOMEM && err_code(e) != ERR_CORRUPT)
+				e = err_new(ERR_CORRUPT, "malformed stored range deletion: %s",
+				            err_msg(e));
+			break;
+		}
+	}
+	kv_iter_close(it);
+	buf_free(&from);
+	buf_free(&to);
+	return e;
+}
+
 static err *mvcc__load(struct mvcc *m, const struct mvcc_log_source *log)
 {
 	TRY(kv_meta(m->kv, &m->value));
@@ -283,6 +348,7 @@ static err *mvcc__load(struct mvcc *m, const struct mvcc_log_source *log)
 	m->applied = stored > flushed ? stored : flushed;
 	if (m->history.floor > m->applied || m->gc_low_water > m->applied)
 		return err_new(ERR_CORRUPT, "MVCC meta rows lie beyond the applied version");
+	TRY(mvcc__load_deleted(m));
 	return mvcc__restore_history(m, log);
 }
 
@@ -303,8 +369,10 @@ err *mvcc_open(struct kv *kv, const struct mvcc_options *options, struct mvcc **
 	                   options->history_max_bytes ? options->history_max_bytes
 	                                              : MVCC_DEFAULT_HISTORY_MAX_BYTES);
 	kv_batch_init(&m->batch);
+	mvcc__tombstones_init(&m->deleted);
 	buf_init(&m->key, KV_KEY_MAX);
 	buf_init(&m->gc_cursor, KV_KEY_MAX + 1);
+	buf_init(&m->purge_cursor, KV_KEY_MAX + 1);
 	buf_init(&m->value, KV_VALUE_MAX);
 	err *e = mvcc__load(m, &options->log);
 	if (e) {
@@ -323,8 +391,10 @@ void mvcc_close(struct mvcc *m)
 	assert(m->open_txns == 0 && m->txns == NULL);
 	mvcc__history_free(&m->history);
 	kv_batch_free(&m->batch);
+	mvcc__tombstones_free(&m->deleted);
 	buf_free(&m->key);
 	buf_free(&m->gc_cursor);
+	buf_free(&m->purge_cursor);
 	buf_free(&m->value);
 	free(m);
 }
@@ -394,8 +464,17 @@ static err *mvcc__batch_forget(struct mvcc *m, const struct mvcc__history_entry 
 	return kv_batch_delete(&m->batch, buf_slice(&m->key));
 }
 
-static err *mvcc__batch_writes(struct mvcc *m, const struct mvcc__record *r, uint64_t index)
+/* The record's deleted ranges ('r' rows, and in `fresh` for memory) and then its writes. */
+static err *mvcc__batch_writes(struct mvcc *m, const struct mvcc__record *r, uint64_t index,
+                               struct mvcc__tombstones *fresh)
 {
+	for (uint32_t i = 0; i < r->deleted_count; i++) {
+		const struct mvcc__range *d = &r->deleted[i];
+		TRY(mvcc__tombstones_add(fresh, index, i, d->from, d->to));
+		TRY(mvcc__key_range(&m->key, index, i));
+		TRY(mvcc__range_value(&m->value, d->from, d->to));
+		TRY(kv_batch_put(&m->batch, buf_slice(&m->key), buf_slice(&m->value)));
+	}
 	for (uint32_t i = 0; i < r->write_count; i++) {
 		const struct mvcc__write *w = &r->writes[i];
 		uint8_t tag = w->deleted ? MVCC__TAG_DELETED : MVCC__TAG_LIVE;
@@ -409,17 +488,18 @@ static err *mvcc__batch_writes(struct mvcc *m, const struct mvcc__record *r, uin
 }
 
 /*
- * Builds the whole batch for a decided record: its writes (if committed), its history
- * entry and outcome, the window's drops and the meta rows. Sets *drop.
+ * Builds the whole batch for a decided record: its deleted ranges and writes (if
+ * committed; the ranges also into `fresh`), its history entry and outcome, the window's
+ * drops and the meta rows. Sets *drop.
  */
 static err *mvcc__batch_record(struct mvcc *m, const struct mvcc__record *r, uint64_t index,
                                const struct mvcc_outcome *out, struct mvcc__history_entry *e,
-                               uint32_t *drop)
+                               struct mvcc__tombstones *fresh, uint32_t *drop)
 {
 	assert(e->index == index && m->batch.count == 0);
-	assert(out->committed || e->key_count == 0);
+	assert(out->committed || (e->key_count == 0 && e->deleted_count == 0));
 	if (out->committed)
-		TRY(mvcc__batch_writes(m, r, index));
+		TRY(mvcc__batch_writes(m, r, index, fresh));
 	TRY(mvcc__key_outcome(&m->key, index));
 	buf_clear(&m->value);
 	TRY(mvcc__outcome_encode(&m->value, out));
@@ -445,17 +525,24 @@ static err *mvcc__install(struct mvcc *m, const struct mvcc__record *r, uint64_t
 	struct mvcc__history_entry e;
 	TRY(mvcc__record_entry(r, index, out->committed, &e));
 	uint32_t drop = 0;
+	struct mvcc__tombstones fresh;
+	mvcc__tombstones_init(&fresh);
 	kv_batch_clear(&m->batch);
-	err *fail = mvcc__batch_record(m, r, index, out, &e, &drop);
+	err *fail = mvcc__batch_record(m, r, index, out, &e, &fresh, &drop);
 	if (!fail)
 		fail = mvcc__history_reserve(&m->history);
+	if (!fail)
+		fail = mvcc__tombstones_reserve(&m->deleted, fresh.count);
 	if (!fail)
 		fail = mvcc__batch_apply(m);
 	if (fail) {
 		kv_batch_clear(&m->batch);
 		mvcc__history_entry_free(&e);
+		mvcc__tombstones_free(&fresh);
 		return fail;
 	}
+	mvcc__tombstones_take(&m->deleted, &fresh);
+	mvcc__tombstones_free(&fresh);
 	/* The store changed; now the memory follows, and nothing here can fail. */
 	assert(drop <= m->history.count + 1);
 	mvcc__history_push(&m->history, &e);
@@ -621,6 +708,68 @@ static err *mvcc__gc_sweep(struct mvcc *m, uint64_t low, bool bounded, uint64_t 
 }
 
 /*
+ * Purges the range deletions the low-water mark has passed, oldest first, visiting at
+ * most max_entries stored versions: deletes every version in the range older than the
+ * deletion (no reader at or above the mark sees them), and once the whole range is done
+ * the deletion itself. Where it stopped is kept in m->purge_cursor.
+ */
+static err *mvcc__gc_purge(struct mvcc *m, uint64_t max_entries)
+{
+	assert(m->batch.count == 0);
+	uint64_t visited = 0;
+	struct buf lo;
+	buf_init(&lo, KV_KEY_MAX + 1);
+	err *e = NULL;
+	/* every round ends a range, or fills a chunk, or spends the budget */
+	while (!e && m->deleted.count > 0 && m->deleted.items[0].index <= m->gc_low_water &&
+	       visited < max_entries) {
+		const struct mvcc__tombstone *ts = &m->deleted.items[0];
+		buf_clear(&lo);
+		e = m->purge_cursor.len ? buf_append(&lo, m->purge_cursor.data, m->purge_cursor.len)
+		                        : buf_append(&lo, ts->lo.data, ts->lo.len);
+		struct slice from = buf_slice(&lo), to = buf_slice(&ts->hi);
+		struct kv_iter *it = NULL;
+		if (!e)
+			e = kv_iter_open(m->kv, &from, &to, false, &it);
+		bool finished = false;
+		while (!e) {
+			struct slice k, v;
+			size_t glen;
+			uint64_t version;
+			e = kv_iter_next(it, &k, &v, &finished);
+			if (e || finished)
+				break;
+			e = mvcc__data_key_split(k, &glen, &version);
+			if (!e && version < ts->index)
+				e = kv_batch_delete(&m->batch, k);
+			if (!e && (++visited >= max_entries || m->batch.count >= MVCC__GC_CHUNK)) {
+				/* resume after k: the smallest key above it */
+				buf_clear(&m->purge_cursor);
+				e = buf_append(&m->purge_cursor, k.ptr, k.len);
+				if (!e)
+					e = buf_append(&m->purge_cursor, "", 1);
+				break;
+			}
+		}
+		kv_iter_close(it);
+		if (!e && finished) {
+			e = mvcc__key_range(&m->key, ts->index, ts->seq);
+			if (!e)
+				e = kv_batch_delete(&m->batch, buf_slice(&m->key));
+		}
+		if (!e)
+			e = mvcc__batch_apply(m);
+		if (!e && finished) {
+			mvcc__tombstones_remove(&m->deleted, 0);
+			buf_clear(&m->purge_cursor);
+		}
+	}
+	kv_batch_clear(&m->batch);
+	buf_free(&lo);
+	return e;
+}
+
+/*
  * Raises the low-water mark towards low_water (clamped as mvcc_gc() says), durably;
  * *raised says whether it moved.
  */
@@ -650,6 +799,7 @@ err *mvcc_gc(struct mvcc *m, uint64_t low_water)
 {
 	bool raised;
 	TRY(mvcc__gc_raise(m, low_water, &raised));
+	TRY(mvcc__gc_purge(m, UINT64_MAX));
 	uint64_t deleted;
 	return raised ? mvcc__gc_sweep(m, m->gc_low_water, false, 0, &deleted) : NULL;
 }
@@ -659,6 +809,7 @@ err *mvcc_gc_some(struct mvcc *m, uint64_t low_water, uint64_t max_entries)
 	assert(max_entries > 0);
 	bool raised;
 	TRY(mvcc__gc_raise(m, low_water, &raised));
+	TRY(mvcc__gc_purge(m, max_entries));
 	if (!raised && m->gc_cursor.len == 0)
 		return NULL; /* the last pass at this mark reached the end */
 	if (m->gc_budget == 0 || m->gc_budget > max_entries)
@@ -675,6 +826,15 @@ err *mvcc_gc_some(struct mvcc *m, uint64_t low_water, uint64_t max_entries)
 	               : m->gc_budget / 2 > least ? m->gc_budget / 2
 	                                          : least;
 	return NULL;
+}
+
+err *mvcc_gc_periodic(struct mvcc *m, uint64_t before, uint64_t interval, uint64_t retain,
+                      uint64_t slice)
+{
+	assert(interval > 0 && before <= m->applied);
+	if (m->applied <= retain || m->applied / interval == before / interval)
+		return NULL;
+	return mvcc_gc_some(m, m->applied / interval * interval - retain, slice);
 }
 
 /* ---- state hash ---- */
@@ -763,7 +923,8 @@ err *mvcc_data_hash(struct mvcc *m, uint64_t *out)
 			e = err_new(ERR_CORRUPT, "MVCC data row without a tag");
 			break;
 		}
-		if (v.ptr[0] != MVCC__TAG_LIVE)
+		if (v.ptr[0] != MVCC__TAG_LIVE ||
+		    mvcc__tombstones_hide(&m->deleted, buf_slice(&group), version, read_version))
 			continue; /* deleted at the snapshot */
 		e = mvcc__data_group_user(buf_slice(&group), &user);
 		if (!e)

@@ -70,6 +70,13 @@
 #define MVCC_READ_SET_MAX_BYTES ((size_t)1 << 20)
 /* A commit record is at most this large. */
 #define MVCC_RECORD_MAX_BYTES (MVCC_TXN_MAX_WRITE_BYTES + MVCC_READ_SET_MAX_BYTES + (8u << 20))
+/* Range deletions (mvcc_delete_range) one transaction may make. */
+#define MVCC_TXN_MAX_RANGE_DELETES 256
+/*
+ * Committed range deletions a store holds until GC purges them; new ones are refused
+ * (when a transaction makes one: replicas may purge at different times) past this many.
+ */
+#define MVCC_RANGE_DELETES_PENDING_MAX 16384
 /* Outcome messages are truncated to this many bytes (including the terminating NUL). */
 #define MVCC_MESSAGE_MAX 160
 
@@ -195,6 +202,15 @@ err *mvcc_gc(struct mvcc *m, uint64_t low_water);
  */
 err *mvcc_gc_some(struct mvcc *m, uint64_t low_water, uint64_t max_entries);
 
+/*
+ * The periodic collection every replica runs at the same log indexes (and an embedded
+ * store after its commits): if the applied version crossed a multiple of `interval`
+ * since `before`, one mvcc_gc_some() slice of at most `slice` versions at that multiple
+ * less `retain` (which AS OF reads can therefore reach back); nothing otherwise.
+ */
+err *mvcc_gc_periodic(struct mvcc *m, uint64_t before, uint64_t interval, uint64_t retain,
+                      uint64_t slice);
+
 /* A 64-bit xxHash of the full KV contents (keys and values in order), for comparing replicas. */
 err *mvcc_state_hash(struct mvcc *m, uint64_t *out);
 
@@ -229,6 +245,19 @@ err *mvcc_get(struct mvcc_txn *txn, struct slice key, struct buf *value, bool *f
 /* Buffers a write in the transaction. ERR_LIMIT past the write-set bounds. */
 err *mvcc_put(struct mvcc_txn *txn, struct slice key, struct slice value);
 err *mvcc_delete(struct mvcc_txn *txn, struct slice key);
+
+/*
+ * Buffers the deletion of every key in [from, to) (from < to, each 1..MVCC_KEY_MAX + 1
+ * bytes) at once, however many there are: the commit record carries the range, not its
+ * keys. Writes the transaction buffered in the range before are dropped; writes it makes
+ * in the range afterwards survive. From the commit's version on, the range reads empty
+ * except for what was written at or after that version; older snapshots still see the
+ * keys. For validation the range counts as written (a transaction that read a key in it
+ * conflicts). GC purges the range's old versions once the low-water mark passes the
+ * commit. ERR_LIMIT past MVCC_TXN_MAX_RANGE_DELETES ranges in one transaction, or while
+ * the store already holds MVCC_RANGE_DELETES_PENDING_MAX ranges awaiting their purge.
+ */
+err *mvcc_delete_range(struct mvcc_txn *txn, struct slice from, struct slice to);
 
 /*
  * Opens a scan over user keys in [from, to) (NULL: unbounded), ascending or, with

@@ -23,6 +23,7 @@ void mvcc__history_init(struct mvcc__history *h, uint32_t max_entries, uint64_t 
 void mvcc__history_entry_free(struct mvcc__history_entry *e)
 {
 	free(e->keys);
+	free(e->deleted);
 	memset(e, 0, sizeof *e);
 }
 
@@ -67,6 +68,32 @@ err *mvcc__history_entry_make(struct mvcc__history_entry *e, uint64_t index, str
 	}
 	assert(off == total);
 	e->cost = MVCC__HISTORY_ENTRY_OVERHEAD + total + (uint64_t)n * MVCC__HISTORY_KEY_OVERHEAD;
+	return NULL;
+}
+
+err *mvcc__history_entry_add_deleted(struct mvcc__history_entry *e,
+                                     const struct mvcc__range *deleted, uint32_t n)
+{
+	assert(e->deleted_count == 0 && n > 0);
+	size_t total = 0;
+	for (uint32_t i = 0; i < n; i++)
+		total += deleted[i].from.len + deleted[i].to.len;
+	e->deleted = malloc(n * sizeof *e->deleted + total + 1);
+	if (!e->deleted)
+		return err_new(ERR_NOMEM, "cannot record a history entry of %u deleted ranges", n);
+	uint8_t *bytes = (uint8_t *)(e->deleted + n);
+	for (uint32_t i = 0; i < n; i++) {
+		assert(deleted[i].bounded);
+		struct slice from = deleted[i].from, to = deleted[i].to;
+		memcpy(bytes, from.ptr, from.len);
+		memcpy(bytes + from.len, to.ptr, to.len);
+		e->deleted[i] = (struct mvcc__range){.from = slice_of(bytes, from.len),
+		                                     .to = slice_of(bytes + from.len, to.len),
+		                                     .bounded = true};
+		bytes += from.len + to.len;
+	}
+	e->deleted_count = n;
+	e->cost += total + (uint64_t)n * 2 * MVCC__HISTORY_KEY_OVERHEAD;
 	return NULL;
 }
 
@@ -233,6 +260,17 @@ static bool mvcc__entry_hits(const struct mvcc__history_entry *e, const struct m
 	return lo < e->key_count && (!r->bounded || slice_cmp(e->keys[lo], r->to) < 0);
 }
 
+/* True if a range e deleted overlaps r. */
+static bool mvcc__entry_deleted(const struct mvcc__history_entry *e, const struct mvcc__range *r)
+{
+	for (uint32_t i = 0; i < e->deleted_count; i++) {
+		const struct mvcc__range *d = &e->deleted[i];
+		if ((!r->bounded || slice_cmp(d->from, r->to) < 0) && slice_cmp(r->from, d->to) < 0)
+			return true;
+	}
+	return false;
+}
+
 bool mvcc__history_conflict(const struct mvcc__history *h, uint64_t read_version,
                             const struct mvcc__range *ranges, uint32_t range_count, uint64_t *at)
 {
@@ -263,10 +301,10 @@ bool mvcc__history_conflict(const struct mvcc__history *h, uint64_t read_version
 	for (uint32_t i = lo; i < h->count; i++) {
 		const struct mvcc__history_entry *e = mvcc__history_at(h, i);
 		assert(e->index > read_version);
-		if (e->key_count == 0)
+		if (e->key_count == 0 && e->deleted_count == 0)
 			continue;
 		for (uint32_t r = 0; r < range_count; r++) {
-			if (mvcc__entry_hits(e, &ranges[r])) {
+			if (mvcc__entry_hits(e, &ranges[r]) || mvcc__entry_deleted(e, &ranges[r])) {
 				*at = e->index;
 				return true;
 			}

@@ -32,7 +32,9 @@ struct mvcc__history_entry {
 	struct mvcc_txn_id id;
 	uint32_t key_count;
 	struct slice *keys; /* sorted, strictly increasing; one allocation with their bytes */
-	uint64_t cost;      /* what the entry counts against max_bytes */
+	uint32_t deleted_count;
+	struct mvcc__range *deleted; /* ranges deleted whole; one allocation with their bytes */
+	uint64_t cost;               /* what the entry counts against max_bytes */
 };
 
 /* A transaction id held by `count` entries of the history (0: a free slot), the newest at `index`. */
@@ -69,6 +71,9 @@ void mvcc__history_free(struct mvcc__history *h);
  */
 err *mvcc__history_entry_make(struct mvcc__history_entry *e, uint64_t index, struct mvcc_txn_id id,
                               const struct slice *keys, size_t stride, uint32_t n);
+/* Adds copies of the n ranges the entry's record deleted whole (bounded ones). */
+err *mvcc__history_entry_add_deleted(struct mvcc__history_entry *e,
+                                     const struct mvcc__range *deleted, uint32_t n);
 void mvcc__history_entry_free(struct mvcc__history_entry *e);
 
 /* The i-th oldest entry, i < count. */
@@ -98,7 +103,8 @@ void mvcc__history_drop_oldest(struct mvcc__history *h);
 bool mvcc__history_find_id(const struct mvcc__history *h, struct mvcc_txn_id id, uint64_t *index);
 
 /*
- * True if an entry with index > read_version wrote a key inside one of the ranges; then
+ * True if an entry with index > read_version wrote a key inside one of the ranges (or
+ * deleted a range overlapping one); then
  * *at is the index of the oldest such entry.
  */
 bool mvcc__history_conflict(const struct mvcc__history *h, uint64_t read_version,

@@ -9,6 +9,7 @@
 #include "storage/mvcc.h"
 #include "storage/mvcc_history.h"
 #include "storage/mvcc_readset.h"
+#include "storage/mvcc_tombstone.h"
 
 /* At most this many transactions may be open on one store at once. */
 #define MVCC__MAX_OPEN_TXNS 65536
@@ -37,6 +38,10 @@ struct mvcc {
 	 */
 	bool data_hash_valid;
 	uint64_t data_hash_generation, data_hash_applied, data_hash;
+	/* committed range deletions GC has not purged yet, by index */
+	struct mvcc__tombstones deleted;
+	/* where purging the first of them resumes (empty: at its start) */
+	struct buf purge_cursor;
 	struct mvcc_txn *txns; /* open transactions, a doubly linked list */
 	uint32_t open_txns;
 	struct kv_batch batch; /* reused by every apply */
@@ -56,9 +61,10 @@ struct mvcc_txn {
 	struct mvcc__readset reads;
 	/* read-write only: user key -> tag byte + value, in a memory engine for key order */
 	struct kv *writes;
-	uint32_t write_keys;       /* distinct keys in the buffer */
-	uint64_t write_bytes;      /* their key, tag and value bytes */
-	uint64_t write_generation; /* bumped by every put and delete */
+	uint32_t write_keys;             /* distinct keys in the buffer */
+	uint64_t write_bytes;            /* their key, tag and value bytes */
+	uint64_t write_generation;       /* bumped by every put and delete */
+	struct mvcc__tombstones deleted; /* its own range deletions (MVCC__TOMBSTONE_OWN) */
 	uint32_t open_scans;
 	struct buf key;         /* scratch */
 	struct buf value;       /* scratch */
@@ -67,10 +73,12 @@ struct mvcc_txn {
 
 /*
  * Reads the newest version of user_key at or below `version` from the store. *found is
- * false if there is none or it is a deletion; otherwise the value (without tag) is in out.
+ * false if there is none, it is a deletion, or a range deletion of the store or of `own`
+ * (a transaction's, may be NULL) hides it; otherwise the value (without tag) is in out.
  */
 err *mvcc__read_committed(struct mvcc *m, struct slice user_key, uint64_t version,
-                          struct buf *scratch_key, struct buf *out, bool *found);
+                          const struct mvcc__tombstones *own, struct buf *scratch_key,
+                          struct buf *out, bool *found);
 
 /*
  * Adds [from, to) to the read set of a read-write transaction (a read-only one records

@@ -42,6 +42,13 @@ err *mvcc__key_outcome(struct buf *out, uint64_t index)
 	return keycode_put_u64(out, index);
 }
 
+err *mvcc__key_range(struct buf *out, uint64_t index, uint64_t seq)
+{
+	TRY(mvcc__key_space(out, MVCC__SPACE_RANGE));
+	TRY(keycode_put_u64(out, index));
+	return keycode_put_u64(out, seq);
+}
+
 err *mvcc__data_range(const struct slice *from, const struct slice *to, struct buf *lo,
                       struct buf *hi)
 {

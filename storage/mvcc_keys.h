@@ -9,6 +9,9 @@
  *                                         "floor" (history floor), "gc" (GC low-water mark)
  *   'o' U64(index)                        the outcome of the record installed at a log
  *                                         index, while it is in the validation history
+ *   'r' U64(index) U64(seq)               a range the record at a log index deleted
+ *                                         whole (mvcc_delete_range), until GC purged it:
+ *                                         BYTES(from) BYTES(to)
  *   'v' BYTES(user key) U64(~version)     one version of a user key: a tag byte (0 deleted,
  *                                         1 live) followed by the value
  *
@@ -29,6 +32,7 @@
 
 #define MVCC__SPACE_META 'm'
 #define MVCC__SPACE_OUTCOME 'o'
+#define MVCC__SPACE_RANGE 'r'
 #define MVCC__SPACE_DATA 'v'
 
 /* The bytes after a data key's user-key part: the U64 tag and 8 bytes of version. */
@@ -44,6 +48,7 @@ err *mvcc__key_data(struct buf *out, struct slice user_key, uint64_t version);
 err *mvcc__key_data_prefix(struct buf *out, struct slice user_key);
 err *mvcc__key_meta(struct buf *out, const char *name);
 err *mvcc__key_outcome(struct buf *out, uint64_t index);
+err *mvcc__key_range(struct buf *out, uint64_t index, uint64_t seq);
 
 /*
  * The KV range [lo, hi) holding every version of the user keys in [from, to); NULL bounds

@@ -16,14 +16,16 @@ bool mvcc__range_nonempty(const struct mvcc__range *r)
 
 err *mvcc__record_encode(struct buf *out, struct mvcc_txn_id id, uint64_t read_version,
                          const struct mvcc__range *ranges, uint32_t range_count,
-                         const struct mvcc__write_source *writes)
+                         const struct mvcc__write_source *writes, const struct mvcc__range *deleted,
+                         uint32_t deleted_count)
 {
 	assert(range_count <= MVCC_READ_SET_MAX_RANGES);
 	assert(writes->count <= MVCC_TXN_MAX_WRITES);
+	assert(deleted_count <= MVCC_TXN_MAX_RANGE_DELETES);
 	struct codec_out o;
 	codec_out_init(&o, out);
-	codec_put_array(&o, 6);
-	codec_put_u64(&o, MVCC__RECORD_FORMAT);
+	codec_put_array(&o, deleted_count ? 7 : 6);
+	codec_put_u64(&o, deleted_count ? MVCC__RECORD_FORMAT_RANGES : MVCC__RECORD_FORMAT);
 	codec_put_u64(&o, id.hi);
 	codec_put_u64(&o, id.lo);
 	codec_put_u64(&o, read_version);
@@ -49,6 +51,14 @@ err *mvcc__record_encode(struct buf *out, struct mvcc_txn_id id, uint64_t read_v
 			codec_put_nil(&o);
 		else
 			codec_put_bin(&o, w.value.ptr, w.value.len);
+	}
+	if (deleted_count) {
+		codec_put_array(&o, 2 * deleted_count);
+		for (uint32_t i = 0; i < deleted_count; i++) {
+			assert(deleted[i].bounded && mvcc__range_nonempty(&deleted[i]));
+			codec_put_bin(&o, deleted[i].from.ptr, deleted[i].from.len);
+			codec_put_bin(&o, deleted[i].to.ptr, deleted[i].to.len);
+		}
 	}
 	return codec_out_end(&o);
 }
@@ -131,6 +141,35 @@ static void mvcc__decode_writes(struct codec_reader *in, uint32_t n, struct mvcc
 	}
 }
 
+/* Reads the flattened deleted ranges (n elements): bounded, non-empty, `from` not empty. */
+static void mvcc__decode_deleted(struct codec_reader *in, uint32_t n, struct mvcc__record *r)
+{
+	if (in->error)
+		return;
+	if (n % 2 || n == 0) {
+		codec_reader_fail(in, "deleted ranges have an odd number of elements, or none");
+		return;
+	}
+	r->deleted = malloc(n / 2 * sizeof *r->deleted);
+	if (!r->deleted) {
+		codec_reader_fail(in, "out of memory");
+		return;
+	}
+	r->deleted_count = n / 2;
+	for (uint32_t i = 0; i < r->deleted_count; i++) {
+		struct mvcc__range *g = &r->deleted[i];
+		*g = (struct mvcc__range){.bounded = true};
+		g->from = codec_read_bin(in, MVCC_KEY_MAX + 1);
+		g->to = codec_read_bin(in, MVCC_KEY_MAX + 1);
+		if (in->error)
+			return;
+		if (g->from.len == 0 || !mvcc__range_nonempty(g)) {
+			codec_reader_fail(in, "empty deleted range");
+			return;
+		}
+	}
+}
+
 err *mvcc__record_decode(const uint8_t *bytes, size_t len, struct mvcc__record *r)
 {
 	/* not a memset of the whole record: its document's inline storage is unused */
@@ -140,14 +179,16 @@ err *mvcc__record_decode(const uint8_t *bytes, size_t len, struct mvcc__record *
 	r->ranges = NULL;
 	r->write_count = 0;
 	r->writes = NULL;
+	r->deleted_count = 0;
+	r->deleted = NULL;
 	r->doc.heap = NULL;
 	if (len > MVCC_RECORD_MAX_BYTES)
 		return err_new(ERR_DECODE, "commit record of %zu bytes is too large", len);
 	struct codec_reader in;
 	codec_reader_init(&in, bytes, len);
-	codec_read_array(&in, 6, 6);
+	uint32_t fields = codec_read_array(&in, 6, 7);
 	uint64_t format = codec_read_u64(&in);
-	if (!in.error && format != MVCC__RECORD_FORMAT)
+	if (!in.error && format != (fields == 6 ? MVCC__RECORD_FORMAT : MVCC__RECORD_FORMAT_RANGES))
 		codec_reader_fail(&in, "unknown commit record format");
 	r->id.hi = codec_read_u64(&in);
 	r->id.lo = codec_read_u64(&in);
@@ -156,6 +197,10 @@ err *mvcc__record_decode(const uint8_t *bytes, size_t len, struct mvcc__record *
 	mvcc__decode_ranges(&in, n, r);
 	n = codec_read_array(&in, 0, 2 * MVCC_TXN_MAX_WRITES);
 	mvcc__decode_writes(&in, n, r);
+	if (fields == 7) {
+		n = codec_read_array(&in, 0, 2 * MVCC_TXN_MAX_RANGE_DELETES);
+		mvcc__decode_deleted(&in, n, r);
+	}
 	err *e = codec_reader_end(&in);
 	if (!e && r->id.hi == 0 && r->id.lo == 0)
 		e = err_new(ERR_DECODE, "transaction id is zero");
@@ -174,10 +219,12 @@ void mvcc__record_free(struct mvcc__record *r)
 		free(r->ranges);
 	if (r->writes != r->inline_writes)
 		free(r->writes);
+	free(r->deleted);
 	codec_doc_free(&r->doc);
 	r->ranges = NULL;
 	r->writes = NULL;
-	r->range_count = r->write_count = 0;
+	r->deleted = NULL;
+	r->range_count = r->write_count = r->deleted_count = 0;
 }
 
 err *mvcc__outcome_encode(struct buf *out, const struct mvcc_outcome *o)

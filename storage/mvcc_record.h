@@ -4,10 +4,14 @@
  * A commit record is what a read-write transaction proposes to the Raft log:
  *
  *     [1, id hi, id lo, read version, [from, to|nil, ...], [key, value|nil, ...]]
+ *     [2, id hi, id lo, read version, [from, to|nil, ...], [key, value|nil, ...],
+ *      [from, to, ...]]
  *
  * The first list is the read set as flattened [from, to) ranges (an empty `from` is the
  * start of the key space, a nil `to` the end); the second is the write set in strictly
- * increasing key order, nil marking a deletion. Decoding trusts nothing: every count and
+ * increasing key order, nil marking a deletion. Format 2 adds the ranges the transaction
+ * deleted whole (mvcc_delete_range), which apply before its writes; a record without any
+ * is written in format 1. Decoding trusts nothing: every count and
  * length is bounded (mvcc.h), ranges must be non-empty, write keys strictly increasing.
  *
  * A stored outcome (the value of an 'o' key) is [index, code, message].
@@ -24,6 +28,7 @@
 #include "storage/mvcc.h"
 
 #define MVCC__RECORD_FORMAT 1
+#define MVCC__RECORD_FORMAT_RANGES 2
 
 /* A key range [from, to); bounded = false means no upper end. */
 struct mvcc__range {
@@ -52,6 +57,8 @@ struct mvcc__record {
 	struct mvcc__range *ranges; /* inline_ranges, or allocated */
 	uint32_t write_count;
 	struct mvcc__write *writes; /* inline_writes, or allocated */
+	uint32_t deleted_count;
+	struct mvcc__range *deleted; /* the deleted ranges (all bounded), allocated */
 	struct codec_doc doc;
 	struct mvcc__range inline_ranges[MVCC__RECORD_INLINE];
 	struct mvcc__write inline_writes[MVCC__RECORD_INLINE];
@@ -64,10 +71,14 @@ struct mvcc__write_source {
 	err *(*next)(void *ctx, struct mvcc__write *w);
 };
 
-/* Appends the record to out. `ranges` must be valid (non-empty, within bounds). */
+/*
+ * Appends the record to out. `ranges` and `deleted` must be valid (non-empty, within
+ * bounds; deleted ones bounded).
+ */
 err *mvcc__record_encode(struct buf *out, struct mvcc_txn_id id, uint64_t read_version,
                          const struct mvcc__range *ranges, uint32_t range_count,
-                         const struct mvcc__write_source *writes);
+                         const struct mvcc__write_source *writes, const struct mvcc__range *deleted,
+                         uint32_t deleted_count);
 
 /* Decodes a record; ERR_DECODE if it breaks any rule. On success free it with _free(). */
 err *mvcc__record_decode(const uint8_t *bytes, size_t len, struct mvcc__record *r);

@@ -143,6 +143,8 @@ static err *mvcc__cursor_next(struct mvcc__cursor *c, struct slice *key, struct 
 struct mvcc__snapshot {
 	struct mvcc__cursor cur;
 	uint64_t version;
+	/* range deletions that hide rows: the store's, and the transaction's own (or NULL) */
+	const struct mvcc__tombstones *deleted, *own;
 	struct buf group; /* the user-key part of the key being decided */
 	bool group_set;
 	bool pending;                /* reverse: the first row of the next key, already read */
@@ -161,6 +163,7 @@ static void mvcc__snapshot_init(struct mvcc__snapshot *s, struct mvcc *m, uint64
 	memset(s, 0, sizeof *s);
 	mvcc__cursor_init(&s->cur, m->kv, &m->kv_generation, reverse);
 	s->version = version;
+	s->deleted = &m->deleted;
 	buf_init(&s->group, KV_KEY_MAX);
 	buf_init(&s->pending_key, KV_KEY_MAX + 1);
 	buf_init(&s->pending_value, KV_VALUE_MAX);
@@ -180,6 +183,14 @@ static void mvcc__snapshot_free(struct mvcc__snapshot *s)
 	buf_free(&s->value);
 }
 
+/* Whether a range deletion hides the row of the key in `group` written at `version`. */
+static bool mvcc__snapshot_hidden(const struct mvcc__snapshot *s, uint64_t version)
+{
+	struct slice group = buf_slice(&s->group);
+	return mvcc__tombstones_hide(s->deleted, group, version, s->version) ||
+	       (s->own && mvcc__tombstones_hide(s->own, group, version, s->version));
+}
+
 static err *mvcc__copy(struct buf *dst, struct slice src)
 {
 	buf_clear(dst);
@@ -187,15 +198,16 @@ static err *mvcc__copy(struct buf *dst, struct slice src)
 }
 
 /*
- * Makes the row with value v of the key in `group` the head if it is live. Its user key
- * stays encoded until someone asks for it (mvcc__snapshot_key): most scans never do.
+ * Makes the row with value v of the key in `group`, written at `version`, the head if it
+ * is live and no range deletion hides it. Its user key stays encoded until someone asks
+ * for it (mvcc__snapshot_key): most scans never do.
  */
-static err *mvcc__snapshot_emit(struct mvcc__snapshot *s, struct slice v)
+static err *mvcc__snapshot_emit(struct mvcc__snapshot *s, struct slice v, uint64_t version)
 {
 	assert(s->group_set);
 	if (v.len == 0)
 		return err_new(ERR_CORRUPT, "MVCC data row without a tag");
-	if (v.ptr[0] != MVCC__TAG_LIVE)
+	if (v.ptr[0] != MVCC__TAG_LIVE || mvcc__snapshot_hidden(s, version))
 		return NULL;
 	TRY(mvcc__copy(&s->value, slice_of(v.ptr + 1, v.len - 1)));
 	s->key_valid = false;
@@ -246,7 +258,7 @@ static err *mvcc__snapshot_forward(struct mvcc__snapshot *s)
 			continue;
 		TRY(mvcc__copy(&s->group, slice_of(k.ptr, glen)));
 		s->group_set = true;
-		TRY(mvcc__snapshot_emit(s, v));
+		TRY(mvcc__snapshot_emit(s, v, version));
 	}
 	return NULL;
 }
@@ -255,6 +267,7 @@ static err *mvcc__snapshot_forward(struct mvcc__snapshot *s)
 static err *mvcc__snapshot_reverse_key(struct mvcc__snapshot *s, bool *none)
 {
 	bool cand = false;
+	uint64_t cand_version = 0;
 	assert(s->cur.reverse && !s->has);
 	s->group_set = false;
 	if (s->pending && s->pending_generation != *s->cur.generation) {
@@ -297,12 +310,13 @@ static err *mvcc__snapshot_reverse_key(struct mvcc__snapshot *s, bool *none)
 			/* rows arrive oldest first: the last visible one is the newest */
 			TRY(mvcc__copy(&s->cand_value, v));
 			cand = true;
+			cand_version = version;
 		}
 	}
 	*none = !s->group_set;
 	assert(!*none || !s->pending);
 	if (cand)
-		TRY(mvcc__snapshot_emit(s, buf_slice(&s->cand_value)));
+		TRY(mvcc__snapshot_emit(s, buf_slice(&s->cand_value), cand_version));
 	return NULL;
 }
 
@@ -410,6 +424,7 @@ err *mvcc_scan_open(struct mvcc_txn *txn, const struct slice *from, const struct
 	s->txn = txn;
 	s->reverse = reverse;
 	mvcc__snapshot_init(&s->snap, txn->m, txn->read_version, reverse);
+	s->snap.own = txn->read_only ? NULL : &txn->deleted;
 	s->buffered = txn->writes != NULL;
 	mvcc__cursor_init(&s->wcur, txn->writes, &txn->write_generation, reverse);
 	s->w_generation = txn->write_generation;

@@ -16,7 +16,8 @@
 #include "storage/mvcc_keys.h"
 
 err *mvcc__read_committed(struct mvcc *m, struct slice user_key, uint64_t version,
-                          struct buf *scratch_key, struct buf *out, bool *found)
+                          const struct mvcc__tombstones *own, struct buf *scratch_key,
+                          struct buf *out, bool *found)
 {
 	*found = false;
 	TRY(mvcc__key_data(scratch_key, user_key, version));
@@ -36,7 +37,11 @@ err *mvcc__read_committed(struct mvcc *m, struct slice user_key, uint64_t versio
 		assert(e || found_version <= version);
 		if (!e && v.len == 0)
 			e = err_new(ERR_CORRUPT, "MVCC data row without a tag");
-		if (!e && v.ptr[0] == MVCC__TAG_LIVE) {
+		struct slice group = slice_of(k.ptr, group_len);
+		bool hidden =
+		    !e && (mvcc__tombstones_hide(&m->deleted, group, found_version, version) ||
+		           (own && mvcc__tombstones_hide(own, group, found_version, version)));
+		if (!e && !hidden && v.ptr[0] == MVCC__TAG_LIVE) {
 			buf_clear(out);
 			e = buf_append(out, v.ptr + 1, v.len - 1);
 			*found = e == NULL;
@@ -99,6 +104,7 @@ err *mvcc_begin(struct mvcc *m, uint64_t read_version, unsigned flags, struct mv
 	txn->id.hi = prng_next(m->prng);
 	txn->id.lo = prng_next(m->prng) | 1; /* never the zero id of undecodable records */
 	mvcc__readset_init(&txn->reads);
+	mvcc__tombstones_init(&txn->deleted);
 	buf_init(&txn->key, KV_KEY_MAX);
 	buf_init(&txn->value, KV_VALUE_MAX);
 	kv_batch_init(&txn->buffer);
@@ -136,6 +142,7 @@ void mvcc_txn_free(struct mvcc_txn *txn)
 		txn->next->prev = txn->prev;
 	m->open_txns--;
 	mvcc__readset_free(&txn->reads);
+	mvcc__tombstones_free(&txn->deleted);
 	kv_close(txn->writes);
 	buf_free(&txn->key);
 	buf_free(&txn->value);
@@ -156,7 +163,7 @@ uint64_t mvcc_txn_read_version(const struct mvcc_txn *txn)
 
 bool mvcc_txn_is_read_only(const struct mvcc_txn *txn)
 {
-	return txn->read_only || txn->write_keys == 0;
+	return txn->read_only || (txn->write_keys == 0 && txn->deleted.count == 0);
 }
 
 /* ---- reads and writes ---- */
@@ -180,7 +187,8 @@ err *mvcc_get(struct mvcc_txn *txn, struct slice key, struct buf *value, bool *f
 			return NULL;
 		}
 	}
-	TRY(mvcc__read_committed(txn->m, key, txn->read_version, &txn->key, value, found));
+	TRY(mvcc__read_committed(txn->m, key, txn->read_version, &txn->deleted, &txn->key, value,
+	                         found));
 	if (!txn->read_only && !txn->poisoned)
 		txn->poisoned = mvcc__readset_add_key(&txn->reads, key);
 	return NULL;
@@ -233,6 +241,71 @@ err *mvcc_delete(struct mvcc_txn *txn, struct slice key)
 	return mvcc__txn_write(txn, key, NULL);
 }
 
+/* Drops the buffered writes in [from, to) (at most MVCC_TXN_MAX_WRITES of them). */
+static err *mvcc__txn_unbuffer(struct mvcc_txn *txn, struct slice from, struct slice to)
+{
+	struct kv_iter *it;
+	TRY(kv_iter_open(txn->writes, &from, &to, false, &it));
+	kv_batch_clear(&txn->buffer);
+	uint32_t keys = 0;
+	uint64_t bytes = 0;
+	err *e = NULL;
+	for (uint32_t i = 0; i <= MVCC_TXN_MAX_WRITES; i++) {
+		struct slice k, v;
+		bool done;
+		e = kv_iter_next(it, &k, &v, &done);
+		if (e || done)
+			break;
+		keys++;
+		bytes += k.len + v.len;
+		e = kv_batch_delete(&txn->buffer, k);
+		if (e)
+			break;
+	}
+	kv_iter_close(it);
+	if (!e && keys)
+		e = kv_apply(txn->writes, &txn->buffer);
+	kv_batch_clear(&txn->buffer);
+	if (e)
+		return e;
+	assert(keys <= txn->write_keys && bytes <= txn->write_bytes);
+	txn->write_keys -= keys;
+	txn->write_bytes -= bytes;
+	return NULL;
+}
+
+err *mvcc_delete_range(struct mvcc_txn *txn, struct slice from, struct slice to)
+{
+	TRY(mvcc__txn_usable(txn));
+	if (txn->read_only)
+		return err_new(ERR_INVALID, "cannot write in a read-only transaction");
+	if (from.len == 0 || to.len == 0)
+		return err_new(ERR_INVALID, "a deleted range needs both bounds");
+	if (from.len > MVCC_KEY_MAX + 1 || to.len > MVCC_KEY_MAX + 1)
+		return err_new(ERR_LIMIT, "a deleted range's bound exceeds %d bytes",
+		               MVCC_KEY_MAX + 1);
+	if (slice_cmp(from, to) >= 0)
+		return err_new(ERR_INVALID, "a deleted range must not be empty");
+	if (txn->deleted.count >= MVCC_TXN_MAX_RANGE_DELETES)
+		return err_new(ERR_LIMIT, "a transaction may delete at most %d ranges",
+		               MVCC_TXN_MAX_RANGE_DELETES);
+	if (txn->m->deleted.count >= MVCC_RANGE_DELETES_PENDING_MAX)
+		return err_new(ERR_LIMIT, "%u deleted ranges await garbage collection; retry later",
+		               txn->m->deleted.count);
+	TRY(mvcc__tombstones_add(&txn->deleted, MVCC__TOMBSTONE_OWN, txn->deleted.count, from, to));
+	err *e = mvcc__txn_unbuffer(txn, from, to);
+	if (e) {
+		/* the buffer may have lost part of the range: the transaction cannot commit */
+		if (!txn->poisoned)
+			txn->poisoned = err_wrap(e, "deleting a range");
+		else
+			err_free(e);
+		return err_new(ERR_NOMEM, "could not delete a range");
+	}
+	txn->write_generation++;
+	return NULL;
+}
+
 /* ---- committing ---- */
 
 /* Feeds the buffered writes, in key order, to the record encoder. */
@@ -262,17 +335,23 @@ err *mvcc_txn_encode_commit(struct mvcc_txn *txn, struct buf *out)
 	uint32_t n = txn->reads.count;
 	assert(n <= MVCC_READ_SET_MAX_RANGES);
 	assert(txn->writes != NULL);
-	struct mvcc__range *ranges = malloc((n ? n : 1) * sizeof *ranges);
+	uint32_t d = txn->deleted.count;
+	struct mvcc__range *ranges = malloc((n + d ? n + d : 1) * sizeof *ranges);
 	if (!ranges)
 		return err_new(ERR_NOMEM, "cannot encode a commit record");
 	for (uint32_t i = 0; i < n; i++)
 		ranges[i] = mvcc__readset_get(&txn->reads, i);
+	for (uint32_t i = 0; i < d; i++)
+		ranges[n + i] = (struct mvcc__range){.from = buf_slice(&txn->deleted.items[i].from),
+		                                     .to = buf_slice(&txn->deleted.items[i].to),
+		                                     .bounded = true};
 	struct kv_iter *it;
 	err *e = kv_iter_open(txn->writes, NULL, NULL, false, &it);
 	if (!e) {
 		struct mvcc__write_source src = {
 		    .count = txn->write_keys, .ctx = it, .next = mvcc__next_buffered_write};
-		e = mvcc__record_encode(out, txn->id, txn->read_version, ranges, n, &src);
+		e = mvcc__record_encode(out, txn->id, txn->read_version, ranges, n, &src,
+		                        ranges + n, d);
 		kv_iter_close(it);
 	}
 	free(ranges);

@@ -19,7 +19,10 @@ struct fuzz {
 	uint64_t inputs, committed, decode_errors, other_aborts;
 };
 
-/* Builds valid records from real transactions with reads, scans, puts and deletes. */
+/*
+ * Builds valid records from real transactions with reads, scans, puts, deletes and range
+ * deletions.
+ */
 static void make_seeds(struct fuzz *f)
 {
 	for (int i = 0; i < SEEDS; i++) {
@@ -28,7 +31,7 @@ static void make_seeds(struct fuzz *f)
 		for (int j = 0; j < ops; j++) {
 			char k[16], v[32], rows[4096];
 			snprintf(k, sizeof k, "key%u", (unsigned)prng_below(&f->rng, 40));
-			uint64_t r = prng_below(&f->rng, 4);
+			uint64_t r = prng_below(&f->rng, 5);
 			if (r == 0)
 				get(t, k, v, sizeof v);
 			else if (r == 1)
@@ -36,8 +39,10 @@ static void make_seeds(struct fuzz *f)
 				         prng_chance(&f->rng, 0.5), rows, sizeof rows);
 			else if (r == 2)
 				put(t, k, "value");
-			else
+			else if (r == 3)
 				ok(mvcc_delete(t, S(k)));
+			else
+				ok(mvcc_delete_range(t, S(k), S("key~"))); /* format 2 */
 		}
 		put(t, "always", "written");
 		buf_init(&f->seeds[i], MVCC_RECORD_MAX_BYTES);
@@ -183,6 +188,9 @@ struct shape {
 	uint32_t write_elems;
 	const char *k1, *k2;
 	size_t k1_len;
+	bool ranges;            /* a seventh element: the deleted ranges */
+	uint32_t deleted_elems; /* elements in it */
+	const char *d_from, *d_to;
 };
 
 static void encode_shape(const struct shape *sh, struct buf *out)
@@ -190,7 +198,7 @@ static void encode_shape(const struct shape *sh, struct buf *out)
 	buf_clear(out);
 	struct codec_out o;
 	codec_out_init(&o, out);
-	codec_put_array(&o, 6);
+	codec_put_array(&o, sh->ranges ? 7 : 6);
 	codec_put_u64(&o, sh->format);
 	codec_put_u64(&o, sh->id_hi);
 	codec_put_u64(&o, sh->id_lo);
@@ -211,6 +219,13 @@ static void encode_shape(const struct shape *sh, struct buf *out)
 		}
 		const char *k = i == 0 ? sh->k1 : sh->k2;
 		codec_put_bin(&o, k, i == 0 && sh->k1_len ? sh->k1_len : strlen(k));
+	}
+	if (sh->ranges) {
+		codec_put_array(&o, sh->deleted_elems);
+		for (uint32_t i = 0; i < sh->deleted_elems; i++) {
+			const char *b = i % 2 ? sh->d_to : sh->d_from;
+			codec_put_bin(&o, b, strlen(b));
+		}
 	}
 	ok(codec_out_end(&o));
 }
@@ -239,6 +254,14 @@ START_TEST(records_breaking_one_rule)
 	    {{1, 7, 18, 0, 0, NULL, NULL, 2, "", "k2", 0}, ERR_DECODE},   /* empty key */
 	    {{1, 7, 19, 0, 0, NULL, NULL, 2, long_key, "", MVCC_KEY_MAX + 1}, ERR_DECODE},
 	    {{1, 7, 20, 0, 0, NULL, NULL, 2, long_key, "", MVCC_KEY_MAX}, 0}, /* longest key */
+	    /* format 2: deleted ranges */
+	    {{2, 7, 21, 0, 2, "a", "b", 4, "k1", "k2", 0, true, 2, "c", "d"}, 0},
+	    {{1, 7, 22, 0, 2, "a", "b", 4, "k1", "k2", 0, true, 2, "c", "d"}, ERR_DECODE},
+	    {{2, 7, 23, 0, 2, "a", "b", 4, "k1", "k2", 0, true, 0, "c", "d"}, ERR_DECODE},
+	    {{2, 7, 24, 0, 2, "a", "b", 4, "k1", "k2", 0, true, 3, "c", "d"}, ERR_DECODE},
+	    {{2, 7, 25, 0, 2, "a", "b", 4, "k1", "k2", 0, true, 2, "d", "c"}, ERR_DECODE},
+	    {{2, 7, 26, 0, 2, "a", "b", 4, "k1", "k2", 0, true, 2, "c", "c"}, ERR_DECODE},
+	    {{2, 7, 27, 0, 2, "a", "b", 4, "k1", "k2", 0, true, 2, "", "c"}, ERR_DECODE},
 	    {good, 0}, /* the same id again: the first outcome, as a duplicate */
 	};
 	struct buf rec;

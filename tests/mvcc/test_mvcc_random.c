@@ -3,7 +3,7 @@
  * replica.
  *
  * Up to SLOTS transactions interleave random gets, scans (forward or reverse, bounded or
- * not, sometimes stopped early), puts, deletes, commits and rollbacks, some read-only and
+ * not, sometimes stopped early), puts, deletes, range deletions, commits and rollbacks, some read-only and
  * some reading at older versions. Commits are proposed into a queue that is applied later
  * (a lagging Raft log), mixed with no-op entries. Checked:
  *
@@ -30,12 +30,12 @@
 #define ABSENT (-1)
 #define UNTOUCHED (-2)
 
-enum op_kind { OP_GET, OP_SCAN, OP_PUT, OP_DEL };
+enum op_kind { OP_GET, OP_SCAN, OP_PUT, OP_DEL, OP_DEL_RANGE };
 
 struct op {
 	enum op_kind kind;
 	int key;
-	int from, to; /* scan bounds as key numbers; -1 unbounded */
+	int from, to; /* scan or deleted range bounds as key numbers; -1 unbounded (scans) */
 	bool reverse;
 	int limit;
 	int value; /* put: the value; get: what was read (ABSENT if nothing) */
@@ -97,6 +97,11 @@ static bool replay(const int *base, const struct op *ops, int nops, int *overlay
 		const struct op *o = &ops[i];
 		if (o->kind == OP_PUT || o->kind == OP_DEL) {
 			overlay[o->key] = o->kind == OP_PUT ? o->value : ABSENT;
+			continue;
+		}
+		if (o->kind == OP_DEL_RANGE) {
+			for (int k = o->from; k < o->to; k++)
+				overlay[k] = ABSENT;
 			continue;
 		}
 		if (o->kind == OP_GET) {
@@ -182,6 +187,13 @@ static void do_write(struct world *w, struct tx *x, struct op *o)
 		ok(mvcc_delete(x->t, S(k)));
 		return;
 	}
+	if (o->kind == OP_DEL_RANGE) {
+		char f[8], t[8];
+		key_name(f, o->from);
+		key_name(t, o->to);
+		ok(mvcc_delete_range(x->t, S(f), S(t)));
+		return;
+	}
 	o->value = ++w->next_value;
 	snprintf(v, sizeof v, "%d", o->value);
 	put(x->t, k, v);
@@ -192,8 +204,16 @@ static void random_op(struct world *w, struct tx *x)
 	struct op *o = &x->ops[x->nops];
 	memset(o, 0, sizeof *o);
 	uint64_t r = prng_below(&w->rng, 100);
-	o->kind = r < 40 ? OP_GET : r < 60 ? OP_SCAN : r < 88 ? OP_PUT : OP_DEL;
+	o->kind = r < 40   ? OP_GET
+	          : r < 60 ? OP_SCAN
+	          : r < 86 ? OP_PUT
+	          : r < 96 ? OP_DEL
+	                   : OP_DEL_RANGE;
 	o->key = (int)prng_below(&w->rng, NKEYS);
+	if (o->kind == OP_DEL_RANGE) {
+		o->from = (int)prng_below(&w->rng, NKEYS);
+		o->to = o->from + 1 + (int)prng_below(&w->rng, (uint64_t)(NKEYS - o->from));
+	}
 	if (o->kind == OP_SCAN) {
 		o->from = prng_chance(&w->rng, 0.3) ? -1 : (int)prng_below(&w->rng, NKEYS);
 		o->to = prng_chance(&w->rng, 0.3) ? -1 : (int)prng_below(&w->rng, NKEYS + 1);
