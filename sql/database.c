@@ -22,6 +22,14 @@
 #include "storage/vfs_posix.h"
 
 #define DB_FILE "cairn.db"
+/*
+ * Garbage collection after commits, as a replica does it (core/node/node.h): every
+ * DB_GC_INTERVAL versions one slice of at most DB_GC_SLICE stored versions, keeping what
+ * AS OF reads of the last DB_GC_RETAIN versions see.
+ */
+#define DB_GC_INTERVAL 1024
+#define DB_GC_RETAIN 1024
+#define DB_GC_SLICE 16384
 
 struct sql_db {
 	struct vfs *vfs; /* NULL for :memory: */
@@ -41,7 +49,9 @@ static err *latest(void *ctx, bool validated_write, uint64_t *version)
 static err *commit_local(void *ctx, struct mvcc_txn *txn, struct mvcc_outcome *out)
 {
 	struct sql_db *db = ctx;
-	return mvcc_commit_local(db->mvcc, txn, out);
+	uint64_t before = mvcc_applied_version(db->mvcc);
+	TRY(mvcc_commit_local(db->mvcc, txn, out));
+	return mvcc_gc_periodic(db->mvcc, before, DB_GC_INTERVAL, DB_GC_RETAIN, DB_GC_SLICE);
 }
 
 static err *open_kv(struct sql_db *db, const char *path)

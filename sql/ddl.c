@@ -232,19 +232,18 @@ err *sql__create_table(struct sql__stmt *st, const struct sql_stmt *s)
 
 /* ---- DROP TABLE ---- */
 
-/* Deletes every key under `prefix`. */
+/*
+ * Deletes every key under `prefix` as one range deletion: a record of a few bytes however
+ * large the table or index (ids are never reused, so nothing is written there later).
+ */
 static err *delete_prefix(struct sql__stmt *st, struct slice prefix)
 {
-	struct buf keys;
-	buf_init(&keys, (size_t)1 << 30);
-	uint64_t count;
-	err *e = sql__collect_keys(st, prefix, &keys, &count);
-	for (size_t at = 0; !e && at < keys.len;) {
-		size_t len = ((size_t)keys.data[at] << 8) | keys.data[at + 1];
-		e = sql_txn_delete(st->txn, slice_of(keys.data + at + 2, len));
-		at += 2 + len;
-	}
-	buf_free(&keys);
+	struct buf end;
+	buf_init(&end, KEY_BUF);
+	err *e = sql_key_prefix_end(prefix, &end);
+	if (!e)
+		e = sql_txn_delete_range(st->txn, prefix, buf_slice(&end));
+	buf_free(&end);
 	return e;
 }
 

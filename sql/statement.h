@@ -61,10 +61,6 @@ err *sql__check_unique(struct sql__stmt *st, const struct sql_table *t, const st
 err *sql__index_entry(struct sql__stmt *st, const struct sql_index *x, const struct sql_value *row,
                       const struct sql_value *pk, bool remove);
 
-/* Collects every key in [prefix, prefix end) (so the caller can delete them). */
-err *sql__collect_keys(struct sql__stmt *st, struct slice prefix, struct buf *keys,
-                       uint64_t *count);
-
 /* ---- ddl.c ---- */
 
 /* IF [NOT] EXISTS turns a missing or existing object into a successful no-op. */

@@ -23,6 +23,11 @@ struct sql__write {
 	uint8_t *value;
 	uint32_t value_len;
 	bool deleted;
+	bool dropped; /* a later range deletion covers it: as if never written */
+};
+
+struct sql__range {
+	struct slice from, to; /* one allocation each, owned */
 };
 
 void sql_txn_init(struct sql_txn *t, struct mvcc_txn *mvcc)
@@ -39,6 +44,11 @@ void sql_txn_discard(struct sql_txn *t)
 	}
 	free(t->writes);
 	free(t->slots);
+	for (uint32_t i = 0; i < t->range_count; i++) {
+		free((void *)t->ranges[i].from.ptr);
+		free((void *)t->ranges[i].to.ptr);
+	}
+	free(t->ranges);
 	struct mvcc_txn *m = t->mvcc;
 	sql_txn_init(t, m);
 }
@@ -132,6 +142,7 @@ static err *record(struct sql_txn *t, struct slice key, struct slice value, bool
 		w->value = v;
 		w->value_len = (uint32_t)value.len;
 		w->deleted = deleted;
+		w->dropped = false;
 		return NULL;
 	}
 	err *e = grow(t);
@@ -143,7 +154,7 @@ static err *record(struct sql_txn *t, struct slice key, struct slice value, bool
 		return e;
 	}
 	t->writes[t->write_count] =
-	    (struct sql__write){k, (uint32_t)key.len, v, (uint32_t)value.len, deleted};
+	    (struct sql__write){k, (uint32_t)key.len, v, (uint32_t)value.len, deleted, false};
 	index_insert(t, t->write_count);
 	t->write_count++;
 	return NULL;
@@ -159,9 +170,51 @@ err *sql_txn_delete(struct sql_txn *t, struct slice key)
 	return record(t, key, slice_of(NULL, 0), true);
 }
 
+/* Whether a range the statement deleted holds `key`. */
+static bool in_deleted_range(const struct sql_txn *t, struct slice key)
+{
+	for (uint32_t i = 0; i < t->range_count; i++)
+		if (slice_cmp(key, t->ranges[i].from) >= 0 && slice_cmp(key, t->ranges[i].to) < 0)
+			return true;
+	return false;
+}
+
+err *sql_txn_delete_range(struct sql_txn *t, struct slice from, struct slice to)
+{
+	if (from.len == 0 || slice_cmp(from, to) >= 0)
+		return err_new(ERR_INVALID, "an empty range to delete");
+	if (t->range_count >= MVCC_TXN_MAX_RANGE_DELETES)
+		return err_new(ERR_LIMIT, "a statement may delete at most %d ranges",
+		               MVCC_TXN_MAX_RANGE_DELETES);
+	struct sql__range *ranges = realloc(t->ranges, sizeof *ranges * (t->range_count + 1));
+	if (!ranges)
+		return err_new(ERR_NOMEM, "out of memory for a range deletion");
+	t->ranges = ranges;
+	uint8_t *f = NULL, *o = NULL;
+	err *e = dup(from, &f);
+	if (!e)
+		e = dup(to, &o);
+	if (e) {
+		free(f);
+		return e;
+	}
+	t->ranges[t->range_count++] =
+	    (struct sql__range){slice_of(f, from.len), slice_of(o, to.len)};
+	for (uint32_t i = 0; i < t->write_count; i++)
+		if (in_deleted_range(t, wkey(&t->writes[i])))
+			t->writes[i].dropped = true;
+	return NULL;
+}
+
 err *sql_txn_get(struct sql_txn *t, struct slice key, struct buf *out, bool *found)
 {
 	const struct sql__write *w = find(t, key);
+	if (w && w->dropped)
+		w = NULL;
+	if (!w && in_deleted_range(t, key)) {
+		*found = false;
+		return NULL;
+	}
 	if (w) {
 		*found = !w->deleted;
 		buf_clear(out);
@@ -203,8 +256,12 @@ err *sql_txn_flush(struct sql_txn *t)
 	for (uint32_t i = 0; i < t->write_count; i++)
 		sorted[i] = &t->writes[i];
 	merge_sort(sorted, tmp, t->write_count);
+	for (uint32_t i = 0; i < t->range_count && !e; i++)
+		e = mvcc_delete_range(t->mvcc, t->ranges[i].from, t->ranges[i].to);
 	for (uint32_t i = 0; i < t->write_count && !e; i++) {
 		const struct sql__write *w = sorted[i];
+		if (w->dropped)
+			continue;
 		e = w->deleted ? mvcc_delete(t->mvcc, wkey(w))
 		               : mvcc_put(t->mvcc, wkey(w), slice_of(w->value, w->value_len));
 	}
@@ -218,6 +275,7 @@ out:
 /* ---- merged scans ---- */
 
 struct sql_txn_scan {
+	const struct sql_txn *txn;
 	struct mvcc_scan *mvcc;
 	const struct sql__write **overlay; /* sorted entries within the range */
 	uint32_t overlay_count;
@@ -243,13 +301,15 @@ err *sql_txn_scan_open(struct sql_txn *t, struct slice from, struct slice to,
 			e = err_new(ERR_NOMEM, "out of memory opening a scan");
 		for (uint32_t i = 0; !e && i < t->write_count; i++) {
 			struct slice k = wkey(&t->writes[i]);
-			if (slice_cmp(k, from) >= 0 && slice_cmp(k, to) < 0)
+			if (!t->writes[i].dropped && slice_cmp(k, from) >= 0 &&
+			    slice_cmp(k, to) < 0)
 				sc->overlay[sc->overlay_count++] = &t->writes[i];
 		}
 		if (!e)
 			merge_sort(sc->overlay, tmp, sc->overlay_count);
 		free(tmp);
 	}
+	sc->txn = t;
 	if (!e)
 		e = mvcc_scan_open(t->mvcc, &from, &to, false, &sc->mvcc);
 	if (e) {
@@ -271,6 +331,21 @@ err *sql_txn_scan_prefix(struct sql_txn *t, struct slice prefix, struct sql_txn_
 	return e;
 }
 
+/* The MVCC scan's next entry outside the statement's deleted ranges, or *done. */
+static err *mvcc_step(struct sql_txn_scan *sc, struct slice *value, bool *done)
+{
+	/* every round consumes an entry of the MVCC scan, which ends */
+	for (;;) {
+		TRY(mvcc_scan_step(sc->mvcc, value, done));
+		if (*done || sc->txn->range_count == 0)
+			return NULL;
+		struct slice key;
+		TRY(mvcc_scan_key(sc->mvcc, &key));
+		if (!in_deleted_range(sc->txn, key))
+			return NULL;
+	}
+}
+
 err *sql_txn_scan_step(struct sql_txn_scan *sc, struct slice *value, bool *done)
 {
 	if (sc->overlay_next >= sc->overlay_count && !sc->mvcc_has) {
@@ -278,14 +353,14 @@ err *sql_txn_scan_step(struct sql_txn_scan *sc, struct slice *value, bool *done)
 		*done = true;
 		if (sc->mvcc_done)
 			return NULL;
-		TRY(mvcc_scan_step(sc->mvcc, value, done));
+		TRY(mvcc_step(sc, value, done));
 		sc->mvcc_done = *done;
 		sc->returned = NULL;
 		return NULL;
 	}
 	for (;;) {
 		if (!sc->mvcc_has && !sc->mvcc_done) {
-			TRY(mvcc_scan_step(sc->mvcc, &sc->mvcc_value, &sc->mvcc_done));
+			TRY(mvcc_step(sc, &sc->mvcc_value, &sc->mvcc_done));
 			sc->mvcc_has = !sc->mvcc_done;
 		}
 		const struct sql__write *w =

@@ -23,6 +23,7 @@
 
 struct mvcc_txn;
 struct sql__write;
+struct sql__range;
 
 /* One statement may write at most this many keys (MVCC bounds the transaction too). */
 #define SQL_STATEMENT_MAX_WRITES 262144
@@ -35,6 +36,9 @@ struct sql_txn {
 	uint32_t write_cap;
 	uint32_t *slots; /* open addressing: index + 1 into writes, 0 empty */
 	uint32_t slot_count;
+	/* ranges the statement deleted whole, in order; the flush applies them first */
+	struct sql__range *ranges;
+	uint32_t range_count;
 };
 
 /* Wraps an MVCC transaction (not owned) with an empty overlay. */
@@ -50,6 +54,12 @@ void sql_txn_discard(struct sql_txn *t);
 err *sql_txn_get(struct sql_txn *t, struct slice key, struct buf *out, bool *found);
 err *sql_txn_put(struct sql_txn *t, struct slice key, struct slice value);
 err *sql_txn_delete(struct sql_txn *t, struct slice key);
+/*
+ * Deletes every key in [from, to) however many there are (mvcc_delete_range at the
+ * flush): the statement's earlier writes in the range are dropped, its later ones kept,
+ * and its reads no longer see the range's stored keys.
+ */
+err *sql_txn_delete_range(struct sql_txn *t, struct slice from, struct slice to);
 
 /*
  * A scan over [from, to) in key order, merging the overlay over MVCC. Keys and values

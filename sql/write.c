@@ -296,28 +296,3 @@ err *sql__check_unreferenced(struct sql__stmt *st, const struct sql_table *t,
 	}
 	return NULL;
 }
-
-err *sql__collect_keys(struct sql__stmt *st, struct slice prefix, struct buf *keys, uint64_t *count)
-{
-	struct sql_txn_scan *sc;
-	*count = 0;
-	TRY(sql_txn_scan_prefix(st->txn, prefix, &sc));
-	err *e = NULL;
-	for (;;) {
-		struct slice k, v;
-		bool done;
-		e = sql_txn_scan_next(sc, &k, &v, &done);
-		if (e || done)
-			break;
-		assert(k.len <= UINT16_MAX);
-		uint8_t len[2] = {(uint8_t)(k.len >> 8), (uint8_t)k.len};
-		e = buf_append(keys, len, 2);
-		if (!e)
-			e = buf_append(keys, k.ptr, k.len);
-		if (e)
-			break;
-		(*count)++;
-	}
-	sql_txn_scan_close(sc);
-	return e;
-}

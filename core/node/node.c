@@ -347,13 +347,8 @@ static err *node__apply(struct node *n, const struct raft_ready *rd, uint64_t en
 		if (entry->origin == n->config.id)
 			node__commit_applied(n, entry->id, &outcome);
 	}
-	uint64_t applied = mvcc_applied_version(n->mvcc);
 	/* GC runs at every multiple of the interval this call passed, as on every replica */
-	if (applied > NODE_GC_RETAIN &&
-	    applied / NODE_GC_INTERVAL != (first - 1) / NODE_GC_INTERVAL)
-		TRY(mvcc_gc_some(n->mvcc,
-		                 applied / NODE_GC_INTERVAL * NODE_GC_INTERVAL - NODE_GC_RETAIN,
-		                 NODE_GC_SLICE));
+	TRY(mvcc_gc_periodic(n->mvcc, first - 1, NODE_GC_INTERVAL, NODE_GC_RETAIN, NODE_GC_SLICE));
 	n->unflushed += applied_now;
 	if (n->unflushed >= NODE_FLUSH_ENTRIES)
 		TRY(node__flush(n));
