@@ -28,13 +28,15 @@ static bool raft__lazy_candidate(const struct raft *r, const struct raft__progre
  * followers that answer and stream persist at once, and with the leader's own copy make a
  * majority (a fixed order: ranking by match index instead reshuffled the roles at every
  * acknowledgement, and each change of role costs a sync). A follower fallen silent or
- * still probing, or whose window is half full (its acknowledgements free it), persists
- * at once too; one that falls silent hands its role to the next within a few ticks.
+ * still probing, or whose window is half full or would be full after this append (its
+ * acknowledgements free it, and a lazy one holds them until its tick), persists at once
+ * too; one that falls silent hands its role to the next within a few ticks.
  */
 static bool raft__append_lazy(const struct raft *r, const struct raft__progress *pr)
 {
 	if (!r->cfg.lazy_followers || !raft__lazy_candidate(r, pr) ||
 	    pr->inflight_count * 2 >= r->cfg.max_inflight_msgs ||
+	    pr->inflight_count + 1 >= r->cfg.max_inflight_msgs ||
 	    pr->inflight_total * 2 >= r->cfg.max_inflight_bytes)
 		return false;
 	uint32_t n = r->cfg.n_peers, self = (uint32_t)raft__peer_slot(r, r->cfg.id), ahead = 0;
@@ -59,7 +61,9 @@ static bool raft__append_quiet(const struct raft__progress *pr, size_t n)
 
 /*
  * Sends one append to `pr` starting at pr->next: as many entries as fit in max_msg_bytes
- * (at least one if any), or none if allow_empty. Sets *sent.
+ * (at least one if any), or none if allow_empty. A full in-flight window holds back the
+ * entries but not, to a streaming follower, an append with the commit index alone (which
+ * takes no slot of the window: raft__progress_sent). Sets *sent.
  */
 static err *raft__send_append(struct raft *r, struct raft__progress *pr, bool allow_empty,
                               bool *sent)
@@ -69,10 +73,12 @@ static err *raft__send_append(struct raft *r, struct raft__progress *pr, bool al
 	struct raft_entry *entries = r->scratch;
 	bool *owned = r->scratch_owned;
 	*sent = false;
-	if (raft__progress_paused(pr, r->cfg.max_inflight_msgs, r->cfg.max_inflight_bytes))
+	bool paused =
+	    raft__progress_paused(pr, r->cfg.max_inflight_msgs, r->cfg.max_inflight_bytes);
+	if (paused && !(allow_empty && pr->state == RAFT__REPLICATE))
 		return NULL;
 	size_t n = 0, bytes = 0;
-	for (uint64_t i = pr->next; i <= r->log.last && n < RAFT_MAX_MSG_ENTRIES; i++) {
+	for (uint64_t i = pr->next; !paused && i <= r->log.last && n < RAFT_MAX_MSG_ENTRIES; i++) {
 		size_t len = raft__log_len(&r->log, i);
 		if (n > 0 && bytes + len > r->cfg.max_msg_bytes)
 			break;

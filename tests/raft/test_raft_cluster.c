@@ -483,6 +483,35 @@ START_TEST(test_pipelining_and_batching)
 }
 END_TEST
 
+/*
+ * With a window of one append per follower, proposals still commit and reach their
+ * origin without waiting for a tick: an append that only carries the commit index takes no
+ * slot of the window (it is not answered, so nothing would free it), and a full window
+ * holds back entries but not the commit index.
+ */
+START_TEST(test_one_append_window_needs_no_ticks)
+{
+	struct raft_config c = test_config();
+	c.max_inflight_msgs = 1;
+	struct harness h;
+	h_init(&h, 5, 41, &c);
+	uint32_t leader = h_elect(&h, ROUNDS);
+	ck_assert_uint_ne(leader, 0);
+	h_run(&h, 3);
+	for (uint64_t pid = 1; pid <= 20; pid++) {
+		uint32_t follower = (leader + (uint32_t)pid % 4) % 5 + 1;
+		ck_assert_int_eq(h_propose(&h, follower, pid, "a forwarded entry"), 0);
+		if (pid % 3 == 0)
+			ck_assert_int_eq(h_propose(&h, leader, 100 + pid, "one on the leader"), 0);
+		h_deliver_all(&h, 1000); /* no tick */
+		ck_assert_msg(h_applied_id(&h, follower, follower, pid), "proposal %llu waits",
+		              (unsigned long long)pid);
+	}
+	assert_safe(&h);
+	h_free(&h);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("raft_cluster");
@@ -500,6 +529,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_read_index_leader_and_follower);
 	tcase_add_test(tc, test_read_index_minority_leader_cannot_serve);
 	tcase_add_test(tc, test_forwarding);
+	tcase_add_test(tc, test_one_append_window_needs_no_ticks);
 	tcase_add_test(tc, test_leader_change_fails_pending_as_unknown);
 	tcase_add_test(tc, test_restart_keeps_term_vote_log);
 	tcase_add_test(tc, test_pipelining_and_batching);
