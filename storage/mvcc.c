@@ -832,9 +832,10 @@ err *mvcc_gc_periodic(struct mvcc *m, uint64_t before, uint64_t interval, uint64
                       uint64_t slice)
 {
 	assert(interval > 0 && before <= m->applied);
-	if (m->applied <= retain || m->applied / interval == before / interval)
+	uint64_t mark = m->applied / interval * interval;
+	if (mark <= before || mark <= retain)
 		return NULL;
-	return mvcc_gc_some(m, m->applied / interval * interval - retain, slice);
+	return mvcc_gc_some(m, mark - retain, slice);
 }
 
 /* ---- state hash ---- */

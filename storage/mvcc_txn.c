@@ -296,11 +296,12 @@ err *mvcc_delete_range(struct mvcc_txn *txn, struct slice from, struct slice to)
 	err *e = mvcc__txn_unbuffer(txn, from, to);
 	if (e) {
 		/* the buffer may have lost part of the range: the transaction cannot commit */
+		err *out = err_new(err_code(e), "could not delete a range: %s", err_msg(e));
 		if (!txn->poisoned)
 			txn->poisoned = err_wrap(e, "deleting a range");
 		else
 			err_free(e);
-		return err_new(ERR_NOMEM, "could not delete a range");
+		return out;
 	}
 	txn->write_generation++;
 	return NULL;
