@@ -23,8 +23,8 @@
 #define MVCC__TOMBSTONE_OWN UINT64_MAX
 
 struct mvcc__tombstone {
-	uint64_t index; /* the log index of the deletion, or MVCC__TOMBSTONE_OWN */
-	uint32_t seq;   /* its position among the deletions of its record */
+	uint64_t index;      /* the log index of the deletion, or MVCC__TOMBSTONE_OWN */
+	uint32_t seq;        /* its position among the deletions of its record */
 	struct buf from, to; /* user keys */
 	struct buf lo, hi;   /* 'v' BYTES(from), 'v' BYTES(to) */
 };

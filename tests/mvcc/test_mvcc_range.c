@@ -494,11 +494,13 @@ START_TEST(range_lookup_matches_a_linear_walk)
 			int a = (int)prng_below(&rng, 60), b = a + 1 + (int)prng_below(&rng, 20);
 			snprintf(from, sizeof from, "k%02d", a);
 			snprintf(to, sizeof to, "k%02d", b);
-			ok(mvcc__tombstones_add(&t, 1 + prng_below(&rng, 50), t.count, S(from), S(to)));
+			ok(mvcc__tombstones_add(&t, 1 + prng_below(&rng, 50), t.count, S(from),
+			                        S(to)));
 		}
 		for (int q = 0; q < 20; q++) {
 			snprintf(key, sizeof key, "k%02d", (int)prng_below(&rng, 82));
-			uint64_t version = prng_below(&rng, 52), read_version = prng_below(&rng, 52);
+			uint64_t version = prng_below(&rng, 52),
+			         read_version = prng_below(&rng, 52);
 			ok(mvcc__key_data_prefix(&group, S(key)));
 			bool want = false;
 			for (uint32_t i = 0; i < t.count; i++) {
@@ -507,8 +509,9 @@ START_TEST(range_lookup_matches_a_linear_walk)
 				        slice_cmp(S(key), buf_slice(&ts->from)) >= 0 &&
 				        slice_cmp(S(key), buf_slice(&ts->to)) < 0;
 			}
-			ck_assert_int_eq(mvcc__tombstones_hide(&t, buf_slice(&group), version, read_version),
-			                 want);
+			ck_assert_int_eq(
+			    mvcc__tombstones_hide(&t, buf_slice(&group), version, read_version),
+			    want);
 		}
 	}
 	buf_free(&group);
