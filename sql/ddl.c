@@ -232,21 +232,6 @@ err *sql__create_table(struct sql__stmt *st, const struct sql_stmt *s)
 
 /* ---- DROP TABLE ---- */
 
-/*
- * Deletes every key under `prefix` as one range deletion: a record of a few bytes however
- * large the table or index (ids are never reused, so nothing is written there later).
- */
-static err *delete_prefix(struct sql__stmt *st, struct slice prefix)
-{
-	struct buf end;
-	buf_init(&end, KEY_BUF);
-	err *e = sql_key_prefix_end(prefix, &end);
-	if (!e)
-		e = sql_txn_delete_range(st->txn, prefix, buf_slice(&end));
-	buf_free(&end);
-	return e;
-}
-
 err *sql__drop_table(struct sql__stmt *st, const struct sql_stmt *s)
 {
 	const char *name = s->drop_table.name;
@@ -272,14 +257,7 @@ err *sql__drop_table(struct sql__stmt *st, const struct sql_stmt *s)
 	}
 	struct buf prefix;
 	buf_init(&prefix, KEY_BUF);
-	err *e = sql_key_row_prefix(&prefix, t->id);
-	if (!e)
-		e = delete_prefix(st, buf_slice(&prefix));
-	for (uint32_t i = 0; i < t->index_count && !e; i++) {
-		e = sql_key_index_prefix(&prefix, t->indexes[i].id);
-		if (!e)
-			e = delete_prefix(st, buf_slice(&prefix));
-	}
+	err *e = sql__delete_all_rows(st, t);
 	if (!e)
 		e = sql_key_rowid_counter(&prefix, t->id);
 	if (!e)
@@ -367,7 +345,7 @@ err *sql__drop_index(struct sql__stmt *st, const struct sql_stmt *s)
 	buf_init(&prefix, KEY_BUF);
 	err *e = sql_key_index_prefix(&prefix, t->indexes[pos].id);
 	if (!e)
-		e = delete_prefix(st, buf_slice(&prefix));
+		e = sql__delete_prefix(st, buf_slice(&prefix));
 	buf_free(&prefix);
 	TRY(e);
 	memmove(&t->indexes[pos], &t->indexes[pos + 1],

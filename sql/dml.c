@@ -11,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sql/keys.h"
 #include "sql/optimizer.h"
 #include "sql/statement.h"
+#include "storage/mvcc.h"
 
 err *sql__plan_query(struct sql__stmt *st, const struct sql_select *s, struct sql_plan **out)
 {
@@ -248,11 +250,44 @@ err *sql__update(struct sql__stmt *st, const struct sql_stmt *s, uint64_t *count
 	return e;
 }
 
+/*
+ * DELETE without WHERE of a table no foreign key references: counts the rows (which
+ * reads the whole table, so a concurrent write to it conflicts), then deletes the rows'
+ * and every index's key ranges whole instead of row by row.
+ */
+static err *delete_all(struct sql__stmt *st, const struct sql_table *t, uint64_t *count)
+{
+	struct buf prefix;
+	buf_init(&prefix, MVCC_KEY_MAX + 64);
+	struct sql_txn_scan *sc = NULL;
+	err *e = sql_key_row_prefix(&prefix, t->id);
+	if (!e)
+		e = sql_txn_scan_prefix(st->txn, buf_slice(&prefix), &sc);
+	/* every round consumes a row of the scan, which ends */
+	while (!e) {
+		struct slice v;
+		bool done;
+		e = sql_txn_scan_step(sc, &v, &done);
+		if (e || done)
+			break;
+		(*count)++;
+	}
+	sql_txn_scan_close(sc);
+	buf_free(&prefix);
+	return e ? e : sql__delete_all_rows(st, t);
+}
+
 err *sql__delete(struct sql__stmt *st, const struct sql_stmt *s, uint64_t *count)
 {
 	*count = 0;
 	struct sql_table *t;
 	TRY(load_table(st, s->delete_.table, &t));
+	if (!s->delete_.where) {
+		bool referenced;
+		TRY(sql__referenced(st, t, &referenced));
+		if (!referenced)
+			return delete_all(st, t, count);
+	}
 	struct sql_rows rows;
 	err *e = collect_targets(st, t, s->delete_.where, &rows);
 	for (uint64_t r = 0; r < rows.count && !e; r++) {

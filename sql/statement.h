@@ -45,9 +45,21 @@ err *sql__check_row(struct sql__stmt *st, const struct sql_table *t, const struc
 err *sql__insert_row(struct sql__stmt *st, const struct sql_table *t, const struct sql_value *row,
                      const struct sql_value *pk);
 
+/*
+ * Deletes every key under `prefix` as one range deletion: a record of a few bytes however
+ * many keys there are.
+ */
+err *sql__delete_prefix(struct sql__stmt *st, struct slice prefix);
+
+/* Deletes every row of `t` and every entry of its indexes, as range deletions. */
+err *sql__delete_all_rows(struct sql__stmt *st, const struct sql_table *t);
+
 /* Removes a row and its index entries. */
 err *sql__delete_row(struct sql__stmt *st, const struct sql_table *t, const struct sql_value *row,
                      const struct sql_value *pk);
+
+/* Whether some table (t itself included) has a foreign key to `t`. */
+err *sql__referenced(struct sql__stmt *st, const struct sql_table *t, bool *out);
 
 /* ERR_CONSTRAINT if some row of another table references primary key `pk` of `t`. */
 err *sql__check_unreferenced(struct sql__stmt *st, const struct sql_table *t,

@@ -214,6 +214,33 @@ err *sql__insert_row(struct sql__stmt *st, const struct sql_table *t, const stru
 	return e;
 }
 
+err *sql__delete_prefix(struct sql__stmt *st, struct slice prefix)
+{
+	struct buf end;
+	buf_init(&end, KEY_BUF);
+	err *e = sql_key_prefix_end(prefix, &end);
+	if (!e)
+		e = sql_txn_delete_range(st->txn, prefix, buf_slice(&end));
+	buf_free(&end);
+	return e;
+}
+
+err *sql__delete_all_rows(struct sql__stmt *st, const struct sql_table *t)
+{
+	struct buf prefix;
+	buf_init(&prefix, KEY_BUF);
+	err *e = sql_key_row_prefix(&prefix, t->id);
+	if (!e)
+		e = sql__delete_prefix(st, buf_slice(&prefix));
+	for (uint32_t i = 0; i < t->index_count && !e; i++) {
+		e = sql_key_index_prefix(&prefix, t->indexes[i].id);
+		if (!e)
+			e = sql__delete_prefix(st, buf_slice(&prefix));
+	}
+	buf_free(&prefix);
+	return e;
+}
+
 err *sql__delete_row(struct sql__stmt *st, const struct sql_table *t, const struct sql_value *row,
                      const struct sql_value *pk)
 {
@@ -261,6 +288,21 @@ static err *child_references(struct sql__stmt *st, const struct sql_table *child
 	free(row);
 	buf_free(&prefix);
 	return e;
+}
+
+err *sql__referenced(struct sql__stmt *st, const struct sql_table *t, bool *out)
+{
+	*out = false;
+	if (t->pk < 0)
+		return NULL; /* only primary keys can be referenced */
+	struct sql_table **all;
+	uint32_t n;
+	TRY(sql_catalog_list(st->txn, st->arena, &all, &n));
+	for (uint32_t i = 0; i < n && !*out; i++)
+		for (uint32_t c = 0; c < all[i]->column_count && !*out; c++)
+			*out = all[i]->columns[c].ref_table &&
+			       !strcmp(all[i]->columns[c].ref_table, t->name);
+	return NULL;
 }
 
 err *sql__check_unreferenced(struct sql__stmt *st, const struct sql_table *t,

@@ -263,13 +263,13 @@ START_TEST(oversized_transaction_fails_with_limit)
 END_TEST
 
 /*
- * DROP TABLE of a table far larger than one log entry could list row by row (it failed
- * past about 35,000 rows): the table's key ranges are deleted whole, in a record of a few
- * bytes. A follower that restarts afterwards (rebuilding its history and the pending
+ * DELETE without WHERE and DROP TABLE of a table far larger than one log entry could list
+ * row by row (both failed past about 35,000 rows): the table's key ranges are deleted
+ * whole, in a record of a few bytes. A follower that restarts afterwards (rebuilding its history and the pending
  * deletions from its store and log) holds the same data as the leader, and a new table of
  * the same name starts empty.
  */
-START_TEST(dropping_a_large_table_is_one_small_record)
+START_TEST(emptying_and_dropping_a_large_table_are_small_records)
 {
 	struct cluster c;
 	cluster_start(&c, 3, 9);
@@ -284,16 +284,25 @@ START_TEST(dropping_a_large_table_is_one_small_record)
 	        "CREATE TABLE big (id INTEGER PRIMARY KEY, v VARCHAR, k INTEGER)");
 	run_sql(&c, &client, leader, "CREATE INDEX big_k ON big (k)");
 	char sql[256];
-	for (int chunk = 0; chunk < 12; chunk++) { /* 5,000 rows each: one log entry */
-		snprintf(sql, sizeof sql,
-		         "INSERT INTO big SELECT %d + a.n * 1000 + b.n * 100 + c.n * 10 + e.n, "
-		         "'some value', b.n FROM d a, d b, d c, d e WHERE a.n < 5",
-		         chunk * 5000);
-		run_sql(&c, &client, follower, sql);
-		ck_assert_msg(client.first_error == 0, "%s", (char *)client.output.data);
+	for (int round = 0; round < 2; round++) {
+		for (int chunk = 0; chunk < 12; chunk++) { /* 5,000 rows each: one log entry */
+			snprintf(
+			    sql, sizeof sql,
+			    "INSERT INTO big SELECT %d + a.n * 1000 + b.n * 100 + c.n * 10 + e.n, "
+			    "'some value', b.n FROM d a, d b, d c, d e WHERE a.n < 5",
+			    chunk * 5000);
+			run_sql(&c, &client, follower, sql);
+			ck_assert_msg(client.first_error == 0, "%s", (char *)client.output.data);
+		}
+		run_sql(&c, &client, follower, "SELECT COUNT(*), COUNT(DISTINCT k) FROM big");
+		ck_assert_str_eq((char *)client.output.data, "60000|10\n");
+		if (round == 0) { /* DELETE without WHERE deletes the ranges whole too */
+			run_sql(&c, &client, follower, "DELETE FROM big");
+			ck_assert_str_eq((char *)client.output.data, "DELETE 60000\n");
+			run_sql(&c, &client, leader, "SELECT COUNT(*) FROM big WHERE k = 3");
+			ck_assert_str_eq((char *)client.output.data, "0\n");
+		}
 	}
-	run_sql(&c, &client, follower, "SELECT COUNT(*), COUNT(DISTINCT k) FROM big");
-	ck_assert_str_eq((char *)client.output.data, "60000|10\n");
 	run_sql(&c, &client, follower, "DROP TABLE big");
 	ck_assert_msg(client.first_error == 0, "%s", (char *)client.output.data);
 	run_sql(&c, &client, leader, "SELECT COUNT(*) FROM big");
@@ -814,7 +823,7 @@ int main(void)
 	tcase_add_test(tc, leader_crash_keeps_acknowledged_writes);
 	tcase_add_test(tc, lost_state_machine_is_rebuilt_from_the_log);
 	tcase_add_test(tc, oversized_transaction_fails_with_limit);
-	tcase_add_test(tc, dropping_a_large_table_is_one_small_record);
+	tcase_add_test(tc, emptying_and_dropping_a_large_table_are_small_records);
 	tcase_add_test(tc, errors_are_results_and_sessions_go_on);
 	tcase_add_test(tc, follower_insert_sends_no_read_index);
 	tcase_add_test(tc, stale_write_that_writes_nothing_runs_again);
