@@ -172,6 +172,61 @@ START_TEST(serialization_failure)
 }
 END_TEST
 
+/*
+ * Range deletions conflict like the row-by-row writes they replace: DELETE without WHERE
+ * against a concurrent INSERT (whichever commits second fails), and DROP TABLE against a
+ * concurrent writer of the table.
+ */
+START_TEST(range_deletions_conflict_with_concurrent_writers)
+{
+	struct sql_session *a = open_session(), *b = open_session();
+	char *out;
+	step(a, "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)", &out);
+	replicate(a);
+	step(a, "INSERT INTO t VALUES (1, 1), (2, 2)", &out);
+	replicate(a);
+	const char *retry =
+	    "Error(serialization failure): serialization failure, retry transaction";
+	/* the insert commits first: the delete, which counted what it would delete, fails */
+	step(a, "BEGIN", &out);
+	step(b, "BEGIN", &out);
+	step(a, "DELETE FROM t", &out);
+	step(b, "INSERT INTO t VALUES (3, 3)", &out);
+	ck_assert_int_eq(step(b, "COMMIT", &out), SQL_STEP_COMMIT_PENDING);
+	ck_assert_int_eq(step(a, "COMMIT", &out), SQL_STEP_COMMIT_PENDING);
+	ck_assert_str_eq(replicate(b), "ok");
+	ck_assert_str_eq(replicate(a), retry);
+	step(a, "SELECT COUNT(*) FROM t", &out);
+	ck_assert_str_eq(out, "3");
+	/* the delete commits first: the insert, which checked its key was free, fails */
+	step(a, "BEGIN", &out);
+	step(b, "BEGIN", &out);
+	step(a, "DELETE FROM t", &out);
+	step(b, "INSERT INTO t VALUES (4, 4)", &out);
+	ck_assert_int_eq(step(a, "COMMIT", &out), SQL_STEP_COMMIT_PENDING);
+	ck_assert_int_eq(step(b, "COMMIT", &out), SQL_STEP_COMMIT_PENDING);
+	ck_assert_str_eq(replicate(a), "ok");
+	ck_assert_str_eq(replicate(b), retry);
+	step(a, "SELECT COUNT(*) FROM t", &out);
+	ck_assert_str_eq(out, "0");
+	/* a writer of the table against DROP TABLE */
+	step(a, "INSERT INTO t VALUES (5, 5)", &out);
+	replicate(a);
+	step(a, "BEGIN", &out);
+	step(b, "BEGIN", &out);
+	step(b, "UPDATE t SET v = 6 WHERE id = 5", &out);
+	step(a, "DROP TABLE t", &out);
+	ck_assert_int_eq(step(a, "COMMIT", &out), SQL_STEP_COMMIT_PENDING);
+	ck_assert_int_eq(step(b, "COMMIT", &out), SQL_STEP_COMMIT_PENDING);
+	ck_assert_str_eq(replicate(a), "ok");
+	ck_assert_str_eq(replicate(b), retry);
+	step(b, "SELECT * FROM t", &out);
+	ck_assert_str_eq(out, "Error(not found): no such table: t");
+	sql_session_close(a);
+	sql_session_close(b);
+}
+END_TEST
+
 START_TEST(read_only_and_time_travel)
 {
 	struct sql_session *s = open_session();
@@ -335,6 +390,7 @@ static Suite *suite(void)
 	tcase_add_test(t, autocommit_goes_through_the_host);
 	tcase_add_test(t, explicit_transactions);
 	tcase_add_test(t, serialization_failure);
+	tcase_add_test(t, range_deletions_conflict_with_concurrent_writers);
 	tcase_add_test(t, read_only_and_time_travel);
 	tcase_add_test(t, host_failure_and_catalog_views);
 	tcase_add_test(t, scripts_and_syntax_errors);
