@@ -173,6 +173,25 @@ START_TEST(serialization_failure)
 END_TEST
 
 /*
+ * Runs `first_sql` in a transaction of `first` and `second_sql` in one of `second`, both
+ * begun before either commits; `first` commits, and `second` must fail to.
+ */
+static void second_conflicts(struct sql_session *first, const char *first_sql,
+                             struct sql_session *second, const char *second_sql)
+{
+	char *out;
+	step(first, "BEGIN", &out);
+	step(second, "BEGIN", &out);
+	step(first, first_sql, &out);
+	step(second, second_sql, &out);
+	ck_assert_int_eq(step(first, "COMMIT", &out), SQL_STEP_COMMIT_PENDING);
+	ck_assert_int_eq(step(second, "COMMIT", &out), SQL_STEP_COMMIT_PENDING);
+	ck_assert_str_eq(replicate(first), "ok");
+	ck_assert_str_eq(replicate(second),
+	                 "Error(serialization failure): serialization failure, retry transaction");
+}
+
+/*
  * Range deletions conflict like the row-by-row writes they replace: DELETE without WHERE
  * against a concurrent INSERT (whichever commits second fails), and DROP TABLE against a
  * concurrent writer of the table.
@@ -185,41 +204,18 @@ START_TEST(range_deletions_conflict_with_concurrent_writers)
 	replicate(a);
 	step(a, "INSERT INTO t VALUES (1, 1), (2, 2)", &out);
 	replicate(a);
-	const char *retry =
-	    "Error(serialization failure): serialization failure, retry transaction";
 	/* the insert commits first: the delete, which counted what it would delete, fails */
-	step(a, "BEGIN", &out);
-	step(b, "BEGIN", &out);
-	step(a, "DELETE FROM t", &out);
-	step(b, "INSERT INTO t VALUES (3, 3)", &out);
-	ck_assert_int_eq(step(b, "COMMIT", &out), SQL_STEP_COMMIT_PENDING);
-	ck_assert_int_eq(step(a, "COMMIT", &out), SQL_STEP_COMMIT_PENDING);
-	ck_assert_str_eq(replicate(b), "ok");
-	ck_assert_str_eq(replicate(a), retry);
+	second_conflicts(b, "INSERT INTO t VALUES (3, 3)", a, "DELETE FROM t");
 	step(a, "SELECT COUNT(*) FROM t", &out);
 	ck_assert_str_eq(out, "3");
 	/* the delete commits first: the insert, which checked its key was free, fails */
-	step(a, "BEGIN", &out);
-	step(b, "BEGIN", &out);
-	step(a, "DELETE FROM t", &out);
-	step(b, "INSERT INTO t VALUES (4, 4)", &out);
-	ck_assert_int_eq(step(a, "COMMIT", &out), SQL_STEP_COMMIT_PENDING);
-	ck_assert_int_eq(step(b, "COMMIT", &out), SQL_STEP_COMMIT_PENDING);
-	ck_assert_str_eq(replicate(a), "ok");
-	ck_assert_str_eq(replicate(b), retry);
+	second_conflicts(a, "DELETE FROM t", b, "INSERT INTO t VALUES (4, 4)");
 	step(a, "SELECT COUNT(*) FROM t", &out);
 	ck_assert_str_eq(out, "0");
 	/* a writer of the table against DROP TABLE */
 	step(a, "INSERT INTO t VALUES (5, 5)", &out);
 	replicate(a);
-	step(a, "BEGIN", &out);
-	step(b, "BEGIN", &out);
-	step(b, "UPDATE t SET v = 6 WHERE id = 5", &out);
-	step(a, "DROP TABLE t", &out);
-	ck_assert_int_eq(step(a, "COMMIT", &out), SQL_STEP_COMMIT_PENDING);
-	ck_assert_int_eq(step(b, "COMMIT", &out), SQL_STEP_COMMIT_PENDING);
-	ck_assert_str_eq(replicate(a), "ok");
-	ck_assert_str_eq(replicate(b), retry);
+	second_conflicts(a, "DROP TABLE t", b, "UPDATE t SET v = 6 WHERE id = 5");
 	step(b, "SELECT * FROM t", &out);
 	ck_assert_str_eq(out, "Error(not found): no such table: t");
 	sql_session_close(a);
