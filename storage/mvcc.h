@@ -287,8 +287,10 @@ void mvcc_scan_close(struct mvcc_scan *scan);
 
 /*
  * Appends the commit record of `txn` to `out`: msgpack [format 1, id hi, id lo, read
- * version, [read ranges: from, to|nil, ...], [writes in key order: key, value|nil, ...]].
- * ERR_INVALID if a scan is still open or the transaction has ended.
+ * version, [read ranges: from, to|nil, ...], [writes in key order: key, value|nil, ...]],
+ * or format 2 with a seventh element [deleted ranges: from, to, ...] when the transaction
+ * deleted ranges (mvcc_delete_range). ERR_INVALID if a scan is still open or the
+ * transaction has ended.
  */
 err *mvcc_txn_encode_commit(struct mvcc_txn *txn, struct buf *out);
 
