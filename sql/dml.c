@@ -14,7 +14,6 @@
 #include "sql/keys.h"
 #include "sql/optimizer.h"
 #include "sql/statement.h"
-#include "storage/mvcc.h"
 
 err *sql__plan_query(struct sql__stmt *st, const struct sql_select *s, struct sql_plan **out)
 {
@@ -258,7 +257,7 @@ err *sql__update(struct sql__stmt *st, const struct sql_stmt *s, uint64_t *count
 static err *delete_all(struct sql__stmt *st, const struct sql_table *t, uint64_t *count)
 {
 	struct buf prefix;
-	buf_init(&prefix, MVCC_KEY_MAX + 64);
+	buf_init(&prefix, SQL_KEY_MAX_BYTES + 64);
 	struct sql_txn_scan *sc = NULL;
 	err *e = sql_key_row_prefix(&prefix, t->id);
 	if (!e)
