@@ -230,6 +230,7 @@ static err *node__sync_wait(struct node *n)
 		p += 8 + len;
 	}
 	buf_clear(&n->after_sync);
+	env_flush(n->env); /* the leader waits for these acknowledgements to commit */
 	return NULL;
 }
 
@@ -355,14 +356,23 @@ static err *node__apply(struct node *n, const struct raft_ready *rd, uint64_t en
 	return NULL;
 }
 
-/* Step 3 of the contract; `early` picks the messages sent before persisting, or the rest. */
+/*
+ * Step 3 of the contract; `early` picks the messages sent before persisting, or the rest.
+ * The early ones leave at once, before the batch's applying and answering: a leader's
+ * appends and commit index, a follower's forwarded proposals are what other nodes wait for.
+ */
 static void node__send(struct node *n, const struct raft_ready *rd, bool early)
 {
+	bool sent = false;
 	for (size_t i = 0; i < rd->n_messages; i++) {
 		const struct raft_outgoing *m = &rd->messages[i];
-		if (m->before_persist == early)
+		if (m->before_persist == early) {
 			env_send(n->env, m->to, m->bytes, m->len);
+			sent = true;
+		}
 	}
+	if (early && sent)
+		env_flush(n->env);
 }
 
 /*
@@ -375,16 +385,14 @@ static err *node__handle_ready_unsynced(struct node *n, const struct raft_ready 
 	assert(!n->syncing && rd->n_entries > 0 && n->after_sync.len == 0);
 	assert(rd->hard_state.term == n->saved.term && rd->hard_state.vote == n->saved.vote);
 	node__send(n, rd, true);
-	TRY(node__apply(n, rd, rd->entries[0].index));
-	node__sessions_answer(n);
 	struct vfs_file *to_sync;
 	TRY(raft_dlog_append_unsynced(n->dlog, rd->entries, rd->n_entries, &to_sync));
 	TRY(node__send_after_sync(n, rd));
 	n->syncing = true;
 	n->sync_index = rd->entries[rd->n_entries - 1].index;
-	env_flush(n->env);
 	n->env->sync_start(n->env->impl, to_sync, NODE_TIMER_SYNCED);
 	TRY(node__apply(n, rd, UINT64_MAX));
+	node__sessions_answer(n);
 	for (size_t i = 0; i < rd->n_reads; i++)
 		node__read_ready(n, rd->reads[i].id, rd->reads[i].index);
 	for (size_t i = 0; i < rd->n_failures; i++)
