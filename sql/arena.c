@@ -100,3 +100,24 @@ void sql_arena_free(struct sql_arena *a)
 	a->head = NULL;
 	a->used_bytes = 0;
 }
+
+void sql_arena_reset(struct sql_arena *a)
+{
+	struct sql_arena_block *kept = NULL, *b = a->head;
+	while (b) {
+		struct sql_arena_block *next = b->next;
+		if (!kept && b->size == ARENA_BLOCK_BYTES) {
+			kept = b;
+		} else {
+			free(b);
+		}
+		b = next;
+	}
+	a->head = kept;
+	a->used_bytes = 0;
+	if (kept) {
+		kept->next = NULL;
+		kept->used = 0;
+		a->used_bytes = sizeof *kept + kept->size;
+	}
+}

@@ -25,6 +25,7 @@ struct sql_session {
 	bool pending;
 	bool unoptimized;                 /* sql_session_set_optimizer(s, false) */
 	struct sql_result pending_result; /* reported once the pending commit completes */
+	struct sql_arena arena;           /* the statement's; reset, not freed, after each */
 };
 
 err *sql_session_new(const struct sql_host *host, struct sql_session **out)
@@ -34,6 +35,7 @@ err *sql_session_new(const struct sql_host *host, struct sql_session **out)
 	if (!s)
 		return err_new(ERR_NOMEM, "out of memory for a session");
 	s->host = *host;
+	sql_arena_init(&s->arena, SQL_ARENA_DEFAULT_MAX_BYTES);
 	*out = s;
 	return NULL;
 }
@@ -44,6 +46,7 @@ void sql_session_close(struct sql_session *s)
 		return;
 	mvcc_txn_free(s->txn);
 	sql_result_free(&s->pending_result);
+	sql_arena_free(&s->arena);
 	free(s);
 }
 
@@ -335,11 +338,9 @@ enum sql_step sql_session_step(struct sql_session *s, const char *text, size_t l
 		return SQL_STEP_DONE;
 	}
 	struct sql_parser parser;
-	struct sql_arena arena;
 	sql_parser_init(&parser, text, len);
-	sql_arena_init(&arena, SQL_ARENA_DEFAULT_MAX_BYTES);
 	struct sql_stmt *stmt = NULL;
-	err *e = sql_parse_next(&parser, &arena, &stmt);
+	err *e = sql_parse_next(&parser, &s->arena, &stmt);
 	enum sql_step step = SQL_STEP_DONE;
 	if (e) {
 		result_error(out, e);
@@ -349,10 +350,10 @@ enum sql_step sql_session_step(struct sql_session *s, const char *text, size_t l
 		case SQL_STMT_BEGIN: step = begin(s, stmt, out); break;
 		case SQL_STMT_COMMIT: step = commit(s, out); break;
 		case SQL_STMT_ROLLBACK: step = rollback(s, out); break;
-		default: step = run(s, stmt, &arena, out);
+		default: step = run(s, stmt, &s->arena, out);
 		}
 	}
-	sql_arena_free(&arena);
+	sql_arena_reset(&s->arena);
 	return step;
 }
 

@@ -36,6 +36,12 @@
 #define KVMEM__FEW_OPS 16
 /* The constant the level generator is seeded with: the same shape on every run. */
 #define KVMEM__LEVEL_SEED 0x6b766d656d6c766cULL
+/*
+ * Keys up to this long leave the finger at them; a longer one seeks from the head next
+ * time. It keeps struct kvmem under 1 KiB: every read-write transaction opens one for its
+ * writes, and glibc serves a larger request only after merging its small-chunk caches.
+ */
+#define KVMEM__FINGER_KEY_MAX 256
 
 struct kvmem__node {
 	struct kvmem__node *prev; /* level 0 backwards; the head for the first node */
@@ -60,7 +66,7 @@ struct kvmem {
 	 */
 	struct kvmem__node *finger[KVMEM__MAX_HEIGHT];
 	uint32_t finger_len;
-	uint8_t finger_key[KV_KEY_MAX];
+	uint8_t finger_key[KVMEM__FINGER_KEY_MAX];
 };
 
 struct kvmem__iter {
@@ -218,7 +224,7 @@ static struct kvmem__node *kvmem__seek(struct kvmem *kv, struct slice key,
 	        ? kvmem__seek_from_finger(kv, key, preds)
 	        : kvmem__seek_head(kv, key, preds);
 	kv->finger_len = 0;
-	if (key.len >= 1 && key.len <= KV_KEY_MAX) {
+	if (key.len >= 1 && key.len <= KVMEM__FINGER_KEY_MAX) {
 		memcpy(kv->finger, preds, sizeof kv->finger);
 		memcpy(kv->finger_key, key.ptr, key.len);
 		kv->finger_len = (uint32_t)key.len;

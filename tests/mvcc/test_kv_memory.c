@@ -408,6 +408,63 @@ START_TEST(ascending_runs_against_a_model)
 }
 END_TEST
 
+/*
+ * Keys on both sides of the finger's length limit (256 bytes: a longer key leaves no
+ * finger), written in ascending runs and read back: puts and gets of mixed lengths in
+ * key order, every other key deleted from the top down, the rest in order both ways.
+ */
+static size_t long_key(uint8_t *key, uint32_t i)
+{
+	static const size_t lengths[] = {4, 200, 255, 256, 257, 300, 1024};
+	size_t len = lengths[i % (sizeof lengths / sizeof lengths[0])];
+	memset(key, 'x' + (int)(i % 3), len);
+	store_u32be(key, i); /* the order is i's whatever the length */
+	return len;
+}
+
+START_TEST(keys_longer_than_the_finger_keeps)
+{
+	enum { N = 700 };
+	struct kv *kv = open_kv();
+	uint8_t key[KV_KEY_MAX], val[4];
+	for (uint32_t i = 0; i < N; i++) {
+		store_u32be(val, i);
+		ck_assert_ptr_null(kv_put(kv, slice_of(key, long_key(key, i)), slice_of(val, 4)));
+	}
+	for (uint32_t i = 0; i < N; i++) {
+		struct buf v;
+		buf_init(&v, 16);
+		bool found;
+		ck_assert_ptr_null(kv_get(kv, slice_of(key, long_key(key, i)), &v, &found));
+		ck_assert(found && v.len == 4 && load_u32be(v.data) == i);
+		buf_free(&v);
+	}
+	for (uint32_t i = N; i-- > 0;)
+		if (i % 2)
+			ck_assert_ptr_null(kv_delete(kv, slice_of(key, long_key(key, i))));
+	for (int reverse = 0; reverse < 2; reverse++) {
+		struct kv_iter *it;
+		ck_assert_ptr_null(kv_iter_open(kv, NULL, NULL, reverse, &it));
+		uint32_t n = 0, wrong = 0;
+		for (;;) {
+			struct slice k, v;
+			bool done;
+			ck_assert_ptr_null(kv_iter_next(it, &k, &v, &done));
+			if (done)
+				break;
+			uint32_t expect = 2 * (reverse ? N / 2 - 1 - n : n);
+			wrong += k.len != long_key(key, expect) || memcmp(k.ptr, key, k.len) != 0 ||
+			         load_u32be(v.ptr) != expect;
+			n++;
+		}
+		kv_iter_close(it);
+		ck_assert_uint_eq(n, N / 2);
+		ck_assert_uint_eq(wrong, 0);
+	}
+	kv_close(kv);
+}
+END_TEST
+
 /* Scale: 200,000 keys inserted in a scrambled order come back sorted, both ways. */
 START_TEST(scale_many_keys)
 {
@@ -469,6 +526,7 @@ int main(void)
 	tcase_add_test(tc, iterator_closed_after_apply_is_fine);
 	tcase_add_test(tc, randomized_against_a_model);
 	tcase_add_test(tc, ascending_runs_against_a_model);
+	tcase_add_test(tc, keys_longer_than_the_finger_keeps);
 	tcase_add_test(tc, scale_many_keys);
 	suite_add_tcase(suite, tc);
 	return check_run(suite);

@@ -634,6 +634,43 @@ START_TEST(error_messages_are_exact)
 }
 END_TEST
 
+/*
+ * An arena reset after a statement keeps one usual-size block and nothing else: the next
+ * statement parses into it (zeroed memory, no new block), a request larger than a block
+ * still gets one of its own, and the kept block is the usual one, whatever came first.
+ */
+START_TEST(arena_reset_keeps_one_block)
+{
+	struct sql_arena a;
+	sql_arena_init(&a, SQL_ARENA_DEFAULT_MAX_BYTES);
+	sql_arena_reset(&a); /* an empty arena stays empty */
+	ck_assert_ptr_null(a.head);
+	ck_assert_uint_eq(a.used_bytes, 0);
+	struct sql_stmt *st = parse_ok(&a, "SELECT a, b FROM t WHERE c = 'x'");
+	ck_assert_ptr_nonnull(st);
+	size_t one_block = a.used_bytes;
+	unsigned char *big = sql_arena_alloc(&a, 64 << 10); /* a block of its own */
+	ck_assert_ptr_nonnull(big);
+	memset(big, 0xab, 64 << 10);
+	ck_assert_uint_gt(a.used_bytes, one_block);
+	sql_arena_reset(&a);
+	ck_assert_uint_eq(a.used_bytes, one_block);
+	for (int round = 0; round < 3; round++) {
+		unsigned char *p = sql_arena_alloc(&a, 512);
+		ck_assert_ptr_nonnull(p);
+		for (int i = 0; i < 512; i++)
+			ck_assert_int_eq(p[i], 0);
+		memset(p, 0xcd, 512);
+		st = parse_ok(&a, "INSERT INTO t VALUES (1, 'two', 3.0)");
+		ck_assert_int_eq(st->kind, SQL_STMT_INSERT);
+		ck_assert_uint_eq(a.used_bytes, one_block); /* no new block */
+		sql_arena_reset(&a);
+	}
+	sql_arena_free(&a);
+	ck_assert_ptr_null(a.head);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("parser");
@@ -665,6 +702,7 @@ int main(void)
 	tcase_add_test(tc, parse_script_and_parse_one);
 	tcase_add_test(tc, statement_completeness);
 	tcase_add_test(tc, error_messages_are_exact);
+	tcase_add_test(tc, arena_reset_keeps_one_block);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }
