@@ -43,8 +43,8 @@ void sql_arena_free(struct sql_arena *a);
 /*
  * Releases every allocation like sql_arena_free() but keeps one block of the usual size,
  * empty, for the next allocations: an arena reset after each statement asks malloc for
- * nothing while its statements fit in that block (a 16 KiB request is one glibc serves
- * off its small-chunk caches, merging them first, so every statement paid for that).
+ * nothing while its statements fit in that block (glibc serves a 16 KiB request only
+ * after merging its caches of small free chunks, which every statement used to pay for).
  */
 void sql_arena_reset(struct sql_arena *a);
 
