@@ -408,6 +408,37 @@ START_TEST(ascending_runs_against_a_model)
 }
 END_TEST
 
+/* Whether (k, v) is what the i-th key in ascending order should be. */
+typedef bool (*key_at_fn)(struct slice k, struct slice v, uint64_t i);
+
+/*
+ * Iterates the whole engine forwards and backwards: `count` keys each way, each the one
+ * at_position() expects there (mismatches counted, not asserted one by one: Check's
+ * asserts are slow in a hot loop).
+ */
+static void check_all_keys_both_ways(struct kv *kv, uint64_t count, key_at_fn at_position)
+{
+	for (int reverse = 0; reverse < 2; reverse++) {
+		struct kv_iter *it;
+		ck_assert_ptr_null(kv_iter_open(kv, NULL, NULL, reverse, &it));
+		uint64_t n = 0, misplaced = 0;
+		for (;;) {
+			struct slice k, v;
+			bool done;
+			err *e = kv_iter_next(it, &k, &v, &done);
+			if (e)
+				ck_abort_msg("iterator failed: %s", err_msg(e));
+			if (done)
+				break;
+			misplaced += n >= count || !at_position(k, v, reverse ? count - 1 - n : n);
+			n++;
+		}
+		kv_iter_close(it);
+		ck_assert_uint_eq(n, count);
+		ck_assert_uint_eq(misplaced, 0);
+	}
+}
+
 /*
  * Keys on both sides of the finger's length limit (256 bytes: a longer key leaves no
  * finger), written in ascending runs and read back: puts and gets of mixed lengths in
@@ -420,6 +451,16 @@ static size_t long_key(uint8_t *key, uint32_t i)
 	memset(key, 'x' + (int)(i % 3), len);
 	store_u32be(key, i); /* the order is i's whatever the length */
 	return len;
+}
+
+/* The i-th key left after deleting the odd ones: long key 2i, valued 2i. */
+static bool is_even_long_key(struct slice k, struct slice v, uint64_t i)
+{
+	uint8_t key[KV_KEY_MAX];
+	uint32_t want = (uint32_t)(2 * i);
+	size_t len = long_key(key, want);
+	return k.len == len && memcmp(k.ptr, key, len) == 0 && v.len == 4 &&
+	       load_u32be(v.ptr) == want;
 }
 
 START_TEST(keys_longer_than_the_finger_keeps)
@@ -442,28 +483,17 @@ START_TEST(keys_longer_than_the_finger_keeps)
 	for (uint32_t i = N; i-- > 0;)
 		if (i % 2)
 			ck_assert_ptr_null(kv_delete(kv, slice_of(key, long_key(key, i))));
-	for (int reverse = 0; reverse < 2; reverse++) {
-		struct kv_iter *it;
-		ck_assert_ptr_null(kv_iter_open(kv, NULL, NULL, reverse, &it));
-		uint32_t n = 0, wrong = 0;
-		for (;;) {
-			struct slice k, v;
-			bool done;
-			ck_assert_ptr_null(kv_iter_next(it, &k, &v, &done));
-			if (done)
-				break;
-			uint32_t expect = 2 * (reverse ? N / 2 - 1 - n : n);
-			wrong += k.len != long_key(key, expect) || memcmp(k.ptr, key, k.len) != 0 ||
-			         load_u32be(v.ptr) != expect;
-			n++;
-		}
-		kv_iter_close(it);
-		ck_assert_uint_eq(n, N / 2);
-		ck_assert_uint_eq(wrong, 0);
-	}
+	check_all_keys_both_ways(kv, N / 2, is_even_long_key);
 	kv_close(kv);
 }
 END_TEST
+
+/* The i-th key of scale_many_keys: i as 8 big-endian bytes. */
+static bool is_u64_key(struct slice k, struct slice v, uint64_t i)
+{
+	(void)v;
+	return k.len == 8 && load_u64be(k.ptr) == i;
+}
 
 /* Scale: 200,000 keys inserted in a scrambled order come back sorted, both ways. */
 START_TEST(scale_many_keys)
@@ -484,27 +514,7 @@ START_TEST(scale_many_keys)
 		}
 	}
 	ck_assert_ptr_null(kv_apply(kv, &b));
-	for (int reverse = 0; reverse < 2; reverse++) {
-		struct kv_iter *it;
-		ck_assert_ptr_null(kv_iter_open(kv, NULL, NULL, reverse, &it));
-		uint64_t n = 0, misplaced = 0;
-		for (;;) {
-			struct slice k, v;
-			bool done;
-			err *e = kv_iter_next(it, &k, &v, &done);
-			if (e)
-				ck_abort_msg("iterator failed: %s", err_msg(e));
-			if (done)
-				break;
-			/* counted rather than asserted: Check's asserts are slow in a hot loop */
-			uint64_t expect = reverse ? N - 1 - n : n;
-			misplaced += k.len != 8 || load_u64be(k.ptr) != expect;
-			n++;
-		}
-		ck_assert_uint_eq(n, N);
-		ck_assert_uint_eq(misplaced, 0);
-		kv_iter_close(it);
-	}
+	check_all_keys_both_ways(kv, N, is_u64_key);
 	struct kv_stats st;
 	ck_assert_ptr_null(kv_stats(kv, &st));
 	ck_assert_uint_eq(st.keys, N);
