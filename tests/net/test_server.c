@@ -23,6 +23,9 @@
 
 /* ---- the fake handler ---- */
 
+/* Longer than any test runs: whoever sends "STALL" gives up or leaves before the answer. */
+#define STALL_MS 60000
+
 struct fake {
 	struct net_loop *loop;
 	bool refuse;
@@ -33,7 +36,7 @@ struct fake {
 struct fake_session {
 	struct fake *fake;
 	struct net_session *session;
-	struct net_timer slow; /* replies to "SLOW" later */
+	struct net_timer slow; /* replies to "SLOW" 50 ms later, to "STALL" after STALL_MS */
 	int statements;
 	bool in_txn;
 };
@@ -76,9 +79,10 @@ static void on_slow(struct net_timer *t)
 static void fake_execute(struct fake_session *fs, struct net_session *session, const char *sql)
 {
 	fs->statements++;
-	if (strcmp(sql, "SLOW") == 0) {
+	if (strcmp(sql, "SLOW") == 0 || strcmp(sql, "STALL") == 0) {
 		net_timer_init(&fs->slow, on_slow, fs);
-		ck_assert_ptr_null(net_timer_start(fs->fake->loop, &fs->slow, 50));
+		uint64_t delay_ms = strcmp(sql, "SLOW") == 0 ? 50 : STALL_MS;
+		ck_assert_ptr_null(net_timer_start(fs->fake->loop, &fs->slow, delay_ms));
 		return;
 	}
 	if (strcmp(sql, "BEGIN") == 0) {
@@ -159,6 +163,7 @@ struct server_thread {
 	int stop_pipe[2];
 	struct net_io stop_io;
 	pthread_t thread;
+	bool running; /* the thread runs the loop: server_join() not called yet */
 	uint16_t port;
 	int warnings; /* WARN lines the server logged; read after server_join */
 	char first_warning[256];
@@ -188,8 +193,16 @@ static void *server_main(void *arg)
 	return NULL;
 }
 
-static void server_start(struct server_thread *st, size_t max_connections)
+/*
+ * The one server a test runs. It lives outside the test's stack frame: a failed assertion
+ * leaves the test function at once, and the server thread must not go on using memory the
+ * next test reuses; the fixture's teardown stops it instead.
+ */
+static struct server_thread the_server;
+
+static struct server_thread *server_start(size_t max_connections)
 {
+	struct server_thread *st = &the_server;
 	memset(st, 0, sizeof *st);
 	ck_assert_ptr_null(net_loop_init(&st->loop));
 	st->fake.loop = &st->loop;
@@ -204,6 +217,8 @@ static void server_start(struct server_thread *st, size_t max_connections)
 	net_io_init(&st->stop_io, st->stop_pipe[0], on_stop, st);
 	ck_assert_ptr_null(net_io_start(&st->loop, &st->stop_io, EPOLLIN));
 	ck_assert_int_eq(pthread_create(&st->thread, NULL, server_main, st), 0);
+	st->running = true;
+	return st;
 }
 
 /* Stops the thread; afterwards the server's state may be read safely. */
@@ -211,15 +226,27 @@ static void server_join(struct server_thread *st)
 {
 	ck_assert_int_eq(write(st->stop_pipe[1], "x", 1), 1);
 	ck_assert_int_eq(pthread_join(st->thread, NULL), 0);
+	st->running = false;
 }
 
 static void server_free(struct server_thread *st)
 {
 	net_server_free(st->server);
+	st->server = NULL;
 	net_io_stop(&st->loop, &st->stop_io);
 	close(st->stop_pipe[0]);
 	close(st->stop_pipe[1]);
 	net_loop_close(&st->loop);
+}
+
+/* After every test, passed or failed: a server the test left running is stopped and freed. */
+static void server_teardown(void)
+{
+	struct server_thread *st = &the_server;
+	if (st->running)
+		server_join(st);
+	if (st->server)
+		server_free(st);
 }
 
 static struct net_client *client(struct server_thread *st)
@@ -255,11 +282,10 @@ static void expect_ack(struct net_client *c, const char *sql, const char *messag
 
 START_TEST(requests_and_sessions)
 {
-	struct server_thread st;
-	server_start(&st, 0);
-	struct net_client *a = client(&st), *b;
+	struct server_thread *st = server_start(0);
+	struct net_client *a = client(st), *b;
 	char address[32];
-	snprintf(address, sizeof address, "%u", st.port); /* a bare port means 127.0.0.1 */
+	snprintf(address, sizeof address, "%u", st->port); /* a bare port means 127.0.0.1 */
 	ck_assert_ptr_null(net_client_connect_addr(address, 2000, &b));
 	expect_echo(a, "SELECT 1", 1);
 	expect_ack(a, "BEGIN", "BEGIN");
@@ -297,24 +323,23 @@ START_TEST(requests_and_sessions)
 	expect_ack(b, "SLOW", "COMMIT 42");
 	net_client_close(a);
 	net_client_close(b);
-	server_join(&st);
-	ck_assert_int_eq(st.fake.opened, 2);
-	struct net_server_stats s = net_server_stats(st.server);
+	server_join(st);
+	ck_assert_int_eq(st->fake.opened, 2);
+	struct net_server_stats s = net_server_stats(st->server);
 	ck_assert_uint_eq(s.requests, 11);
 	ck_assert_uint_eq(s.bad_requests, 0);
-	server_free(&st);
-	ck_assert_int_eq(st.fake.closed, 2);
+	server_free(st);
+	ck_assert_int_eq(st->fake.closed, 2);
 }
 END_TEST
 
 START_TEST(a_client_leaving_with_a_reply_pending)
 {
-	struct server_thread st;
-	server_start(&st, 0);
-	struct net_client *a = client(&st);
-	net_client_set_timeout(a, 10); /* gives up before the 50 ms reply */
+	struct server_thread *st = server_start(0);
+	struct net_client *a = client(st);
+	net_client_set_timeout(a, 10); /* gives up long before the reply */
 	struct net_response r;
-	err *e = net_client_execute(a, "SLOW", &r);
+	err *e = net_client_execute(a, "STALL", &r);
 	ck_assert(err_is(e, ERR_UNKNOWN_OUTCOME));
 	err_free(e);
 	ck_assert(!net_client_is_connected(a));
@@ -323,13 +348,13 @@ START_TEST(a_client_leaving_with_a_reply_pending)
 	err_free(e);
 	net_client_close(a);
 	/* the server notices, drops the pending reply, and serves others */
-	struct net_client *b = client(&st);
+	struct net_client *b = client(st);
 	expect_echo(b, "SELECT 1", 1);
 	expect_ack(b, "SLOW", "COMMIT 42");
 	net_client_close(b);
-	server_join(&st);
-	server_free(&st);
-	ck_assert_int_eq(st.fake.opened, st.fake.closed);
+	server_join(st);
+	server_free(st);
+	ck_assert_int_eq(st->fake.opened, st->fake.closed);
 }
 END_TEST
 
@@ -386,19 +411,18 @@ static void send_all(int fd, const void *bytes, size_t len)
 
 START_TEST(bad_input_closes_only_that_connection)
 {
-	struct server_thread st;
-	server_start(&st, 0);
-	struct net_client *good = client(&st);
+	struct server_thread *st = server_start(0);
+	struct net_client *good = client(st);
 	expect_echo(good, "SELECT 1", 1);
 
 	/* garbage bytes: read as a huge length prefix */
-	int fd = raw_connect(&st);
+	int fd = raw_connect(st);
 	send_all(fd, "GET / HTTP/1.1\r\n\r\n", 18);
 	ck_assert_int_eq(read_until_closed(fd), ERR_LIMIT);
 	close(fd);
 
 	/* an oversized length prefix, with no body at all */
-	fd = raw_connect(&st);
+	fd = raw_connect(st);
 	send_all(fd, "\x00\x10\x00\x01", 4);
 	ck_assert_int_eq(read_until_closed(fd), ERR_LIMIT);
 	close(fd);
@@ -408,7 +432,7 @@ START_TEST(bad_input_closes_only_that_connection)
 	buf_init(&frame, 1024);
 	ck_assert_ptr_null(net_frame_encode(&frame, "\x92\x01\xa1x", 4, 1024));
 	frame.data[frame.len - 1] ^= 0xff;
-	fd = raw_connect(&st);
+	fd = raw_connect(st);
 	send_all(fd, frame.data, frame.len);
 	ck_assert_int_eq(read_until_closed(fd), ERR_CORRUPT);
 	close(fd);
@@ -419,7 +443,7 @@ START_TEST(bad_input_closes_only_that_connection)
 	for (int i = 0; i < 3; i++) {
 		buf_clear(&frame);
 		ck_assert_ptr_null(net_frame_encode(&frame, payloads[i], lens[i], 1024));
-		fd = raw_connect(&st);
+		fd = raw_connect(st);
 		send_all(fd, frame.data, frame.len);
 		ck_assert_int_eq(read_until_closed(fd), ERR_DECODE);
 		close(fd);
@@ -428,7 +452,7 @@ START_TEST(bad_input_closes_only_that_connection)
 	/* a truncated frame, then the client goes away: the server just closes */
 	buf_clear(&frame);
 	ck_assert_ptr_null(net_frame_encode(&frame, "\x92\x01\xa1x", 4, 1024));
-	fd = raw_connect(&st);
+	fd = raw_connect(st);
 	send_all(fd, frame.data, frame.len - 3);
 	shutdown(fd, SHUT_WR);
 	ck_assert_int_eq(read_until_closed(fd), 0);
@@ -444,7 +468,7 @@ START_TEST(bad_input_closes_only_that_connection)
 		ck_assert_ptr_null(net_request_encode(&r, &req));
 		ck_assert_ptr_null(net_frame_encode(&frame, req.data, req.len, 1024));
 	}
-	fd = raw_connect(&st);
+	fd = raw_connect(st);
 	send_all(fd, frame.data, frame.len);
 	struct net_frame_decoder d;
 	net_frame_decoder_init(&d, NET_FRAME_MAX_RESPONSE_BYTES);
@@ -477,18 +501,18 @@ START_TEST(bad_input_closes_only_that_connection)
 
 	/* the first client and a new one are still served */
 	expect_echo(good, "SELECT 2", 2);
-	struct net_client *second = client(&st);
+	struct net_client *second = client(st);
 	expect_echo(second, "SELECT 1", 1);
 	net_client_close(good);
 	net_client_close(second);
-	server_join(&st);
-	ck_assert_uint_eq(net_server_stats(st.server).bad_requests, 6);
-	ck_assert_int_eq(st.warnings, 6);
-	ck_assert_msg(strstr(st.first_warning, "sql: closing client 127.0.0.1:") &&
-	                  strstr(st.first_warning, "bad frame: frame of 1195725856 bytes exceeds"),
-	              "%s", st.first_warning);
-	server_free(&st);
-	ck_assert_int_eq(st.fake.opened, st.fake.closed);
+	server_join(st);
+	ck_assert_uint_eq(net_server_stats(st->server).bad_requests, 6);
+	ck_assert_int_eq(st->warnings, 6);
+	ck_assert_msg(strstr(st->first_warning, "sql: closing client 127.0.0.1:") &&
+	                  strstr(st->first_warning, "bad frame: frame of 1195725856 bytes exceeds"),
+	              "%s", st->first_warning);
+	server_free(st);
+	ck_assert_int_eq(st->fake.opened, st->fake.closed);
 }
 END_TEST
 
@@ -508,8 +532,7 @@ static bool drain_until_closed(int fd)
 
 START_TEST(random_input_never_hurts_the_server)
 {
-	struct server_thread st;
-	server_start(&st, 0);
+	struct server_thread *st = server_start(0);
 	struct prng rng;
 	prng_seed(&rng, 0xbadf00d);
 	struct buf req, frame;
@@ -535,7 +558,7 @@ START_TEST(random_input_never_hurts_the_server)
 		case 2: /* truncated */ frame.len = (size_t)prng_below(&rng, frame.len); break;
 		default: /* intact requests: answered, then the server sees the end */ break;
 		}
-		int fd = raw_connect(&st);
+		int fd = raw_connect(st);
 		if (frame.len > 0)
 			send_all(fd, frame.data, frame.len);
 		shutdown(fd, SHUT_WR);
@@ -544,24 +567,23 @@ START_TEST(random_input_never_hurts_the_server)
 	}
 	buf_free(&req);
 	buf_free(&frame);
-	struct net_client *c = client(&st);
+	struct net_client *c = client(st);
 	expect_echo(c, "still serving", 1);
 	net_client_close(c);
-	server_join(&st);
-	ck_assert_uint_eq(net_server_stats(st.server).accepted, 201);
-	server_free(&st);
-	ck_assert_int_eq(st.fake.opened, st.fake.closed);
+	server_join(st);
+	ck_assert_uint_eq(net_server_stats(st->server).accepted, 201);
+	server_free(st);
+	ck_assert_int_eq(st->fake.opened, st->fake.closed);
 }
 END_TEST
 
 START_TEST(connections_beyond_the_limit_are_refused)
 {
-	struct server_thread st;
-	server_start(&st, 2);
-	struct net_client *a = client(&st), *b = client(&st);
+	struct server_thread *st = server_start(2);
+	struct net_client *a = client(st), *b = client(st);
 	expect_echo(a, "SELECT 1", 1);
 	expect_echo(b, "SELECT 1", 1);
-	int fd = raw_connect(&st);
+	int fd = raw_connect(st);
 	ck_assert_int_eq(read_until_closed(fd), ERR_UNAVAILABLE);
 	close(fd);
 	net_client_close(a);
@@ -569,7 +591,7 @@ START_TEST(connections_beyond_the_limit_are_refused)
 	struct net_client *c = NULL;
 	for (int i = 0; i < 100 && !c; i++) {
 		struct net_response r;
-		struct net_client *try = client(&st);
+		struct net_client *try = client(st);
 		err *e = net_client_execute(try, "SELECT 1", &r);
 		if (!e && r.kind == NET_RESP_ROWS)
 			c = try;
@@ -582,19 +604,18 @@ START_TEST(connections_beyond_the_limit_are_refused)
 	ck_assert_ptr_nonnull(c);
 	net_client_close(b);
 	net_client_close(c);
-	server_join(&st);
-	ck_assert_uint_ge(net_server_stats(st.server).refused, 1);
-	server_free(&st);
+	server_join(st);
+	ck_assert_uint_ge(net_server_stats(st->server).refused, 1);
+	server_free(st);
 }
 END_TEST
 
 START_TEST(connecting_to_nothing_is_a_clear_error)
 {
-	struct server_thread st;
-	server_start(&st, 0);
-	uint16_t port = st.port;
-	server_join(&st);
-	server_free(&st);
+	struct server_thread *st = server_start(0);
+	uint16_t port = st->port;
+	server_join(st);
+	server_free(st);
 	struct net_client *c;
 	err *e = net_client_connect("127.0.0.1", port, 1000, &c);
 	ck_assert(err_is(e, ERR_UNAVAILABLE));
@@ -605,12 +626,11 @@ END_TEST
 
 START_TEST(a_server_going_away_is_a_lost_connection)
 {
-	struct server_thread st;
-	server_start(&st, 0);
-	struct net_client *a = client(&st);
+	struct server_thread *st = server_start(0);
+	struct net_client *a = client(st);
 	expect_echo(a, "SELECT 1", 1);
-	server_join(&st);
-	server_free(&st);
+	server_join(st);
+	server_free(st);
 	struct net_response r;
 	struct net_request status = {NET_REQ_STATUS, slice_of("", 0)};
 	err *e = net_client_call(a, &status, &r);
@@ -626,6 +646,7 @@ static Suite *server_suite(void)
 	Suite *s = suite_create("server");
 	TCase *tc = tcase_create("server");
 	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, NULL, server_teardown);
 	tcase_add_test(tc, requests_and_sessions);
 	tcase_add_test(tc, a_client_leaving_with_a_reply_pending);
 	tcase_add_test(tc, bad_input_closes_only_that_connection);
