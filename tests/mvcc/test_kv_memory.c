@@ -280,6 +280,19 @@ static size_t random_key(struct prng *p, uint8_t *key)
 	return len;
 }
 
+/*
+ * The next entry of `it` into *k and *v, or false at its end; a failing iterator aborts the
+ * test. For hot loops: it asserts only on failure (Check's asserts are slow).
+ */
+static bool next_or_abort(struct kv_iter *it, struct slice *k, struct slice *v)
+{
+	bool done;
+	err *e = kv_iter_next(it, k, v, &done);
+	if (e)
+		ck_abort_msg("iterator failed: %s", err_msg(e));
+	return !done;
+}
+
 static void check_scan_against_model(struct kv *kv, const struct model *m, struct prng *p)
 {
 	uint8_t fk[8], tk[8];
@@ -301,14 +314,8 @@ static void check_scan_against_model(struct kv *kv, const struct model *m, struc
 	    kv_iter_open(kv, use_from ? &f : NULL, use_to ? &t : NULL, reverse, &it));
 	/* mismatches are counted, not asserted one by one: Check's asserts are slow */
 	int got = 0, wrong = 0;
-	for (;;) {
-		struct slice k, v;
-		bool done;
-		err *e = kv_iter_next(it, &k, &v, &done);
-		if (e)
-			ck_abort_msg("iterator failed: %s", err_msg(e));
-		if (done)
-			break;
+	struct slice k, v;
+	while (next_or_abort(it, &k, &v)) {
 		if (got < n) {
 			int i = expect[reverse ? n - 1 - got : got];
 			wrong += !slice_eq(k, slice_of(m->e[i].key, m->e[i].key_len)) ||
@@ -422,14 +429,8 @@ static void check_all_keys_both_ways(struct kv *kv, uint64_t count, key_at_fn at
 		struct kv_iter *it;
 		ck_assert_ptr_null(kv_iter_open(kv, NULL, NULL, reverse, &it));
 		uint64_t n = 0, misplaced = 0;
-		for (;;) {
-			struct slice k, v;
-			bool done;
-			err *e = kv_iter_next(it, &k, &v, &done);
-			if (e)
-				ck_abort_msg("iterator failed: %s", err_msg(e));
-			if (done)
-				break;
+		struct slice k, v;
+		while (next_or_abort(it, &k, &v)) {
 			misplaced += n >= count || !at_position(k, v, reverse ? count - 1 - n : n);
 			n++;
 		}
