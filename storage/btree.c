@@ -47,6 +47,8 @@
  * Page format (all integers big-endian):
  *   0  u32 checksum32 of bytes 4..4095     4  u64 page number     12  u8 type
  *   14 u16 cell count                      16 u16 start of the cell area
+ *   18 u16 bytes of removed cells still in the cell area (reclaimed when the page is
+ *          rebuilt), so a page's used bytes are known without walking its cells
  *   24 u64 leftmost child (branch) / next page (overflow, free list)
  *   32 cell offsets (u16 each) ... free ... cells
  * Leaf cell:   u16 key length, u32 value length, u8 flags (1 = overflow), key,
@@ -66,7 +68,7 @@
 #define PG BTREE_PAGE_SIZE
 #define HDR 32
 #define BT_MAGIC 0x636169726e627431ull /* "cairnbt1" */
-#define BT_VERSION 1
+#define BT_VERSION 2                   /* 2: pages count the bytes of their removed cells */
 #define BT_DEPTH_MAX 32
 #define BT_CELLS_MAX 512 /* more than fit in a page, plus one being inserted */
 #define BT_LEAF_CELL_HDR 7
@@ -108,6 +110,11 @@ static inline unsigned pg_n(const uint8_t *p)
 static inline unsigned pg_content(const uint8_t *p)
 {
 	return ld16(p + 16);
+}
+
+static inline unsigned pg_dead(const uint8_t *p)
+{
+	return ld16(p + 18);
 }
 
 static inline uint64_t pg_extra(const uint8_t *p)
@@ -191,12 +198,10 @@ static unsigned branch_find(const uint8_t *p, struct slice key)
 	return exact ? i + 1 : i;
 }
 
+/* Bytes in use: the header, the offsets and the live cells. */
 static size_t pg_used(const uint8_t *p)
 {
-	size_t used = HDR;
-	for (unsigned i = 0; i < pg_n(p); i++)
-		used += 2 + cell_size(p, pg_cell(p, i));
-	return used;
+	return HDR + 2 * pg_n(p) + (PG - pg_content(p)) - pg_dead(p);
 }
 
 /* Inserts a cell at index i if the free gap holds it; false if it does not. */
@@ -219,10 +224,15 @@ static void pg_remove(uint8_t *p, unsigned i)
 {
 	unsigned n = pg_n(p);
 	assert(i < n);
+	size_t dead = pg_dead(p) + cell_size(p, pg_cell(p, i));
 	memmove(p + HDR + 2 * i, p + HDR + 2 * (i + 1), 2 * (n - i - 1));
 	st16(p + 14, (uint16_t)(n - 1));
-	if (n == 1)
+	if (n == 1) {
 		st16(p + 16, PG); /* empty: the whole cell area is free again */
+		dead = 0;
+	}
+	assert(dead <= PG - pg_content(p));
+	st16(p + 18, (uint16_t)dead);
 }
 
 struct cellref {
@@ -244,6 +254,7 @@ static void pg_rebuild(uint8_t *p, const struct cellref *cells, size_t n)
 	}
 	st16(tmp + 14, (uint16_t)n);
 	st16(tmp + 16, (uint16_t)content);
+	st16(tmp + 18, 0);
 	memcpy(p, tmp, PG);
 }
 
@@ -401,6 +412,7 @@ static err *bt__check_page(const uint8_t *p, uint64_t pgno)
 		return n <= BT_FREELIST_PER_PAGE ? NULL : bt__corrupt(pgno, "bad free-list count");
 	if (HDR + 2 * n > content || content > PG)
 		return bt__corrupt(pgno, "bad cell area");
+	size_t cells = 0; /* bytes of the live cells */
 	for (unsigned i = 0; i < n; i++) {
 		unsigned off = ld16(p + HDR + 2 * i);
 		unsigned hdr = type == BT_LEAF ? BT_LEAF_CELL_HDR : BT_BRANCH_CELL_HDR;
@@ -411,7 +423,11 @@ static err *bt__check_page(const uint8_t *p, uint64_t pgno)
 			return bt__corrupt(pgno, "cell out of range");
 		if (type == BT_LEAF && load_u32be(c + 2) > KV_VALUE_MAX)
 			return bt__corrupt(pgno, "value length out of range");
+		cells += cell_size(p, c);
 	}
+	/* the cell area holds the live cells and the removed ones counted at offset 18 */
+	if (cells + pg_dead(p) != PG - content)
+		return bt__corrupt(pgno, "cell area does not add up");
 	return NULL;
 }
 
@@ -1547,8 +1563,11 @@ static err *bt__read_meta(struct btree *bt, unsigned slot, struct bt_meta *out, 
 	if (!sound || load_u64be(p + 4) != slot || p[12] != BT_META)
 		return NULL;
 	const uint8_t *m = p + HDR;
-	if (load_u64be(m) != BT_MAGIC || load_u32be(m + 8) != BT_VERSION ||
-	    load_u32be(m + 12) != PG)
+	if (load_u64be(m) == BT_MAGIC && load_u32be(m + 8) != BT_VERSION)
+		return err_new(ERR_INVALID,
+		               "%s: b-tree format version %u; this build reads version %u only",
+		               bt->path, (unsigned)load_u32be(m + 8), (unsigned)BT_VERSION);
+	if (load_u64be(m) != BT_MAGIC || load_u32be(m + 12) != PG)
 		return NULL;
 	out->txn = load_u64be(m + 16);
 	out->st.root = load_u64be(m + 24);

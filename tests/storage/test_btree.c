@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/checksum.h"
 #include "base/prng.h"
 #include "check_main.h"
 #include "kv_model.h"
@@ -534,6 +535,34 @@ START_TEST(a_flipped_bit_is_err_corrupt_naming_the_page)
 }
 END_TEST
 
+START_TEST(a_file_of_another_format_version_is_refused_by_name)
+{
+	struct vfs *v;
+	OK(vfs_memory_new(DISK_BYTES, &v));
+	struct kv *kv = open_tree(v, 0);
+	OK(kv_commit(kv, slice_of("", 0), true));
+	kv_close(kv);
+	/* make both meta pages say version 1, with sound checksums */
+	struct vfs_file *f;
+	OK(vfs_open(v, "tree.db", 0, &f));
+	for (uint64_t slot = 0; slot < 2; slot++) {
+		uint8_t page[4096];
+		OK(vfs_read_exact(f, slot * 4096, page, sizeof page));
+		store_u32be(page + 32 + 8, 1);
+		store_u32be(page, checksum32(page + 4, sizeof page - 4));
+		OK(vfs_write(f, slot * 4096, page, sizeof page));
+	}
+	OK(vfs_sync(f));
+	vfs_close(f);
+	err *e = btree_open(v, "tree.db", NULL, &kv);
+	ck_assert(err_is(e, ERR_INVALID));
+	ck_assert_msg(strstr(err_msg(e), "format version 1; this build reads version 2") != NULL,
+	              "message: %s", err_msg(e));
+	err_free(e);
+	vfs_memory_free(v);
+}
+END_TEST
+
 START_TEST(a_file_of_garbage_does_not_open)
 {
 	struct prng p;
@@ -566,6 +595,7 @@ static Suite *btree_suite(void)
 	TCase *tc = tcase_create("btree");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, put_get_delete_meta_and_reopen);
+	tcase_add_test(tc, a_file_of_another_format_version_is_refused_by_name);
 	tcase_add_test(tc, overflow_values_and_limits);
 	tcase_add_test(tc, property_btree_and_memory_engine_match_the_model);
 	tcase_add_test(tc, a_batch_failing_midway_leaves_no_trace);
