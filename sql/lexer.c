@@ -11,6 +11,7 @@
 #include <assert.h>
 #include <stdio.h>
 #include <string.h>
+#include <threads.h>
 
 struct keyword_entry {
 	const char *text;
@@ -27,37 +28,61 @@ static const struct keyword_entry keywords[] = {
 
 #define KEYWORD_COUNT (sizeof keywords / sizeof keywords[0])
 
-static char ascii_upper(char c)
+/* The longest keyword's length ("TRANSACTION"). */
+#define KEYWORD_MAX_LEN 11
+#define KW_LENGTH_CHECK_(name, res) \
+	_Static_assert(sizeof #name - 1 <= KEYWORD_MAX_LEN, "keyword " #name " too long");
+SQL_KEYWORDS(KW_LENGTH_CHECK_)
+#undef KW_LENGTH_CHECK_
+
+/*
+ * A hash table over the keywords, built once: slot i holds 1 + the index of a keyword in
+ * keywords[], or 0. At most a third of the slots are used, so every probe ends at an
+ * empty one soon.
+ */
+#define KEYWORD_SLOTS 512
+_Static_assert(KEYWORD_COUNT * 3 <= KEYWORD_SLOTS, "too many keywords for the table");
+static uint8_t keyword_slots[KEYWORD_SLOTS];
+static once_flag keyword_slots_once = ONCE_FLAG_INIT;
+
+static unsigned keyword_hash(const char *upper, size_t len)
 {
-	return c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+	unsigned h = (unsigned)len;
+	for (size_t i = 0; i < len; i++)
+		h = h * 31 + (unsigned char)upper[i];
+	return h & (KEYWORD_SLOTS - 1);
 }
 
-/* Compares a keyword spelling with `len` bytes at `s`, ignoring the case of `s`. */
-static int keyword_cmp(const char *kw, const char *s, size_t len)
+static void keyword_slots_build(void)
 {
-	for (size_t i = 0; i < len; i++) {
-		char k = kw[i];
-		if (k == '\0')
-			return -1;
-		char c = ascii_upper(s[i]);
-		if (k != c)
-			return k < c ? -1 : 1;
+	for (size_t k = 0; k < KEYWORD_COUNT; k++) {
+		unsigned i = keyword_hash(keywords[k].text, strlen(keywords[k].text));
+		while (keyword_slots[i] != 0)
+			i = (i + 1) & (KEYWORD_SLOTS - 1);
+		keyword_slots[i] = (uint8_t)(k + 1);
 	}
-	return kw[len] == '\0' ? 0 : 1;
 }
 
 enum sql_keyword sql_keyword_lookup(const char *s, size_t len)
 {
-	size_t lo = 0, hi = KEYWORD_COUNT;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = keyword_cmp(keywords[mid].text, s, len);
-		if (c == 0)
-			return keywords[mid].keyword;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
+	/* Keywords are 2 to KEYWORD_MAX_LEN letters: look up an upper-case copy. */
+	if (len < 2 || len > KEYWORD_MAX_LEN)
+		return SQL_KW_NONE;
+	char up[KEYWORD_MAX_LEN];
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (c >= 'a' && c <= 'z')
+			c = (char)(c - 'a' + 'A');
+		else if (c < 'A' || c > 'Z')
+			return SQL_KW_NONE;
+		up[i] = c;
+	}
+	call_once(&keyword_slots_once, keyword_slots_build);
+	for (unsigned i = keyword_hash(up, len); keyword_slots[i] != 0;
+	     i = (i + 1) & (KEYWORD_SLOTS - 1)) {
+		const struct keyword_entry *kw = &keywords[keyword_slots[i] - 1];
+		if (strncmp(kw->text, up, len) == 0 && kw->text[len] == '\0')
+			return kw->keyword;
 	}
 	return SQL_KW_NONE;
 }
@@ -171,6 +196,20 @@ static err *skip_space(struct sql_lexer *lx)
 	return NULL;
 }
 
+/* Moves to offset `to` (<= len) over bytes that may hold newlines, keeping line current. */
+static void advance_to(struct sql_lexer *lx, size_t to)
+{
+	assert(lx->offset <= to && to <= lx->len);
+	const char *at = lx->text + lx->offset, *end = lx->text + to;
+	/* every round passes a newline, so there are at most to - offset rounds */
+	while ((at = memchr(at, '\n', (size_t)(end - at))) != NULL) {
+		at++;
+		lx->line++;
+		lx->line_start = (size_t)(at - lx->text);
+	}
+	lx->offset = to;
+}
+
 /* Scans 'string' or "identifier" with doubled quotes as escapes. */
 static err *lex_quoted(struct sql_lexer *lx, char quote, struct sql_token *tok)
 {
@@ -178,22 +217,21 @@ static err *lex_quoted(struct sql_lexer *lx, char quote, struct sql_token *tok)
 	uint32_t col = column_of(lx, lx->offset);
 	advance(lx);
 	for (;;) {
-		if (at_end(lx, 0)) {
+		const char *end = memchr(lx->text + lx->offset, quote, lx->len - lx->offset);
+		if (!end) {
+			advance_to(lx, lx->len);
 			lx->unterminated = true;
 			return err_new(ERR_SYNTAX,
 			               "syntax error at line %u, column %u: unterminated %s",
 			               (unsigned)line, (unsigned)col,
 			               quote == '\'' ? "string literal" : "quoted identifier");
 		}
-		char c = peek(lx, 0);
-		advance(lx);
-		if (c == quote) {
-			if (peek(lx, 0) == quote && !at_end(lx, 0)) {
-				advance(lx);
-				continue;
-			}
-			break;
+		advance_to(lx, (size_t)(end - lx->text) + 1);
+		if (peek(lx, 0) == quote && !at_end(lx, 0)) {
+			advance(lx); /* a doubled quote stands for one */
+			continue;
 		}
+		break;
 	}
 	tok->kind = quote == '\'' ? SQL_TOK_STRING : SQL_TOK_QUOTED_IDENT;
 	return NULL;
@@ -294,8 +332,10 @@ err *sql_lex_next(struct sql_lexer *lx, struct sql_token *out)
 	}
 	char c = peek(lx, 0);
 	if (is_ident_start(c)) {
-		while (!at_end(lx, 0) && is_ident_char(peek(lx, 0)))
-			advance(lx);
+		size_t end = lx->offset + 1;
+		while (end < lx->len && is_ident_char(lx->text[end]))
+			end++;
+		lx->offset = end; /* a name holds no newline */
 		tok.kind = SQL_TOK_IDENT;
 		tok.keyword = sql_keyword_lookup(tok.text, lx->offset - tok.offset);
 	} else if (is_digit(c) || (c == '.' && is_digit(peek(lx, 1)) && !at_end(lx, 1))) {

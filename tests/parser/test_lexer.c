@@ -98,6 +98,13 @@ START_TEST(keyword_table_is_sorted_and_complete)
 	ck_assert_int_eq(sql_keyword_lookup("selec", 5), SQL_KW_NONE);
 	ck_assert_int_eq(sql_keyword_lookup("selects", 7), SQL_KW_NONE);
 	ck_assert_int_eq(sql_keyword_lookup("", 0), SQL_KW_NONE);
+	/* only letters make keywords; the longest is TRANSACTION */
+	ck_assert_int_eq(sql_keyword_lookup("TrAnSaCtIoN", 11), SQL_KW_TRANSACTION);
+	ck_assert_int_eq(sql_keyword_lookup("transactions", 12), SQL_KW_NONE);
+	ck_assert_int_eq(sql_keyword_lookup("select1", 7), SQL_KW_NONE);
+	ck_assert_int_eq(sql_keyword_lookup("in_", 3), SQL_KW_NONE);
+	ck_assert_int_eq(sql_keyword_lookup("i", 1), SQL_KW_NONE);
+	ck_assert_int_eq(sql_keyword_lookup("AS", 2), SQL_KW_AS);
 }
 END_TEST
 
@@ -112,6 +119,23 @@ START_TEST(strings_and_quoted_identifiers_keep_escapes)
 	ck_assert_uint_eq(t[1].len, 8);
 	ck_assert_int_eq(t[2].kind, SQL_TOK_STRING);
 	ck_assert_uint_eq(t[2].len, 2);
+}
+END_TEST
+
+START_TEST(positions_after_strings_spanning_lines)
+{
+	struct sql_token t[8];
+	size_t n = lex_all("SELECT 'a\nb''\nc'\n  x \"q\n\"y", t, 8);
+	ck_assert_uint_eq(n, 6);
+	ck_assert_int_eq(t[1].kind, SQL_TOK_STRING);
+	ck_assert_uint_eq(t[1].len, 9);
+	ck_assert_uint_eq(t[2].line, 4);
+	ck_assert_uint_eq(t[2].column, 3);
+	ck_assert_int_eq(t[3].kind, SQL_TOK_QUOTED_IDENT);
+	ck_assert_uint_eq(t[3].line, 4);
+	ck_assert_uint_eq(t[4].line, 5);
+	ck_assert_uint_eq(t[4].column, 2);
+	ck_assert_str_eq(t[4].text, "y");
 }
 END_TEST
 
@@ -193,6 +217,7 @@ int main(void)
 	tcase_add_test(tc, punctuation_and_operators);
 	tcase_add_test(tc, numbers);
 	tcase_add_test(tc, keywords_are_case_insensitive_and_flagged);
+	tcase_add_test(tc, positions_after_strings_spanning_lines);
 	tcase_add_test(tc, keyword_table_is_sorted_and_complete);
 	tcase_add_test(tc, strings_and_quoted_identifiers_keep_escapes);
 	tcase_add_test(tc, comments_are_skipped_and_positions_tracked);
