@@ -15,13 +15,14 @@
 
 struct keyword_entry {
 	const char *text;
+	uint8_t len;
 	enum sql_keyword keyword;
 	bool reserved;
 };
 
-/* Sorted by spelling, for binary search (a test checks the order). */
+/* In enum order, which is by spelling (a test checks it): keywords[kw - 1] is kw's. */
 static const struct keyword_entry keywords[] = {
-#define KW_ENTRY_(name, res) {#name, SQL_KW_##name, res},
+#define KW_ENTRY_(name, res) {#name, sizeof #name - 1, SQL_KW_##name, res},
     SQL_KEYWORDS(KW_ENTRY_)
 #undef KW_ENTRY_
 };
@@ -56,7 +57,7 @@ static unsigned keyword_hash(const char *upper, size_t len)
 static void keyword_slots_build(void)
 {
 	for (size_t k = 0; k < KEYWORD_COUNT; k++) {
-		unsigned i = keyword_hash(keywords[k].text, strlen(keywords[k].text));
+		unsigned i = keyword_hash(keywords[k].text, keywords[k].len);
 		while (keyword_slots[i] != 0)
 			i = (i + 1) & (KEYWORD_SLOTS - 1);
 		keyword_slots[i] = (uint8_t)(k + 1);
@@ -81,7 +82,7 @@ enum sql_keyword sql_keyword_lookup(const char *s, size_t len)
 	for (unsigned i = keyword_hash(up, len); keyword_slots[i] != 0;
 	     i = (i + 1) & (KEYWORD_SLOTS - 1)) {
 		const struct keyword_entry *kw = &keywords[keyword_slots[i] - 1];
-		if (strncmp(kw->text, up, len) == 0 && kw->text[len] == '\0')
+		if (kw->len == len && memcmp(kw->text, up, len) == 0)
 			return kw->keyword;
 	}
 	return SQL_KW_NONE;
