@@ -26,6 +26,15 @@ struct sql_session {
 	bool unoptimized;                 /* sql_session_set_optimizer(s, false) */
 	struct sql_result pending_result; /* reported once the pending commit completes */
 	struct sql_arena arena;           /* the statement's; reset, not freed, after each */
+	/*
+	 * A statement that could not begin its autocommit transaction (the host had no read
+	 * version yet), kept parsed in `arena` with a copy of its text: a host runs such a
+	 * statement again once it has a read version, and then it is not parsed twice.
+	 */
+	struct sql_stmt *kept;
+	const char *kept_text;
+	size_t kept_len;
+	bool kept_to_end; /* it ran to the end of its text (no ';' ended it) */
 };
 
 err *sql_session_new(const struct sql_host *host, struct sql_session **out)
@@ -225,17 +234,21 @@ static void end_txn(struct sql_session *s)
 	s->read_only = false;
 }
 
+/* Runs a parsed statement; *not_begun says its autocommit transaction could not begin. */
 static enum sql_step run(struct sql_session *s, const struct sql_stmt *stmt,
-                         struct sql_arena *arena, struct sql_result *out)
+                         struct sql_arena *arena, struct sql_result *out, bool *not_begun)
 {
 	assert(!s->pending);
 	assert(s->txn || !s->explicit_txn);
 	bool autocommit = !s->txn;
 	err *e = NULL;
-	if (autocommit)
+	*not_begun = false;
+	if (autocommit) {
 		e = begin_txn(s, false, 0, !writes(stmt), validated_write(stmt));
-	else if (writes(stmt) && s->read_only)
+		*not_begun = e != NULL;
+	} else if (writes(stmt) && s->read_only) {
 		e = err_new(ERR_INVALID, "cannot write in a READ ONLY transaction");
+	}
 	if (e) {
 		result_error(out, e);
 		return SQL_STEP_DONE;
@@ -337,20 +350,43 @@ enum sql_step sql_session_step(struct sql_session *s, const char *text, size_t l
 		result_error(out, err_new(ERR_INVALID, "a commit is pending"));
 		return SQL_STEP_DONE;
 	}
-	struct sql_parser parser;
-	sql_parser_init(&parser, text, len);
 	struct sql_stmt *stmt = NULL;
-	err *e = sql_parse_next(&parser, &s->arena, &stmt);
+	err *e = NULL;
+	/* The same bytes up to its ';', or the same whole text, are the same statement. */
+	if (s->kept && (s->kept_to_end ? len == s->kept_len : s->kept_len <= len) &&
+	    memcmp(s->kept_text, text, s->kept_len) == 0) {
+		stmt = s->kept; /* the statement that could not begin last time */
+		*consumed = s->kept_len;
+	} else {
+		sql_arena_reset(&s->arena); /* drops a kept statement */
+		struct sql_parser parser;
+		sql_parser_init(&parser, text, len);
+		e = sql_parse_next(&parser, &s->arena, &stmt);
+		if (!e && stmt)
+			*consumed = sql_parser_offset(&parser);
+	}
+	s->kept = NULL;
 	enum sql_step step = SQL_STEP_DONE;
+	bool not_begun = false;
 	if (e) {
 		result_error(out, e);
 	} else if (stmt) {
-		*consumed = sql_parser_offset(&parser);
 		switch (stmt->kind) {
 		case SQL_STMT_BEGIN: step = begin(s, stmt, out); break;
 		case SQL_STMT_COMMIT: step = commit(s, out); break;
 		case SQL_STMT_ROLLBACK: step = rollback(s, out); break;
-		default: step = run(s, stmt, &s->arena, out);
+		default: step = run(s, stmt, &s->arena, out, &not_begun);
+		}
+	}
+	if (not_begun) {
+		char *copy = sql_arena_alloc(&s->arena, *consumed);
+		if (copy) {
+			memcpy(copy, text, *consumed);
+			s->kept = stmt;
+			s->kept_text = copy;
+			s->kept_len = *consumed;
+			s->kept_to_end = *consumed == len;
+			return step;
 		}
 	}
 	sql_arena_reset(&s->arena);

@@ -62,6 +62,9 @@ enum sql_step {
  * Executes the first statement of text[0..len) like sql_session_execute(), except that a
  * commit is left to the host. With SQL_STEP_DONE *out is filled in; with
  * SQL_STEP_COMMIT_PENDING *out is untouched and the result comes from commit_done().
+ * When the host's read_version() fails, the statement's error is the result, and the
+ * statement stays parsed: the next step over the same statement text (the host running
+ * it again once it has a read point) does not parse it again.
  */
 enum sql_step sql_session_step(struct sql_session *s, const char *text, size_t len,
                                struct sql_result *out, size_t *consumed);

@@ -338,6 +338,80 @@ START_TEST(scripts_and_syntax_errors)
 }
 END_TEST
 
+/* A host that has a read point only every other time it is asked, like a node's. */
+static unsigned read_point_asks;
+
+static err *read_point_every_other(void *ctx, bool validated_write, uint64_t *version)
+{
+	if (read_point_asks++ % 2 == 0)
+		return err_new(ERR_UNAVAILABLE, "no read point yet");
+	return read_point(ctx, validated_write, version);
+}
+
+/* Steps text[0..len) twice, as a node does: first without a read point, then with one. */
+static char *step_twice(struct sql_session *s, char *text, size_t len, size_t *used)
+{
+	struct sql_result r;
+	ck_assert_int_eq(sql_session_step(s, text, len, &r, used), SQL_STEP_DONE);
+	ck_assert(err_is(r.error, ERR_UNAVAILABLE));
+	sql_result_free(&r);
+	ck_assert_int_eq(sql_session_step(s, text, len, &r, used), SQL_STEP_DONE);
+	char *out = sql_check_render(&r);
+	sql_result_free(&r);
+	return out;
+}
+
+START_TEST(a_statement_that_could_not_begin_runs_again_as_written_then)
+{
+	struct sql_session *setup_s = open_session();
+	char *out;
+	step(setup_s, "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)", &out);
+	replicate(setup_s);
+	step(setup_s, "INSERT INTO t VALUES (1, 10), (2, 20)", &out);
+	replicate(setup_s);
+	sql_session_close(setup_s);
+
+	struct sql_host host = {
+	    .ctx = &node, .store = node.mvcc, .read_version = read_point_every_other};
+	struct sql_session *s;
+	ck_assert_ptr_null(sql_session_new(&host, &s));
+	read_point_asks = 0;
+	char text[64];
+	size_t used;
+	/* the same text again: the kept statement runs */
+	strcpy(text, "SELECT v FROM t WHERE id = 1; SELECT 3");
+	ck_assert_str_eq(step_twice(s, text, strlen(text), &used), "10");
+	ck_assert_uint_eq(used, strlen("SELECT v FROM t WHERE id = 1;"));
+	/* new bytes in the same buffer, of the same length: parsed anew */
+	struct sql_result r;
+	strcpy(text, "SELECT v FROM t WHERE id = 1");
+	ck_assert_int_eq(sql_session_step(s, text, strlen(text), &r, &used), SQL_STEP_DONE);
+	sql_result_free(&r);
+	strcpy(text, "SELECT v FROM t WHERE id = 2");
+	ck_assert_int_eq(sql_session_step(s, text, strlen(text), &r, &used), SQL_STEP_DONE);
+	ck_assert_str_eq(sql_check_render(&r), "20");
+	sql_result_free(&r);
+	/* a statement that ran to the end of its text is not one that goes on further */
+	strcpy(text, "SELECT v FROM t WHERE id = 1 -- one;");
+	ck_assert_int_eq(sql_session_step(s, text, strlen(text), &r, &used), SQL_STEP_DONE);
+	ck_assert(err_is(r.error, ERR_UNAVAILABLE));
+	sql_result_free(&r);
+	strcat(text, "\n+ 1");
+	ck_assert_int_eq(sql_session_step(s, text, strlen(text), &r, &used), SQL_STEP_DONE);
+	ck_assert_str_eq(sql_check_render(&r), "20");
+	sql_result_free(&r);
+	/* a write that could not begin is kept the same way and commits once */
+	strcpy(text, "INSERT INTO t VALUES (3, 30)");
+	ck_assert_int_eq(sql_session_step(s, text, strlen(text), &r, &used), SQL_STEP_DONE);
+	ck_assert(err_is(r.error, ERR_UNAVAILABLE));
+	sql_result_free(&r);
+	ck_assert_int_eq(sql_session_step(s, text, strlen(text), &r, &used),
+	                 SQL_STEP_COMMIT_PENDING);
+	ck_assert_str_eq(replicate(s), "count 1");
+	sql_session_close(s);
+}
+END_TEST
+
 /* Writes raw bytes under `key` in one committed transaction, bypassing SQL. */
 static void poke(const struct buf *key, const char *value)
 {
@@ -384,6 +458,7 @@ static Suite *suite(void)
 	TCase *t = tcase_create("session");
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_add_test(t, autocommit_goes_through_the_host);
+	tcase_add_test(t, a_statement_that_could_not_begin_runs_again_as_written_then);
 	tcase_add_test(t, explicit_transactions);
 	tcase_add_test(t, serialization_failure);
 	tcase_add_test(t, range_deletions_conflict_with_concurrent_writers);
