@@ -24,6 +24,11 @@ static const char *const parsing_texts[] = {
     "   ",
     ";;;",
     "-- only a comment",
+    "  SELECT 1 -- no semicolon; but one in a comment",
+    "\t\n SELECT 'a'",
+    "/* leading */ SELECT 2",
+    "/* only a comment */ \n",
+    "\v\f\r",
 };
 
 START_TEST(lexer_split_matches_parser_split)
@@ -58,8 +63,13 @@ END_TEST
 
 START_TEST(unlexable_text_is_taken_whole)
 {
-	const char *texts[] = {"SELECT 'open; SELECT 2;", "SELECT 1 /* open; SELECT 2;",
-	                       "SELECT 12abc; SELECT 2;", "SELECT \"open; SELECT 2"};
+	const char *texts[] = {"SELECT 'open; SELECT 2;",
+	                       "SELECT 1 /* open; SELECT 2;",
+	                       "SELECT 12abc; SELECT 2;",
+	                       "SELECT \"open; SELECT 2",
+	                       "SELECT 'open",
+	                       "  /* open",
+	                       "SELECT #"};
 	for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
 		ck_assert_uint_eq(net_sql_statement_end(texts[i], strlen(texts[i])),
 		                  strlen(texts[i]));
