@@ -12,6 +12,7 @@
 
 #include <assert.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/codec.h"
@@ -224,22 +225,146 @@ static err *decode_table(struct slice bytes, struct sql_arena *a, struct sql_tab
 	return NULL;
 }
 
+/* ---- the schema cache ---- */
+
+struct sql_catalog_cache_entry {
+	bool live;
+	uint8_t *bytes; /* the stored encoding; `table` is its decoding */
+	size_t len;
+	struct sql_arena arena; /* holds `table` */
+	const struct sql_table *table;
+	uint64_t used; /* the last statement that read it */
+};
+
+struct sql_catalog_cache {
+	struct sql_catalog_cache_entry entries[SQL_CATALOG_CACHE_ENTRIES];
+	uint64_t statement;
+};
+
+err *sql_catalog_cache_new(struct sql_catalog_cache **out)
+{
+	*out = calloc(1, sizeof **out);
+	if (!*out)
+		return err_new(ERR_NOMEM, "out of memory for a schema cache");
+	(*out)->statement = 1;
+	return NULL;
+}
+
+static void cache_entry_clear(struct sql_catalog_cache_entry *x)
+{
+	if (x->live) {
+		free(x->bytes);
+		sql_arena_free(&x->arena);
+	}
+	memset(x, 0, sizeof *x);
+}
+
+void sql_catalog_cache_free(struct sql_catalog_cache *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < SQL_CATALOG_CACHE_ENTRIES; i++)
+		cache_entry_clear(&c->entries[i]);
+	free(c);
+}
+
+void sql_catalog_cache_next_statement(struct sql_catalog_cache *c)
+{
+	c->statement++;
+}
+
+/*
+ * The decoding of `bytes`: a cached one, else a new entry in place of the least recently
+ * read one that this statement has not read; else (every entry is this statement's)
+ * decoded into `arena`.
+ */
+static err *cache_decode(struct sql_catalog_cache *c, struct slice bytes, struct sql_arena *arena,
+                         const struct sql_table **out)
+{
+	struct sql_catalog_cache_entry *victim = NULL;
+	for (int i = 0; i < SQL_CATALOG_CACHE_ENTRIES; i++) {
+		struct sql_catalog_cache_entry *x = &c->entries[i];
+		if (x->live && x->len == bytes.len && memcmp(x->bytes, bytes.ptr, bytes.len) == 0) {
+			x->used = c->statement;
+			*out = x->table;
+			return NULL;
+		}
+		if (x->used < c->statement && (!victim || x->used < victim->used))
+			victim = x;
+	}
+	struct sql_table *table;
+	if (!victim) {
+		TRY(decode_table(bytes, arena, &table));
+		*out = table;
+		return NULL;
+	}
+	cache_entry_clear(victim);
+	victim->bytes = malloc(bytes.len ? bytes.len : 1);
+	if (!victim->bytes)
+		return err_new(ERR_NOMEM, "out of memory for a schema cache");
+	memcpy(victim->bytes, bytes.ptr, bytes.len);
+	sql_arena_init(&victim->arena, SQL_ARENA_DEFAULT_MAX_BYTES);
+	err *e = decode_table(bytes, &victim->arena, &table);
+	if (e) {
+		free(victim->bytes);
+		sql_arena_free(&victim->arena);
+		memset(victim, 0, sizeof *victim);
+		return e;
+	}
+	victim->live = true;
+	victim->len = bytes.len;
+	victim->table = table;
+	victim->used = c->statement;
+	*out = table;
+	return NULL;
+}
+
 /* ---- operations ---- */
+
+/* Reads the stored schema of `name` into *val; *found says whether there is one. */
+static err *read_schema(struct sql_txn *t, const char *name, struct buf *val, bool *found)
+{
+	struct buf key;
+	buf_init(&key, KV_KEY_MAX);
+	err *e = sql_key_catalog(&key, name);
+	if (!e)
+		e = sql_txn_get(t, buf_slice(&key), val, found);
+	buf_free(&key);
+	return e;
+}
 
 err *sql_catalog_get(struct sql_txn *t, struct sql_arena *arena, const char *name,
                      struct sql_table **out)
 {
 	*out = NULL;
-	struct buf key, val;
-	buf_init(&key, KV_KEY_MAX);
+	struct buf val;
 	buf_init(&val, SCHEMA_MAX_BYTES);
 	bool found = false;
-	err *e = sql_key_catalog(&key, name);
-	if (!e)
-		e = sql_txn_get(t, buf_slice(&key), &val, &found);
+	err *e = read_schema(t, name, &val, &found);
 	if (!e && found)
 		e = decode_table(buf_slice(&val), arena, out);
-	buf_free(&key);
+	buf_free(&val);
+	return e;
+}
+
+err *sql_catalog_read(struct sql_txn *t, struct sql_arena *arena, const char *name,
+                      const struct sql_table **out)
+{
+	*out = NULL;
+	struct buf val;
+	buf_init(&val, SCHEMA_MAX_BYTES);
+	bool found = false;
+	err *e = read_schema(t, name, &val, &found);
+	if (!e && found) {
+		if (t->catalog_cache) {
+			e = cache_decode(t->catalog_cache, buf_slice(&val), arena, out);
+		} else {
+			struct sql_table *table;
+			e = decode_table(buf_slice(&val), arena, &table);
+			if (!e)
+				*out = table;
+		}
+	}
 	buf_free(&val);
 	return e;
 }

@@ -6,9 +6,11 @@
  * transactional: a CREATE TABLE inside BEGIN ... ROLLBACK never happened, and two
  * transactions creating the same table conflict at commit like any other write-write race.
  *
- * Schemas are loaded per statement into the statement's arena (never cached across
- * statements, so a session always sees its own transaction's catalog). Every loaded
- * schema is validated: stored data is never trusted.
+ * Schemas are read per statement through the statement's transaction, so a session
+ * always sees its own transaction's catalog, and every read is in its read set. Decoding
+ * (and validating: stored data is never trusted) is what a session's schema cache
+ * saves: a schema is a pure function of its stored bytes, so a statement that reads the
+ * same bytes as an earlier one shares the table decoded then (sql_catalog_read).
  *
  * A table's indexes are part of its schema: the primary key is the row key itself; every
  * UNIQUE column and every CREATE INDEX adds a `struct sql_index` whose entries live under
@@ -59,9 +61,29 @@ struct sql_table {
 	struct sql_index *indexes;
 };
 
-/* Loads table `name`; *out is NULL when it does not exist. */
+/* Loads table `name` into `arena`, to be changed (DDL); *out is NULL when it does not exist. */
 err *sql_catalog_get(struct sql_txn *t, struct sql_arena *arena, const char *name,
                      struct sql_table **out);
+
+/*
+ * Reads table `name` like sql_catalog_get(), to be read only: through t->catalog_cache
+ * when there is one (the table is then shared; it stays valid until the cache's next
+ * statement), else decoded into `arena`. *out is NULL when the table does not exist.
+ */
+err *sql_catalog_read(struct sql_txn *t, struct sql_arena *arena, const char *name,
+                      const struct sql_table **out);
+
+/*
+ * A session's decoded schemas: the last SQL_CATALOG_CACHE_ENTRIES distinct stored
+ * encodings it read. A table handed out during a statement is never evicted before
+ * sql_catalog_cache_next_statement() says that statement is over.
+ */
+#define SQL_CATALOG_CACHE_ENTRIES 4
+struct sql_catalog_cache;
+
+err *sql_catalog_cache_new(struct sql_catalog_cache **out);
+void sql_catalog_cache_free(struct sql_catalog_cache *c);
+void sql_catalog_cache_next_statement(struct sql_catalog_cache *c);
 
 /* Loads every table, in name order. */
 err *sql_catalog_list(struct sql_txn *t, struct sql_arena *arena, struct sql_table ***out,

@@ -48,9 +48,9 @@ err *sql__plan_target(struct sql__stmt *st, const struct sql_table *t, const str
 	return st->unoptimized ? NULL : sql_optimize(&st->planner, scan, out);
 }
 
-static err *load_table(struct sql__stmt *st, const char *name, struct sql_table **t)
+static err *load_table(struct sql__stmt *st, const char *name, const struct sql_table **t)
 {
-	TRY(sql_catalog_get(st->txn, st->arena, name, t));
+	TRY(sql_catalog_read(st->txn, st->arena, name, t));
 	if (!*t)
 		return err_new(ERR_NOT_FOUND, "no such table: %s", name);
 	return NULL;
@@ -129,7 +129,7 @@ static err *values_row(struct sql__stmt *st, const struct sql_expr_list *exprs, 
 err *sql__insert(struct sql__stmt *st, const struct sql_stmt *s, uint64_t *count)
 {
 	*count = 0;
-	struct sql_table *t;
+	const struct sql_table *t;
 	TRY(load_table(st, s->insert.table, &t));
 	uint32_t *map = calloc(t->column_count + 1, sizeof *map);
 	struct sql_value *row = calloc(t->column_count + 1, sizeof *row);
@@ -211,7 +211,7 @@ static err *update_one(struct sql__stmt *st, const struct sql_table *t, struct s
 err *sql__update(struct sql__stmt *st, const struct sql_stmt *s, uint64_t *count)
 {
 	*count = 0;
-	struct sql_table *t;
+	const struct sql_table *t;
 	TRY(load_table(st, s->update.table, &t));
 	uint32_t n = s->update.set_count;
 	struct sql_bexpr **sets = sql_arena_alloc(st->arena, sizeof *sets * (n + 1));
@@ -279,7 +279,7 @@ static err *delete_all(struct sql__stmt *st, const struct sql_table *t, uint64_t
 err *sql__delete(struct sql__stmt *st, const struct sql_stmt *s, uint64_t *count)
 {
 	*count = 0;
-	struct sql_table *t;
+	const struct sql_table *t;
 	TRY(load_table(st, s->delete_.table, &t));
 	if (!s->delete_.where) {
 		bool referenced;

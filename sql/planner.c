@@ -55,8 +55,8 @@ static err *plan_from(struct sql_planner *p, const struct sql_from *f, struct sq
 static err *plan_table(struct sql_planner *p, const struct sql_from *f, struct sql_plan **out,
                        struct sql__scope *scope)
 {
-	struct sql_table *t;
-	TRY(sql_catalog_get(p->txn, p->arena, f->table.name, &t));
+	const struct sql_table *t;
+	TRY(sql_catalog_read(p->txn, p->arena, f->table.name, &t));
 	if (!t)
 		return err_new(ERR_NOT_FOUND, "no such table: %s", f->table.name);
 	struct sql_plan *n;

@@ -23,9 +23,10 @@ struct sql_session {
 	bool explicit_txn;
 	bool read_only; /* the explicit transaction is READ ONLY (or AS OF a version) */
 	bool pending;
-	bool unoptimized;                 /* sql_session_set_optimizer(s, false) */
-	struct sql_result pending_result; /* reported once the pending commit completes */
-	struct sql_arena arena;           /* the statement's; reset, not freed, after each */
+	bool unoptimized;                  /* sql_session_set_optimizer(s, false) */
+	struct sql_result pending_result;  /* reported once the pending commit completes */
+	struct sql_arena arena;            /* the statement's; reset, not freed, after each */
+	struct sql_catalog_cache *catalog; /* the schemas its statements decoded */
 	/*
 	 * A statement that could not begin its autocommit transaction (the host had no read
 	 * version yet), kept parsed in `arena` with a copy of its text: a host runs such a
@@ -44,6 +45,11 @@ err *sql_session_new(const struct sql_host *host, struct sql_session **out)
 	if (!s)
 		return err_new(ERR_NOMEM, "out of memory for a session");
 	s->host = *host;
+	err *e = sql_catalog_cache_new(&s->catalog);
+	if (e) {
+		free(s);
+		return e;
+	}
 	sql_arena_init(&s->arena, SQL_ARENA_DEFAULT_MAX_BYTES);
 	*out = s;
 	return NULL;
@@ -56,6 +62,7 @@ void sql_session_close(struct sql_session *s)
 	mvcc_txn_free(s->txn);
 	sql_result_free(&s->pending_result);
 	sql_arena_free(&s->arena);
+	sql_catalog_cache_free(s->catalog);
 	free(s);
 }
 
@@ -137,7 +144,7 @@ static err *query_result(struct sql__stmt *st, const struct sql_plan *plan, stru
 static err *explain(struct sql__stmt *st, const struct sql_stmt *inner, struct sql_result *out)
 {
 	struct sql_plan *plan = NULL;
-	struct sql_table *t = NULL;
+	const struct sql_table *t = NULL;
 	switch (inner->kind) {
 	case SQL_STMT_SELECT: TRY(sql__plan_query(st, inner->select, &plan)); break;
 	case SQL_STMT_INSERT:
@@ -149,7 +156,7 @@ static err *explain(struct sql__stmt *st, const struct sql_stmt *inner, struct s
 	case SQL_STMT_DELETE: {
 		const char *name =
 		    inner->kind == SQL_STMT_UPDATE ? inner->update.table : inner->delete_.table;
-		TRY(sql_catalog_get(st->txn, st->arena, name, &t));
+		TRY(sql_catalog_read(st->txn, st->arena, name, &t));
 		if (!t)
 			return err_new(ERR_NOT_FOUND, "no such table: %s", name);
 		TRY(sql__plan_target(st, t,
@@ -255,6 +262,8 @@ static enum sql_step run(struct sql_session *s, const struct sql_stmt *stmt,
 	}
 	struct sql_txn overlay;
 	sql_txn_init(&overlay, s->txn);
+	sql_catalog_cache_next_statement(s->catalog); /* the tables of earlier ones may go */
+	overlay.catalog_cache = s->catalog;
 	struct sql__stmt st = {.arena = arena, .txn = &overlay, .unoptimized = s->unoptimized};
 	st.planner = (struct sql_planner){arena, &overlay, 0};
 	sql_exec_init(&st.exec, &overlay);

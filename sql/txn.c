@@ -50,7 +50,9 @@ void sql_txn_discard(struct sql_txn *t)
 	}
 	free(t->ranges);
 	struct mvcc_txn *m = t->mvcc;
+	struct sql_catalog_cache *cache = t->catalog_cache;
 	sql_txn_init(t, m);
+	t->catalog_cache = cache;
 }
 
 static struct slice wkey(const struct sql__write *w)

@@ -24,6 +24,7 @@
 struct mvcc_txn;
 struct sql__write;
 struct sql__range;
+struct sql_catalog_cache;
 
 /* One statement may write at most this many keys (MVCC bounds the transaction too). */
 #define SQL_STATEMENT_MAX_WRITES 262144
@@ -39,9 +40,11 @@ struct sql_txn {
 	/* ranges the statement deleted whole, in order; the flush applies them first */
 	struct sql__range *ranges;
 	uint32_t range_count;
+	/* decoded schemas shared across statements (catalog.h), or NULL; kept by discard */
+	struct sql_catalog_cache *catalog_cache;
 };
 
-/* Wraps an MVCC transaction (not owned) with an empty overlay. */
+/* Wraps an MVCC transaction (not owned) with an empty overlay and no schema cache. */
 void sql_txn_init(struct sql_txn *t, struct mvcc_txn *mvcc);
 
 /* Moves the overlay into the MVCC transaction, in key order. On error the MVCC

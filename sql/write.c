@@ -108,8 +108,8 @@ err *sql__check_row(struct sql__stmt *st, const struct sql_table *t, const struc
 			               c->name);
 		if (!c->ref_table || row[i].type == SQL_NULL)
 			continue;
-		struct sql_table *ref;
-		TRY(sql_catalog_get(st->txn, st->arena, c->ref_table, &ref));
+		const struct sql_table *ref;
+		TRY(sql_catalog_read(st->txn, st->arena, c->ref_table, &ref));
 		if (!ref)
 			return err_new(ERR_CONSTRAINT,
 			               "FOREIGN KEY constraint failed: %s.%s refers to "

@@ -6,8 +6,10 @@
  * a transaction, and the catalog views.
  */
 #include <check.h>
+#include <stdio.h>
 
 #include "check_main.h"
+#include "sql/catalog.h"
 #include "sql/keys.h"
 #include "sql/session.h"
 #include "sql_check.h"
@@ -412,6 +414,69 @@ START_TEST(a_statement_that_could_not_begin_runs_again_as_written_then)
 }
 END_TEST
 
+START_TEST(the_schema_cache_shares_tables_and_keeps_a_statement_s_own)
+{
+	struct sql_session *s = open_session();
+	char *out;
+	const char *names[] = {"t0", "t1", "t2", "t3", "t4", "t5"};
+	for (int i = 0; i < 6; i++) {
+		char sql[96];
+		snprintf(sql, sizeof sql, "CREATE TABLE %s (id INTEGER PRIMARY KEY, v INTEGER)",
+		         names[i]);
+		step(s, sql, &out);
+		replicate(s);
+	}
+	struct mvcc_txn *m;
+	ck_assert_ptr_null(mvcc_begin(node.mvcc, MVCC_LATEST, MVCC_READ_ONLY, &m));
+	struct sql_catalog_cache *cache;
+	ck_assert_ptr_null(sql_catalog_cache_new(&cache));
+	struct sql_txn t;
+	sql_txn_init(&t, m);
+	t.catalog_cache = cache;
+	struct sql_arena arena;
+	sql_arena_init(&arena, SQL_ARENA_DEFAULT_MAX_BYTES);
+	/* one statement reads more tables than the cache holds: every one stays readable */
+	const struct sql_table *seen[6];
+	for (int i = 0; i < 6; i++) {
+		ck_assert_ptr_null(sql_catalog_read(&t, &arena, names[i], &seen[i]));
+		ck_assert_ptr_nonnull(seen[i]);
+	}
+	for (int i = 0; i < 6; i++)
+		ck_assert_str_eq(seen[i]->name, names[i]);
+	/* the next statement shares what the cache kept, and decodes the rest again */
+	sql_catalog_cache_next_statement(cache);
+	const struct sql_table *again;
+	ck_assert_ptr_null(sql_catalog_read(&t, &arena, "t0", &again));
+	ck_assert_ptr_eq(again, seen[0]);
+	ck_assert_ptr_null(sql_catalog_read(&t, &arena, "t5", &again));
+	ck_assert_str_eq(again->name, "t5");
+	ck_assert_ptr_null(sql_catalog_read(&t, &arena, "nope", &again));
+	ck_assert_ptr_null(again);
+	mvcc_txn_free(m);
+	/* a changed schema is other bytes: decoded anew, with its index */
+	step(s, "CREATE INDEX t0_v ON t0 (v)", &out);
+	replicate(s);
+	ck_assert_ptr_null(mvcc_begin(node.mvcc, MVCC_LATEST, MVCC_READ_ONLY, &m));
+	sql_txn_init(&t, m);
+	t.catalog_cache = cache;
+	sql_catalog_cache_next_statement(cache);
+	ck_assert_ptr_null(sql_catalog_read(&t, &arena, "t0", &again));
+	ck_assert_ptr_ne(again, seen[0]);
+	ck_assert_uint_eq(again->index_count, 1);
+	ck_assert_str_eq(again->indexes[0].name, "t0_v");
+	/* without a cache the table is the statement's own */
+	t.catalog_cache = NULL;
+	const struct sql_table *own;
+	ck_assert_ptr_null(sql_catalog_read(&t, &arena, "t0", &own));
+	ck_assert_ptr_ne(own, again);
+	ck_assert_uint_eq(own->index_count, 1);
+	mvcc_txn_free(m);
+	sql_arena_free(&arena);
+	sql_catalog_cache_free(cache);
+	sql_session_close(s);
+}
+END_TEST
+
 /* Writes raw bytes under `key` in one committed transaction, bypassing SQL. */
 static void poke(const struct buf *key, const char *value)
 {
@@ -459,6 +524,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_add_test(t, autocommit_goes_through_the_host);
 	tcase_add_test(t, a_statement_that_could_not_begin_runs_again_as_written_then);
+	tcase_add_test(t, the_schema_cache_shares_tables_and_keeps_a_statement_s_own);
 	tcase_add_test(t, explicit_transactions);
 	tcase_add_test(t, serialization_failure);
 	tcase_add_test(t, range_deletions_conflict_with_concurrent_writers);
