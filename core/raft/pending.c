@@ -13,6 +13,7 @@ err *raft__pending_init(struct raft__pending *p, uint32_t cap)
 		return err_new(ERR_NOMEM, "raft pending table");
 	p->cap = cap;
 	p->count = 0;
+	p->end = 0;
 	return NULL;
 }
 
@@ -20,16 +21,27 @@ void raft__pending_free(struct raft__pending *p)
 {
 	free(p->slots);
 	p->slots = NULL;
-	p->cap = p->count = 0;
+	p->cap = p->count = p->end = 0;
 }
 
 static struct raft__pending_entry *raft__pending_find(struct raft__pending *p, uint8_t kind,
                                                       uint64_t id)
 {
-	for (uint32_t i = 0; i < p->cap; i++)
+	assert(kind != 0);
+	for (uint32_t i = 0; i < p->end; i++)
 		if (p->slots[i].kind == kind && p->slots[i].id == id)
 			return &p->slots[i];
 	return NULL;
+}
+
+/* The first free slot (the caller checked that one is left). */
+static struct raft__pending_entry *raft__pending_free_slot(struct raft__pending *p)
+{
+	for (uint32_t i = 0; i < p->end; i++)
+		if (p->slots[i].kind == 0)
+			return &p->slots[i];
+	assert(p->end < p->cap);
+	return &p->slots[p->end++];
 }
 
 err *raft__pending_add(struct raft *r, uint8_t kind, uint64_t id, uint64_t deadline)
@@ -42,8 +54,7 @@ err *raft__pending_add(struct raft *r, uint8_t kind, uint64_t id, uint64_t deadl
 	size_t used = p->count + r->filling.n_reads + r->filling.n_failures;
 	if (used >= p->cap)
 		return err_new(ERR_LIMIT, "%u requests pending", p->count);
-	struct raft__pending_entry *slot = raft__pending_find(p, 0, 0);
-	assert(slot != NULL);
+	struct raft__pending_entry *slot = raft__pending_free_slot(p);
 	*slot = (struct raft__pending_entry){id, kind, deadline};
 	p->count++;
 	return NULL;
@@ -58,6 +69,8 @@ bool raft__pending_remove(struct raft__pending *p, uint8_t kind, uint64_t id)
 	assert(p->count > 0);
 	*slot = (struct raft__pending_entry){0, 0, 0};
 	p->count--;
+	while (p->end > 0 && p->slots[p->end - 1].kind == 0)
+		p->end--;
 	return true;
 }
 
@@ -89,7 +102,7 @@ static void raft__pending_fail_slot(struct raft *r, uint32_t i)
 
 void raft__pending_fail_all(struct raft *r)
 {
-	for (uint32_t i = 0; i < r->pending.cap && r->pending.count > 0; i++)
+	for (uint32_t i = 0; i < r->pending.end && r->pending.count > 0; i++)
 		if (r->pending.slots[i].kind != 0)
 			raft__pending_fail_slot(r, i);
 	assert(r->pending.count == 0);
@@ -97,7 +110,7 @@ void raft__pending_fail_all(struct raft *r)
 
 void raft__pending_tick(struct raft *r)
 {
-	for (uint32_t i = 0; i < r->pending.cap && r->pending.count > 0; i++) {
+	for (uint32_t i = 0; i < r->pending.end && r->pending.count > 0; i++) {
 		const struct raft__pending_entry *e = &r->pending.slots[i];
 		if (e->kind != 0 && e->deadline != 0 && e->deadline <= r->ticks)
 			raft__pending_fail_slot(r, i);

@@ -31,10 +31,15 @@ struct raft__pending_entry {
 	uint64_t deadline; /* tick after which it fails; 0 for none */
 };
 
+/*
+ * A request takes the first free slot, so the used slots gather at the front: every scan
+ * stops at `end`, one past the last used slot, not at `cap`.
+ */
 struct raft__pending {
 	struct raft__pending_entry *slots;
 	uint32_t cap;
 	uint32_t count;
+	uint32_t end;
 };
 
 struct raft;

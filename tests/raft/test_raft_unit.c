@@ -307,6 +307,15 @@ START_TEST(test_pending_bounded)
 	fix_step(&f, (struct raft_message){.type = RAFT_MSG_APPEND, .from = 2, .to = 1, .term = 9});
 	struct raft_status st = fix_status(&f);
 	ck_assert_uint_eq(st.pending_requests, 0);
+	/* the table is whole again: as many fit as before, no more */
+	fix_make_leader(&f);
+	accepted = 0;
+	for (uint64_t id = 1001; id <= 1300; id++) {
+		err *e = raft_read_index(f.raft, id);
+		accepted += e == NULL;
+		err_free(e);
+	}
+	ck_assert_uint_eq(accepted, 256);
 	fix_free(&f);
 }
 END_TEST
