@@ -154,9 +154,10 @@ static inline void branch_set_child(uint8_t *p, unsigned i, uint64_t child)
 		store_u64be((uint8_t *)pg_cell(p, i - 1) + 2, child);
 }
 
+/* A new page holds zeros wherever nothing is written, so no stale byte reaches the disk. */
 static void pg_init(uint8_t *p, uint64_t pgno, enum bt_page_type type)
 {
-	memset(p, 0, HDR);
+	memset(p, 0, PG);
 	store_u64be(p + 4, pgno);
 	p[12] = (uint8_t)type;
 	st16(p + 16, PG);
@@ -226,6 +227,7 @@ static void pg_remove(uint8_t *p, unsigned i)
 	assert(i < n);
 	size_t dead = pg_dead(p) + cell_size(p, pg_cell(p, i));
 	memmove(p + HDR + 2 * i, p + HDR + 2 * (i + 1), 2 * (n - i - 1));
+	st16(p + HDR + 2 * (n - 1), 0); /* the free gap stays zero */
 	st16(p + 14, (uint16_t)(n - 1));
 	if (n == 1) {
 		st16(p + 16, PG); /* empty: the whole cell area is free again */
@@ -252,6 +254,7 @@ static void pg_rebuild(uint8_t *p, const struct cellref *cells, size_t n)
 		memcpy(tmp + content, cells[i].p, cells[i].len);
 		st16(tmp + HDR + 2 * i, (uint16_t)content);
 	}
+	memset(tmp + HDR + 2 * n, 0, content - (HDR + 2 * n)); /* the free gap */
 	st16(tmp + 14, (uint16_t)n);
 	st16(tmp + 16, (uint16_t)content);
 	st16(tmp + 18, 0);
@@ -385,9 +388,10 @@ struct btree {
 	struct bt_dirty *spare_dirty[BT_SPARE_DIRTY]; /* records of flushed pages, for reuse */
 	unsigned n_spare_dirty;
 	uint8_t *run; /* bt__flush_dirty's buffer of BT_WRITE_RUN pages; NULL until the first */
-	uint64_t gen; /* batch generation */
-	uint64_t iter_gen; /* bumped by apply and commit; iterators assert it */
-	uint64_t shape;    /* bumped when a page is made, freed or written out, or on rollback */
+	struct bt_iter *spare_iter; /* the last closed iterator, its buffers kept, for reuse */
+	uint64_t gen;               /* batch generation */
+	uint64_t iter_gen;          /* bumped by apply and commit; iterators assert it */
+	uint64_t shape; /* bumped when a page is made, freed or written out, or on rollback */
 	struct bt_hint hints[BT_HINTS];
 	unsigned next_hint; /* the slot the next new hint takes */
 	uint64_t commits;
@@ -1323,6 +1327,9 @@ static err *bt_stats(struct kv *kv, struct kv_stats *out)
 	return vfs_size(bt->file, &out->file_bytes);
 }
 
+struct bt_iter;
+static void bt__iter_free(struct bt_iter *it);
+
 static void bt_close(struct kv *kv)
 {
 	struct btree *bt = (struct btree *)kv;
@@ -1342,6 +1349,7 @@ static void bt_close(struct kv *kv)
 	while (bt->n_spare_dirty > 0)
 		free(bt->spare_dirty[--bt->n_spare_dirty]);
 	free(bt->run);
+	bt__iter_free(bt->spare_iter);
 	free(bt);
 }
 
@@ -1472,14 +1480,26 @@ static err *bt_iter_next(struct kv_iter *base, struct slice *key, struct slice *
 	return NULL;
 }
 
-static void bt_iter_close(struct kv_iter *base)
+static void bt__iter_free(struct bt_iter *it)
 {
-	struct bt_iter *it = (struct bt_iter *)base;
+	if (!it)
+		return;
 	buf_free(&it->from);
 	buf_free(&it->to);
 	buf_free(&it->key);
 	buf_free(&it->value);
 	free(it);
+}
+
+/* Keeps the iterator as the tree's spare (a point read opens and closes one each time). */
+static void bt_iter_close(struct kv_iter *base)
+{
+	struct bt_iter *it = (struct bt_iter *)base;
+	if (it->bt->spare_iter) {
+		bt__iter_free(it);
+		return;
+	}
+	it->bt->spare_iter = it;
 }
 
 static const struct kv_iter_ops bt_iter_ops = {
@@ -1492,17 +1512,32 @@ static err *bt_iter_open(struct kv *kv, const struct slice *from, const struct s
 {
 	struct btree *bt = (struct btree *)kv;
 	TRY(bt__usable(bt));
-	struct bt_iter *it = calloc(1, sizeof *it);
-	if (!it)
-		return err_new(ERR_NOMEM, "b-tree: out of memory");
+	struct bt_iter *it = bt->spare_iter;
+	if (it) {
+		bt->spare_iter = NULL;
+		struct buf kept[4] = {it->from, it->to, it->key, it->value};
+		memset(it, 0, sizeof *it);
+		it->from = kept[0];
+		it->to = kept[1];
+		it->key = kept[2];
+		it->value = kept[3];
+		buf_clear(&it->from);
+		buf_clear(&it->to);
+		buf_clear(&it->key);
+		buf_clear(&it->value);
+	} else {
+		it = calloc(1, sizeof *it);
+		if (!it)
+			return err_new(ERR_NOMEM, "b-tree: out of memory");
+		buf_init(&it->from, KV_KEY_MAX);
+		buf_init(&it->to, KV_KEY_MAX);
+		buf_init(&it->key, KV_KEY_MAX);
+		buf_init(&it->value, KV_VALUE_MAX);
+	}
 	it->base.ops = &bt_iter_ops;
 	it->bt = bt;
 	it->gen = bt->iter_gen;
 	it->reverse = reverse;
-	buf_init(&it->from, KV_KEY_MAX);
-	buf_init(&it->to, KV_KEY_MAX);
-	buf_init(&it->key, KV_KEY_MAX);
-	buf_init(&it->value, KV_VALUE_MAX);
 	err *e = NULL;
 	if (from) {
 		it->has_from = true;

@@ -442,6 +442,58 @@ START_TEST(sequential_and_reverse_inserts_then_delete_everything)
 }
 END_TEST
 
+/* Every branch and leaf page in the file has zeros between its cell offsets and cells. */
+static void check_free_gaps_are_zero(struct vfs *v, uint64_t pages)
+{
+	struct vfs_file *f;
+	OK(vfs_open(v, "tree.db", 0, &f));
+	for (uint64_t pgno = 2; pgno < pages; pgno++) {
+		uint8_t p[4096];
+		OK(vfs_read_exact(f, pgno * 4096, p, sizeof p));
+		if (p[12] != 2 && p[12] != 3)
+			continue;
+		size_t n = (size_t)(p[14] << 8 | p[15]), content = (size_t)(p[16] << 8 | p[17]);
+		for (size_t i = 32 + 2 * n; i < content; i++)
+			ck_assert_msg(p[i] == 0, "page %llu byte %zu", (unsigned long long)pgno, i);
+	}
+	vfs_close(f);
+}
+
+START_TEST(pages_reach_the_disk_with_zeroed_free_space)
+{
+	struct vfs *v;
+	OK(vfs_memory_new(DISK_BYTES, &v));
+	struct kv *kv = open_tree(v, 0);
+	struct kv_batch b;
+	kv_batch_init(&b);
+	struct prng r;
+	prng_seed(&r, 7);
+	char key[32], value[200];
+	memset(value, 'v', sizeof value);
+	/* inserts, overwrites of other sizes and deletions: splits, rebuilds and merges */
+	for (int round = 0; round < 20; round++) {
+		for (int i = 0; i < 1000; i++) {
+			snprintf(key, sizeof key, "%06u", (unsigned)(prng_next(&r) % 5000));
+			if (prng_next(&r) % 3 == 0)
+				OK(kv_batch_delete(&b, S(key)));
+			else
+				OK(kv_batch_put(&b, S(key),
+				                slice_of(value, 1 + prng_next(&r) % sizeof value)));
+		}
+		OK(kv_apply(kv, &b));
+		kv_batch_clear(&b);
+		OK(kv_commit(kv, slice_of("", 0), true));
+	}
+	OK(btree_verify(kv));
+	struct kv_stats st;
+	OK(kv_stats(kv, &st));
+	kv_batch_free(&b);
+	kv_close(kv);
+	check_free_gaps_are_zero(v, st.pages);
+	vfs_memory_free(v);
+}
+END_TEST
+
 START_TEST(overwriting_the_same_keys_reaches_a_steady_file_size)
 {
 	struct vfs *v;
@@ -596,6 +648,7 @@ static Suite *btree_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, put_get_delete_meta_and_reopen);
 	tcase_add_test(tc, a_file_of_another_format_version_is_refused_by_name);
+	tcase_add_test(tc, pages_reach_the_disk_with_zeroed_free_space);
 	tcase_add_test(tc, overflow_values_and_limits);
 	tcase_add_test(tc, property_btree_and_memory_engine_match_the_model);
 	tcase_add_test(tc, a_batch_failing_midway_leaves_no_trace);
