@@ -36,6 +36,14 @@ bool sql_utf8_valid(const char *bytes, size_t len)
 	const unsigned char *p = (const unsigned char *)bytes;
 	size_t i = 0;
 	while (i < len) {
+		uint64_t eight;
+		if (len - i >= 8) { /* eight ASCII bytes at a time */
+			memcpy(&eight, p + i, 8);
+			if ((eight & UINT64_C(0x8080808080808080)) == 0) {
+				i += 8;
+				continue;
+			}
+		}
 		unsigned c = p[i];
 		size_t n;
 		uint32_t cp;

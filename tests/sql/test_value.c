@@ -62,6 +62,18 @@ START_TEST(utf8)
 	ck_assert(!sql_utf8_valid("\xc0\xaf", 2));     /* overlong */
 	ck_assert(!sql_utf8_valid("\xed\xa0\x80", 3)); /* surrogate */
 	ck_assert(!sql_utf8_valid("\xf4\x90\x80\x80", 4));
+	/* a bad or truncated sequence anywhere among runs of ASCII, at every alignment */
+	char text[40];
+	for (size_t at = 0; at + 2 <= sizeof text; at++) {
+		memset(text, 'a', sizeof text);
+		memcpy(text + at, "\xc3\xa9", 2);
+		ck_assert(sql_utf8_valid(text, sizeof text));
+		ck_assert(!sql_utf8_valid(text, at + 1)); /* cut inside the sequence */
+		text[at + 1] = 'x';
+		ck_assert(!sql_utf8_valid(text, sizeof text));
+		text[at] = (char)0xff;
+		ck_assert(!sql_utf8_valid(text, sizeof text));
+	}
 	err *e = sql_text("\xff", 1, &v);
 	ck_assert(err_is(e, ERR_TYPE));
 	err_free(e);
