@@ -19,11 +19,17 @@ static err err_oom = {.code = ERR_NOMEM, .is_static = true};
 static err *err_vmake(enum err_code code, const char *prefix, const char *fmt, va_list ap)
 {
 	char text[ERR_MSG_MAX];
-	int n = vsnprintf(text, sizeof text, fmt, ap);
-	if (n < 0)
-		text[0] = '\0';
+	const char *msg = text;
+	size_t text_len;
+	if (!strchr(fmt, '%')) { /* a message without conversions needs no formatting */
+		msg = fmt;
+		text_len = strnlen(fmt, sizeof text - 1);
+	} else {
+		if (vsnprintf(text, sizeof text, fmt, ap) < 0)
+			text[0] = '\0';
+		text_len = strlen(text);
+	}
 	size_t prefix_len = prefix ? strlen(prefix) : 0;
-	size_t text_len = strlen(text);
 	err *e = malloc(sizeof *e + prefix_len + text_len + 1);
 	if (!e)
 		return &err_oom;
@@ -31,7 +37,8 @@ static err *err_vmake(enum err_code code, const char *prefix, const char *fmt, v
 	e->is_static = false;
 	if (prefix_len)
 		memcpy(e->msg, prefix, prefix_len);
-	memcpy(e->msg + prefix_len, text, text_len + 1);
+	memcpy(e->msg + prefix_len, msg, text_len);
+	e->msg[prefix_len + text_len] = '\0';
 	return e;
 }
 

@@ -13,6 +13,13 @@ START_TEST(error_carries_code_and_message)
 	ck_assert(err_is(e, ERR_CORRUPT));
 	ck_assert(!err_is(e, ERR_IO));
 	err_free(e);
+	/* a message without conversions is taken as it is; "%%" still formats */
+	e = err_new(ERR_UNAVAILABLE, "no read point yet");
+	ck_assert_str_eq(err_msg(e), "no read point yet");
+	err_free(e);
+	e = err_new(ERR_LIMIT, "100%% full");
+	ck_assert_str_eq(err_msg(e), "100% full");
+	err_free(e);
 }
 END_TEST
 
