@@ -178,7 +178,7 @@ err *node_open(const struct env *env, const struct node_config *config, struct n
 	return NULL;
 fail:
 	node_free(n);
-	return err_wrap(e, "node %u", config->id);
+	return e; /* the world names the node (cairnd's message, the simulator's trace) */
 }
 
 err *node_close(struct node *n)

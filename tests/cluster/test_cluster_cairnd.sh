@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # test_cluster_cairnd.sh BUILD_DIR EXECUTE_TEST — cairnd as a program: bad configuration is
-# one line on stderr and exit status 2; a port already in use is exit status 1; the SQL
-# port answers each kind of request as net/node_server.h says (the Check suite
-# EXECUTE_TEST, test_cluster_execute.c); SIGTERM closes the node and exits 0, and a
-# restart over the same directory has every acknowledged row; with fsync off the same
-# holds across a clean restart. One-node clusters on free ports.
+# one line on stderr and exit status 2; a port already in use, or a data directory it
+# cannot open, is exit status 1 (the message naming the node once); the SQL port answers
+# each kind of request as net/node_server.h says (the Check suite EXECUTE_TEST,
+# test_cluster_execute.c); SIGTERM closes the node and exits 0, and a restart over the
+# same directory has every acknowledged row; with fsync off the same holds across a clean
+# restart. One-node clusters on free ports.
 set -u
 source "$(dirname "$0")/cluster_lib.sh"
 cluster_setup "$1"
@@ -76,6 +77,14 @@ busy=$(timeout 10 "$cairnd" --id 1 --sql-listen "$sql" --raft-listen "$((raft + 
 check "a second node on the same SQL port exits 1" [ $? -eq 1 ]
 printf "%s\n" "$busy" | sed "s/^/    /"
 check "and leaves no sanitizer report" [ -z "$(grep -E "Sanitizer|runtime error" <<<"$busy")" ]
+mkdir -p "$dir/garbage"
+head -c 20000 /dev/urandom >"$dir/garbage/state.db"
+garbage=$(timeout 10 "$cairnd" --id 1 --sql-listen "127.0.0.1:0" --raft-listen "127.0.0.1:0" \
+    --data-dir "$dir/garbage" 2>&1)
+check "a state machine file of garbage exits 1" [ $? -eq 1 ]
+printf "%s\n" "$garbage" | sed "s/^/    /"
+check "and the message names the node once" \
+    [ "$(grep -o "node 1:" <<<"$garbage" | wc -l)" -eq 1 ]
 check "SIGTERM: exit status 0" stop
 check "it says it closed the node" grep -q 'closing the node' "$dir/n1.log"
 check "a restart over the same directory" start on
