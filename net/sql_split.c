@@ -29,18 +29,8 @@ size_t net_sql_first_statement(const char *text, size_t len, enum sql_stmt_kind 
 
 size_t net_sql_statement_end(const char *text, size_t len)
 {
-	/*
-	 * Without a ';' the text is one statement, unless nothing but blanks and comments is
-	 * in it: where the first other byte starts no comment, a token starts there (or a
-	 * lexical error, which also takes the text whole), so the lexer is not needed.
-	 */
-	if (!memchr(text, ';', len)) {
-		size_t i = 0;
-		while (i < len && (text[i] == ' ' || (text[i] >= '\t' && text[i] <= '\r')))
-			i++;
-		if (i < len && text[i] != '-' && text[i] != '/')
-			return len;
-	}
+	/* without a ';' the first token decides: the text is one statement, or empty */
+	bool has_semicolon = memchr(text, ';', len) != NULL;
 	struct sql_lexer lx;
 	struct sql_token tok;
 	sql_lexer_init(&lx, text, len, 0, 1, 0);
@@ -57,6 +47,8 @@ size_t net_sql_statement_end(const char *text, size_t len)
 		if (tok.kind == SQL_TOK_SEMICOLON && started)
 			return tok.offset + 1;
 		started = started || tok.kind != SQL_TOK_SEMICOLON;
+		if (started && !has_semicolon)
+			return len;
 	}
 	assert(!"the lexer made no progress");
 	return len;

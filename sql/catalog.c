@@ -227,8 +227,8 @@ static err *decode_table(struct slice bytes, struct sql_arena *a, struct sql_tab
 
 /* ---- the schema cache ---- */
 
+/* An entry holds a table (and then owns `bytes` and `arena`) or is free (table NULL). */
 struct sql_catalog_cache_entry {
-	bool live;
 	uint8_t *bytes; /* the stored encoding; `table` is its decoding */
 	size_t len;
 	struct sql_arena arena; /* holds `table` */
@@ -252,7 +252,7 @@ err *sql_catalog_cache_new(struct sql_catalog_cache **out)
 
 static void cache_entry_clear(struct sql_catalog_cache_entry *x)
 {
-	if (x->live) {
+	if (x->table) {
 		free(x->bytes);
 		sql_arena_free(&x->arena);
 	}
@@ -284,7 +284,8 @@ static err *cache_decode(struct sql_catalog_cache *c, struct slice bytes, struct
 	struct sql_catalog_cache_entry *victim = NULL;
 	for (int i = 0; i < SQL_CATALOG_CACHE_ENTRIES; i++) {
 		struct sql_catalog_cache_entry *x = &c->entries[i];
-		if (x->live && x->len == bytes.len && memcmp(x->bytes, bytes.ptr, bytes.len) == 0) {
+		if (x->table && x->len == bytes.len &&
+		    memcmp(x->bytes, bytes.ptr, bytes.len) == 0) {
 			x->used = c->statement;
 			*out = x->table;
 			return NULL;
@@ -311,7 +312,6 @@ static err *cache_decode(struct sql_catalog_cache *c, struct slice bytes, struct
 		memset(victim, 0, sizeof *victim);
 		return e;
 	}
-	victim->live = true;
 	victim->len = bytes.len;
 	victim->table = table;
 	victim->used = c->statement;
