@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/number.h"
 #include "net/bench_stats.h"
 
 #define BENCH_DEFAULT_HOSTS \
@@ -134,11 +135,13 @@ static void bench__usage(FILE *out, const char *name)
 static err *bench__number(const char *flag, const char *text, uint64_t lo, uint64_t hi,
                           uint64_t *out)
 {
-	char *end = NULL;
-	unsigned long long v = text ? strtoull(text, &end, 10) : 0;
-	if (!text || !*text || *end || text[0] == '-' || v < lo || v > hi)
-		return err_new(ERR_INVALID, "%s: expected a number from %" PRIu64 " to %" PRIu64,
-		               flag, lo, hi);
+	uint64_t v;
+	err *e = text ? number_parse_u64(text, hi, &v) : err_new(ERR_INVALID, "missing");
+	if (!e && v < lo)
+		e = err_new(ERR_INVALID, "'%s' is below %" PRIu64, text, lo);
+	if (e)
+		return err_wrap(e, "%s: expected a number from %" PRIu64 " to %" PRIu64, flag, lo,
+		                hi);
 	*out = v;
 	return NULL;
 }

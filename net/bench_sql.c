@@ -21,12 +21,14 @@
  *
  * then one line per phase with the ratio cairn/SQLite (above 1: cairn is slower).
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "base/number.h"
 #include "base/prng.h"
 #include "sql/database.h"
 
@@ -268,14 +270,17 @@ done:
 	return rc;
 }
 
-static int parse_count(const char *s, uint64_t max, uint64_t *out)
+/* A count from 1 to max; false (the caller prints the usage) for anything else. */
+static bool parse_count(const char *s, uint64_t max, uint64_t *out)
 {
-	char *end;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || v == 0 || v > max)
-		return -1;
+	uint64_t v;
+	err *e = number_parse_u64(s, max, &v);
+	if (e || v == 0) {
+		err_free(e);
+		return false;
+	}
 	*out = v;
-	return 0;
+	return true;
 }
 
 int bench_sql_main(int argc, char **argv)
@@ -289,7 +294,7 @@ int bench_sql_main(int argc, char **argv)
 		                   : !strcmp(argv[i], "--repeat")    ? &c.repeat
 		                                                     : NULL;
 		if (!target || i + 1 >= argc ||
-		    parse_count(argv[++i], BENCH_SQL_MAX_ROWS, target)) {
+		    !parse_count(argv[++i], BENCH_SQL_MAX_ROWS, target)) {
 			fprintf(stderr, "usage: cairn-bench sql [--rows N] [--join-rows N] "
 			                "[--lookups N] [--repeat N]\n");
 			return 2;

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/number.h"
 #include "base/prng.h"
 #include "storage/btree.h"
 #include "storage/vfs_posix.h"
@@ -33,6 +34,7 @@
 #define BENCH_VALUE_BYTES 100
 #define BENCH_BATCH 1000
 #define BENCH_KEYS_MAX 100000000ull
+#define BENCH_CACHE_MB_MAX 65536
 
 int bench_storage_main(int argc, char **argv);
 
@@ -409,21 +411,29 @@ int bench_storage_main(int argc, char **argv)
 			fprintf(stderr, "cairn-bench storage: %s needs a value\n", arg);
 			return 2;
 		}
-		if (strcmp(arg, "--engine") == 0)
+		err *e = NULL;
+		if (strcmp(arg, "--engine") == 0) {
 			c.engine = val;
-		else if (strcmp(arg, "--keys") == 0)
-			c.keys = strtoull(val, NULL, 10);
-		else if (strcmp(arg, "--dir") == 0)
+		} else if (strcmp(arg, "--keys") == 0) {
+			e = number_parse_u64(val, BENCH_KEYS_MAX, &c.keys);
+		} else if (strcmp(arg, "--dir") == 0) {
 			c.dir = val;
-		else if (strcmp(arg, "--cache-mb") == 0)
-			c.cache_bytes = (size_t)strtoull(val, NULL, 10) << 20;
-		else {
+		} else if (strcmp(arg, "--cache-mb") == 0) {
+			uint64_t mb = 0;
+			e = number_parse_u64(val, BENCH_CACHE_MB_MAX, &mb);
+			c.cache_bytes = (size_t)mb << 20;
+		} else {
 			fprintf(stderr, "cairn-bench storage: unknown option %s\n", arg);
+			return 2;
+		}
+		if (e) {
+			fprintf(stderr, "cairn-bench storage: %s: %s\n", arg, err_msg(e));
+			err_free(e);
 			return 2;
 		}
 		i++;
 	}
-	if (c.keys == 0 || c.keys > BENCH_KEYS_MAX) {
+	if (c.keys == 0) {
 		fprintf(stderr, "cairn-bench storage: --keys must be 1..%llu\n", BENCH_KEYS_MAX);
 		return 2;
 	}

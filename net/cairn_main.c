@@ -28,6 +28,7 @@
 #include <readline/history.h>
 #include <readline/readline.h>
 
+#include "base/number.h"
 #include "net/repl.h"
 #include "net/repl_cluster.h"
 
@@ -184,17 +185,21 @@ int main(int argc, char **argv)
 	const char *path = NULL;
 	const char *command = NULL;
 	const char *host = NULL;
-	long port = 0;
+	uint64_t port = 0;
 	bool embedded = false;
 	for (int i = 1; i < argc; i++) {
-		char *end = NULL;
 		if (strcmp(argv[i], "--local") == 0 && i + 1 < argc) {
 			path = argv[++i];
 		} else if (strcmp(argv[i], "-H") == 0 && i + 1 < argc) {
 			host = argv[++i];
-		} else if (strcmp(argv[i], "-p") == 0 && i + 1 < argc &&
-		           (port = strtol(argv[i + 1], &end, 10)) > 0 && port <= 65535 && !*end) {
-			i++;
+		} else if (strcmp(argv[i], "-p") == 0 && i + 1 < argc) {
+			err *e = number_parse_u64(argv[++i], UINT16_MAX, &port);
+			if (e || port == 0) {
+				fprintf(stderr, "cairn: -p: a port from 1 to 65535%s%s\n",
+				        e ? ": " : "", e ? err_msg(e) : "");
+				err_free(e);
+				return 2;
+			}
 		} else if (strcmp(argv[i], "--embedded") == 0) {
 			embedded = true;
 		} else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {

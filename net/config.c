@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/number.h"
 #include "storage/vfs_posix.h"
 
 #define NET__LINE_MAX 4096
@@ -24,28 +25,10 @@ struct net__key {
 
 /* ---- values ---- */
 
-static err *net__parse_u64(const char *value, uint64_t max, uint64_t *out)
-{
-	if (*value == '\0')
-		return err_new(ERR_INVALID, "empty number");
-	uint64_t v = 0;
-	for (const char *p = value; *p; p++) {
-		if (!isdigit((unsigned char)*p))
-			return err_new(ERR_INVALID, "'%s' is not a number", value);
-		uint64_t digit = (uint64_t)(*p - '0');
-		if (v > (max - digit) / 10)
-			return err_new(ERR_INVALID, "'%s' is above %llu", value,
-			               (unsigned long long)max);
-		v = v * 10 + digit;
-	}
-	*out = v;
-	return NULL;
-}
-
 static err *net__set_id(struct net_config *c, const char *value)
 {
 	uint64_t id;
-	TRY(net__parse_u64(value, UINT32_MAX, &id));
+	TRY(number_parse_u64(value, UINT32_MAX, &id));
 	if (id == 0)
 		return err_new(ERR_INVALID, "node id 0 is not valid (ids start at 1)");
 	c->node_id = (uint32_t)id;
@@ -79,7 +62,7 @@ static err *net__parse_peer(const char *entry, struct net_transport_peer *out)
 	memcpy(id, entry, id_len);
 	id[id_len] = '\0';
 	uint64_t v;
-	TRY(err_wrap(net__parse_u64(id, UINT32_MAX, &v), "peer '%s'", entry));
+	TRY(err_wrap(number_parse_u64(id, UINT32_MAX, &v), "peer '%s'", entry));
 	if (v == 0)
 		return err_new(ERR_INVALID, "peer '%s': id 0 is not valid", entry);
 	out->id = (uint32_t)v;
@@ -184,7 +167,7 @@ static err *net__set_log_level(struct net_config *c, const char *value)
 
 static err *net__set_seed(struct net_config *c, const char *value)
 {
-	return net__parse_u64(value, UINT64_MAX, &c->seed);
+	return number_parse_u64(value, UINT64_MAX, &c->seed);
 }
 
 static const struct net__key net__keys[] = {

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/number.h"
 #include "net/node_server.h"
 #include "net/repl_cluster.h"
 #include "sim/node_app.h"
@@ -227,9 +228,10 @@ static void repl__embedded_close(struct repl_conn *c)
 /* Parses a node id 1..REPL_EMBEDDED_NODES from the whole of `text`. */
 static err *repl__node_id(const char *text, uint32_t *id)
 {
-	char *end = NULL;
-	unsigned long v = strtoul(text, &end, 10);
-	if (!text[0] || *end || v < 1 || v > REPL_EMBEDDED_NODES)
+	uint64_t v = 0;
+	err *e = number_parse_u64(text, REPL_EMBEDDED_NODES, &v);
+	err_free(e);
+	if (e || v < 1)
 		return err_new(ERR_INVALID, "'%s' is not a node (1 to %d)", text,
 		               REPL_EMBEDDED_NODES);
 	*id = (uint32_t)v;

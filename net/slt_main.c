@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/number.h"
 #include "net/repl_conn.h"
 #include "net/slt_ratchet.h"
 #include "net/slt_run.h"
@@ -221,11 +222,12 @@ int main(int argc, char **argv)
 		if (strcmp(a, "--verbose") == 0) {
 			opt.verbose = true;
 		} else if (strcmp(a, "--slow") == 0 && i + 1 < argc) {
-			char *end;
-			opt.slow_ms = strtoull(argv[++i], &end, 10);
-			if (*end || opt.slow_ms == 0) {
+			err *e = number_parse_u64(argv[++i], UINT32_MAX, &opt.slow_ms);
+			if (e || opt.slow_ms == 0) {
 				fprintf(stderr,
-				        "cairn-slt: --slow needs a number of milliseconds\n");
+				        "cairn-slt: --slow needs a number of milliseconds%s%s\n",
+				        e ? ": " : "", e ? err_msg(e) : "");
+				err_free(e);
 				return 2;
 			}
 		} else if ((strcmp(a, "--ratchet") == 0 || strcmp(a, "--update-ratchet") == 0) &&

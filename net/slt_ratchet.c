@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/number.h"
+
 /* The index of `path`, or where it would be inserted (*found says which). */
 static size_t slt__ratchet_find(const struct slt_ratchet *r, const char *path, bool *found)
 {
@@ -71,10 +73,10 @@ err *slt_ratchet_raise(struct slt_ratchet *r, const char *path, uint64_t passed)
 static err *slt__ratchet_line(struct slt_ratchet *r, char *line, unsigned line_no)
 {
 	char *space = strrchr(line, ' ');
-	char *end = NULL;
-	errno = 0;
-	unsigned long long passed = space ? strtoull(space + 1, &end, 10) : 0;
-	if (!space || space == line || end == space + 1 || *end || errno || space[1] == '-')
+	uint64_t passed = 0;
+	err *bad = space && space != line ? number_parse_u64(space + 1, UINT64_MAX, &passed) : NULL;
+	err_free(bad);
+	if (!space || space == line || bad)
 		return err_new(ERR_CORRUPT, "line %u: expected 'PATH PASSED'", line_no);
 	*space = '\0';
 	bool found;

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/number.h"
+
 /* A record may have at most this many lines (its expected values and a little more). */
 #define SLT_MAX_RECORD_LINES (SLT_MAX_EXPECTED_VALUES + 64)
 
@@ -316,10 +318,10 @@ static err *slt__parse_record(struct slt_reader *r, struct slt_record *rec, size
 		return slt__parse_query(r, rec, cursor, at, n);
 	if (strcmp(word, "hash-threshold") == 0) {
 		char *number = slt__token(&cursor);
-		char *end = NULL;
-		errno = 0;
-		unsigned long long v = number ? strtoull(number, &end, 10) : 0;
-		if (!number || *end || errno || number[0] == '-' || v > UINT32_MAX) {
+		uint64_t v = 0;
+		err *bad = number ? number_parse_u64(number, UINT32_MAX, &v) : NULL;
+		err_free(bad);
+		if (!number || bad) {
 			slt__malformed(rec, "hash-threshold needs a number");
 			return NULL;
 		}

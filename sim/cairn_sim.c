@@ -12,10 +12,10 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "base/mutation.h"
+#include "base/number.h"
 #include "sim/run.h"
 #include "sim/workload.h"
 
@@ -35,33 +35,38 @@ static void usage(FILE *out)
 	    "mvcc-skip-validation, node-ack-before-sync, node-reapply\n");
 }
 
-/* Parses a whole non-negative number; false on anything else. */
-static bool parse_u64(const char *s, uint64_t *out)
+/* Parses a whole number (base/number.h's rule) of at most `max`; false on anything else. */
+static bool parse_u64_max(const char *s, uint64_t max, uint64_t *out)
 {
-	char *end;
-	if (!*s || *s == '-')
-		return false;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (*end)
-		return false;
-	*out = v;
-	return true;
+	err *e = number_parse_u64(s, max, out);
+	err_free(e);
+	return e == NULL;
 }
 
-/* "60s", "500ms" or "60" (seconds) into milliseconds. */
+static bool parse_u64(const char *s, uint64_t *out)
+{
+	return parse_u64_max(s, UINT64_MAX, out);
+}
+
+/* "60s", "500ms" or "60" (seconds), at most a day, into milliseconds. */
 static bool parse_duration_ms(const char *s, uint64_t *ms)
 {
-	char *end;
-	if (!*s || *s == '-')
+	const uint64_t day_ms = 24ull * 3600 * 1000;
+	size_t digits = strspn(s, "0123456789");
+	char number[24];
+	if (digits >= sizeof number)
 		return false;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (strcmp(end, "ms") == 0)
-		*ms = v;
-	else if (strcmp(end, "s") == 0 || *end == '\0')
-		*ms = v * 1000;
-	else
+	memcpy(number, s, digits);
+	number[digits] = '\0';
+	const char *unit = s + digits;
+	uint64_t scale = strcmp(unit, "ms") == 0                   ? 1
+	                 : strcmp(unit, "s") == 0 || *unit == '\0' ? 1000
+	                                                           : 0;
+	uint64_t v;
+	if (scale == 0 || !parse_u64_max(number, day_ms / scale, &v) || v == 0)
 		return false;
-	return *ms > 0 && *ms <= 24ull * 3600 * 1000;
+	*ms = v * scale;
+	return true;
 }
 
 struct cli {

@@ -29,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/number.h"
+
 #define SIM__TRACE_MAGIC "cairn-sim-trace"
 #define SIM__TRACE_VERSION 1
 
@@ -239,13 +241,15 @@ static err *sim__parse_field(const struct sim__field *f, const char *value, stru
 		*(double *)at = v;
 		return NULL;
 	}
-	if (value[0] == '-')
-		return err_new(ERR_DECODE, "sim: trace header: negative %s", f->name);
-	unsigned long long v = strtoull(value, &end, 10);
-	if (errno || end == value || *end)
-		return err_new(ERR_DECODE, "sim: trace header: bad %s '%s'", f->name, value);
-	if ((f->type == SIM__U32 && v > UINT32_MAX) || (f->type == SIM__BOOL && v > 1))
-		return err_new(ERR_DECODE, "sim: trace header: %s out of range", f->name);
+	uint64_t max = f->type == SIM__U32 ? UINT32_MAX : f->type == SIM__BOOL ? 1 : UINT64_MAX;
+	uint64_t v;
+	err *bad = number_parse_u64(value, max, &v);
+	if (bad) {
+		err *e =
+		    err_new(ERR_DECODE, "sim: trace header: bad %s: %s", f->name, err_msg(bad));
+		err_free(bad);
+		return e;
+	}
 	if (f->type == SIM__U32)
 		*(uint32_t *)at = (uint32_t)v;
 	else if (f->type == SIM__U64)

@@ -41,6 +41,9 @@ usage() {
 check "an unknown workload is a usage error" usage nosuch
 check "zero clients is a usage error" usage read -c 0
 check "a bad transaction count is a usage error" usage write -n -5
+check "a transaction count with a suffix is a usage error" usage write -n 5k
+check "a storage key count that is not a number is a usage error" usage storage --keys abc
+check "an oversized storage cache is a usage error" usage storage --cache-mb 99999999999999999999
 unreachable() {
     "$bench" read -H "127.0.0.1:$(sql_port 5)" -n 5 >/dev/null 2>&1
     [ $? -eq 1 ]

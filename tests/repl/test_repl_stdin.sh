@@ -141,6 +141,10 @@ expect_status "-c with a failing statement" 1 $?
 
 "$cairn" --bogus >/dev/null 2>&1
 expect_status "a bad flag is a usage error" 2 $?
+for port in 0 65536 " 9601" 9601x -1; do
+    "$cairn" -p "$port" -c "SELECT 1" >/dev/null 2>&1 </dev/null
+    expect_status "-p '$port' is a usage error" 2 $?
+done
 
 got=$("$cairn" --local :memory: 2>&1 <<'SQL'
 BEGIN;

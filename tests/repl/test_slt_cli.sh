@@ -169,4 +169,7 @@ check "a missing file is an error" 1 $?
 "$slt" >/dev/null 2>&1
 check "no arguments is a usage error" 2 $?
 
+"$slt" --slow 5x "$dir/missing.slt" >/dev/null 2>&1
+check "--slow takes a whole number" 2 $?
+
 [ $failures -eq 0 ] || { echo "$failures failure(s)"; exit 1; }

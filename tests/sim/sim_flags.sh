@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# cairn-sim's numeric flags take whole numbers only: anything else, or a value out of its
+# range, is a usage error (exit status 2) that names the option, never a wrapped number.
+# usage: sim_flags.sh CAIRN_SIM
+set -u
+sim=$1
+failures=0
+# refused ARGS...: cairn-sim exits 2 and names the option.
+refused() {
+    local out
+    out=$("$sim" "$@" 2>&1 >/dev/null)
+    local status=$?
+    if [ $status -ne 2 ] || ! grep -q "bad option" <<<"$out"; then
+        echo "FAIL cairn-sim $*: exit status $status, said: $out"
+        failures=$((failures + 1))
+    else
+        echo "ok   cairn-sim $* refused"
+    fi
+}
+# 18446744073709552 s is 2^64 ms and a little more: multiplied out it wrapped to 384 ms
+refused run --time 18446744073709552s
+refused run --time 86400001ms
+refused run --time 0
+refused run --time 10m
+refused run --seed -1
+refused run --seed " 5"
+refused run --seed 5x
+refused run --seed 18446744073709551616
+refused run --nodes 10
+refused sweep --seeds 5..x
+if "$sim" run --seed 3 --time 800ms >/dev/null; then
+    echo "ok   cairn-sim run --time 800ms runs"
+else
+    echo "FAIL cairn-sim run --seed 3 --time 800ms"
+    failures=$((failures + 1))
+fi
+[ $failures -eq 0 ] || { echo "$failures failure(s)"; exit 1; }
