@@ -15,7 +15,8 @@ err *number_parse_u64(const char *text, uint64_t max, uint64_t *out)
 			return err_new(ERR_INVALID, "'%s' is not a number", text);
 		uint64_t digit = (uint64_t)(*p - '0');
 		if (digit > max || v > (max - digit) / 10)
-			return err_new(ERR_INVALID, "'%s' is above %llu", text, (unsigned long long)max);
+			return err_new(ERR_INVALID, "'%s' is above %llu", text,
+			               (unsigned long long)max);
 		v = v * 10 + digit;
 	}
 	*out = v;

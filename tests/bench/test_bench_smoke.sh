@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_bench_smoke.sh BUILD_DIR — cairn-bench against a real five-node cluster on free high
 # ports (tests/cluster/cluster_lib.sh): short read, write and bank runs finish, report
-# their result lines, and bank's invariants hold; bad options are usage errors (exit 2)
+# their result lines, and bank's invariants hold; the log-sync probe reports and cleans
+# up after itself; bad options are usage errors (exit 2)
 # and an unreachable node is a clean failure (exit 1). Checks outcomes, never timings.
 set -u
 source "$(dirname "$0")/../cluster/cluster_lib.sh"
@@ -34,10 +35,25 @@ check "bank: 100 transfers reported" reports bank 100 "$out"
 check "bank: the total is unchanged and no balance is negative" \
     grep -q '^bank check: total 100000 (expected 100000), 1000 accounts, 0 negative balances$' <<<"$out"
 
+# The log-sync probe writes its file in the given directory, reports, and removes it.
+probe_dir=$CAIRN_CLUSTER/probe
+mkdir -p "$probe_dir"
+out=$("$bench" sync --dir "$probe_dir" -n 50 2>&1)
+echo "$out" | sed 's/^/    /'
+check "sync: 50 syncs reported" grep -qE "^result workload=sync syncs=50 seconds=[0-9.]+ syncs_per_s=[0-9.]+ p50_us=[0-9]+ p90_us=[0-9]+ p99_us=[0-9]+ max_us=[0-9]+ cpu_us=-?[0-9.]+ route=(aio|fallback)$" <<<"$out"
+check "sync: the probe's file is gone" [ -z "$(ls -A "$probe_dir")" ]
+no_dir() {
+    "$bench" sync --dir "$probe_dir/missing" -n 5 >/dev/null 2>&1
+    [ $? -eq 1 ]
+}
+check "sync: a missing directory fails with exit status 1" no_dir
+
 usage() {
     "$bench" "$@" >/dev/null 2>&1
     [ $? -eq 2 ]
 }
+check "sync: zero syncs is a usage error" usage sync -n 0
+check "sync: an unknown option is a usage error" usage sync --fast
 check "an unknown workload is a usage error" usage nosuch
 check "zero clients is a usage error" usage read -c 0
 check "a bad transaction count is a usage error" usage write -n -5
