@@ -9,7 +9,8 @@
  * which goes to the kernel as one direct write with RWF_DSYNC through Linux AIO
  * (storage/vfs_posix.h) and is waited for on its eventfd. The blocks cycle through a
  * region written and synced before the timing starts, so no sync changes the file's size
- * (the log's segments are zeroed ahead for the same reason). The file is removed after.
+ * (the log's segments are zeroed ahead for the same reason). The file is removed after;
+ * one already there (someone else's, or a killed probe's) is left alone and refused.
  *
  * The report, like the cluster workloads', is one human line and one line for scripts:
  *
@@ -21,8 +22,10 @@
  * and softirq of every CPU) per sync: the submission, the device write and its flush,
  * their interrupts and the kernel's completion work, wherever they ran, and whatever else
  * the machine did meanwhile (on a busy machine it is an upper bound; -1 where /proc/stat
- * cannot be read). route is "aio" when the kernel took every sync as a direct write, and
- * "fallback" when the vfs had to sync the ordinary way (a file system without O_DIRECT).
+ * cannot be read). /proc/stat counts in clock ticks (USER_HZ, 100 a second here), so the
+ * figure is coarse below some thousands of syncs. route is "aio" when the kernel took
+ * every sync as a direct write, and "fallback" when some had to go the ordinary way (a
+ * file system without O_DIRECT, or a kernel without AIO).
  * Errors print a message and exit 1; bad options exit 2.
  */
 #include <errno.h>
@@ -53,8 +56,8 @@ static bool bench__busy_ticks(uint64_t *ticks)
 	if (!f)
 		return false;
 	unsigned long long user, nice, system, idle, iowait, irq, softirq;
-	int got = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu", &user, &nice, &system,
-	                 &idle, &iowait, &irq, &softirq);
+	int got = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu", &user, &nice, &system, &idle,
+	                 &iowait, &irq, &softirq);
 	fclose(f);
 	if (got != 7)
 		return false;
@@ -91,7 +94,7 @@ static err *bench__sync_run(struct vfs_file *f, struct vfs_posix_aio *aio, int n
 		memcpy(block, &i, sizeof i); /* every write changes the block */
 		TRY(vfs_write(f, (i % BENCH_SYNC_BLOCKS) * VFS_DIRECT_BLOCK, block, sizeof block));
 		uint64_t start = bench_now_us();
-		if (vfs_posix_aio_sync_start(aio, f)) {
+		if (aio && vfs_posix_aio_sync_start(aio, f)) {
 			TRY(bench__sync_wait(aio, notify_fd));
 		} else {
 			++*fallbacks;
@@ -113,15 +116,27 @@ static int bench__sync(const char *dir, uint64_t syncs)
 	err *e = notify_fd < 0 ? err_new(ERR_IO, "eventfd: %s", strerror(errno)) : NULL;
 	if (!e)
 		e = vfs_posix_new(dir, &vfs);
-	if (!e)
-		e = vfs_open(vfs, BENCH_SYNC_FILE, VFS_CREATE | VFS_DIRECT, &f);
+	if (!e) { /* never over a file of someone else's (or a killed probe's) */
+		e = vfs_open(vfs, BENCH_SYNC_FILE, 0, &f);
+		if (!e) {
+			vfs_close(f);
+			f = NULL;
+			e = err_new(ERR_INVALID, "%s exists; remove it or choose another --dir",
+			            BENCH_SYNC_FILE);
+		} else if (err_code(e) == ERR_NOT_FOUND) {
+			err_free(e);
+			e = vfs_open(vfs, BENCH_SYNC_FILE, VFS_CREATE | VFS_DIRECT, &f);
+		}
+	}
 	static const uint8_t zeros[VFS_DIRECT_BLOCK];
 	for (uint64_t b = 0; !e && b < BENCH_SYNC_BLOCKS; b++)
 		e = vfs_write(f, b * VFS_DIRECT_BLOCK, zeros, sizeof zeros);
 	if (!e)
 		e = vfs_sync(f);
-	if (!e)
-		e = vfs_posix_aio_new(notify_fd, &aio);
+	if (!e) {
+		err *no_aio = vfs_posix_aio_new(notify_fd, &aio);
+		err_free(no_aio); /* then every sync takes the fallback, as a node's would */
+	}
 	if (!e)
 		e = bench_latencies_init(&lat, syncs);
 	uint64_t busy0 = 0, busy1 = 0, fallbacks = 0;
@@ -132,12 +147,11 @@ static int bench__sync(const char *dir, uint64_t syncs)
 	uint64_t t1 = bench_now_us();
 	have_cpu = bench__busy_ticks(&busy1) && have_cpu;
 	vfs_posix_aio_free(aio);
-	if (f)
+	if (f) {
 		vfs_close(f);
-	if (vfs) {
 		err_free(vfs_remove(vfs, BENCH_SYNC_FILE));
-		vfs_posix_free(vfs);
 	}
+	vfs_posix_free(vfs);
 	if (notify_fd >= 0)
 		close(notify_fd);
 	if (e) {
@@ -150,17 +164,17 @@ static int bench__sync(const char *dir, uint64_t syncs)
 	bench_latencies_free(&lat);
 	double seconds = (double)(t1 - t0) / 1e6;
 	long hz = sysconf(_SC_CLK_TCK);
-	double cpu_us = have_cpu && hz > 0 ? (double)(busy1 - busy0) * 1e6 / (double)hz /
-	                                         (double)syncs
-	                                   : -1;
+	double cpu_us =
+	    have_cpu && hz > 0 ? (double)(busy1 - busy0) * 1e6 / (double)hz / (double)syncs : -1;
 	const char *route = fallbacks ? "fallback" : "aio";
 	printf("sync: %" PRIu64 " syncs in %.3f s: %.0f syncs/s; latency us p50 %" PRIu64
 	       " p90 %" PRIu64 " p99 %" PRIu64 " max %" PRIu64 "; %.1f us of machine CPU each "
 	       "(%s)\n",
 	       syncs, seconds, (double)syncs / seconds, s.p50_us, s.p90_us, s.p99_us, s.max_us,
 	       cpu_us, route);
-	printf("result workload=sync syncs=%" PRIu64 " seconds=%.3f syncs_per_s=%.1f p50_us=%" PRIu64
-	       " p90_us=%" PRIu64 " p99_us=%" PRIu64 " max_us=%" PRIu64 " cpu_us=%.1f route=%s\n",
+	printf("result workload=sync syncs=%" PRIu64
+	       " seconds=%.3f syncs_per_s=%.1f p50_us=%" PRIu64 " p90_us=%" PRIu64
+	       " p99_us=%" PRIu64 " max_us=%" PRIu64 " cpu_us=%.1f route=%s\n",
 	       syncs, seconds, (double)syncs / seconds, s.p50_us, s.p90_us, s.p99_us, s.max_us,
 	       cpu_us, route);
 	return 0;

@@ -47,6 +47,12 @@ no_dir() {
     [ $? -eq 1 ]
 }
 check "sync: a missing directory fails with exit status 1" no_dir
+echo keep >"$probe_dir/cairn-bench-sync.dat"
+taken() {
+    "$bench" sync --dir "$probe_dir" -n 5 >/dev/null 2>&1
+    [ $? -eq 1 ] && [ "$(cat "$probe_dir/cairn-bench-sync.dat")" = keep ]
+}
+check "sync: a file of that name already there is refused and kept" taken
 
 usage() {
     "$bench" "$@" >/dev/null 2>&1
