@@ -227,7 +227,10 @@ static err *decode_table(struct slice bytes, struct sql_arena *a, struct sql_tab
 
 /* ---- the schema cache ---- */
 
-/* An entry holds a table (and then owns `bytes` and `arena`) or is free (table NULL). */
+/*
+ * An entry owns `bytes` and `arena` once `bytes` is set, and holds a table once `table`
+ * is; it is free when it holds no table.
+ */
 struct sql_catalog_cache_entry {
 	uint8_t *bytes; /* the stored encoding; `table` is its decoding */
 	size_t len;
@@ -252,7 +255,7 @@ err *sql_catalog_cache_new(struct sql_catalog_cache **out)
 
 static void cache_entry_clear(struct sql_catalog_cache_entry *x)
 {
-	if (x->table) {
+	if (x->bytes) {
 		free(x->bytes);
 		sql_arena_free(&x->arena);
 	}
@@ -307,9 +310,7 @@ static err *cache_decode(struct sql_catalog_cache *c, struct slice bytes, struct
 	sql_arena_init(&victim->arena, SQL_ARENA_DEFAULT_MAX_BYTES);
 	err *e = decode_table(bytes, &victim->arena, &table);
 	if (e) {
-		free(victim->bytes);
-		sql_arena_free(&victim->arena);
-		memset(victim, 0, sizeof *victim);
+		cache_entry_clear(victim);
 		return e;
 	}
 	victim->len = bytes.len;

@@ -511,6 +511,9 @@ START_TEST(stored_data_is_not_trusted)
 	poke(&key, "\x93\x01");
 	ck_assert_int_eq(step(s, "SELECT * FROM bad", &out), SQL_STEP_DONE);
 	ck_assert(starts(out, "Error(decode)"));
+	/* the schema cache entry the bad one took is free again, and good schemas still read */
+	ck_assert_int_eq(step(s, "SELECT v FROM t WHERE id = 1", &out), SQL_STEP_DONE);
+	ck_assert_str_eq(out, "fine");
 	buf_free(&key);
 	sql_session_close(s);
 }
