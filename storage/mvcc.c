@@ -52,9 +52,11 @@
  * version older than the window cannot be validated; it gets ERR_UNKNOWN_OUTCOME, never a
  * wrong answer.
  *
- * Idempotency. The outcome of every applied record is stored under its transaction id for
- * as long as it is in the window; applying a record a second time (a client retrying a
- * commit whose answer it lost) returns the first outcome and changes nothing.
+ * Idempotency. The outcome of every applied record is remembered for as long as it is in
+ * the window; applying a record a second time (a client retrying a commit whose answer it
+ * lost) returns the first outcome and writes nothing but a note that the index was a
+ * duplicate. Only the exceptions are stored (mvcc_keys.h): a record installed without an
+ * outcome row committed, which is most of them, so a commit costs no bookkeeping row.
  *
  * Durability and restarts. mvcc_apply() changes the KV with kv_apply() only, recording the
  * applied index in a meta row of the same batch; mvcc_flush() commits everything applied
@@ -84,9 +86,12 @@
 #define MVCC__GC_SLOWDOWN 16
 /*
  * The metadata written by mvcc_flush: [format, applied version]. Format 1 stored the
- * validation history in 'h' rows; format 2 rebuilds it from the log.
+ * validation history in 'h' rows; format 2 rebuilds it from the log and stores an outcome
+ * row for every installed record; format 3 stores outcome rows only for aborts and
+ * duplicates. A format 2 store is read and converted (mvcc__restore_entry).
  */
-#define MVCC__META_FORMAT 2
+#define MVCC__META_FORMAT 3
+#define MVCC__META_FORMAT_ALL_OUTCOMES 2
 
 /* ---- meta rows and batches ---- */
 
@@ -124,19 +129,19 @@ static err *mvcc__batch_apply(struct mvcc *m)
 
 /* ---- opening: applied version, floor and history ---- */
 
-static err *mvcc__meta_decode(struct slice meta, uint64_t *applied)
+static err *mvcc__meta_decode(struct slice meta, uint64_t *applied, uint64_t *format)
 {
 	*applied = 0;
+	*format = MVCC__META_FORMAT;
 	if (meta.len == 0)
 		return NULL;
-	uint64_t format = 0;
 	struct codec_doc doc;
 	const msgpack_object *root;
 	err *e = codec_parse(&doc, meta.ptr, meta.len, &root);
 	if (!e) {
 		struct codec_in in;
 		codec_in_init(&in, root, 2, 2);
-		format = codec_get_u64(&in);
+		*format = codec_get_u64(&in);
 		*applied = codec_get_u64(&in);
 		e = codec_in_end(&in, false);
 		codec_doc_free(&doc);
@@ -145,10 +150,11 @@ static err *mvcc__meta_decode(struct slice meta, uint64_t *applied)
 		err_free(e);
 		return err_new(ERR_CORRUPT, "the KV commit metadata is not MVCC's");
 	}
-	if (format != MVCC__META_FORMAT)
-		return err_new(ERR_CORRUPT,
-		               "the store has MVCC format %llu; this version reads format %d only",
-		               (unsigned long long)format, MVCC__META_FORMAT);
+	if (*format != MVCC__META_FORMAT && *format != MVCC__META_FORMAT_ALL_OUTCOMES)
+		return err_new(
+		    ERR_CORRUPT,
+		    "the store has MVCC format %llu; this version reads formats %d and %d",
+		    (unsigned long long)*format, MVCC__META_FORMAT_ALL_OUTCOMES, MVCC__META_FORMAT);
 	return NULL;
 }
 
@@ -180,12 +186,41 @@ static err *mvcc__record_entry(const struct mvcc__record *r, uint64_t index, boo
 	return e;
 }
 
+/* Puts into m->batch the note that the record at `index` was a duplicate answered `out`. */
+static err *mvcc__batch_duplicate(struct mvcc *m, uint64_t index, const struct mvcc_outcome *out)
+{
+	assert(out->index < index);
+	TRY(mvcc__key_outcome(&m->key, index));
+	buf_clear(&m->value);
+	TRY(mvcc__outcome_encode(&m->value, out));
+	return kv_batch_put(&m->batch, buf_slice(&m->key), buf_slice(&m->value));
+}
+
+/*
+ * Format 2 stored an outcome for every installed record and nothing for a duplicate; this
+ * adds the note format 3 keeps for the duplicate at `index` of transaction `id`, naming
+ * the entry it repeated if the window still holds it (else the floor: the note's outcome
+ * is never answered, only its index below `index` read).
+ */
+static err *mvcc__convert_duplicate(struct mvcc *m, uint64_t index, struct mvcc_txn_id id)
+{
+	struct mvcc_outcome o = {.txn_id = id, .committed = true};
+	if (!mvcc__history_find_id(&m->history, id, &o.index))
+		o.index = m->history.floor;
+	kv_batch_clear(&m->batch);
+	TRY(mvcc__batch_duplicate(m, index, &o));
+	return mvcc__batch_apply(m);
+}
+
 /*
  * Adds to the history the entry that record `bytes` of log index `index` made, if it made
- * one: an entry was made exactly when the record was installed there (an outcome is
- * stored at this index); a duplicate or an undecodable record made none.
+ * one. An outcome row naming this index is the outcome the record was installed with; one
+ * naming an earlier index marks a duplicate, which made no entry; without a row, the
+ * record was installed and committed (format 2: was a duplicate, converted here). An
+ * undecodable record made none.
  */
-static err *mvcc__restore_entry(struct mvcc *m, uint64_t index, const struct buf *bytes)
+static err *mvcc__restore_entry(struct mvcc *m, uint64_t index, const struct buf *bytes,
+                                uint64_t format)
 {
 	struct mvcc__record r;
 	err *e = mvcc__record_decode(bytes->data, bytes->len, &r);
@@ -193,16 +228,21 @@ static err *mvcc__restore_entry(struct mvcc *m, uint64_t index, const struct buf
 		err_free(e);
 		return NULL;
 	}
-	struct mvcc_outcome o = {0};
+	struct mvcc_outcome o = {.index = index, .committed = true};
 	bool found = false;
 	e = mvcc__outcome_stored(m, index, &o, &found);
-	if (!e && found && o.index != index)
-		e = err_new(ERR_CORRUPT, "the outcome stored at %llu names index %llu",
+	if (!e && o.index > index)
+		e = err_new(ERR_CORRUPT, "the outcome stored at %llu names the later index %llu",
 		            (unsigned long long)index, (unsigned long long)o.index);
+	bool made = o.index == index;
+	if (!e && !found && format == MVCC__META_FORMAT_ALL_OUTCOMES) {
+		made = false;
+		e = mvcc__convert_duplicate(m, index, r.id);
+	}
 	struct mvcc__history_entry h;
-	if (!e && found)
+	if (!e && made)
 		e = mvcc__record_entry(&r, index, o.committed, &h);
-	if (!e && found) {
+	if (!e && made) {
 		e = mvcc__history_reserve(&m->history);
 		if (e)
 			mvcc__history_entry_free(&h);
@@ -254,7 +294,8 @@ static err *mvcc__forget_window(struct mvcc *m)
  * the applied version, the window as it was. Without a log to read, the history starts
  * empty at the applied version.
  */
-static err *mvcc__restore_history(struct mvcc *m, const struct mvcc_log_source *log)
+static err *mvcc__restore_history(struct mvcc *m, const struct mvcc_log_source *log,
+                                  uint64_t format)
 {
 	assert(m->history.count == 0);
 	if (!log->load)
@@ -266,7 +307,7 @@ static err *mvcc__restore_history(struct mvcc *m, const struct mvcc_log_source *
 		buf_clear(&bytes);
 		e = log->load(log->ctx, i, &bytes);
 		if (!e && bytes.len > 0)
-			e = mvcc__restore_entry(m, i, &bytes);
+			e = mvcc__restore_entry(m, i, &bytes, format);
 	}
 	buf_free(&bytes);
 	if (e)
@@ -335,8 +376,8 @@ static err *mvcc__load_deleted(struct mvcc *m)
 static err *mvcc__load(struct mvcc *m, const struct mvcc_log_source *log)
 {
 	TRY(kv_meta(m->kv, &m->value));
-	uint64_t flushed, stored;
-	TRY(mvcc__meta_decode(buf_slice(&m->value), &flushed));
+	uint64_t flushed, stored, format;
+	TRY(mvcc__meta_decode(buf_slice(&m->value), &flushed, &format));
 	TRY(mvcc__meta_get(m, "applied", &stored));
 	TRY(mvcc__meta_get(m, "floor", &m->history.floor));
 	TRY(mvcc__meta_get(m, "gc", &m->gc_low_water));
@@ -349,7 +390,9 @@ static err *mvcc__load(struct mvcc *m, const struct mvcc_log_source *log)
 	if (m->history.floor > m->applied || m->gc_low_water > m->applied)
 		return err_new(ERR_CORRUPT, "MVCC meta rows lie beyond the applied version");
 	TRY(mvcc__load_deleted(m));
-	return mvcc__restore_history(m, log);
+	TRY(mvcc__restore_history(m, log, format));
+	/* a converted store says so at once, before anything is applied the new way */
+	return format == MVCC__META_FORMAT ? NULL : mvcc_flush(m, true);
 }
 
 err *mvcc_open(struct kv *kv, const struct mvcc_options *options, struct mvcc **out)
@@ -413,19 +456,27 @@ uint64_t mvcc_gc_low_water(const struct mvcc *m)
 
 /*
  * Looks up a remembered outcome of transaction `id`: the window's entry with that id says
- * at which index it was installed, and the outcome is stored under that index.
+ * at which index it was installed; an outcome stored under that index says how it ended,
+ * none that it committed.
  */
 static err *mvcc__outcome_lookup(struct mvcc *m, struct mvcc_txn_id id, struct mvcc_outcome *out,
                                  bool *seen)
 {
-	*seen = false;
 	uint64_t index;
-	if (!mvcc__history_find_id(&m->history, id, &index))
-		return NULL;
-	TRY(mvcc__outcome_stored(m, index, out, seen));
+	*seen = mvcc__history_find_id(&m->history, id, &index);
 	if (!*seen)
-		return err_new(ERR_CORRUPT, "no stored outcome for the history entry at %llu",
-		               (unsigned long long)index);
+		return NULL;
+	bool stored;
+	TRY(mvcc__outcome_stored(m, index, out, &stored));
+	if (stored && out->index != index)
+		return err_new(ERR_CORRUPT, "the outcome stored at %llu names index %llu",
+		               (unsigned long long)index, (unsigned long long)out->index);
+	if (!stored) {
+		out->index = index;
+		out->committed = true;
+		out->code = 0;
+		out->message[0] = 0;
+	}
 	return NULL;
 }
 
@@ -457,11 +508,34 @@ static void mvcc__validate(struct mvcc *m, const struct mvcc__record *r, uint64_
 		out->committed = true;
 }
 
-/* Forgets the stored outcome of history entry `e`, which leaves the window. */
-static err *mvcc__batch_forget(struct mvcc *m, const struct mvcc__history_entry *e)
+/*
+ * Deletes (in m->batch) the outcome rows of the indexes in (from, to], which leave the
+ * window: the few aborts and duplicates among them.
+ */
+static err *mvcc__batch_forget(struct mvcc *m, uint64_t from, uint64_t to)
 {
-	TRY(mvcc__key_outcome(&m->key, e->index));
-	return kv_batch_delete(&m->batch, buf_slice(&m->key));
+	struct buf lo, hi;
+	buf_init(&lo, MVCC_KEY_MAX);
+	buf_init(&hi, MVCC_KEY_MAX);
+	err *e = mvcc__key_outcome(&lo, from + 1);
+	if (!e)
+		e = mvcc__key_outcome(&hi, to + 1);
+	struct slice l = buf_slice(&lo), h = buf_slice(&hi);
+	struct kv_iter *it = NULL;
+	if (!e)
+		e = kv_iter_open(m->kv, &l, &h, false, &it);
+	for (uint64_t n = 0; !e && n <= to - from; n++) {
+		struct slice k, v;
+		bool done;
+		e = kv_iter_next(it, &k, &v, &done);
+		if (e || done)
+			break;
+		e = kv_batch_delete(&m->batch, k);
+	}
+	kv_iter_close(it);
+	buf_free(&lo);
+	buf_free(&hi);
+	return e;
 }
 
 /* The record's deleted ranges ('r' rows, and in `fresh` for memory) and then its writes. */
@@ -500,17 +574,18 @@ static err *mvcc__batch_record(struct mvcc *m, const struct mvcc__record *r, uin
 	assert(out->committed || (e->key_count == 0 && e->deleted_count == 0));
 	if (out->committed)
 		TRY(mvcc__batch_writes(m, r, index, fresh));
-	TRY(mvcc__key_outcome(&m->key, index));
-	buf_clear(&m->value);
-	TRY(mvcc__outcome_encode(&m->value, out));
-	TRY(kv_batch_put(&m->batch, buf_slice(&m->key), buf_slice(&m->value)));
 	*drop = mvcc__history_drop_count(&m->history, e);
 	uint32_t held = m->history.count;
-	for (uint32_t i = 0; i < *drop; i++)
-		TRY(mvcc__batch_forget(m, i < held ? mvcc__history_at(&m->history, i) : e));
+	if (!out->committed && *drop <= held) { /* a commit needs no row; a dropped entry none */
+		TRY(mvcc__key_outcome(&m->key, index));
+		buf_clear(&m->value);
+		TRY(mvcc__outcome_encode(&m->value, out));
+		TRY(kv_batch_put(&m->batch, buf_slice(&m->key), buf_slice(&m->value)));
+	}
 	if (*drop > 0) {
 		uint64_t floor =
 		    *drop <= held ? mvcc__history_at(&m->history, *drop - 1)->index : e->index;
+		TRY(mvcc__batch_forget(m, m->history.floor, floor));
 		TRY(mvcc__batch_meta(m, "floor", floor));
 	}
 	return mvcc__batch_meta(m, "applied", index);
@@ -575,7 +650,15 @@ err *mvcc_apply(struct mvcc *m, const uint8_t *record, size_t len, uint64_t inde
 	e = mvcc__outcome_lookup(m, r.id, out, &seen);
 	if (!e && seen) {
 		out->duplicate = true;
-		m->applied = index;
+		kv_batch_clear(&m->batch);
+		e = mvcc__batch_duplicate(m, index, out);
+		if (!e)
+			e = mvcc__batch_meta(m, "applied", index);
+		if (!e)
+			e = mvcc__batch_apply(m);
+		kv_batch_clear(&m->batch);
+		if (!e)
+			m->applied = index;
 	} else if (!e) {
 		e = mvcc__install(m, &r, index, out);
 	}

@@ -28,7 +28,7 @@
  * Idempotency: outcomes are remembered by transaction id for as long as the transaction is
  * in the validation history (options.history_max_entries entries). Applying a record
  * whose id was applied before returns the first outcome (duplicate = true) and changes
- * nothing. A record whose read version is older than the history returns
+ * no data (the store notes that the index held a duplicate). A record whose read version is older than the history returns
  * ERR_UNKNOWN_OUTCOME and changes nothing: it may be a late retry of a transaction whose
  * answer was forgotten, so "aborted" could be a lie.
  *

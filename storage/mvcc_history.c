@@ -218,6 +218,9 @@ uint32_t mvcc__history_drop_count(const struct mvcc__history *h,
 		count--;
 		drop++;
 	}
+	uint32_t chunk = h->max_entries / MVCC__HISTORY_DROP_FRACTION;
+	if (drop > 0 && drop < chunk && drop <= h->count)
+		drop = chunk < h->count ? chunk : h->count;
 	assert(drop <= h->count + 1);
 	return drop;
 }

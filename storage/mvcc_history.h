@@ -8,11 +8,13 @@
  * MVCC__HISTORY_ENTRY_OVERHEAD.
  *
  * The window: after each push, the oldest entries are dropped while there are more than
- * max_entries or their cost exceeds max_bytes. That keeps the largest suffix of the
- * applied records that fits, a pure function of the log, so a replica that restarted and
- * rebuilt the history (from its log: mvcc_open() reads the window's records again) decides
- * exactly like one that never stopped. `floor` is the index of the newest dropped
- * entry: a transaction whose read version is below it cannot be validated.
+ * max_entries or their cost exceeds max_bytes, and once any must go, at least
+ * max_entries / MVCC__HISTORY_DROP_FRACTION of them go, so the floor (and its stored
+ * row) moves once per chunk rather than with every entry. What is kept is a pure function
+ * of the log, so a replica that restarted and rebuilt the history (from its log:
+ * mvcc_open() reads the window's records again) decides exactly like one that never
+ * stopped. `floor` is the index of the newest dropped entry: a transaction whose read
+ * version is below it cannot be validated.
  */
 #ifndef CAIRN_STORAGE_MVCC_HISTORY_H
 #define CAIRN_STORAGE_MVCC_HISTORY_H
@@ -26,6 +28,8 @@
 
 #define MVCC__HISTORY_ENTRY_OVERHEAD 64
 #define MVCC__HISTORY_KEY_OVERHEAD 16
+/* A full window drops at least 1/64 of max_entries at once (windows below 128: one). */
+#define MVCC__HISTORY_DROP_FRACTION 64
 
 struct mvcc__history_entry {
 	uint64_t index;
@@ -83,8 +87,9 @@ const struct mvcc__history_entry *mvcc__history_at(const struct mvcc__history *h
 err *mvcc__history_reserve(struct mvcc__history *h);
 
 /*
- * How many of the oldest entries the window drops once `incoming` is pushed (this may
- * include `incoming` itself when it alone is over the byte bound).
+ * How many of the oldest entries the window drops once `incoming` is pushed: none while
+ * it fits, else at least a chunk (this may include `incoming` itself when it alone is
+ * over the byte bound).
  */
 uint32_t mvcc__history_drop_count(const struct mvcc__history *h,
                                   const struct mvcc__history_entry *incoming);
@@ -97,8 +102,7 @@ void mvcc__history_drop_oldest(struct mvcc__history *h);
 
 /*
  * Whether an entry of the history has transaction id `id` (then *index is its log index),
- * without touching the store. The stored outcomes are written and deleted with their
- * history entries, so an id the history does not hold has no stored outcome.
+ * without touching the store: an id the history does not hold has no outcome to find.
  */
 bool mvcc__history_find_id(const struct mvcc__history *h, struct mvcc_txn_id id, uint64_t *index);
 

@@ -7,8 +7,11 @@
  *
  *   'm' STRING(name)                      singletons, 8-byte big-endian values: "applied",
  *                                         "floor" (history floor), "gc" (GC low-water mark)
- *   'o' U64(index)                        the outcome of the record installed at a log
- *                                         index, while it is in the validation history
+ *   'o' U64(index)                        while the index is in the validation window:
+ *                                         the outcome of a record installed there that
+ *                                         did not commit, or of the earlier entry a
+ *                                         duplicate there repeated (naming that index);
+ *                                         none for a commit
  *   'r' U64(index) U64(seq)               a range the record at a log index deleted
  *                                         whole (mvcc_delete_range), until GC purged it:
  *                                         BYTES(from) BYTES(to)

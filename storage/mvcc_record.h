@@ -14,7 +14,8 @@
  * is written in format 1. Decoding trusts nothing: every count and
  * length is bounded (mvcc.h), ranges must be non-empty, write keys strictly increasing.
  *
- * A stored outcome (the value of an 'o' key) is [index, code, message].
+ * A stored outcome (the value of an 'o' key: an abort, or the note of a duplicate) is
+ * [index, code, message].
  */
 #ifndef CAIRN_STORAGE_MVCC_RECORD_H
 #define CAIRN_STORAGE_MVCC_RECORD_H

@@ -103,6 +103,13 @@ static inline void store_open(struct store *s, uint64_t seed)
 	store_open_on(s, kv, seed);
 }
 
+/* Closes the MVCC and opens it again on the same engine and log (no transaction open). */
+static inline void store_reopen(struct store *s)
+{
+	mvcc_close(s->m);
+	ok(mvcc_open(s->kv, &s->options, &s->m));
+}
+
 static inline void store_close(struct store *s)
 {
 	mvcc_close(s->m);

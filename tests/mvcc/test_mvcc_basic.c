@@ -9,6 +9,8 @@
 #include "base/checksum.h"
 #include "base/codec.h"
 #include "mvcc_harness.h"
+#include "storage/mvcc_keys.h"
+#include "storage/mvcc_record.h"
 
 START_TEST(versions_are_log_indexes_and_snapshots_hold)
 {
@@ -223,7 +225,10 @@ START_TEST(commit_local_applies_and_flushes)
 }
 END_TEST
 
-/* Applying a record twice returns the first outcome and changes nothing. */
+/*
+ * Applying a record twice returns the first outcome and changes no data (the store notes
+ * only that the index held a duplicate); so again after a reopen.
+ */
 START_TEST(apply_is_idempotent_by_txn_id)
 {
 	struct store s;
@@ -244,7 +249,7 @@ START_TEST(apply_is_idempotent_by_txn_id)
 	ck_assert(apply_next(&s, &rt, &o1));  /* t commits at 2 */
 	ck_assert(!apply_next(&s, &ru, &o2)); /* u conflicts at 3 */
 	uint64_t h1;
-	ok(mvcc_state_hash(s.m, &h1));
+	ok(mvcc_data_hash(s.m, &h1));
 	struct mvcc_outcome d;
 	ck_assert(apply_next(&s, &rt, &d)); /* retried at 4 */
 	ck_assert(d.duplicate && !o1.duplicate);
@@ -256,11 +261,17 @@ START_TEST(apply_is_idempotent_by_txn_id)
 	ck_assert_uint_eq(d.index, 3);
 	ck_assert_str_eq(d.message, o2.message);
 	uint64_t h2;
-	ok(mvcc_state_hash(s.m, &h2));
+	ok(mvcc_data_hash(s.m, &h2));
 	ck_assert_uint_eq(h1, h2);
 	ck_assert_str_eq(read_at(&s, MVCC_LATEST, "a", v, sizeof v), "t");
 	mvcc_txn_free(t);
 	mvcc_txn_free(u);
+	store_reopen(&s);
+	ck_assert(!apply_next(&s, &ru, &d)); /* retried at 6 */
+	ck_assert(d.duplicate);
+	ck_assert_uint_eq(d.index, 3);
+	ok(mvcc_data_hash(s.m, &h2));
+	ck_assert_uint_eq(h1, h2);
 	buf_free(&rt);
 	buf_free(&ru);
 	store_close(&s);
@@ -291,8 +302,7 @@ START_TEST(history_window_bounds_validation)
 		write_one(&s, "c", "x");
 	/* reopen: the rebuilt window must decide the same way */
 	mvcc_txn_free(old);
-	mvcc_close(s.m);
-	ok(mvcc_open(kv, &s.options, &s.m));
+	store_reopen(&s);
 	ck_assert_uint_eq(mvcc_applied_version(s.m), 6);
 	struct mvcc_outcome o;
 	ck_assert(!apply_next(&s, &rec, &o));
@@ -308,6 +318,26 @@ START_TEST(history_window_bounds_validation)
 	store_close(&s);
 }
 END_TEST
+
+/* How many outcome rows the store holds. */
+static uint32_t outcome_rows(struct store *s)
+{
+	uint8_t lo = MVCC__SPACE_OUTCOME, hi = MVCC__SPACE_OUTCOME + 1;
+	struct slice from = slice_of(&lo, 1), to = slice_of(&hi, 1);
+	struct kv_iter *it;
+	ok(kv_iter_open(s->kv, &from, &to, false, &it));
+	uint32_t n = 0;
+	for (;;) {
+		struct slice k, v;
+		bool done;
+		ok(kv_iter_next(it, &k, &v, &done));
+		if (done)
+			break;
+		n++;
+	}
+	kv_iter_close(it);
+	return n;
+}
 
 /*
  * Duplicates are found for every record still in the history window, however often the
@@ -355,10 +385,13 @@ START_TEST(duplicates_found_while_the_window_moves)
 			ck_assert_int_eq(d.code, ERR_UNKNOWN_OUTCOME);
 		}
 		if (i % 97 == 0) { /* the reopened store rebuilds the window and its ids */
-			mvcc_close(s.m);
-			ok(mvcc_open(kv, &s.options, &s.m));
+			store_reopen(&s);
 		}
 	}
+	/* the aborts' outcome rows left with their entries: only the window's remain */
+	uint32_t rows = outcome_rows(&s);
+	ck_assert_uint_gt(rows, 0);
+	ck_assert_uint_le(rows, WINDOW);
 	for (int i = 0; i <= GONE; i++)
 		buf_free(&recs[i]);
 	store_close(&s);
@@ -430,6 +463,144 @@ START_TEST(older_store_format_is_refused)
 	err_free(e);
 	buf_free(&meta);
 	kv_close(kv);
+}
+END_TEST
+
+/* Encodes a transaction that reads `key` at `version` and writes "z": a probe of validation. */
+static void reader_record(struct store *s, uint64_t version, const char *key, struct buf *rec)
+{
+	struct mvcc_txn *t = begin(s, version, 0);
+	char v[16];
+	get(t, key, v, sizeof v);
+	put(t, "z", "1");
+	encode(t, rec);
+	mvcc_txn_free(t);
+}
+
+/*
+ * A duplicate whose original has left the window is still no entry of its own after a
+ * reopen: the store noted it, for the window rebuilt from the log cannot see the original.
+ */
+START_TEST(duplicate_stays_one_after_its_original_leaves)
+{
+	struct kv *kv;
+	ok(kvmem_open(&kv));
+	struct store s;
+	s.kv = kv;
+	prng_seed(&s.prng, 13);
+	s.log = (struct store_log){0};
+	s.options = store_options(&s, 4);
+	ok(mvcc_open(kv, &s.options, &s.m));
+	write_one(&s, "x", "1"); /* 1 */
+	struct mvcc_txn *t = begin(&s, MVCC_LATEST, 0);
+	put(t, "a", "t");
+	struct buf rec, probe;
+	buf_init(&rec, 4096);
+	buf_init(&probe, 4096);
+	encode(t, &rec);
+	mvcc_txn_free(t);
+	struct mvcc_outcome o;
+	ck_assert(apply_next(&s, &rec, &o)); /* 2 */
+	ck_assert(apply_next(&s, &rec, &o)); /* 3: the duplicate */
+	ck_assert(o.duplicate);
+	for (int i = 0; i < 4; i++) /* 4..7: the window (4) drops 1 and 2 */
+		write_one(&s, "c", "x");
+	/* read at 2: nothing after it wrote "a", the duplicate at 3 included */
+	reader_record(&s, 2, "a", &probe);
+	store_reopen(&s);
+	ck_assert(apply_next(&s, &probe, &o));
+	buf_free(&rec);
+	buf_free(&probe);
+	store_close(&s);
+}
+END_TEST
+
+/* Rewrites a format 3 store the way format 2 kept it: an outcome row for every commit. */
+static void make_format_2(struct store *s, const uint64_t *commits, size_t n_commits,
+                          uint64_t duplicate)
+{
+	struct kv_batch b;
+	kv_batch_init(&b);
+	struct buf key, value;
+	buf_init(&key, 64);
+	buf_init(&value, 256);
+	for (size_t i = 0; i < n_commits; i++) {
+		struct mvcc_outcome o = {.index = commits[i], .committed = true};
+		ok(mvcc__key_outcome(&key, commits[i]));
+		buf_clear(&value);
+		ok(mvcc__outcome_encode(&value, &o));
+		ok(kv_batch_put(&b, buf_slice(&key), buf_slice(&value)));
+	}
+	ok(mvcc__key_outcome(&key, duplicate));
+	ok(kv_batch_delete(&b, buf_slice(&key)));
+	ok(kv_apply(s->kv, &b));
+	buf_clear(&value);
+	struct codec_out c;
+	codec_out_init(&c, &value);
+	codec_put_array(&c, 2);
+	codec_put_u64(&c, 2);
+	codec_put_u64(&c, mvcc_applied_version(s->m));
+	ok(codec_out_end(&c));
+	ok(kv_commit(s->kv, buf_slice(&value), false));
+	kv_batch_free(&b);
+	buf_free(&key);
+	buf_free(&value);
+}
+
+/* The store's metadata format. */
+static uint64_t store_format(struct store *s)
+{
+	struct buf meta;
+	buf_init(&meta, 64);
+	ok(kv_meta(s->kv, &meta));
+	ck_assert_uint_ge(meta.len, 2);
+	uint64_t format = meta.data[1]; /* [format, applied]: a fixarray, then a fixint */
+	buf_free(&meta);
+	return format;
+}
+
+/*
+ * A store of format 2 (an outcome row for every installed record, none for a duplicate)
+ * opens, its duplicates noted the new way, and says format 3 from then on.
+ */
+START_TEST(format_2_store_is_converted)
+{
+	struct store s;
+	store_open(&s, 17);
+	write_one(&s, "a", "1"); /* 1 */
+	struct mvcc_txn *t = begin(&s, MVCC_LATEST, 0), *u = begin(&s, MVCC_LATEST, 0);
+	char v[16];
+	get(u, "b", v, sizeof v);
+	put(t, "b", "t");
+	put(u, "b", "u");
+	struct buf rt, ru, probe;
+	buf_init(&rt, 4096);
+	buf_init(&ru, 4096);
+	buf_init(&probe, 4096);
+	encode(t, &rt);
+	encode(u, &ru);
+	mvcc_txn_free(t);
+	mvcc_txn_free(u);
+	struct mvcc_outcome o;
+	ck_assert(apply_next(&s, &rt, &o));  /* 2 */
+	ck_assert(!apply_next(&s, &ru, &o)); /* 3: conflicts */
+	ck_assert(apply_next(&s, &rt, &o));  /* 4: duplicate */
+	ck_assert(o.duplicate);
+	reader_record(&s, 3, "b", &probe);
+	make_format_2(&s, (const uint64_t[]){1, 2}, 2, 4);
+	ck_assert_uint_eq(store_format(&s), 2);
+	store_reopen(&s);
+	ck_assert_uint_eq(store_format(&s), 3);
+	ck_assert(apply_next(&s, &rt, &o)); /* 5: still a duplicate of 2 */
+	ck_assert(o.duplicate);
+	ck_assert_uint_eq(o.index, 2);
+	store_reopen(&s);
+	/* read at 3: the duplicate at 4 wrote nothing, so this commits */
+	ck_assert(apply_next(&s, &probe, &o));
+	buf_free(&rt);
+	buf_free(&ru);
+	buf_free(&probe);
+	store_close(&s);
 }
 END_TEST
 
@@ -555,8 +726,7 @@ START_TEST(gc_removes_only_unreadable_versions)
 	/* the mark never moves backwards and survives a reopen */
 	ok(mvcc_gc(s.m, 3));
 	ck_assert_uint_eq(mvcc_gc_low_water(s.m), 5);
-	mvcc_close(s.m);
-	ok(mvcc_open(s.kv, &s.options, &s.m));
+	store_reopen(&s);
 	ck_assert_uint_eq(mvcc_gc_low_water(s.m), 5);
 	fails_with(mvcc_begin(s.m, 4, MVCC_READ_ONLY, &u), ERR_INVALID);
 	store_close(&s);
@@ -793,6 +963,8 @@ int main(void)
 	tcase_add_test(tc, apply_is_idempotent_by_txn_id);
 	tcase_add_test(tc, duplicates_found_while_the_window_moves);
 	tcase_add_test(tc, older_store_format_is_refused);
+	tcase_add_test(tc, duplicate_stays_one_after_its_original_leaves);
+	tcase_add_test(tc, format_2_store_is_converted);
 	tcase_add_test(tc, no_log_means_no_history_before_the_reopen);
 	tcase_add_test(tc, history_window_bounds_validation);
 	tcase_add_test(tc, read_set_escalation_keeps_conflicts);

@@ -89,12 +89,67 @@ START_TEST(conflict_search_matches_a_scan)
 }
 END_TEST
 
+/* Pushes entries with indexes 1..n, one key of `key_bytes` bytes each. */
+static void push_entries(struct mvcc__history *h, uint32_t n, size_t key_bytes)
+{
+	char key[64] = {0};
+	ck_assert_uint_le(key_bytes, sizeof key);
+	memset(key, 'k', key_bytes);
+	for (uint32_t i = 1; i <= n; i++) {
+		struct slice k = slice_of(key, key_bytes);
+		struct mvcc__history_entry e;
+		ck_assert_ptr_null(
+		    mvcc__history_entry_make(&e, i, (struct mvcc_txn_id){2, i}, &k, sizeof k, 1));
+		ck_assert_ptr_null(mvcc__history_reserve(h));
+		mvcc__history_push(h, &e);
+	}
+}
+
+/*
+ * A full window drops a chunk of max_entries / 64 at once (one below 128 entries); an
+ * entry over the byte bound on its own still goes with all the others.
+ */
+START_TEST(full_window_drops_a_chunk)
+{
+	struct mvcc__history h;
+	mvcc__history_init(&h, 256, (uint64_t)1 << 30);
+	push_entries(&h, 256, 8);
+	struct mvcc__history_entry next;
+	struct slice k = key_of("k");
+	ck_assert_ptr_null(
+	    mvcc__history_entry_make(&next, 257, (struct mvcc_txn_id){3, 1}, &k, sizeof k, 1));
+	ck_assert_uint_eq(mvcc__history_drop_count(&h, &next), 4);
+	mvcc__history_free(&h);
+	mvcc__history_init(&h, 100, (uint64_t)1 << 30);
+	push_entries(&h, 100, 8);
+	ck_assert_uint_eq(mvcc__history_drop_count(&h, &next), 1);
+	mvcc__history_free(&h);
+	/* bytes: 10 entries fit, the incoming one alone is over the bound */
+	uint64_t each = MVCC__HISTORY_ENTRY_OVERHEAD + MVCC__HISTORY_KEY_OVERHEAD + 8;
+	mvcc__history_init(&h, 256, 10 * each);
+	push_entries(&h, 10, 8);
+	struct mvcc__history_entry big;
+	char wide[64];
+	memset(wide, 'w', sizeof wide);
+	struct slice w = slice_of(wide, sizeof wide);
+	ck_assert_ptr_null(
+	    mvcc__history_entry_make(&big, 11, (struct mvcc_txn_id){3, 2}, &w, sizeof w, 1));
+	big.cost = 11 * each;
+	ck_assert_uint_eq(mvcc__history_drop_count(&h, &big), 11);
+	ck_assert_uint_eq(mvcc__history_drop_count(&h, &next), 4); /* one over: a chunk */
+	mvcc__history_entry_free(&big);
+	mvcc__history_entry_free(&next);
+	mvcc__history_free(&h);
+}
+END_TEST
+
 static Suite *history_suite(void)
 {
 	Suite *s = suite_create("mvcc_history");
 	TCase *tc = tcase_create("history");
 	tcase_add_test(tc, entry_copies_keys_by_stride);
 	tcase_add_test(tc, conflict_search_matches_a_scan);
+	tcase_add_test(tc, full_window_drops_a_chunk);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -377,8 +377,7 @@ START_TEST(range_deletion_survives_a_reopen)
 	propose(reader, &rec);
 	ck_assert_uint_eq(delete_range_one(&s, "b", "c"), 2);
 	ok(mvcc_flush(s.m, true));
-	mvcc_close(s.m);
-	ok(mvcc_open(s.kv, &s.options, &s.m));
+	store_reopen(&s);
 	ck_assert_uint_eq(mvcc_applied_version(s.m), 2);
 	struct mvcc_txn *t = begin(&s, MVCC_LATEST, MVCC_READ_ONLY);
 	ck_assert_str_eq(scan_all(t, NULL, NULL, false, out, sizeof out), "a=1,c=1");
