@@ -35,7 +35,8 @@ struct mvcc__history_entry {
 	uint64_t index;
 	struct mvcc_txn_id id;
 	uint32_t key_count;
-	struct slice *keys; /* sorted, strictly increasing; one allocation with their bytes */
+	struct slice *keys;   /* sorted, strictly increasing; one allocation with their bytes */
+	uint32_t *key_hashes; /* checksum32 of each key, in the same allocation */
 	uint32_t deleted_count;
 	struct mvcc__range *deleted; /* ranges deleted whole; one allocation with their bytes */
 	uint64_t cost;               /* what the entry counts against max_bytes */

@@ -63,28 +63,67 @@ START_TEST(conflict_search_matches_a_scan)
 	uint64_t indexes[ENTRIES];
 	fill(&h, indexes);
 	const char *keys[] = {"k00", "k05", "k16", "zz"};
-	for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
-		/* a point range: [key, key followed by a zero byte) */
+	for (size_t k = 0; k < 2 * sizeof keys / sizeof *keys; k++) {
+		/* a point range [key, key 0x00), then [key, key "5"): k05..k059, k16..k165 */
+		const char *key = keys[k / 2];
+		bool point = k % 2 == 0;
 		char to[8];
-		snprintf(to, sizeof to, "%s", keys[k]);
+		snprintf(to, sizeof to, "%s%s", key, point ? "" : "5");
 		struct mvcc__range range = {
-		    .from = key_of(keys[k]), .to = slice_of(to, strlen(to) + 1), .bounded = true};
+		    .from = key_of(key), .to = slice_of(to, strlen(to) + point), .bounded = true};
 		for (uint64_t rv = h.floor; rv <= indexes[ENTRIES - 1] + 1; rv++) {
 			uint64_t want = 0;
 			for (uint32_t i = 0; i < ENTRIES && !want; i++) {
 				const struct mvcc__history_entry *e = mvcc__history_at(&h, i);
 				if (e->index > rv && e->key_count == 1 &&
-				    slice_cmp(e->keys[0], key_of(keys[k])) == 0)
+				    slice_cmp(e->keys[0], range.from) >= 0 &&
+				    slice_cmp(e->keys[0], range.to) < 0)
 					want = e->index;
 			}
 			uint64_t at = 0;
 			bool hit = mvcc__history_conflict(&h, rv, &range, 1, &at);
-			ck_assert_msg(hit == (want != 0), "key %s read version %llu", keys[k],
-			              (unsigned long long)rv);
+			ck_assert_msg(hit == (want != 0), "range from %s to %s, read version %llu",
+			              key, to, (unsigned long long)rv);
 			if (hit)
 				ck_assert_uint_eq(at, want);
 		}
 	}
+	mvcc__history_free(&h);
+}
+END_TEST
+
+/* A point read is found among many keys of one entry too, and a near miss is not. */
+START_TEST(point_read_of_a_wide_entry)
+{
+	enum { KEYS = 40 };
+	char names[KEYS][8];
+	struct slice keys[KEYS];
+	for (int i = 0; i < KEYS; i++) {
+		snprintf(names[i], sizeof names[i], "w%03d", 2 * i);
+		keys[i] = key_of(names[i]);
+	}
+	struct mvcc__history h;
+	mvcc__history_init(&h, 16, (uint64_t)1 << 20);
+	for (uint32_t n = KEYS; n >= 4; n /= 3) { /* entries of 40, 13 and 4 keys */
+		struct mvcc__history_entry e;
+		ck_assert_ptr_null(mvcc__history_entry_make(
+		    &e, h.count + 1, (struct mvcc_txn_id){4, n}, keys, sizeof *keys, n));
+		ck_assert_ptr_null(mvcc__history_reserve(&h));
+		mvcc__history_push(&h, &e);
+	}
+	uint64_t at;
+	char hit_to[] = "w006\0", miss_to[] = "w007\0";
+	struct mvcc__range hit = {key_of("w006"), slice_of(hit_to, 5), true};
+	struct mvcc__range miss = {key_of("w007"), slice_of(miss_to, 5), true};
+	for (uint64_t rv = 0; rv < 3; rv++) {
+		ck_assert(mvcc__history_conflict(&h, rv, &hit, 1, &at));
+		ck_assert_uint_eq(at, rv + 1);
+		ck_assert(!mvcc__history_conflict(&h, rv, &miss, 1, &at));
+	}
+	char far_to[] = "w078\0"; /* only the first entry has it */
+	struct mvcc__range far = {key_of("w078"), slice_of(far_to, 5), true};
+	ck_assert(mvcc__history_conflict(&h, 0, &far, 1, &at));
+	ck_assert(!mvcc__history_conflict(&h, 1, &far, 1, &at));
 	mvcc__history_free(&h);
 }
 END_TEST
@@ -149,6 +188,7 @@ static Suite *history_suite(void)
 	TCase *tc = tcase_create("history");
 	tcase_add_test(tc, entry_copies_keys_by_stride);
 	tcase_add_test(tc, conflict_search_matches_a_scan);
+	tcase_add_test(tc, point_read_of_a_wide_entry);
 	tcase_add_test(tc, full_window_drops_a_chunk);
 	suite_add_tcase(s, tc);
 	return s;
