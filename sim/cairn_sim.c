@@ -4,6 +4,7 @@
  *   cairn-sim run --seed N [--nodes 5] [--time 60s] [--workload bank|register|append|mix]
  *                 [--faults all|none|LIST] [--trace FILE] [--mutation NAME]
  *                 [--op-timeout 10s] (a client gives up on an answer after this long)
+ *                 [--history N] (the nodes' MVCC validation window, in records)
  *   cairn-sim sweep --seeds A..B [the same options but --seed and --trace]
  *   cairn-sim replay FILE [--node N] [--from STEP] [--to STEP]
  *
@@ -27,7 +28,7 @@ static void usage(FILE *out)
 	    "[--workload bank|register|append|mix]\n"
 	    "                     [--faults all|none|LIST] [--trace FILE] [--mutation NAME]\n"
 	    "                     [--scenario leader-crash|minority-leader|clogged-leader|figure-8]\n"
-	    "                     [--op-timeout 10s]\n"
+	    "                     [--op-timeout 10s] [--history RECORDS]\n"
 	    "       cairn-sim sweep --seeds A..B [--expect-failure] [options as for run]\n"
 	    "       cairn-sim replay FILE [--node N] [--from STEP] [--to STEP]\n"
 	    "fault kinds for LIST: net,partition,clog,disk,crash,pause,clock\n"
@@ -113,6 +114,9 @@ static bool parse_run_options(int argc, char **argv, struct cli *c)
 		} else if (strcmp(opt, "--op-timeout") == 0 && parse_duration_ms(val, &n) &&
 		           n >= 1 && n <= UINT32_MAX) {
 			c->run.op_timeout_ms = (uint32_t)n;
+		} else if (strcmp(opt, "--history") == 0 &&
+		           parse_u64_max(val, SIM_HISTORY_ENTRIES_MAX, &n) && n >= 1) {
+			c->run.history_entries = (uint32_t)n;
 		} else if (strcmp(opt, "--workload") == 0 && sim_wl_parse(val)) {
 			c->run.workloads = sim_wl_parse(val);
 		} else if (strcmp(opt, "--faults") == 0 && strlen(val) < sizeof c->run.faults) {

@@ -63,26 +63,43 @@ void sim_run_options_default(struct sim_run_options *o)
 
 /* ---- options in the trace header ---- */
 
-/* The run's options in a trace header; ".oN" only for a client timeout other than 0. */
+/*
+ * The run's options in a trace header; ".oN" only for a client timeout other than 0,
+ * then ".hN" only for a validation window other than the default.
+ */
 static void run__app_name(const struct sim_run_options *o, char *out, size_t cap)
 {
 	int n = snprintf(out, cap, "cairn.w%u.t%" PRIu64 ".l%" PRIu64 ".m%u.s%u", o->workloads,
 	                 o->time_ms, o->liveness_ms, o->mutation, o->scenario);
 	if (o->op_timeout_ms && n > 0 && (size_t)n < cap)
-		snprintf(out + n, cap - (size_t)n, ".o%u", o->op_timeout_ms);
+		n += snprintf(out + n, cap - (size_t)n, ".o%u", o->op_timeout_ms);
+	if (o->history_entries && n > 0 && (size_t)n < cap)
+		snprintf(out + n, cap - (size_t)n, ".h%u", o->history_entries);
+}
+
+/* Reads an optional ".<tag>N" (N > 0) at *at into *out, moving *at past it. */
+static bool run__app_suffix(const char *app, int *at, char tag, unsigned *out)
+{
+	const char *p = app + *at;
+	if (p[0] != '.' || p[1] != tag)
+		return true;
+	int len = 0;
+	if (p[2] < '0' || p[2] > '9' || sscanf(p + 2, "%u%n", out, &len) != 1 || *out == 0)
+		return false;
+	*at += 2 + len;
+	return true;
 }
 
 static err *run__parse_app(const char *app, struct sim_run_options *o)
 {
 	unsigned w, m, sc;
 	uint64_t t, l;
-	unsigned op_timeout = 0;
-	int end = 0, suffix = 0;
+	unsigned op_timeout = 0, history = 0;
+	int end = 0;
 	if (sscanf(app, "cairn.w%u.t%" SCNu64 ".l%" SCNu64 ".m%u.s%u%n", &w, &t, &l, &m, &sc,
 	           &end) != 5 ||
-	    sc >= SIM_SCENARIO_COUNT ||
-	    (app[end] != '\0' && (sscanf(app + end, ".o%u%n", &op_timeout, &suffix) != 1 ||
-	                          op_timeout == 0 || app[end + suffix] != '\0')))
+	    sc >= SIM_SCENARIO_COUNT || !run__app_suffix(app, &end, 'o', &op_timeout) ||
+	    !run__app_suffix(app, &end, 'h', &history) || app[end] != '\0')
 		return err_new(ERR_INVALID, "trace is not of a cairn run (app '%s')", app);
 	o->scenario = sc;
 	o->workloads = w;
@@ -90,6 +107,7 @@ static err *run__parse_app(const char *app, struct sim_run_options *o)
 	o->liveness_ms = l;
 	o->mutation = m;
 	o->op_timeout_ms = op_timeout;
+	o->history_entries = history;
 	return NULL;
 }
 
@@ -586,6 +604,7 @@ static err *run__build(const struct sim_config *cfg, const struct sim_run_option
 	sim_cairn_app_default(&r->app, cfg->nodes);
 	if (o->scenario == SIM_SCENARIO_FIGURE_8)
 		r->app.node.max_msg_bytes = 1; /* one entry per append: see run__figure8 */
+	r->app.node.history_entries = o->history_entries;
 	err *e = mutation_select((enum mutation)o->mutation);
 	if (!e)
 		e = sim_world_new(cfg, &sim_cairn_ops, &r->app, &r->world);

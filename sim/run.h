@@ -27,10 +27,14 @@ struct sim_run_options {
 	unsigned workloads;   /* enum sim_wl_kind mask */
 	char faults
 	    [128]; /* "all", "none", or a comma list: net,partition,clog,disk,crash,pause,clock */
-	uint32_t mutation;      /* enum mutation; 0 for none */
-	uint32_t scenario;      /* enum sim_scenario: a fault aimed at the leader, 0 for none */
-	uint32_t op_timeout_ms; /* a client gives up on an answer after this; 0: the default */
+	uint32_t mutation;        /* enum mutation; 0 for none */
+	uint32_t scenario;        /* enum sim_scenario: a fault aimed at the leader, 0 for none */
+	uint32_t op_timeout_ms;   /* a client gives up on an answer after this; 0: the default */
+	uint32_t history_entries; /* the nodes' MVCC validation window; 0: MVCC's default */
 };
+
+/* The largest --history cairn-sim takes (a window of this many records costs 32 MiB). */
+#define SIM_HISTORY_ENTRIES_MAX (1u << 20)
 
 /*
  * Scenarios: a deliberate fault at SIM_SCENARIO_AT_MS aimed at whichever node leads then,

@@ -112,7 +112,9 @@ static err *node__recover(struct node *n, struct raft_hard_state *hs)
 	TRY(btree_open(vfs, NODE_STATE_FILE, NULL, &n->kv));
 	struct raft_dlog_reader reader;
 	raft_dlog_reader_init(&reader, n->dlog);
-	struct mvcc_options opts = {.prng = n->env->prng, .log = {&reader, node__load_record}};
+	struct mvcc_options opts = {.prng = n->env->prng,
+	                            .history_max_entries = n->config.history_entries,
+	                            .log = {&reader, node__load_record}};
 	err *e = mvcc_open(n->kv, &opts, &n->mvcc);
 	raft_dlog_reader_free(&reader);
 	return e;

@@ -115,6 +115,9 @@ struct node_config {
 	/* As leader, ask every follower to persist each append at once (raft.h, "Lazy
 	 * followers"); by default the followers beyond a quorum may defer. */
 	bool eager_followers;
+	/* The MVCC validation window in records (mvcc.h); 0: MVCC's default. It decides
+	 * outcomes, so every node must have the same. */
+	uint32_t history_entries;
 };
 
 #define NODE_READ_LEASE_OFF UINT32_MAX

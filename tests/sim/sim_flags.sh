@@ -28,6 +28,9 @@ refused run --seed 5x
 refused run --seed 18446744073709551616
 refused run --nodes 10
 refused sweep --seeds 5..x
+refused run --history 0
+refused run --history 1048577
+refused run --history 64k
 if "$sim" run --seed 3 --time 800ms >/dev/null; then
     echo "ok   cairn-sim run --time 800ms runs"
 else
