@@ -254,6 +254,33 @@ static err *mvcc__restore_entry(struct mvcc *m, uint64_t index, const struct buf
 }
 
 /*
+ * Puts into m->batch the deletion of the keys in [from, to), at most `max` of them;
+ * *more says whether keys were left over.
+ */
+static err *mvcc__batch_delete_keys(struct mvcc *m, struct slice from, struct slice to,
+                                    uint64_t max, bool *more)
+{
+	*more = false;
+	struct kv_iter *it;
+	TRY(kv_iter_open(m->kv, &from, &to, false, &it));
+	err *e = NULL;
+	for (uint64_t n = 0; !e; n++) {
+		struct slice k, v;
+		bool done;
+		e = kv_iter_next(it, &k, &v, &done);
+		if (e || done)
+			break;
+		if (n == max) {
+			*more = true;
+			break;
+		}
+		e = kv_batch_delete(&m->batch, k);
+	}
+	kv_iter_close(it);
+	return e;
+}
+
+/*
  * Starts the history empty at the applied version: the outcomes stored for the old window
  * can no longer be reached, so they are deleted (in chunks, like GC), and the floor moves
  * to the applied version.
@@ -261,28 +288,18 @@ static err *mvcc__restore_entry(struct mvcc *m, uint64_t index, const struct buf
 static err *mvcc__forget_window(struct mvcc *m)
 {
 	uint8_t lo = MVCC__SPACE_OUTCOME, hi = MVCC__SPACE_OUTCOME + 1;
-	struct slice from = slice_of(&lo, 1), to = slice_of(&hi, 1);
-	/* every round deletes at least one of the at most `applied` outcomes, or ends */
-	for (uint64_t round = 0; round <= m->applied / MVCC__GC_CHUNK + 1; round++) {
-		struct kv_iter *it;
-		TRY(kv_iter_open(m->kv, &from, &to, false, &it));
-		err *e = NULL;
-		while (!e && m->batch.count < MVCC__GC_CHUNK) {
-			struct slice k, v;
-			bool done;
-			e = kv_iter_next(it, &k, &v, &done);
-			if (e || done)
-				break;
-			e = kv_batch_delete(&m->batch, k);
-		}
-		kv_iter_close(it);
-		if (e || m->batch.count == 0) {
+	/* every round deletes a chunk of the at most `applied` outcomes, or ends */
+	bool more = true;
+	for (uint64_t round = 0; more && round <= m->applied / MVCC__GC_CHUNK + 1; round++) {
+		kv_batch_clear(&m->batch);
+		err *e = mvcc__batch_delete_keys(m, slice_of(&lo, 1), slice_of(&hi, 1),
+		                                 MVCC__GC_CHUNK, &more);
+		if (!e && m->batch.count > 0)
+			e = mvcc__batch_apply(m);
+		if (e) {
 			kv_batch_clear(&m->batch);
-			if (e)
-				return e;
-			break;
+			return e;
 		}
-		TRY(mvcc__batch_apply(m));
 	}
 	m->history.floor = m->applied;
 	TRY(mvcc__batch_meta(m, "floor", m->applied));
@@ -520,19 +537,10 @@ static err *mvcc__batch_forget(struct mvcc *m, uint64_t from, uint64_t to)
 	err *e = mvcc__key_outcome(&lo, from + 1);
 	if (!e)
 		e = mvcc__key_outcome(&hi, to + 1);
-	struct slice l = buf_slice(&lo), h = buf_slice(&hi);
-	struct kv_iter *it = NULL;
-	if (!e)
-		e = kv_iter_open(m->kv, &l, &h, false, &it);
-	for (uint64_t n = 0; !e && n <= to - from; n++) {
-		struct slice k, v;
-		bool done;
-		e = kv_iter_next(it, &k, &v, &done);
-		if (e || done)
-			break;
-		e = kv_batch_delete(&m->batch, k);
-	}
-	kv_iter_close(it);
+	bool more = false;
+	if (!e) /* there is at most one row per index */
+		e = mvcc__batch_delete_keys(m, buf_slice(&lo), buf_slice(&hi), to - from, &more);
+	assert(e || !more);
 	buf_free(&lo);
 	buf_free(&hi);
 	return e;

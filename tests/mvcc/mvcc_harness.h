@@ -87,20 +87,33 @@ static inline void store_log_record(struct store *s, uint64_t index, const struc
 		ok(buf_append(&s->log.records[index], rec->data, rec->len));
 }
 
-static inline void store_open_on(struct store *s, struct kv *kv, uint64_t seed)
+/* Opens a store on engine `kv` with a validation window of `window` records (0: default). */
+static inline void store_open_on_window(struct store *s, struct kv *kv, uint64_t seed,
+                                        uint32_t window)
 {
 	s->kv = kv;
 	s->log = (struct store_log){0};
 	prng_seed(&s->prng, seed);
-	s->options = store_options(s, 0);
+	s->options = store_options(s, window);
 	ok(mvcc_open(kv, &s->options, &s->m));
+}
+
+static inline void store_open_on(struct store *s, struct kv *kv, uint64_t seed)
+{
+	store_open_on_window(s, kv, seed, 0);
+}
+
+/* Opens a store on a new memory engine with a window of `window` records (0: default). */
+static inline void store_open_window(struct store *s, uint64_t seed, uint32_t window)
+{
+	struct kv *kv;
+	ok(kvmem_open(&kv));
+	store_open_on_window(s, kv, seed, window);
 }
 
 static inline void store_open(struct store *s, uint64_t seed)
 {
-	struct kv *kv;
-	ok(kvmem_open(&kv));
-	store_open_on(s, kv, seed);
+	store_open_window(s, seed, 0);
 }
 
 /* Closes the MVCC and opens it again on the same engine and log (no transaction open). */

@@ -281,14 +281,8 @@ END_TEST
 /* A transaction older than the history window gets ERR_UNKNOWN_OUTCOME, also after restart. */
 START_TEST(history_window_bounds_validation)
 {
-	struct kv *kv;
-	ok(kvmem_open(&kv));
 	struct store s;
-	s.kv = kv;
-	prng_seed(&s.prng, 7);
-	s.log = (struct store_log){0};
-	s.options = store_options(&s, 4);
-	ok(mvcc_open(kv, &s.options, &s.m));
+	store_open_window(&s, 7, 4);
 	write_one(&s, "a", "1");
 	struct mvcc_txn *old = begin(&s, MVCC_LATEST, 0);
 	char v[16];
@@ -348,14 +342,8 @@ START_TEST(duplicates_found_while_the_window_moves)
 {
 	/* a round adds two history entries: its record and the aborted late one */
 	enum { WINDOW = 16, ROUNDS = 400, RECENT = 5, GONE = 30 };
-	struct kv *kv;
-	ok(kvmem_open(&kv));
 	struct store s;
-	s.kv = kv;
-	prng_seed(&s.prng, 11);
-	s.log = (struct store_log){0};
-	s.options = store_options(&s, WINDOW);
-	ok(mvcc_open(kv, &s.options, &s.m));
+	store_open_window(&s, 11, WINDOW);
 	struct buf recs[GONE + 1];
 	uint64_t committed_at[GONE + 1];
 	for (int i = 0; i <= GONE; i++)
@@ -483,14 +471,8 @@ static void reader_record(struct store *s, uint64_t version, const char *key, st
  */
 START_TEST(duplicate_stays_one_after_its_original_leaves)
 {
-	struct kv *kv;
-	ok(kvmem_open(&kv));
 	struct store s;
-	s.kv = kv;
-	prng_seed(&s.prng, 13);
-	s.log = (struct store_log){0};
-	s.options = store_options(&s, 4);
-	ok(mvcc_open(kv, &s.options, &s.m));
+	store_open_window(&s, 13, 4);
 	write_one(&s, "x", "1"); /* 1 */
 	struct mvcc_txn *t = begin(&s, MVCC_LATEST, 0);
 	put(t, "a", "t");
