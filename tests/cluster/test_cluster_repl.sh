@@ -53,6 +53,18 @@ check "a lost connection is reported" grep -qE '^Error: (connection to 127.0.0.1
 check "the REPL reconnects with the next statement" grep -qx 'Stalker' <<<"$got"
 echo "$got" | sed 's/^/    /'
 
+# A second cluster on the same ports is refused at once, naming the ports (it once started
+# nodes that could not listen and took the first cluster's answers for its own leader).
+second=$CAIRN_CLUSTER/second
+start=$SECONDS
+got=$(CAIRN_CLUSTER=$second timeout 60 "$repo/scripts/cluster" start 2>&1)
+status=$?
+check "a cluster on ports in use fails" test $status -ne 0
+check "... within seconds" test $((SECONDS - start)) -lt 10
+check "... naming a port in use" grep -q "node 1 not started: port $(sql_port 1) is in use" <<<"$got"
+check "... and starting no node" test -z "$(ls "$second"/n*.pid 2>/dev/null)"
+echo "$got" | sed 's/^/    /'
+
 # An interactive session in a terminal.
 if ! command -v tmux >/dev/null 2>&1; then
     echo "skipped the terminal session: no tmux"
