@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/mutation.h"
+#include "base/number.h"
 #include "node/node.h"
 #include "sim/cluster_check.h"
 #include "sim/node_app.h"
@@ -77,16 +78,29 @@ static void run__app_name(const struct sim_run_options *o, char *out, size_t cap
 		snprintf(out + n, cap - (size_t)n, ".h%u", o->history_entries);
 }
 
-/* Reads an optional ".<tag>N" (N > 0) at *at into *out, moving *at past it. */
-static bool run__app_suffix(const char *app, int *at, char tag, unsigned *out)
+/*
+ * Reads an optional ".<tag>N" at *at, 1 <= N <= max, into *out, moving *at past it; false
+ * if the tag is there with anything else.
+ */
+static bool run__app_suffix(const char *app, int *at, char tag, uint64_t max, unsigned *out)
 {
 	const char *p = app + *at;
 	if (p[0] != '.' || p[1] != tag)
 		return true;
-	int len = 0;
-	if (p[2] < '0' || p[2] > '9' || sscanf(p + 2, "%u%n", out, &len) != 1 || *out == 0)
+	char digits[21];
+	size_t len = strspn(p + 2, "0123456789");
+	if (len == 0 || len >= sizeof digits)
 		return false;
-	*at += 2 + len;
+	memcpy(digits, p + 2, len);
+	digits[len] = '\0';
+	uint64_t n;
+	err *e = number_parse_u64(digits, max, &n);
+	if (e || n == 0) {
+		err_free(e);
+		return false;
+	}
+	*out = (unsigned)n;
+	*at += 2 + (int)len;
 	return true;
 }
 
@@ -98,8 +112,8 @@ static err *run__parse_app(const char *app, struct sim_run_options *o)
 	int end = 0;
 	if (sscanf(app, "cairn.w%u.t%" SCNu64 ".l%" SCNu64 ".m%u.s%u%n", &w, &t, &l, &m, &sc,
 	           &end) != 5 ||
-	    sc >= SIM_SCENARIO_COUNT || !run__app_suffix(app, &end, 'o', &op_timeout) ||
-	    !run__app_suffix(app, &end, 'h', &history) || app[end] != '\0')
+	    sc >= SIM_SCENARIO_COUNT || !run__app_suffix(app, &end, 'o', UINT32_MAX, &op_timeout) ||
+	    !run__app_suffix(app, &end, 'h', SIM_HISTORY_ENTRIES_MAX, &history) || app[end] != '\0')
 		return err_new(ERR_INVALID, "trace is not of a cairn run (app '%s')", app);
 	o->scenario = sc;
 	o->workloads = w;

@@ -19,15 +19,19 @@ for t in "${traces[@]}"; do
         status=1
     fi
 done
-# A header whose app name carries anything but the run's options is refused, not run.
+# A header whose app name carries anything but the run's options is refused, not run: a
+# stray character, a window of 0, options out of order, a number too large for its field
+# (sscanf's %u read the client timeout and wrapped 99999999999 to 1215752191 ms).
 bad=$(mktemp)
-sed '1s/ app=\([^ ]*\)/ app=\1.o15x/' "${traces[0]}" >"$bad"
-refusal=$("$sim" replay "$bad" 2>&1)
-if [[ $refusal == *"not of a cairn run"* ]]; then
-    echo "ok: a foreign app name is refused"
-else
-    echo "ACCEPTED: a trace whose app name ends in .o15x"
-    status=1
-fi
+for suffix in .o15x .h0 .h99999999999 .o99999999999 .h16.o15; do
+    sed "1s/ app=\([^ ]*\)/ app=\1$suffix/" "${traces[0]}" >"$bad"
+    refusal=$("$sim" replay "$bad" 2>&1)
+    if [[ $refusal == *"not of a cairn run"* ]]; then
+        echo "ok: a foreign app name (ending in $suffix) is refused"
+    else
+        echo "ACCEPTED: a trace whose app name ends in $suffix"
+        status=1
+    fi
+done
 rm -f "$bad"
 exit $status
