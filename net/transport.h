@@ -32,7 +32,12 @@
 /* A cluster has at most this many nodes. */
 #define NET_TRANSPORT_MAX_NODES 16
 #define NET_TRANSPORT_HELLO_MAGIC "cairn-raft"
-#define NET_TRANSPORT_VERSION 1
+/*
+ * Raised whenever two builds could not share a cluster: a different wire format, or
+ * different rules for applying an entry (replicas must decide every transaction alike).
+ * 2: the MVCC validation window drops records in chunks (MVCC format 3).
+ */
+#define NET_TRANSPORT_VERSION 2
 
 struct net_transport;
 

@@ -254,6 +254,24 @@ static bool closed_by_peer(struct cluster *c, int fd, uint64_t limit_ms)
 	return false;
 }
 
+/* A framed hello of `version` from `from` to `to`, into `frame`. */
+static void raw_hello(struct buf *frame, uint64_t version, uint64_t from, uint64_t to)
+{
+	struct buf hello;
+	buf_init(&hello, 256);
+	struct codec_out o;
+	codec_out_init(&o, &hello);
+	codec_put_array(&o, 4);
+	codec_put_str(&o, NET_TRANSPORT_HELLO_MAGIC, strlen(NET_TRANSPORT_HELLO_MAGIC));
+	codec_put_u64(&o, version);
+	codec_put_u64(&o, from);
+	codec_put_u64(&o, to);
+	ck_assert_ptr_null(codec_out_end(&o));
+	buf_clear(frame);
+	ck_assert_ptr_null(net_frame_encode(frame, hello.data, hello.len, 256));
+	buf_free(&hello);
+}
+
 START_TEST(strangers_are_disconnected)
 {
 	struct cluster c;
@@ -264,34 +282,29 @@ START_TEST(strangers_are_disconnected)
 	ck_assert(closed_by_peer(&c, g, 3000));
 	close(g);
 	/* a valid frame holding a hello from a node that is not a peer */
-	struct buf hello, frame;
-	buf_init(&hello, 256);
+	struct buf frame;
 	buf_init(&frame, 256);
-	struct codec_out o;
-	codec_out_init(&o, &hello);
-	codec_put_array(&o, 4);
-	codec_put_str(&o, NET_TRANSPORT_HELLO_MAGIC, strlen(NET_TRANSPORT_HELLO_MAGIC));
-	codec_put_u64(&o, NET_TRANSPORT_VERSION);
-	codec_put_u64(&o, 7);
-	codec_put_u64(&o, 1);
-	ck_assert_ptr_null(codec_out_end(&o));
-	ck_assert_ptr_null(net_frame_encode(&frame, hello.data, hello.len, 256));
+	raw_hello(&frame, NET_TRANSPORT_VERSION, 7, 1);
 	int h = raw_connect_and_write(&c, 1, frame.data, frame.len);
 	ck_assert(closed_by_peer(&c, h, 3000));
 	close(h);
+	/* a peer of another build: the version an older one says */
+	raw_hello(&frame, NET_TRANSPORT_VERSION - 1, 2, 1);
+	int v = raw_connect_and_write(&c, 1, frame.data, frame.len);
+	ck_assert(closed_by_peer(&c, v, 3000));
+	close(v);
 	/* a frame that is not msgpack at all */
 	buf_clear(&frame);
 	ck_assert_ptr_null(net_frame_encode(&frame, "\xc1\xc1", 2, 256));
 	int m = raw_connect_and_write(&c, 1, frame.data, frame.len);
 	ck_assert(closed_by_peer(&c, m, 3000));
 	close(m);
-	buf_free(&hello);
 	buf_free(&frame);
 	/* a connection that never says hello */
 	int q = raw_connect_and_write(&c, 1, "", 0);
 	ck_assert(closed_by_peer(&c, q, 3000));
 	close(q);
-	ck_assert_uint_ge(net_transport_stats(c.t[1]).rejected, 4);
+	ck_assert_uint_ge(net_transport_stats(c.t[1]).rejected, 5);
 	/* the peers still talk */
 	for (int round = 0; round < 10; round++)
 		for (uint32_t a = 1; a <= NODES; a++)
