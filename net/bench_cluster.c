@@ -136,9 +136,7 @@ static err *bench__number(const char *flag, const char *text, uint64_t lo, uint6
                           uint64_t *out)
 {
 	uint64_t v;
-	err *e = text ? number_parse_u64(text, hi, &v) : err_new(ERR_INVALID, "missing");
-	if (!e && v < lo)
-		e = err_new(ERR_INVALID, "'%s' is below %" PRIu64, text, lo);
+	err *e = text ? number_parse_range(text, lo, hi, &v) : err_new(ERR_INVALID, "missing");
 	if (e)
 		return err_wrap(e, "%s: expected a number from %" PRIu64 " to %" PRIu64, flag, lo,
 		                hi);

@@ -273,14 +273,9 @@ done:
 /* A count from 1 to max; false (the caller prints the usage) for anything else. */
 static bool parse_count(const char *s, uint64_t max, uint64_t *out)
 {
-	uint64_t v;
-	err *e = number_parse_u64(s, max, &v);
-	if (e || v == 0) {
-		err_free(e);
-		return false;
-	}
-	*out = v;
-	return true;
+	err *e = number_parse_range(s, 1, max, out);
+	err_free(e);
+	return e == NULL;
 }
 
 int bench_sql_main(int argc, char **argv)

@@ -193,8 +193,8 @@ int bench_sync_main(int argc, char **argv)
 		}
 		err *e = NULL;
 		if (val && strcmp(flag, "-n") == 0) {
-			e = number_parse_u64(val, BENCH_SYNC_MAX, &syncs);
-			if (!e && syncs > 0)
+			e = number_parse_range(val, 1, BENCH_SYNC_MAX, &syncs);
+			if (!e)
 				continue;
 		}
 		fprintf(stderr,

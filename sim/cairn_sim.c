@@ -36,17 +36,17 @@ static void usage(FILE *out)
 	    "mvcc-skip-validation, node-ack-before-sync, node-reapply\n");
 }
 
-/* Parses a whole number (base/number.h's rule) of at most `max`; false on anything else. */
-static bool parse_u64_max(const char *s, uint64_t max, uint64_t *out)
+/* Parses a whole number (base/number.h's rule) from min to max; false on anything else. */
+static bool parse_range(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
-	err *e = number_parse_u64(s, max, out);
+	err *e = number_parse_range(s, min, max, out);
 	err_free(e);
 	return e == NULL;
 }
 
 static bool parse_u64(const char *s, uint64_t *out)
 {
-	return parse_u64_max(s, UINT64_MAX, out);
+	return parse_range(s, 0, UINT64_MAX, out);
 }
 
 /* "60s", "500ms" or "60" (seconds), at most a day, into milliseconds. */
@@ -64,7 +64,7 @@ static bool parse_duration_ms(const char *s, uint64_t *ms)
 	                 : strcmp(unit, "s") == 0 || *unit == '\0' ? 1000
 	                                                           : 0;
 	uint64_t v;
-	if (scale == 0 || !parse_u64_max(number, day_ms / scale, &v) || v == 0)
+	if (scale == 0 || !parse_range(number, 1, day_ms / scale, &v))
 		return false;
 	*ms = v * scale;
 	return true;
@@ -107,7 +107,7 @@ static bool parse_run_options(int argc, char **argv, struct cli *c)
 			    c->seed_hi < c->seed_lo)
 				goto bad;
 			c->seeds_given = true;
-		} else if (strcmp(opt, "--nodes") == 0 && parse_u64(val, &n) && n >= 1 && n <= 9) {
+		} else if (strcmp(opt, "--nodes") == 0 && parse_range(val, 1, 9, &n)) {
 			c->run.nodes = (uint32_t)n;
 		} else if (strcmp(opt, "--time") == 0 && parse_duration_ms(val, &n)) {
 			c->run.time_ms = n;
@@ -115,7 +115,7 @@ static bool parse_run_options(int argc, char **argv, struct cli *c)
 		           n >= 1 && n <= UINT32_MAX) {
 			c->run.op_timeout_ms = (uint32_t)n;
 		} else if (strcmp(opt, "--history") == 0 &&
-		           parse_u64_max(val, SIM_HISTORY_ENTRIES_MAX, &n) && n >= 1) {
+		           parse_range(val, 1, SIM_HISTORY_ENTRIES_MAX, &n)) {
 			c->run.history_entries = (uint32_t)n;
 		} else if (strcmp(opt, "--workload") == 0 && sim_wl_parse(val)) {
 			c->run.workloads = sim_wl_parse(val);

@@ -94,8 +94,8 @@ static bool run__app_suffix(const char *app, int *at, char tag, uint64_t max, un
 	memcpy(digits, p + 2, len);
 	digits[len] = '\0';
 	uint64_t n;
-	err *e = number_parse_u64(digits, max, &n);
-	if (e || n == 0) {
+	err *e = number_parse_range(digits, 1, max, &n);
+	if (e) {
 		err_free(e);
 		return false;
 	}

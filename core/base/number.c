@@ -3,6 +3,7 @@
  */
 #include "base/number.h"
 
+#include <assert.h>
 #include <stddef.h>
 
 err *number_parse_u64(const char *text, uint64_t max, uint64_t *out)
@@ -19,6 +20,17 @@ err *number_parse_u64(const char *text, uint64_t max, uint64_t *out)
 			               (unsigned long long)max);
 		v = v * 10 + digit;
 	}
+	*out = v;
+	return NULL;
+}
+
+err *number_parse_range(const char *text, uint64_t min, uint64_t max, uint64_t *out)
+{
+	assert(min <= max);
+	uint64_t v;
+	TRY(number_parse_u64(text, max, &v));
+	if (v < min)
+		return err_new(ERR_INVALID, "'%s' is below %llu", text, (unsigned long long)min);
 	*out = v;
 	return NULL;
 }

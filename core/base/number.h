@@ -18,4 +18,7 @@
 /* Parses the whole of `text` into *out (untouched on error). */
 err *number_parse_u64(const char *text, uint64_t max, uint64_t *out);
 
+/* The same for a value of at least `min` too (a count of 1 or more, say). */
+err *number_parse_range(const char *text, uint64_t min, uint64_t max, uint64_t *out);
+
 #endif

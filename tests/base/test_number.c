@@ -63,6 +63,26 @@ START_TEST(values_above_the_maximum_never_wrap)
 }
 END_TEST
 
+/* A range also refuses values below its minimum, naming it. */
+START_TEST(a_range_has_a_floor_too)
+{
+	uint64_t v = 7;
+	err *e = number_parse_range("0", 1, 10, &v);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(err_msg(e), "'0' is below 1");
+	err_free(e);
+	e = number_parse_range("11", 1, 10, &v);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(err_msg(e), "'11' is above 10");
+	err_free(e);
+	ck_assert_uint_eq(v, 7);
+	ck_assert_ptr_null(number_parse_range("1", 1, 10, &v));
+	ck_assert_uint_eq(v, 1);
+	ck_assert_ptr_null(number_parse_range("10", 1, 10, &v));
+	ck_assert_uint_eq(v, 10);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("number");
@@ -70,6 +90,7 @@ int main(void)
 	tcase_add_test(tc, digits_up_to_the_maximum_are_read);
 	tcase_add_test(tc, anything_but_digits_is_refused_whole);
 	tcase_add_test(tc, values_above_the_maximum_never_wrap);
+	tcase_add_test(tc, a_range_has_a_floor_too);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }
