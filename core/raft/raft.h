@@ -39,8 +39,8 @@
  * acknowledgements) until the sync has completed, end the batch with
  * raft_advance_unsynced(), and call raft_synced() when the sync is done. Until then later
  * batches hand out neither new entries nor messages that wait for persistence (both stay
- * here; a leader's new entries are already replicated), so at most one unsynced write
- * exists at any time and a crash can only tear the log's tail. A leader counts its own
+ * here), so at most one unsynced write exists at any time and a crash can only tear the
+ * log's tail. A leader counts its own
  * copy only from raft_synced() on (thesis §10.2.1: four followers of five are a majority
  * without it). If raft_ready_changes_vote() turns true meanwhile, the caller waits for the
  * sync and calls raft_synced() before taking the next batch, which it persists in place.
@@ -62,6 +62,17 @@
  * follower is no part of a commit, the leader does not wake it for every append or
  * commit either: it sends it entries and commit indexes when one of its own proposals
  * or read points has committed, once a tick, or when 1,024 entries wait for it.
+ *
+ * Pacing. A leader replicates an entry in the batch that hands it to its own disk, never
+ * before. While the batch it handed out last is not committed, it holds new entries back
+ * (in memory, from its disk and its followers alike) until that batch commits, or until
+ * RAFT__PACE_MAX_ENTRIES of them or max_msg_bytes of uncommitted entries wait; an entry
+ * of the leader's own term must be among those written (older ones cannot commit by
+ * counting, §5.4.2), or nothing is held. The entries proposed during one commit round
+ * thus travel as one batch: one log write on each of the quorum's nodes and one append
+ * per follower, where sending each as it came costs a write and a message per entry
+ * (when the followers are busy syncing the batch before, sending early saves no time).
+ * An idle leader holds nothing: a lone proposal leaves at once.
  *
  * Reads under a lease (thesis §6.4.1, optional: raft_config.lease_ms). A follower that
  * heard from its leader ignores (pre)vote requests for election_ticks ticks, and so does a

@@ -55,6 +55,20 @@ static bool raft__entries_kept(const struct raft *r)
 }
 
 /*
+ * Whether a leader holds its new entries back, from its own disk and from its followers
+ * alike, because the batch it wrote last has not committed yet (raft.h, "Pacing"). Only
+ * an entry of its own term commits by counting (§5.4.2): written entries of earlier terms
+ * alone wait for the next one, which is never held.
+ */
+static bool raft__leader_paced(const struct raft *r)
+{
+	return r->role == RAFT_LEADER && r->commit < r->log.written &&
+	       raft__log_term(&r->log, r->log.written) == r->term &&
+	       r->log.last - r->log.written < RAFT__PACE_MAX_ENTRIES &&
+	       r->uncommitted_bytes < r->cfg.max_msg_bytes;
+}
+
+/*
  * The commit index a batch's hard state carries: never beyond the entries written by the
  * end of the batch (a lazy follower learns of commits its disk does not hold yet).
  */
@@ -76,7 +90,8 @@ bool raft_has_ready(const struct raft *r)
 	/* While entries are kept, so are the messages that wait for persistence. */
 	bool kept = raft__entries_kept(r);
 	size_t n_msgs = kept ? o->n_msgs - o->n_late : o->n_msgs;
-	return !raft__hs_equal(&hs, &r->persisted_hs) || (!kept && r->log.written < r->log.last) ||
+	bool new_entries = !kept && !raft__leader_paced(r) && r->log.written < r->log.last;
+	return !raft__hs_equal(&hs, &r->persisted_hs) || new_entries ||
 	       r->applied < raft__applicable(r) || n_msgs > 0 || o->n_reads > 0 ||
 	       o->n_failures > 0 || r->reads.round_due ||
 	       (r->role == RAFT_LEADER && (r->replicate_due || r->commit_due));
@@ -84,12 +99,13 @@ bool raft_has_ready(const struct raft *r)
 
 /*
  * Collects the entries to persist: all of written+1..last, which are all cached; none
- * while the entries are held (one unsynced write at a time, raft_advance_unsynced()) or
- * a lazy follower defers them.
+ * while the entries are held (one unsynced write at a time, raft_advance_unsynced()), a
+ * lazy follower defers them or a leader paces them. A leader's followers get what it
+ * hands out here, in the same batch.
  */
 static err *raft__ready_entries(struct raft *r, struct raft_ready *rd)
 {
-	if (raft__entries_kept(r))
+	if (raft__entries_kept(r) || raft__leader_paced(r))
 		return NULL;
 	size_t n = (size_t)(r->log.last - r->log.written);
 	if (n > r->ready_entries_cap) {
@@ -107,6 +123,8 @@ static err *raft__ready_entries(struct raft *r, struct raft_ready *rd)
 	rd->entries = r->ready_entries;
 	rd->n_entries = n;
 	r->log.written = r->log.last; /* the caller writes them before anything else */
+	if (r->role == RAFT_LEADER && n > 0)
+		r->replicate_due = true;
 	return NULL;
 }
 
@@ -151,14 +169,14 @@ err *raft_ready_get(struct raft *r, struct raft_ready *rd)
 	assert(!r->ready_outstanding);
 	assert(r->applied <= r->commit);
 	memset(rd, 0, sizeof *rd);
-	if (r->role == RAFT_LEADER && (r->replicate_due || r->commit_due))
-		TRY(raft__broadcast_append(r, r->commit_due));
-	r->replicate_due = false;
-	r->commit_due = false;
 	raft__read_start_due(r); /* one round for every read request since the last batch */
 	rd->hard_state = (struct raft_hard_state){r->term, r->vote, raft__hs_commit(r)};
 	rd->hard_state_changed = !raft__hs_equal(&rd->hard_state, &r->persisted_hs);
 	TRY(raft__ready_entries(r, rd));
+	if (r->role == RAFT_LEADER && (r->replicate_due || r->commit_due))
+		TRY(raft__broadcast_append(r, r->commit_due));
+	r->replicate_due = false;
+	r->commit_due = false;
 	err *e = raft__ready_committed(r, rd);
 	if (e) {
 		raft__ready_release(r);

@@ -61,7 +61,8 @@ static bool raft__append_quiet(const struct raft__progress *pr, size_t n)
 
 /*
  * Sends one append to `pr` starting at pr->next: as many entries as fit in max_msg_bytes
- * (at least one if any), or none if allow_empty. A full in-flight window holds back the
+ * (at least one if any) among those handed to this node's own disk already (a leader
+ * sends nothing its own log has not been given to write), or none if allow_empty. A full in-flight window holds back the
  * entries but not, to a streaming follower, an append with the commit index alone (which
  * takes no slot of the window: raft__progress_sent). Sets *sent.
  */
@@ -78,7 +79,8 @@ static err *raft__send_append(struct raft *r, struct raft__progress *pr, bool al
 	if (paused && !(allow_empty && pr->state == RAFT__REPLICATE))
 		return NULL;
 	size_t n = 0, bytes = 0;
-	for (uint64_t i = pr->next; !paused && i <= r->log.last && n < RAFT_MAX_MSG_ENTRIES; i++) {
+	for (uint64_t i = pr->next; !paused && i <= r->log.written && n < RAFT_MAX_MSG_ENTRIES;
+	     i++) {
 		size_t len = raft__log_len(&r->log, i);
 		if (n > 0 && bytes + len > r->cfg.max_msg_bytes)
 			break;
@@ -126,7 +128,7 @@ err *raft__replicate_to(struct raft *r, int slot, bool allow_empty)
 	for (uint32_t round = 0; round <= r->cfg.max_inflight_msgs; round++) {
 		bool sent;
 		TRY(raft__send_append(r, pr, allow_empty && round == 0, &sent));
-		if (!sent || pr->state == RAFT__PROBE || pr->next > r->log.last)
+		if (!sent || pr->state == RAFT__PROBE || pr->next > r->log.written)
 			break;
 	}
 	return NULL;
@@ -161,7 +163,7 @@ err *raft__broadcast_append(struct raft *r, bool allow_empty)
 		}
 		/* a lazy follower gets entries when it waits, or a tick later */
 		bool awaited = pr->want_lo != 0 && pr->want_lo <= r->commit;
-		uint64_t waiting = pr->next <= r->log.last ? r->log.last - pr->next + 1 : 0;
+		uint64_t waiting = pr->next <= r->log.written ? r->log.written - pr->next + 1 : 0;
 		if (awaited || flush || waiting >= RAFT__LAZY_HOLD_MAX_ENTRIES)
 			TRY(raft__replicate_to(r, (int)i, awaited));
 	}
@@ -200,8 +202,7 @@ err *raft__leader_append(struct raft *r, uint8_t type, uint32_t origin, uint64_t
 	raft__want_commit(r, origin, e.index);
 	r->uncommitted_bytes += len;
 	raft__self_progress(r)->next = r->log.last + 1;
-	r->replicate_due = true;
-	return NULL;
+	return NULL; /* followers get it once this node's own disk does (raft__ready_entries) */
 }
 
 /* ---- leader: commitment ---- */
@@ -421,13 +422,14 @@ err *raft__on_heartbeat_resp(struct raft *r, const struct raft_message *m)
 	raft__progress_heartbeat_ack(pr);
 	raft__read_on_ack(r, m->from, m->ctx);
 	/*
-	 * The follower lags. If every entry has been sent once (next is past our log), the
-	 * appends carrying them may have been lost, and an idle leader would never send
-	 * again: send an (empty) append at next, which the follower rejects if it lacks
-	 * the entries before it, and backtracking (§5.3) repairs the gap.
+	 * The follower lags. If every entry it may have has been sent once (next is past
+	 * what this node wrote), the appends carrying them may have been lost, and an idle or
+	 * pacing leader would never send again: send an (empty) append at next, which the
+	 * follower rejects if it lacks the entries before it, and backtracking (§5.3)
+	 * repairs the gap.
 	 */
-	if (r->role == RAFT_LEADER && pr->match < r->log.last)
-		return raft__replicate_to(r, slot, pr->next > r->log.last);
+	if (r->role == RAFT_LEADER && pr->match < r->log.written)
+		return raft__replicate_to(r, slot, pr->next > r->log.written);
 	return NULL;
 }
 

@@ -60,6 +60,9 @@ void raft__want_commit(struct raft *r, uint32_t id, uint64_t index);
 /* Entries held from a lazy follower at most; more go out at once. */
 #define RAFT__LAZY_HOLD_MAX_ENTRIES 1024
 
+/* Entries a pacing leader holds at most (raft.h, "Pacing"); more are written and sent. */
+#define RAFT__PACE_MAX_ENTRIES 64
+
 /* Leader: a heartbeat to every follower, carrying the current ReadIndex round. */
 void raft__broadcast_heartbeat(struct raft *r);
 

@@ -34,7 +34,7 @@ void fix_init(struct fixture *f, uint32_t id, uint32_t n, const uint64_t *terms,
 void fix_init_lease(struct fixture *f, uint32_t id, uint32_t n, const uint64_t *terms,
                     uint64_t n_terms, struct raft_hard_state hs, uint32_t lease_ms)
 {
-	assert(n_terms <= 64);
+	assert(n_terms <= FIX_MAX_LOG);
 	memset(f, 0, sizeof *f);
 	if (n_terms > 0)
 		memcpy(f->terms, terms, n_terms * sizeof *terms);
@@ -72,7 +72,7 @@ void fix_drain(struct fixture *f)
 		assert(e == NULL);
 		for (size_t i = 0; i < rd.n_entries; i++) {
 			uint64_t idx = rd.entries[i].index;
-			assert(idx >= 1 && idx <= 64);
+			assert(idx >= 1 && idx <= FIX_MAX_LOG);
 			f->terms[idx - 1] = rd.entries[i].term;
 			f->n_terms = idx;
 		}

@@ -9,11 +9,13 @@
 #include "raft/raft.h"
 
 #define FIX_MAX_OUT 256
+/* Entries the fixture's log holds at most. */
+#define FIX_MAX_LOG 128
 
 struct fixture {
 	struct raft *raft;
 	struct prng prng;
-	uint64_t terms[64]; /* the durable log's terms; payloads are empty */
+	uint64_t terms[FIX_MAX_LOG]; /* the durable log's terms; payloads are empty */
 	uint64_t n_terms;
 	/* Messages from the last fix_drain(), decoded. */
 	struct raft_message out[FIX_MAX_OUT];

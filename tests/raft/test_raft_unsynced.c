@@ -1,7 +1,8 @@
 /*
  * Unit tests of a leader syncing its log in the background (raft.h, "Syncing in the
  * background"): its own copy counts towards commitment only after raft_synced(), entries
- * proposed meanwhile wait in memory but are replicated at once, committed entries are
+ * proposed meanwhile wait in memory (from its followers too: raft.h, "Pacing"), committed
+ * entries are
  * handed out only once written here, a promise about the disk asks for the sync first,
  * a sync that ends after a truncation vouches for no entry written since, and a follower's
  * acknowledgement waits for the sync of what it acknowledges.
@@ -65,7 +66,10 @@ START_TEST(test_leader_counts_itself_once_synced)
 }
 END_TEST
 
-/* While a sync runs, new entries are replicated but not handed out; then they are. */
+/*
+ * While a sync runs, new entries are neither handed out nor replicated; once the synced
+ * batch commits, they are both.
+ */
 START_TEST(test_entries_held_until_synced)
 {
 	struct fixture f;
@@ -74,13 +78,14 @@ START_TEST(test_entries_held_until_synced)
 	propose(&f, 7);
 	ck_assert_uint_eq(f.entries_handed, 0);
 	ck_assert_uint_eq(fix_status(&f).last_index, 2);
-	const struct raft_message *m = fix_find(&f, RAFT_MSG_APPEND, 2);
-	ck_assert_ptr_nonnull(m);
-	ck_assert_uint_eq(m->n_entries, 1); /* the new entry left for the followers already */
+	ck_assert_ptr_null(fix_find(&f, RAFT_MSG_APPEND, 2));
 	ck_assert(!raft_has_ready(f.raft)); /* a held entry is no work to do */
-	synced(&f, 1);
+	synced(&f, 1);                      /* entry 1 commits (with follower 2's copy) */
 	ck_assert_uint_eq(f.entries_handed, 1);
 	ck_assert_uint_eq(fix_status(&f).persisted_index, 1);
+	const struct raft_message *m = fix_find(&f, RAFT_MSG_APPEND, 2);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->n_entries, 1); /* entry 2 leaves with the batch that writes it */
 	synced(&f, 2);
 	ck_assert_uint_eq(fix_status(&f).persisted_index, 2);
 	fix_free(&f);
@@ -92,7 +97,7 @@ START_TEST(test_committed_waits_for_the_local_write)
 {
 	struct fixture f;
 	leader_unsynced(&f);
-	propose(&f, 7); /* entry 2: held in memory, sent to both followers */
+	propose(&f, 7); /* entry 2: held in memory (followers never see it before this node) */
 	fix_ack_append(&f, 2, 2);
 	fix_ack_append(&f, 3, 2);
 	ck_assert_uint_eq(fix_status(&f).commit, 2);
@@ -134,7 +139,8 @@ START_TEST(test_sync_after_truncation_is_clamped)
 {
 	struct fixture f;
 	leader_unsynced(&f);
-	synced(&f, 1);
+	fix_ack_append(&f, 2, 1);
+	synced(&f, 1);  /* entry 1 commits */
 	propose(&f, 7); /* entry 2 of term 2, written, its sync running */
 	ck_assert_uint_eq(f.entries_handed, 1);
 	propose(&f, 8); /* entry 3 held */
