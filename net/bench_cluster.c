@@ -72,6 +72,7 @@ struct bench_thread {
 	uint32_t n_slots;
 	struct bench_latencies latencies;
 	err *failure;
+	uint64_t finished_us; /* when its last client's last answer arrived */
 	pthread_t thread;
 	bool started;
 };
@@ -319,6 +320,7 @@ static void *bench__thread(void *arg)
 	uint32_t busy = 1;
 	while (!e && busy > 0 && !atomic_load(&t->shared->stop))
 		e = bench__wait(t, fds, &busy);
+	t->finished_us = bench_now_us();
 	free(fds);
 	if (e) {
 		t->failure = e;
@@ -421,10 +423,16 @@ static err *bench__run(const struct bench_options *o, struct bench_shared *share
 	}
 	if (!e)
 		bench__progress(o, shared, start);
-	for (uint32_t i = 0; i < o->threads; i++)
-		if (threads[i].started)
-			pthread_join(threads[i].thread, NULL);
-	uint64_t elapsed = bench_now_us() - start;
+	/* the run ends with its last answer, not when the progress loop next looks */
+	uint64_t end = start;
+	for (uint32_t i = 0; i < o->threads; i++) {
+		if (!threads[i].started)
+			continue;
+		pthread_join(threads[i].thread, NULL);
+		if (threads[i].finished_us > end)
+			end = threads[i].finished_us;
+	}
+	uint64_t elapsed = end - start;
 	for (uint32_t i = 0; i < o->threads && !e; i++) {
 		e = threads[i].failure;
 		threads[i].failure = NULL;
