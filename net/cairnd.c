@@ -5,7 +5,7 @@
  *
  *     cairnd --config FILE [--id N] [--sql-listen ADDR] [--raft-listen ADDR]
  *            [--peers ID=ADDR,...] [--data-dir DIR] [--fsync on|off] [--read-lease on|off]
- *            [--lazy-followers on|off] [--log-level L]
+ *            [--lazy-followers on|off] [--pacing on|off] [--log-level L]
  *
  * Exit status: 0 after SIGTERM or SIGINT (the node was closed cleanly, every applied
  * entry flushed), 2 for bad configuration (one line on stderr), 1 when the node could
@@ -79,6 +79,7 @@ static void cairnd__node_config(const struct net_config *c, struct node_config *
 		out->peers[out->n_peers++] = c->node_id;
 	out->read_lease_ms = c->read_lease ? 0 : NODE_READ_LEASE_OFF; /* 0: the node's default */
 	out->eager_followers = !c->lazy_followers;
+	out->unpaced = !c->pacing;
 }
 
 /* Opens the node and everything around it, in the order net/env.h prescribes. */
@@ -115,11 +116,12 @@ static err *cairnd__start(struct cairnd *d, const struct net_config *c)
 	TRY(net_node_server_new(&d->loop, d->node, &sc, &d->server));
 	env_logf(&d->env.env, LOG_INFO,
 	         "cairnd %s: node %u, SQL on %s:%u, Raft on %s:%u, %zu peers, data in %s, "
-	         "fsync %s, read lease %s, lazy followers %s, seed %llu",
+	         "fsync %s, read lease %s, lazy followers %s, pacing %s, seed %llu",
 	         CAIRN_VERSION, c->node_id, c->sql_listen.host, net_node_server_port(d->server),
 	         c->raft_listen.host, net_transport_port(d->transport), c->peer_count, c->data_dir,
 	         c->fsync ? "on" : "off", c->read_lease ? "on" : "off",
-	         c->lazy_followers ? "on" : "off", (unsigned long long)d->env.seed);
+	         c->lazy_followers ? "on" : "off", c->pacing ? "on" : "off",
+	         (unsigned long long)d->env.seed);
 	return NULL;
 }
 

@@ -156,6 +156,11 @@ static err *net__set_lazy_followers(struct net_config *c, const char *value)
 	return net__parse_switch(value, &c->lazy_followers);
 }
 
+static err *net__set_pacing(struct net_config *c, const char *value)
+{
+	return net__parse_switch(value, &c->pacing);
+}
+
 static err *net__set_log_level(struct net_config *c, const char *value)
 {
 	int level = log_level_parse(value);
@@ -179,6 +184,7 @@ static const struct net__key net__keys[] = {
     {"fsync", net__set_fsync},
     {"read_lease", net__set_read_lease},
     {"lazy_followers", net__set_lazy_followers},
+    {"pacing", net__set_pacing},
     {"log_level", net__set_log_level},
     {"seed", net__set_seed},
 };
@@ -191,6 +197,7 @@ void net_config_init(struct net_config *c)
 	c->fsync = true;
 	c->read_lease = true;
 	c->lazy_followers = true;
+	c->pacing = true;
 	c->log_level = LOG_INFO;
 }
 
@@ -382,6 +389,9 @@ const char *net_config_usage(void)
 	       "  --lazy-followers on|off  as leader, let the followers beyond a majority\n"
 	       "                       sync lazily (default on; off: every follower syncs\n"
 	       "                       every append at once)\n"
+	       "  --pacing on|off      as leader, hold new entries while the last batch\n"
+	       "                       commits and send them as one (default on; off: each\n"
+	       "                       batch is written and sent as it comes)\n"
 	       "  --log-level LEVEL    debug, info, warn, error or off (default info)\n"
 	       "  --seed N             seed of the node's random choices (default: random)\n";
 }

@@ -11,6 +11,7 @@
  *     fsync       = on
  *     read_lease  = on
  *     lazy_followers = on
+ *     pacing      = on
  *     log_level   = info
  *
  * Every key is also a flag: `--id 1`, `--sql-listen 9601`, `--peers=...` (dashes or
@@ -48,6 +49,7 @@ struct net_config {
 	bool fsync;
 	bool read_lease;     /* the leader's read lease (node_config.read_lease_ms) */
 	bool lazy_followers; /* !node_config.eager_followers */
+	bool pacing;         /* !node_config.unpaced */
 	enum log_level log_level;
 	uint64_t seed; /* the node's PRNG seed; 0: drawn from the OS */
 

@@ -168,6 +168,7 @@ err *node_open(const struct env *env, const struct node_config *config, struct n
 	if (n->config.max_msg_bytes)
 		rc.max_msg_bytes = n->config.max_msg_bytes;
 	rc.lazy_followers = !n->config.eager_followers;
+	rc.pacing = !n->config.unpaced;
 	rc.lease_ms = n->config.read_lease_ms == NODE_READ_LEASE_OFF ? 0 : n->config.read_lease_ms;
 	e = raft_new(&rc, &initial, env->prng, raft_dlog_source(n->dlog), &n->raft);
 	if (e)

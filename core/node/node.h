@@ -115,6 +115,9 @@ struct node_config {
 	/* As leader, ask every follower to persist each append at once (raft.h, "Lazy
 	 * followers"); by default the followers beyond a quorum may defer. */
 	bool eager_followers;
+	/* As leader, write and send new entries at the next batch instead of pacing them
+	 * (raft.h, "Pacing"). */
+	bool unpaced;
 	/* The MVCC validation window in records (mvcc.h); 0: MVCC's default. It decides
 	 * outcomes, so every node must have the same. */
 	uint32_t history_entries;

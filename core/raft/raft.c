@@ -35,6 +35,7 @@ void raft_config_default(struct raft_config *c, uint32_t id, const uint32_t *pee
 	c->max_cache_bytes = (size_t)8 << 20;
 	c->max_pending = 256;
 	c->lazy_followers = true;
+	c->pacing = true;
 }
 
 static err *raft__config_check(const struct raft_config *c)

@@ -62,7 +62,7 @@ static bool raft__entries_kept(const struct raft *r)
  */
 static bool raft__leader_paced(const struct raft *r)
 {
-	return r->role == RAFT_LEADER && r->commit < r->log.written &&
+	return r->cfg.pacing && r->role == RAFT_LEADER && r->commit < r->log.written &&
 	       raft__log_term(&r->log, r->log.written) == r->term &&
 	       r->log.last - r->log.written < RAFT__PACE_MAX_ENTRIES &&
 	       r->uncommitted_bytes < r->cfg.max_msg_bytes;

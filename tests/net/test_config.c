@@ -19,6 +19,7 @@ static const char good_file[] = "# node 2 of three\n"
                                 "fsync = off\n"
                                 "read_lease = no\n"
                                 "lazy_followers = off\n"
+                                "pacing = off\n"
                                 "log-level = debug\n"
                                 "seed = 18446744073709551615";
 
@@ -42,6 +43,7 @@ START_TEST(a_full_file)
 	ck_assert(!c.fsync);
 	ck_assert(!c.read_lease);
 	ck_assert(!c.lazy_followers);
+	ck_assert(!c.pacing);
 	ck_assert_int_eq(c.log_level, LOG_DEBUG);
 	ck_assert_uint_eq(c.seed, UINT64_MAX);
 }
@@ -60,6 +62,7 @@ START_TEST(defaults_follow_the_node_id)
 	ck_assert(c.fsync);
 	ck_assert(c.read_lease);
 	ck_assert(c.lazy_followers);
+	ck_assert(c.pacing);
 	ck_assert_int_eq(c.log_level, LOG_INFO);
 	ck_assert_uint_eq(c.seed, 0);
 	ck_assert_uint_eq(c.peer_count, 0);

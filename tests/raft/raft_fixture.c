@@ -34,20 +34,26 @@ void fix_init(struct fixture *f, uint32_t id, uint32_t n, const uint64_t *terms,
 void fix_init_lease(struct fixture *f, uint32_t id, uint32_t n, const uint64_t *terms,
                     uint64_t n_terms, struct raft_hard_state hs, uint32_t lease_ms)
 {
-	assert(n_terms <= FIX_MAX_LOG);
-	memset(f, 0, sizeof *f);
-	if (n_terms > 0)
-		memcpy(f->terms, terms, n_terms * sizeof *terms);
-	f->n_terms = n_terms;
-	prng_seed(&f->prng, 42);
 	uint32_t peers[RAFT_MAX_NODES];
 	for (uint32_t i = 0; i < n; i++)
 		peers[i] = i + 1;
 	struct raft_config c;
 	raft_config_default(&c, id, peers, n);
 	c.lease_ms = lease_ms;
+	fix_init_config(f, &c, terms, n_terms, hs);
+}
+
+void fix_init_config(struct fixture *f, const struct raft_config *c, const uint64_t *terms,
+                     uint64_t n_terms, struct raft_hard_state hs)
+{
+	assert(n_terms <= FIX_MAX_LOG);
+	memset(f, 0, sizeof *f);
+	if (n_terms > 0)
+		memcpy(f->terms, terms, n_terms * sizeof *terms);
+	f->n_terms = n_terms;
+	prng_seed(&f->prng, 42);
 	struct raft_initial init = {hs, f->terms, n_terms, 0};
-	err *e = raft_new(&c, &init, &f->prng, (struct raft_log_source){f, fix_load}, &f->raft);
+	err *e = raft_new(c, &init, &f->prng, (struct raft_log_source){f, fix_load}, &f->raft);
 	assert(e == NULL);
 	(void)e;
 }

@@ -116,6 +116,28 @@ START_TEST(test_a_lost_append_is_repaired_while_pacing)
 }
 END_TEST
 
+/* Without pacing, each batch's new entries are written and sent as they come. */
+START_TEST(test_an_unpaced_leader_sends_each_batch)
+{
+	struct fixture f;
+	struct raft_config c;
+	raft_config_default(&c, 1, (uint32_t[]){1, 2, 3}, 3);
+	c.pacing = false;
+	fix_init_config(&f, &c, NULL, 0, (struct raft_hard_state){1, 0, 0});
+	fix_make_leader(&f);
+	uint64_t noop = fix_status(&f).last_index;
+	fix_ack_append(&f, 2, noop);
+	fix_ack_append(&f, 3, noop);
+	for (uint64_t id = 1; id <= 3; id++) {
+		propose(&f, id);
+		ck_assert_uint_eq(f.entries_handed, 1);
+		ck_assert_int_eq(entries_to(&f, 2), 1);
+	}
+	ck_assert_uint_eq(fix_status(&f).commit, noop);
+	fix_free(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("raft-pacing");
@@ -124,6 +146,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_a_full_pace_goes_out_uncommitted);
 	tcase_add_test(tc, test_entries_of_an_earlier_term_hold_nothing_back);
 	tcase_add_test(tc, test_a_lost_append_is_repaired_while_pacing);
+	tcase_add_test(tc, test_an_unpaced_leader_sends_each_batch);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,7 +1,7 @@
 /*
  * The randomized safety test: many seeded runs of a 3-, 5- or 7-node cluster under random
  * message loss, duplication, reordering, partitions, crashes and restarts, with random
- * proposals and reads. The harness checks Election Safety, Log Matching, Leader
+ * proposals and reads, and leaders pacing their appends (raft.h, "Pacing") or not. The harness checks Election Safety, Log Matching, Leader
  * Completeness, State Machine Safety and ReadIndex freshness after every step. Each run
  * ends with the faults healed and must then elect a leader and commit a proposal
  * (liveness). A failure names its seed; rerun one seed with RAFT_SEED=n.
@@ -130,6 +130,7 @@ static void one_run(uint64_t seed, struct run_stats *stats)
 	c.max_inflight_msgs = 1 + (uint32_t)prng_below(&p, 4);
 	c.max_msg_bytes = 4 + prng_below(&p, 64);
 	c.max_pending = 64;
+	c.pacing = prng_below(&p, 4) != 0;
 	struct harness *h = malloc(sizeof *h);
 	ck_assert_ptr_nonnull(h);
 	h_init(h, n, seed, &c);
