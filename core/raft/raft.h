@@ -64,18 +64,19 @@
  * or read points has committed, once a tick, or when 1,024 entries wait for it.
  *
  * Pacing (raft_config.pacing, on by default). A leader replicates an entry in the batch
- * that hands it to its own disk, never before. With pacing, while the batch it handed out last is not committed, it holds new entries back
- * (in memory, from its disk and its followers alike) until that batch commits, or until
- * RAFT__PACE_MAX_ENTRIES of them or max_msg_bytes of uncommitted entries wait; an entry
- * of the leader's own term must be among those written (older ones cannot commit by
- * counting, §5.4.2), or nothing is held. The entries proposed during one commit round
- * thus travel as one batch: one log write on each of the quorum's nodes and one append
- * per follower, where sending each as it came costs a write and a message per entry
- * (when the followers are busy syncing the batch before, sending early saves no time).
- * An idle leader holds nothing: a lone proposal leaves at once. The price is latency where
- * the network is slow next to the disk: an entry held for one round cannot meet an idle
- * follower's disk a round early (the simulator's 1–10 ms messages: about 5% fewer
- * operations). Without pacing, new entries are written, and sent, at the next batch.
+ * that hands it to its own disk, never before. With pacing, while the batch it handed out
+ * last is not committed, it holds new entries back (in memory, from its disk and its
+ * followers alike) until that batch commits, or until RAFT__PACE_MAX_ENTRIES of them or
+ * max_msg_bytes of uncommitted entries wait; an entry of the leader's own term must be
+ * among those written (older ones cannot commit by counting, §5.4.2), or nothing is
+ * held. The entries proposed during one commit round thus travel as one batch: one log
+ * write on each of the quorum's nodes and one append per follower, where sending each as
+ * it came costs a write and a message per entry (when the followers are busy syncing the
+ * batch before, sending early saves no time). An idle leader holds nothing: a lone
+ * proposal leaves at once. The price is latency where the network is slow next to the
+ * disk: an entry held for one round cannot meet an idle follower's disk a round early
+ * (the simulator's 1–10 ms messages: about 5% fewer operations). Without pacing, new
+ * entries are written, and sent, at the next batch.
  *
  * Reads under a lease (thesis §6.4.1, optional: raft_config.lease_ms). A follower that
  * heard from its leader ignores (pre)vote requests for election_ticks ticks, and so does a

@@ -62,9 +62,10 @@ static bool raft__append_quiet(const struct raft__progress *pr, size_t n)
 /*
  * Sends one append to `pr` starting at pr->next: as many entries as fit in max_msg_bytes
  * (at least one if any) among those handed to this node's own disk already (a leader
- * sends nothing its own log has not been given to write), or none if allow_empty. A full in-flight window holds back the
- * entries but not, to a streaming follower, an append with the commit index alone (which
- * takes no slot of the window: raft__progress_sent). Sets *sent.
+ * sends nothing its own log has not been given to write), or none if allow_empty. A
+ * full in-flight window holds back the entries but not, to a streaming follower, an
+ * append with the commit index alone (which takes no slot of the window:
+ * raft__progress_sent). Sets *sent.
  */
 static err *raft__send_append(struct raft *r, struct raft__progress *pr, bool allow_empty,
                               bool *sent)

@@ -1,10 +1,11 @@
 /*
  * The randomized safety test: many seeded runs of a 3-, 5- or 7-node cluster under random
  * message loss, duplication, reordering, partitions, crashes and restarts, with random
- * proposals and reads, and leaders pacing their appends (raft.h, "Pacing") or not. The harness checks Election Safety, Log Matching, Leader
- * Completeness, State Machine Safety and ReadIndex freshness after every step. Each run
- * ends with the faults healed and must then elect a leader and commit a proposal
- * (liveness). A failure names its seed; rerun one seed with RAFT_SEED=n.
+ * proposals and reads, and leaders pacing their appends (raft.h, "Pacing") or not. The
+ * harness checks Election Safety, Log Matching, Leader Completeness, State Machine
+ * Safety and ReadIndex freshness after every step. Each run ends with the faults healed
+ * and must then elect a leader and commit a proposal (liveness). A failure names its
+ * seed; rerun one seed with RAFT_SEED=n.
  */
 #include <stdio.h>
 #include <stdlib.h>
