@@ -111,6 +111,14 @@ int fix_step(struct fixture *f, struct raft_message m)
 	return code;
 }
 
+void fix_propose(struct fixture *f, uint64_t id)
+{
+	err *e = raft_propose(f->raft, id, "x", 1);
+	assert(e == NULL);
+	(void)e;
+	fix_drain(f);
+}
+
 void fix_ack_append(struct fixture *f, uint32_t from, uint64_t index)
 {
 	fix_step(f, (struct raft_message){.type = RAFT_MSG_APPEND_RESP,

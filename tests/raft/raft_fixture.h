@@ -44,6 +44,9 @@ void fix_free(struct fixture *f);
 /* Handles every ready batch (persisting nothing, keeping the messages) until none. */
 void fix_drain(struct fixture *f);
 
+/* Proposes a one-byte command under proposal id `id` (it must be accepted), then drains. */
+void fix_propose(struct fixture *f, uint64_t id);
+
 /* Encodes m and feeds it to the node; returns raft_receive's error code (0 if none). */
 int fix_step(struct fixture *f, struct raft_message m);
 

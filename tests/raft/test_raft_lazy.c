@@ -37,12 +37,6 @@ static uint64_t leader_of_five(struct fixture *f)
 	return noop;
 }
 
-static void propose(struct fixture *f, uint64_t id)
-{
-	ck_assert_ptr_null(raft_propose(f->raft, id, "x", 1));
-	fix_drain(f);
-}
-
 static void tick(struct fixture *f)
 {
 	ck_assert_ptr_null(raft_tick(f->raft));
@@ -76,7 +70,7 @@ START_TEST(test_leader_asks_a_quorum_for_haste)
 	struct fixture f;
 	leader_of_five(&f);
 	for (uint64_t id = 1; id <= 3; id++) {
-		propose(&f, id);
+		fix_propose(&f, id);
 		ck_assert(!lazy_to(&f, 2));
 		ck_assert(!lazy_to(&f, 3));
 		ck_assert_ptr_null(fix_find(&f, RAFT_MSG_APPEND, 4));
@@ -105,7 +99,7 @@ START_TEST(test_silent_follower_hands_its_role_on)
 			                                   .to = 1,
 			                                   .term = fix_status(&f).term});
 	}
-	propose(&f, 1);
+	fix_propose(&f, 1);
 	ck_assert(!lazy_to(&f, 2)); /* silent: asked for haste, in case it is only slow */
 	ck_assert(!lazy_to(&f, 3));
 	ck_assert(!lazy_to(&f, 4));
@@ -130,7 +124,7 @@ START_TEST(test_half_full_window_asks_for_haste)
 		forward_and_commit(&f, 4, id);
 		ck_assert(lazy_to(&f, 4));
 	}
-	propose(&f, half + 1);
+	fix_propose(&f, half + 1);
 	ck_assert(!lazy_to(&f, 4));
 	fix_free(&f);
 }

@@ -24,12 +24,6 @@ static uint64_t leader_committed(struct fixture *f)
 	return noop;
 }
 
-static void propose(struct fixture *f, uint64_t id)
-{
-	ck_assert_ptr_null(raft_propose(f->raft, id, "x", 1));
-	fix_drain(f);
-}
-
 /* The entries the drained append to `to` carried; -1 if there was none. */
 static int64_t entries_to(const struct fixture *f, uint32_t to)
 {
@@ -41,11 +35,11 @@ START_TEST(test_entries_wait_for_the_last_batch_to_commit)
 {
 	struct fixture f;
 	uint64_t noop = leader_committed(&f);
-	propose(&f, 1); /* nothing in flight: written and sent at once (3 is lazy: not yet) */
+	fix_propose(&f, 1); /* nothing in flight: written and sent at once (3 is lazy: not yet) */
 	ck_assert_uint_eq(f.entries_handed, 1);
 	ck_assert_int_eq(entries_to(&f, 2), 1);
-	propose(&f, 2);
-	propose(&f, 3);
+	fix_propose(&f, 2);
+	fix_propose(&f, 3);
 	ck_assert_uint_eq(f.entries_handed, 0);  /* held from this node's disk... */
 	ck_assert_int_eq(entries_to(&f, 2), -1); /* ...and from its followers */
 	ck_assert(!raft_has_ready(f.raft));      /* a held entry is no work to do */
@@ -62,12 +56,12 @@ START_TEST(test_a_full_pace_goes_out_uncommitted)
 {
 	struct fixture f;
 	leader_committed(&f);
-	propose(&f, 1);
+	fix_propose(&f, 1);
 	for (uint64_t id = 2; id <= RAFT__PACE_MAX_ENTRIES; id++) {
-		propose(&f, id);
+		fix_propose(&f, id);
 		ck_assert_uint_eq(f.entries_handed, 0);
 	}
-	propose(&f, RAFT__PACE_MAX_ENTRIES + 1); /* the cap: written and sent at once */
+	fix_propose(&f, RAFT__PACE_MAX_ENTRIES + 1); /* the cap: written and sent at once */
 	ck_assert_uint_eq(f.entries_handed, RAFT__PACE_MAX_ENTRIES);
 	ck_assert_int_eq(entries_to(&f, 2), RAFT__PACE_MAX_ENTRIES);
 	fix_free(&f);
@@ -88,7 +82,7 @@ START_TEST(test_entries_of_an_earlier_term_hold_nothing_back)
 	ck_assert_uint_eq(fix_status(&f).last_index, 3);
 	ck_assert_uint_eq(f.n_terms, 3); /* the no-op is written (and so sent) */
 	ck_assert_uint_eq(f.terms[2], 2);
-	propose(&f, 1); /* behind the no-op of this term: held */
+	fix_propose(&f, 1); /* behind the no-op of this term: held */
 	ck_assert_uint_eq(f.entries_handed, 0);
 	fix_free(&f);
 }
@@ -102,8 +96,8 @@ START_TEST(test_a_lost_append_is_repaired_while_pacing)
 {
 	struct fixture f;
 	uint64_t noop = leader_committed(&f);
-	propose(&f, 1); /* to 2 and 3: lost */
-	propose(&f, 2); /* held */
+	fix_propose(&f, 1); /* to 2 and 3: lost */
+	fix_propose(&f, 2); /* held */
 	ck_assert_uint_eq(f.entries_handed, 0);
 	fix_step(&f, (struct raft_message){.type = RAFT_MSG_HEARTBEAT_RESP,
 	                                   .from = 2,
@@ -129,7 +123,7 @@ START_TEST(test_an_unpaced_leader_sends_each_batch)
 	fix_ack_append(&f, 2, noop);
 	fix_ack_append(&f, 3, noop);
 	for (uint64_t id = 1; id <= 3; id++) {
-		propose(&f, id);
+		fix_propose(&f, id);
 		ck_assert_uint_eq(f.entries_handed, 1);
 		ck_assert_int_eq(entries_to(&f, 2), 1);
 	}

@@ -10,13 +10,6 @@
 #include "check_main.h"
 #include "raft_fixture.h"
 
-static void propose(struct fixture *f, uint64_t id)
-{
-	err *e = raft_propose(f->raft, id, "x", 1);
-	ck_assert_ptr_null(e);
-	fix_drain(f);
-}
-
 static void synced(struct fixture *f, uint64_t index)
 {
 	err *e = raft_synced(f->raft, index);
@@ -75,7 +68,7 @@ START_TEST(test_entries_held_until_synced)
 	struct fixture f;
 	leader_unsynced(&f);
 	fix_ack_append(&f, 2, 1); /* follower 2 leaves probing: appends are pipelined to it */
-	propose(&f, 7);
+	fix_propose(&f, 7);
 	ck_assert_uint_eq(f.entries_handed, 0);
 	ck_assert_uint_eq(fix_status(&f).last_index, 2);
 	ck_assert_ptr_null(fix_find(&f, RAFT_MSG_APPEND, 2));
@@ -97,7 +90,7 @@ START_TEST(test_committed_waits_for_the_local_write)
 {
 	struct fixture f;
 	leader_unsynced(&f);
-	propose(&f, 7); /* entry 2: held in memory (followers never see it before this node) */
+	fix_propose(&f, 7); /* entry 2: held in memory (followers never see it before this node) */
 	fix_ack_append(&f, 2, 2);
 	fix_ack_append(&f, 3, 2);
 	ck_assert_uint_eq(fix_status(&f).commit, 2);
@@ -140,10 +133,10 @@ START_TEST(test_sync_after_truncation_is_clamped)
 	struct fixture f;
 	leader_unsynced(&f);
 	fix_ack_append(&f, 2, 1);
-	synced(&f, 1);  /* entry 1 commits */
-	propose(&f, 7); /* entry 2 of term 2, written, its sync running */
+	synced(&f, 1);      /* entry 1 commits */
+	fix_propose(&f, 7); /* entry 2 of term 2, written, its sync running */
 	ck_assert_uint_eq(f.entries_handed, 1);
-	propose(&f, 8); /* entry 3 held */
+	fix_propose(&f, 8); /* entry 3 held */
 	/* A leader of term 3 replaces entry 2 with its own. */
 	struct raft_entry replacement = {.term = 3, .index = 2, .type = RAFT_ENTRY_NORMAL};
 	fix_step(&f, (struct raft_message){.type = RAFT_MSG_APPEND,
