@@ -201,18 +201,29 @@ void net_config_init(struct net_config *c)
 	c->log_level = LOG_INFO;
 }
 
-err *net_config_set(struct net_config *c, const char *key, const char *value)
+/*
+ * Sets `key` (dashes or underscores) to `value`; an error names the key as written where
+ * it came from: "--key" for a flag, "key" in a file.
+ */
+static err *net__set(struct net_config *c, const char *key, const char *value, bool flag)
 {
+	const char *dashes = flag ? "--" : "";
 	char name[NET__KEY_MAX];
 	size_t len = strlen(key);
 	if (len >= sizeof name)
-		return err_new(ERR_INVALID, "unknown key '%.*s...'", NET__KEY_MAX, key);
+		return err_new(ERR_INVALID, "unknown %s '%s%.*s...'", flag ? "flag" : "key", dashes,
+		               NET__KEY_MAX, key);
 	for (size_t i = 0; i <= len; i++)
 		name[i] = key[i] == '-' ? '_' : key[i];
 	for (size_t i = 0; i < sizeof net__keys / sizeof net__keys[0]; i++)
 		if (strcmp(name, net__keys[i].name) == 0)
-			return err_wrap(net__keys[i].set(c, value), "%s", name);
-	return err_new(ERR_INVALID, "unknown key '%s'", key);
+			return err_wrap(net__keys[i].set(c, value), "%s%s", dashes, key);
+	return err_new(ERR_INVALID, "unknown %s '%s%s'", flag ? "flag" : "key", dashes, key);
+}
+
+err *net_config_set(struct net_config *c, const char *key, const char *value)
+{
+	return net__set(c, key, value, false);
 }
 
 /* ---- the file ---- */
@@ -331,7 +342,7 @@ err *net_config_parse_args(struct net_config *c, int argc, char **argv)
 	for (int i = 1; i < argc;) {
 		TRY(net__flag(argc, argv, &i, name, sizeof name, &value));
 		if (strcmp(name, "config") != 0)
-			TRY(err_wrap(net_config_set(c, name, value), "--%s", name));
+			TRY(net__set(c, name, value, true));
 	}
 	return NULL;
 }

@@ -34,13 +34,16 @@ check "no node id" config_error "no id" --data-dir "$dir/x"
 check "a bad node id" config_error "bad id" --id x
 check "a bad address" config_error "bad address" --id 1 --sql-listen 127.0.0.1:99999
 check "a bad fsync value" config_error "bad fsync" --id 1 --fsync maybe
+check "a bad pacing value" config_error "bad pacing" --id 1 --pacing sometimes
 check "a missing config file" config_error "missing file" --config "$dir/nowhere.conf"
 check "an unknown flag" config_error "unknown flag" --id 1 --colour blue
 
-# start FSYNC: one node in the background; waits until it serves SQL.
+# start FSYNC [FLAGS...]: one node in the background; waits until it serves SQL.
 start() {
+    local fsync=$1
+    shift
     "$cairnd" --id 1 --sql-listen "$sql" --raft-listen "$raft" --data-dir "$dir/n1" \
-        --fsync "$1" >>"$dir/n1.log" 2>&1 &
+        --fsync "$fsync" "$@" >>"$dir/n1.log" 2>&1 &
     pid=$!
     for _ in $(seq 1 50); do
         timeout 5 "$CAIRN_BUILD/cairn" -p "$sql" -c 'SELECT 1' >/dev/null 2>&1 && return 0
@@ -96,4 +99,8 @@ check "fsync off: SIGTERM" stop
 check "fsync off: a clean restart keeps the row" start off
 check "fsync off: reads it" [ "$(q 'SELECT COUNT(*) FROM t')" = 4 ]
 check "fsync off: SIGTERM once more" stop
+check "pacing off: starts" start on --pacing off
+check "pacing off: says so" grep -q 'pacing off' "$dir/n1.log"
+check "pacing off: writes" [ "$(q 'INSERT INTO t VALUES (5), (6)')" = "Inserted 2 rows" ]
+check "pacing off: SIGTERM" stop
 finish

@@ -158,8 +158,8 @@ START_TEST(bad_flags_are_one_clear_error)
 	} cases[] = {
 	    {2, {"cairnd", "stray"}, "unexpected argument 'stray'"},
 	    {2, {"cairnd", "--id"}, "'--id' needs a value"},
-	    {3, {"cairnd", "--colour", "red"}, "unknown key 'colour'"},
-	    {3, {"cairnd", "--id", "-1"}, "--id: id: '-1' is not a number"},
+	    {3, {"cairnd", "--colour", "red"}, "unknown flag '--colour'"},
+	    {3, {"cairnd", "--id", "-1"}, "--id: '-1' is not a number"},
 	    {3, {"cairnd", "--config", "/nonexistent/cairn.conf"}, "cannot read configuration"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
