@@ -2,8 +2,9 @@
  * Unit tests of reads under a lease (raft.h, "Reads under a lease"): a leader answers a
  * read at once only while a quorum-acknowledged round sent within lease_ms vouches for
  * it, never before its first such round and never after the lease ran out or it left
- * leadership for a new term; periodic heartbeats renew the lease; and a node just started ignores vote
- * requests for an election timeout, as if it had heard from a leader before it stopped.
+ * leadership for a new term; periodic heartbeats renew the lease; and a node just started
+ * ignores vote requests for an election timeout, as if it had heard from a leader before
+ * it stopped.
  */
 #include "check_main.h"
 #include "raft_fixture.h"
