@@ -1,10 +1,13 @@
 /*
  * Unit tests of a pacing leader (raft.h, "Pacing"): while the batch it wrote last is not
  * committed, new entries wait, for its own disk and its followers alike, and go out
- * together once it commits or once RAFT__PACE_MAX_ENTRIES wait; entries of an earlier
- * term never make a new leader hold its own; and a lost append is repaired while the
- * leader holds the entries after it.
+ * together once it commits, once RAFT__PACE_MAX_ENTRIES wait or once a message's worth
+ * of bytes is uncommitted; entries of an earlier term never make a new leader hold its
+ * own; a lost append is repaired while the leader holds the entries after it; and an
+ * unpaced leader sends each batch as it comes.
  */
+#include <string.h>
+
 #include "check_main.h"
 #include "raft/replication.h"
 #include "raft_fixture.h"
@@ -68,6 +71,31 @@ START_TEST(test_a_full_pace_goes_out_uncommitted)
 }
 END_TEST
 
+/* Big entries are not held: one message's worth of uncommitted bytes goes out at once. */
+START_TEST(test_a_message_worth_of_bytes_goes_out_uncommitted)
+{
+	struct fixture f;
+	struct raft_config c;
+	raft_config_default(&c, 1, (uint32_t[]){1, 2, 3}, 3);
+	c.max_msg_bytes = 64;
+	fix_init_config(&f, &c, NULL, 0, (struct raft_hard_state){1, 0, 0});
+	fix_make_leader(&f);
+	uint64_t noop = fix_status(&f).last_index;
+	fix_ack_append(&f, 2, noop);
+	fix_ack_append(&f, 3, noop);
+	char payload[40];
+	memset(payload, 'p', sizeof payload);
+	ck_assert_ptr_null(raft_propose(f.raft, 1, payload, sizeof payload));
+	fix_drain(&f);
+	ck_assert_uint_eq(f.entries_handed, 1);
+	ck_assert_ptr_null(raft_propose(f.raft, 2, payload, sizeof payload));
+	fix_drain(&f); /* 80 bytes uncommitted, more than one message's 64: not held */
+	ck_assert_uint_eq(f.entries_handed, 1);
+	ck_assert_int_eq(entries_to(&f, 2), 1);
+	fix_free(&f);
+}
+END_TEST
+
 /*
  * A new leader whose written entries are all of earlier terms cannot commit them by
  * counting (§5.4.2): its no-op must go out at once, not wait for them.
@@ -96,7 +124,7 @@ START_TEST(test_a_lost_append_is_repaired_while_pacing)
 {
 	struct fixture f;
 	uint64_t noop = leader_committed(&f);
-	fix_propose(&f, 1); /* to 2 and 3: lost */
+	fix_propose(&f, 1); /* to 2 (3 is lazy): lost */
 	fix_propose(&f, 2); /* held */
 	ck_assert_uint_eq(f.entries_handed, 0);
 	fix_step(&f, (struct raft_message){.type = RAFT_MSG_HEARTBEAT_RESP,
@@ -138,6 +166,7 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("leader");
 	tcase_add_test(tc, test_entries_wait_for_the_last_batch_to_commit);
 	tcase_add_test(tc, test_a_full_pace_goes_out_uncommitted);
+	tcase_add_test(tc, test_a_message_worth_of_bytes_goes_out_uncommitted);
 	tcase_add_test(tc, test_entries_of_an_earlier_term_hold_nothing_back);
 	tcase_add_test(tc, test_a_lost_append_is_repaired_while_pacing);
 	tcase_add_test(tc, test_an_unpaced_leader_sends_each_batch);
