@@ -36,7 +36,7 @@ void fix_init(struct fixture *f, uint32_t id, uint32_t n, const uint64_t *terms,
 /* As fix_init, with read leases of `lease_ms` (raft_config.lease_ms). */
 void fix_init_lease(struct fixture *f, uint32_t id, uint32_t n, const uint64_t *terms,
                     uint64_t n_terms, struct raft_hard_state hs, uint32_t lease_ms);
-/* As fix_init, with a configuration of the test's own (peers 1..n_peers, as above). */
+/* As fix_init, with a configuration of the test's own; its peers must be 1..n_peers. */
 void fix_init_config(struct fixture *f, const struct raft_config *c, const uint64_t *terms,
                      uint64_t n_terms, struct raft_hard_state hs);
 void fix_free(struct fixture *f);

@@ -12,19 +12,34 @@
 #include "raft/replication.h"
 #include "raft_fixture.h"
 
-/*
- * Leader 1 of three in term 2 (syncing in place) whose no-op both followers acknowledged;
- * returns the no-op's index.
- */
-static uint64_t leader_committed(struct fixture *f)
+/* raft_config_default() for node 1 of three. */
+static struct raft_config config_of_three(void)
 {
-	fix_init(f, 1, 3, NULL, 0, (struct raft_hard_state){1, 0, 0});
+	struct raft_config c;
+	raft_config_default(&c, 1, (uint32_t[]){1, 2, 3}, 3);
+	return c;
+}
+
+/*
+ * Leader 1 of three in term 2 (syncing in place, configured by `c`) whose no-op both
+ * followers acknowledged; returns the no-op's index.
+ */
+static uint64_t leader_of(struct fixture *f, const struct raft_config *c)
+{
+	fix_init_config(f, c, NULL, 0, (struct raft_hard_state){1, 0, 0});
 	fix_make_leader(f);
 	uint64_t noop = fix_status(f).last_index;
 	fix_ack_append(f, 2, noop); /* with the leader's copy, a majority */
 	fix_ack_append(f, 3, noop); /* out of probing: no longer one append at a time */
 	ck_assert_uint_eq(fix_status(f).commit, noop);
 	return noop;
+}
+
+/* The same, configured by default. */
+static uint64_t leader_committed(struct fixture *f)
+{
+	struct raft_config c = config_of_three();
+	return leader_of(f, &c);
 }
 
 /* The entries the drained append to `to` carried; -1 if there was none. */
@@ -75,14 +90,9 @@ END_TEST
 START_TEST(test_a_message_worth_of_bytes_goes_out_uncommitted)
 {
 	struct fixture f;
-	struct raft_config c;
-	raft_config_default(&c, 1, (uint32_t[]){1, 2, 3}, 3);
+	struct raft_config c = config_of_three();
 	c.max_msg_bytes = 64;
-	fix_init_config(&f, &c, NULL, 0, (struct raft_hard_state){1, 0, 0});
-	fix_make_leader(&f);
-	uint64_t noop = fix_status(&f).last_index;
-	fix_ack_append(&f, 2, noop);
-	fix_ack_append(&f, 3, noop);
+	leader_of(&f, &c);
 	char payload[40];
 	memset(payload, 'p', sizeof payload);
 	ck_assert_ptr_null(raft_propose(f.raft, 1, payload, sizeof payload));
@@ -142,14 +152,9 @@ END_TEST
 START_TEST(test_an_unpaced_leader_sends_each_batch)
 {
 	struct fixture f;
-	struct raft_config c;
-	raft_config_default(&c, 1, (uint32_t[]){1, 2, 3}, 3);
+	struct raft_config c = config_of_three();
 	c.pacing = false;
-	fix_init_config(&f, &c, NULL, 0, (struct raft_hard_state){1, 0, 0});
-	fix_make_leader(&f);
-	uint64_t noop = fix_status(&f).last_index;
-	fix_ack_append(&f, 2, noop);
-	fix_ack_append(&f, 3, noop);
+	uint64_t noop = leader_of(&f, &c);
 	for (uint64_t id = 1; id <= 3; id++) {
 		fix_propose(&f, id);
 		ck_assert_uint_eq(f.entries_handed, 1);
