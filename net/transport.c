@@ -1,10 +1,11 @@
 /*
  * transport.c — peers, dialling with back-off, the hello handshake, inbound connections.
  *
- * Each peer has at most one outgoing connection (ours, for sending) and one incoming
- * connection (theirs, for receiving). Incoming connections live in a fixed table of
- * slots until they end; a slot learns its peer from the hello. The table bounds how many
- * sockets strangers can make us hold open.
+ * Each peer has at most one outgoing connection (our dial) and one incoming connection
+ * (theirs); messages go on the one the lower id dialled when it is there (transport.h),
+ * and are received on both. Incoming connections live in a fixed table of slots until
+ * they end; a slot learns its peer from the hello. The table bounds how many sockets
+ * strangers can make us hold open.
  */
 #include "net/transport.h"
 
@@ -32,8 +33,8 @@ struct net__peer {
 	struct net_transport *t;
 	uint32_t id;
 	struct net_addr addr;
-	struct net_conn *out;    /* our connection for sending, or NULL while backing off */
-	struct net_conn *in;     /* their connection, once its hello arrived */
+	struct net_conn *out;    /* our dial, or NULL while backing off */
+	struct net_conn *in;     /* their dial, once its hello arrived */
 	struct net_timer redial; /* armed while backing off */
 	uint64_t backoff_ms;     /* the next back-off */
 };
@@ -162,15 +163,19 @@ static void net__out_connected(struct net_conn *conn, void *data)
 	          p->addr.port);
 }
 
-/* The receiver never writes on our outgoing connection; anything it sends is wrong. */
+static void net__deliver(struct net_transport *t, const struct net__peer *from,
+                         const uint8_t *payload, size_t len)
+{
+	t->stats.received++;
+	t->config.receive(t->config.receive_ctx, from->id, payload, len);
+}
+
+/* A peer with a higher id answers on our dial (net__send_conn). */
 static void net__out_frame(struct net_conn *conn, const uint8_t *payload, size_t len, void *data)
 {
 	struct net__peer *p = data;
-	(void)payload;
-	net_conn_close(conn, err_new(ERR_DECODE,
-	                             "peer %u sent %zu bytes on a send-only "
-	                             "connection",
-	                             p->id, len));
+	(void)conn;
+	net__deliver(p->t, p, payload, len);
 }
 
 static void net__out_closed(struct net_conn *conn, const err *reason, void *data)
@@ -234,8 +239,7 @@ static void net__in_frame(struct net_conn *conn, const uint8_t *payload, size_t 
 	struct net__inbound *slot = data;
 	struct net_transport *t = slot->t;
 	if (slot->peer) {
-		t->stats.received++;
-		t->config.receive(t->config.receive_ctx, slot->peer->id, payload, len);
+		net__deliver(t, slot->peer, payload, len);
 		return;
 	}
 	uint32_t from = 0;
@@ -454,14 +458,26 @@ void net_transport_free(struct net_transport *t)
 	free(t);
 }
 
+/*
+ * The connection a message for `p` goes on: the one the lower id of the two dialled, so
+ * that both directions share it; our own while the lower id's is not there.
+ */
+static struct net_conn *net__send_conn(const struct net__peer *p)
+{
+	if (p->t->config.self_id > p->id && p->in && net_conn_is_open(p->in))
+		return p->in;
+	return p->out && net_conn_is_open(p->out) ? p->out : NULL;
+}
+
 void net_transport_send(struct net_transport *t, uint32_t to, const uint8_t *bytes, size_t len)
 {
 	struct net__peer *p = net__find_peer(t, to);
-	if (!p || !p->out || !net_conn_is_open(p->out)) {
+	struct net_conn *conn = p ? net__send_conn(p) : NULL;
+	if (!conn) {
 		t->stats.dropped++;
 		return;
 	}
-	err *e = net_conn_send(p->out, bytes, len);
+	err *e = net_conn_send(conn, bytes, len);
 	if (e) {
 		t->stats.dropped++;
 		net__logf(t, LOG_DEBUG, "transport: dropped a message to peer %u: %s", to,
@@ -474,9 +490,12 @@ void net_transport_send(struct net_transport *t, uint32_t to, const uint8_t *byt
 
 void net_transport_flush(struct net_transport *t)
 {
-	for (size_t i = 0; i < t->peer_count; i++)
+	for (size_t i = 0; i < t->peer_count; i++) {
 		if (t->peers[i].out)
 			net_conn_flush(t->peers[i].out);
+		if (t->peers[i].in)
+			net_conn_flush(t->peers[i].in);
+	}
 }
 
 uint16_t net_transport_port(const struct net_transport *t)

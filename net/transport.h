@@ -1,17 +1,20 @@
 /*
  * transport.h — Raft messages between nodes over TCP.
  *
- * Who dials: every node dials each peer to *send* to it, and accepts connections to
- * *receive*. So between nodes a and b there are two connections, a→b and b→a, and each
- * carries frames one way only; no node ever has to decide which of two crossing dials wins.
- * The first frame on a connection is a hello naming sender and receiver:
+ * Who dials: every node dials each peer, and accepts the peers' dials. Between nodes a and
+ * b (a < b) both directions travel on the connection a dialled: a sends on it and b answers
+ * on it, so each message's TCP acknowledgement rides on the next message the other way
+ * instead of costing a packet of its own. b's own dial to a is its fallback: b sends on
+ * it while a's is not there (a restarting, or unable to reach b). No node ever has to
+ * decide which of two crossing dials wins. The first frame on a connection is a hello
+ * naming sender and receiver:
  *
  *     hello = ["cairn-raft", version, from_id, to_id]      (msgpack)
  *
  * A receiver accepts a connection only after a hello from a configured peer addressed to
  * itself; a newer connection from the same peer replaces the older one (the peer
- * restarted). Everything after the hello is one Raft message per frame, delivered as
- * `receive(ctx, from_id, bytes, len)`.
+ * restarted). Everything after the hello, in either direction, is one Raft message per
+ * frame, delivered as `receive(ctx, from_id, bytes, len)`.
  *
  * Sending is best effort, as env.h promises: a message for a peer that is not connected
  * (or whose bounded queue is full) is dropped and counted — Raft retransmits. A lost
@@ -36,8 +39,10 @@
  * Raised whenever two builds could not share a cluster: a different wire format, or
  * different rules for applying an entry (replicas must decide every transaction alike).
  * 2: the MVCC validation window drops records in chunks (MVCC format 3).
+ * 3: a higher-id node answers on the connection the lower id dialled (version 2 closes a
+ *    connection it dialled when frames come back on it).
  */
-#define NET_TRANSPORT_VERSION 2
+#define NET_TRANSPORT_VERSION 3
 
 struct net_transport;
 
@@ -98,7 +103,7 @@ void net_transport_flush(struct net_transport *t);
 /* The port the transport listens on. */
 uint16_t net_transport_port(const struct net_transport *t);
 
-/* True when an outgoing connection to `to` is established (and its hello queued). */
+/* True when our own dial to `to` is established (and its hello queued). */
 bool net_transport_connected(const struct net_transport *t, uint32_t to);
 
 struct net_transport_stats net_transport_stats(const struct net_transport *t);

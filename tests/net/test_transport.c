@@ -1,7 +1,8 @@
 /*
  * Transport tests: three transports in one process on 127.0.0.1 exchange messages; one is
- * restarted and the others reconnect to it; a full send queue drops; strangers with a bad
- * hello or garbage are disconnected while the peers keep talking.
+ * restarted and the others reconnect to it; a node whose own dial fails still reaches a
+ * lower-id peer over the connection that peer dialled; a full send queue drops; strangers
+ * with a bad hello or garbage are disconnected while the peers keep talking.
  */
 #include <errno.h>
 #include <poll.h>
@@ -58,12 +59,14 @@ struct cluster {
 	struct inbox box[NODES + 1];
 };
 
-static void start_node(struct cluster *c, uint32_t id, size_t max_queue_frames)
+/* Starts node `id`, which knows the cluster as `peers` (normally c->peers). */
+static void start_node_with(struct cluster *c, uint32_t id, const struct net_transport_peer *peers,
+                            size_t max_queue_frames)
 {
 	struct net_transport_config cfg = {
 	    .self_id = id,
 	    .listen = c->peers[id - 1].addr,
-	    .peers = c->peers,
+	    .peers = peers,
 	    .peer_count = NODES,
 	    .max_queue_frames = max_queue_frames,
 	    .backoff_min_ms = 10,
@@ -77,7 +80,13 @@ static void start_node(struct cluster *c, uint32_t id, size_t max_queue_frames)
 	ck_assert_uint_eq(net_transport_port(c->t[id]), c->peers[id - 1].addr.port);
 }
 
-static void cluster_start(struct cluster *c)
+static void start_node(struct cluster *c, uint32_t id, size_t max_queue_frames)
+{
+	start_node_with(c, id, c->peers, max_queue_frames);
+}
+
+/* A loop and NODES free addresses; no node started. */
+static void cluster_init(struct cluster *c)
 {
 	memset(c, 0, sizeof *c);
 	ck_assert_ptr_null(net_loop_init(&c->loop));
@@ -85,6 +94,11 @@ static void cluster_start(struct cluster *c)
 		c->peers[id - 1].id = id;
 		ck_assert_ptr_null(net_addr_set(&c->peers[id - 1].addr, "127.0.0.1", free_port()));
 	}
+}
+
+static void cluster_start(struct cluster *c)
+{
+	cluster_init(c);
 	for (uint32_t id = 1; id <= NODES; id++)
 		start_node(c, id, 0);
 }
@@ -196,15 +210,48 @@ START_TEST(a_restarted_node_is_reconnected)
 }
 END_TEST
 
+static bool node1_heard_from_3(struct cluster *c)
+{
+	if (c->box[1].from_count[3] > 0)
+		return true;
+	/* keep offering messages: those sent before node 1's hello reached node 3 are dropped */
+	send_str(c->t[3], 1, "up");
+	return false;
+}
+
+static bool node3_heard_from_1(struct cluster *c)
+{
+	return c->box[3].from_count[1] > 0;
+}
+
+/*
+ * Node 3 has a wrong address for node 1 (a closed port), so its own dial never connects;
+ * node 1 dials node 3, and the two talk both ways over that one connection.
+ */
+START_TEST(a_connection_dialled_by_the_lower_id_carries_both_ways)
+{
+	struct cluster c;
+	cluster_init(&c);
+	struct net_transport_peer wrong[NODES];
+	memcpy(wrong, c.peers, sizeof wrong);
+	wrong[0].addr.port = free_port();
+	start_node(&c, 1, 0);
+	start_node(&c, 2, 0);
+	start_node_with(&c, 3, wrong, 0);
+	ck_assert(pump(&c, node1_heard_from_3, 5000));
+	ck_assert_str_eq(c.box[1].last, "up");
+	ck_assert(!net_transport_connected(c.t[3], 1));
+	send_str(c.t[1], 3, "down");
+	ck_assert(pump(&c, node3_heard_from_1, 5000));
+	ck_assert_str_eq(c.box[3].last, "down");
+	cluster_stop(&c);
+}
+END_TEST
+
 START_TEST(a_full_queue_drops)
 {
 	struct cluster c;
-	memset(&c, 0, sizeof c);
-	ck_assert_ptr_null(net_loop_init(&c.loop));
-	for (uint32_t id = 1; id <= NODES; id++) {
-		c.peers[id - 1].id = id;
-		ck_assert_ptr_null(net_addr_set(&c.peers[id - 1].addr, "127.0.0.1", free_port()));
-	}
+	cluster_init(&c);
 	/* node 2 listens but never accepts; node 1 has room for its hello and three messages */
 	int listener;
 	ck_assert_ptr_null(net_sock_listen(&c.peers[1].addr, 8, &listener));
@@ -323,6 +370,7 @@ static Suite *transport_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, three_nodes_exchange_messages);
 	tcase_add_test(tc, a_restarted_node_is_reconnected);
+	tcase_add_test(tc, a_connection_dialled_by_the_lower_id_carries_both_ways);
 	tcase_add_test(tc, a_full_queue_drops);
 	tcase_add_test(tc, strangers_are_disconnected);
 	suite_add_tcase(s, tc);
