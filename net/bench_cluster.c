@@ -2,7 +2,7 @@
  * bench_cluster.c — the harness of the read, write and bank workloads (see bench_cluster.h).
  *
  * Threads live here only, in a net/ program: each thread owns its clients (connections,
- * PRNGs, latency samples) and waits on all of their connections with poll(), sending a
+ * PRNGs, latency samples) and waits on all of their connections with epoll, sending a
  * client's next request as soon as its answer arrives. Threads share nothing but the
  * workload's key sequence, a counter of finished transactions (for the progress line)
  * and a stop flag raised by the first thread that fails. The main thread joins them and
@@ -14,12 +14,12 @@
 #include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,7 +30,7 @@
 	"127.0.0.1:9601,127.0.0.1:9602,127.0.0.1:9603,127.0.0.1:9604,127.0.0.1:9605"
 #define BENCH_DEFAULT_CLIENTS 16
 #define BENCH_THREADS_MAX 64
-/* How long a thread's poll() sleeps at most, to notice the stop flag. */
+/* How long a thread's epoll_wait() sleeps at most, to notice the stop flag. */
 #define BENCH_WAIT_MS 100
 #define BENCH_PROGRESS_US 1000000u
 #define BENCH_POLL_NS 50000000L
@@ -275,7 +275,8 @@ static err *bench__answered(struct bench_thread *t, struct bench_slot *sl,
 }
 
 /* Waits for answers on every busy slot's connection and handles those that arrived. */
-static err *bench__wait(struct bench_thread *t, struct pollfd *fds, uint32_t *busy)
+static err *bench__wait(struct bench_thread *t, int epoll_fd, struct epoll_event *events,
+                        uint32_t *busy)
 {
 	uint32_t n = 0;
 	uint64_t now = bench_now_us();
@@ -286,20 +287,20 @@ static err *bench__wait(struct bench_thread *t, struct pollfd *fds, uint32_t *bu
 		if (now - sl->sent_us > (uint64_t)NET_CLIENT_DEFAULT_TIMEOUT_MS * 1000)
 			return err_new(ERR_UNAVAILABLE, "client %u: no answer within %u ms",
 			               sl->client.index, NET_CLIENT_DEFAULT_TIMEOUT_MS);
-		fds[n++] = (struct pollfd){.fd = net_client_fd(sl->client.conn), .events = POLLIN};
+		n++;
 	}
 	*busy = n;
 	if (n == 0)
 		return NULL;
-	if (poll(fds, n, BENCH_WAIT_MS) < 0 && errno != EINTR)
-		return err_new(ERR_IO, "poll: %s", strerror(errno));
-	uint32_t k = 0;
-	for (uint32_t i = 0; i < t->n_slots; i++) {
-		struct bench_slot *sl = &t->slots[i];
-		if (!sl->busy)
+	int ready = epoll_wait(epoll_fd, events, (int)t->n_slots, BENCH_WAIT_MS);
+	if (ready < 0 && errno != EINTR)
+		return err_new(ERR_IO, "epoll_wait: %s", strerror(errno));
+	for (int k = 0; k < ready; k++) {
+		struct bench_slot *sl = &t->slots[events[k].data.u32];
+		if (!sl->busy) { /* finished: its connection is watched no more (say it closed) */
+			epoll_ctl(epoll_fd, EPOLL_CTL_DEL, net_client_fd(sl->client.conn), NULL);
 			continue;
-		if (fds[k++].revents == 0)
-			continue;
+		}
 		struct net_response resp;
 		bool done;
 		TRY(err_wrap(net_client_poll_response(sl->client.conn, &resp, &done), "client %u",
@@ -310,18 +311,41 @@ static err *bench__wait(struct bench_thread *t, struct pollfd *fds, uint32_t *bu
 	return NULL;
 }
 
+/* An epoll set watching every slot of the thread for answers (data: the slot's index). */
+static err *bench__watch(const struct bench_thread *t, int *epoll_fd)
+{
+	int fd = epoll_create1(EPOLL_CLOEXEC);
+	if (fd < 0)
+		return err_new(ERR_IO, "epoll_create1: %s", strerror(errno));
+	for (uint32_t i = 0; i < t->n_slots; i++) {
+		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = i};
+		if (epoll_ctl(fd, EPOLL_CTL_ADD, net_client_fd(t->slots[i].client.conn), &ev) !=
+		    0) {
+			err *e = err_new(ERR_IO, "epoll_ctl: %s", strerror(errno));
+			close(fd);
+			return e;
+		}
+	}
+	*epoll_fd = fd;
+	return NULL;
+}
+
 static void *bench__thread(void *arg)
 {
 	struct bench_thread *t = arg;
-	struct pollfd *fds = calloc(t->n_slots, sizeof *fds);
-	err *e = fds ? NULL : err_new(ERR_NOMEM, "bench: no memory for the poll set");
+	int epoll_fd = -1;
+	struct epoll_event *events = calloc(t->n_slots, sizeof *events);
+	err *e = events ? bench__watch(t, &epoll_fd)
+	                : err_new(ERR_NOMEM, "bench: no memory for the event list");
 	for (uint32_t i = 0; i < t->n_slots && !e; i++)
 		e = err_wrap(bench__begin(t, &t->slots[i]), "client %u", t->slots[i].client.index);
 	uint32_t busy = 1;
 	while (!e && busy > 0 && !atomic_load(&t->shared->stop))
-		e = bench__wait(t, fds, &busy);
+		e = bench__wait(t, epoll_fd, events, &busy);
 	t->finished_us = bench_now_us();
-	free(fds);
+	free(events);
+	if (epoll_fd >= 0)
+		close(epoll_fd);
 	if (e) {
 		t->failure = e;
 		atomic_store(&t->shared->stop, true);
