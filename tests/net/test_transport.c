@@ -57,6 +57,9 @@ struct cluster {
 	struct net_transport_peer peers[NODES];
 	struct net_transport *t[NODES + 1];
 	struct inbox box[NODES + 1];
+	/* what heard() waits for: `listener` hearing from `speaker`, who offers `offer` */
+	uint32_t listener, speaker;
+	const char *offer;
 };
 
 /* Starts node `id`, which knows the cluster as `peers` (normally c->peers). */
@@ -133,6 +136,25 @@ static void send_str(struct net_transport *t, uint32_t to, const char *s)
 	net_transport_send(t, to, (const uint8_t *)s, strlen(s));
 }
 
+static bool heard(struct cluster *c)
+{
+	if (c->box[c->listener].from_count[c->speaker] > 0)
+		return true;
+	/* keep offering: messages sent before the connection is up are dropped */
+	if (c->offer)
+		send_str(c->t[c->speaker], c->listener, c->offer);
+	return false;
+}
+
+/* Steps until `listener` hears from `speaker`, who keeps sending `offer` (if not NULL). */
+static bool hears(struct cluster *c, uint32_t listener, uint32_t speaker, const char *offer)
+{
+	c->listener = listener;
+	c->speaker = speaker;
+	c->offer = offer;
+	return pump(c, heard, 5000);
+}
+
 static bool everyone_heard_from_everyone(struct cluster *c)
 {
 	for (uint32_t a = 1; a <= NODES; a++)
@@ -168,20 +190,6 @@ START_TEST(three_nodes_exchange_messages)
 }
 END_TEST
 
-static bool node2_heard_from_1_after_restart(struct cluster *c)
-{
-	if (c->box[2].from_count[1] > 0)
-		return true;
-	/* keep offering messages: those sent before the reconnect are dropped */
-	send_str(c->t[1], 2, "again");
-	return false;
-}
-
-static bool node1_heard_from_2(struct cluster *c)
-{
-	return c->box[1].from_count[2] > 0;
-}
-
 START_TEST(a_restarted_node_is_reconnected)
 {
 	struct cluster c;
@@ -200,29 +208,15 @@ START_TEST(a_restarted_node_is_reconnected)
 	ck_assert_uint_gt(net_transport_stats(c.t[1]).dropped, 0);
 	uint64_t dials_before = net_transport_stats(c.t[1]).dials;
 	start_node(&c, 2, 0);
-	ck_assert(pump(&c, node2_heard_from_1_after_restart, 5000));
+	ck_assert(hears(&c, 2, 1, "again"));
 	ck_assert_uint_gt(net_transport_stats(c.t[1]).dials, dials_before);
 	ck_assert_str_eq(c.box[2].last, "again");
 	send_str(c.t[2], 1, "back");
-	ck_assert(pump(&c, node1_heard_from_2, 5000));
+	ck_assert(hears(&c, 1, 2, NULL));
 	ck_assert_str_eq(c.box[1].last, "back");
 	cluster_stop(&c);
 }
 END_TEST
-
-static bool node1_heard_from_3(struct cluster *c)
-{
-	if (c->box[1].from_count[3] > 0)
-		return true;
-	/* keep offering messages: those sent before node 1's hello reached node 3 are dropped */
-	send_str(c->t[3], 1, "up");
-	return false;
-}
-
-static bool node3_heard_from_1(struct cluster *c)
-{
-	return c->box[3].from_count[1] > 0;
-}
 
 /*
  * Node 3 has a wrong address for node 1 (a closed port), so its own dial never connects;
@@ -238,11 +232,11 @@ START_TEST(a_connection_dialled_by_the_lower_id_carries_both_ways)
 	start_node(&c, 1, 0);
 	start_node(&c, 2, 0);
 	start_node_with(&c, 3, wrong, 0);
-	ck_assert(pump(&c, node1_heard_from_3, 5000));
+	ck_assert(hears(&c, 1, 3, "up"));
 	ck_assert_str_eq(c.box[1].last, "up");
 	ck_assert(!net_transport_connected(c.t[3], 1));
 	send_str(c.t[1], 3, "down");
-	ck_assert(pump(&c, node3_heard_from_1, 5000));
+	ck_assert(hears(&c, 3, 1, NULL));
 	ck_assert_str_eq(c.box[3].last, "down");
 	cluster_stop(&c);
 }
