@@ -170,7 +170,7 @@ static void net__deliver(struct net_transport *t, const struct net__peer *from,
 	t->config.receive(t->config.receive_ctx, from->id, payload, len);
 }
 
-/* A peer with a higher id answers on our dial (net__send_conn). */
+/* Frames from the peer on our dial: it is the shared one, or the peer's is down. */
 static void net__out_frame(struct net_conn *conn, const uint8_t *payload, size_t len, void *data)
 {
 	struct net__peer *p = data;
@@ -460,13 +460,20 @@ void net_transport_free(struct net_transport *t)
 
 /*
  * The connection a message for `p` goes on: the one the lower id of the two dialled, so
- * that both directions share it; our own while the lower id's is not there.
+ * that both directions share it; the other while that one is not connected (the peer
+ * restarting, or one of the two unable to reach the other).
  */
 static struct net_conn *net__send_conn(const struct net__peer *p)
 {
-	if (p->t->config.self_id > p->id && p->in && net_conn_is_open(p->in))
-		return p->in;
-	return p->out && net_conn_is_open(p->out) ? p->out : NULL;
+	struct net_conn *shared = p->t->config.self_id < p->id ? p->out : p->in;
+	struct net_conn *other = shared == p->out ? p->in : p->out;
+	if (shared && net_conn_is_connected(shared))
+		return shared;
+	if (other && net_conn_is_connected(other))
+		return other;
+	if (shared && net_conn_is_open(shared))
+		return shared; /* still connecting: queued until it is */
+	return other && net_conn_is_open(other) ? other : NULL;
 }
 
 void net_transport_send(struct net_transport *t, uint32_t to, const uint8_t *bytes, size_t len)

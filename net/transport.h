@@ -4,10 +4,10 @@
  * Who dials: every node dials each peer, and accepts the peers' dials. Between nodes a and
  * b (a < b) both directions travel on the connection a dialled: a sends on it and b answers
  * on it, so each message's TCP acknowledgement rides on the next message the other way
- * instead of costing a packet of its own. b's own dial to a is its fallback: b sends on
- * it while a's is not there (a restarting, or unable to reach b). No node ever has to
- * decide which of two crossing dials wins. The first frame on a connection is a hello
- * naming sender and receiver:
+ * instead of costing a packet of its own. The other dial is the fallback, for both: each
+ * sends on it while the shared one is not connected (a restarting, or one of the two
+ * unable to reach the other). No node ever has to decide which of two crossing dials
+ * wins. The first frame on a connection is a hello naming sender and receiver:
  *
  *     hello = ["cairn-raft", version, from_id, to_id]      (msgpack)
  *
