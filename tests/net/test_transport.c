@@ -219,6 +219,21 @@ START_TEST(a_restarted_node_is_reconnected)
 }
 END_TEST
 
+/* A free port that none of the cluster's nodes will listen on. */
+static uint16_t closed_port(const struct cluster *c)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		uint16_t port = free_port();
+		bool taken = false;
+		for (uint32_t i = 0; i < NODES; i++)
+			taken = taken || c->peers[i].addr.port == port;
+		if (!taken)
+			return port;
+	}
+	ck_abort_msg("no free port besides the cluster's");
+	return 0;
+}
+
 /*
  * Node 3 has a wrong address for node 1 and node 1 one for node 2 (closed ports), so those
  * two dials never connect. Node 1 and node 3 talk both ways over node 1's dial (the one
@@ -231,8 +246,8 @@ START_TEST(a_dial_that_connects_carries_both_ways)
 	struct net_transport_peer for_1[NODES], for_3[NODES];
 	memcpy(for_1, c.peers, sizeof for_1);
 	memcpy(for_3, c.peers, sizeof for_3);
-	for_1[1].addr.port = free_port();
-	for_3[0].addr.port = free_port();
+	for_1[1].addr.port = closed_port(&c);
+	for_3[0].addr.port = closed_port(&c);
 	start_node_with(&c, 1, for_1, 0);
 	start_node(&c, 2, 0);
 	start_node_with(&c, 3, for_3, 0);
