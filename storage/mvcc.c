@@ -127,6 +127,32 @@ static err *mvcc__batch_apply(struct mvcc *m)
 	return e;
 }
 
+/*
+ * Records that entry `index` installed a record (or found it a duplicate): the "applied"
+ * row, which names the last such entry, follows lazily. Writing it with every entry cost
+ * a second B+-tree update per apply (a descent and an undo copy of the meta page), while
+ * only a flush (which makes it durable), a close (after which an engine that kept its
+ * unflushed batches is reopened from it) and the state hash (which compares replicas row
+ * by row) look at it; each of them brings it up to date first (mvcc__row_sync).
+ */
+static void mvcc__row_note(struct mvcc *m, uint64_t index)
+{
+	m->applied = index;
+	m->last_record = index;
+}
+
+/* Writes the "applied" row if it lags the last installed record. */
+static err *mvcc__row_sync(struct mvcc *m)
+{
+	if (m->applied_row == m->last_record)
+		return NULL;
+	assert(m->batch.count == 0);
+	TRY(mvcc__batch_meta(m, "applied", m->last_record));
+	TRY(mvcc__batch_apply(m));
+	m->applied_row = m->last_record;
+	return NULL;
+}
+
 /* ---- opening: applied version, floor and history ---- */
 
 static err *mvcc__meta_decode(struct slice meta, uint64_t *applied, uint64_t *format)
@@ -399,11 +425,12 @@ static err *mvcc__load(struct mvcc *m, const struct mvcc_log_source *log)
 	TRY(mvcc__meta_get(m, "floor", &m->history.floor));
 	TRY(mvcc__meta_get(m, "gc", &m->gc_low_water));
 	/*
-	 * The row is written with every apply; the metadata with every flush. An engine that
-	 * lost unflushed batches has row <= metadata (entries after the row carried no MVCC
-	 * change); one that kept them (a memory engine reopened) may have row > metadata.
+	 * Both are written by every flush, the row also by a close and a state hash
+	 * (mvcc__row_note). An engine that lost unflushed batches has row <= metadata; one
+	 * that kept them (a memory engine reopened after a close) may have row > metadata.
 	 */
 	m->applied = stored > flushed ? stored : flushed;
+	m->last_record = m->applied_row = stored;
 	if (m->history.floor > m->applied || m->gc_low_water > m->applied)
 		return err_new(ERR_CORRUPT, "MVCC meta rows lie beyond the applied version");
 	TRY(mvcc__load_deleted(m));
@@ -449,6 +476,7 @@ void mvcc_close(struct mvcc *m)
 	if (!m)
 		return;
 	assert(m->open_txns == 0 && m->txns == NULL);
+	err_free(mvcc__row_sync(m));
 	mvcc__history_free(&m->history);
 	kv_batch_free(&m->batch);
 	mvcc__tombstones_free(&m->deleted);
@@ -572,7 +600,7 @@ static err *mvcc__batch_writes(struct mvcc *m, const struct mvcc__record *r, uin
 /*
  * Builds the whole batch for a decided record: its deleted ranges and writes (if
  * committed; the ranges also into `fresh`), its history entry and outcome, the window's
- * drops and the meta rows. Sets *drop.
+ * drops and its floor row. Sets *drop.
  */
 static err *mvcc__batch_record(struct mvcc *m, const struct mvcc__record *r, uint64_t index,
                                const struct mvcc_outcome *out, struct mvcc__history_entry *e,
@@ -596,7 +624,7 @@ static err *mvcc__batch_record(struct mvcc *m, const struct mvcc__record *r, uin
 		TRY(mvcc__batch_forget(m, m->history.floor, floor));
 		TRY(mvcc__batch_meta(m, "floor", floor));
 	}
-	return mvcc__batch_meta(m, "applied", index);
+	return NULL;
 }
 
 /* Decides and installs a decoded record that was not applied before. */
@@ -631,7 +659,7 @@ static err *mvcc__install(struct mvcc *m, const struct mvcc__record *r, uint64_t
 	mvcc__history_push(&m->history, &e);
 	for (uint32_t i = 0; i < drop; i++)
 		mvcc__history_drop_oldest(&m->history);
-	m->applied = index;
+	mvcc__row_note(m, index);
 	return NULL;
 }
 
@@ -661,12 +689,11 @@ err *mvcc_apply(struct mvcc *m, const uint8_t *record, size_t len, uint64_t inde
 		kv_batch_clear(&m->batch);
 		e = mvcc__batch_duplicate(m, index, out);
 		if (!e)
-			e = mvcc__batch_meta(m, "applied", index);
-		if (!e)
 			e = mvcc__batch_apply(m);
 		kv_batch_clear(&m->batch);
-		if (!e)
-			m->applied = index;
+		if (!e) {
+			mvcc__row_note(m, index);
+		}
 	} else if (!e) {
 		e = mvcc__install(m, &r, index, out);
 	}
@@ -686,6 +713,7 @@ err *mvcc_advance(struct mvcc *m, uint64_t index)
 
 err *mvcc_flush(struct mvcc *m, bool sync)
 {
+	TRY(mvcc__row_sync(m));
 	buf_clear(&m->value);
 	struct codec_out o;
 	codec_out_init(&o, &m->value);
@@ -1039,6 +1067,7 @@ err *mvcc_data_hash(struct mvcc *m, uint64_t *out)
 err *mvcc_state_hash(struct mvcc *m, uint64_t *out)
 {
 	assert(m != NULL && out != NULL);
+	TRY(mvcc__row_sync(m));
 	struct kv_iter *it;
 	TRY(kv_iter_open(m->kv, NULL, NULL, false, &it));
 	struct checksum_stream s;

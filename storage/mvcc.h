@@ -37,8 +37,10 @@
  * and re-applies its log from mvcc_applied_version() + 1, which reproduces the same state.
  *
  * Determinism: given the same options and the same sequence of mvcc_apply / mvcc_advance /
- * mvcc_gc calls, two stores hold byte-identical KV contents (mvcc_state_hash agrees). The
- * options that shape validation (history_*) must be identical on every replica.
+ * mvcc_gc calls, two stores hold byte-identical KV contents (mvcc_state_hash agrees) but
+ * for the meta row of the applied version, which follows lazily: mvcc_flush, mvcc_close
+ * and mvcc_state_hash bring it up to date first. The options that shape validation
+ * (history_*) must be identical on every replica.
  *
  * Ownership: while an mvcc is open it is the only writer of its KV engine. Transactions,
  * scans and outcomes are single-threaded like everything else in a node.
@@ -211,7 +213,10 @@ err *mvcc_gc_some(struct mvcc *m, uint64_t low_water, uint64_t max_entries);
 err *mvcc_gc_periodic(struct mvcc *m, uint64_t before, uint64_t interval, uint64_t retain,
                       uint64_t slice);
 
-/* A 64-bit xxHash of the full KV contents (keys and values in order), for comparing replicas. */
+/*
+ * A 64-bit xxHash of the full KV contents (keys and values in order), for comparing
+ * replicas; writes the applied version's meta row first if it lags (see "Determinism").
+ */
 err *mvcc_state_hash(struct mvcc *m, uint64_t *out);
 
 /*

@@ -21,6 +21,11 @@ struct mvcc {
 	struct prng *prng;
 	struct mvcc__history history;
 	uint64_t applied;
+	/*
+	 * The index of the last entry whose record was installed (or found a duplicate), and
+	 * what the "applied" row in the kv holds: the row follows lazily (mvcc__row_note).
+	 */
+	uint64_t last_record, applied_row;
 	uint64_t gc_low_water;
 	/* where the next bounded sweep (mvcc_gc_some) resumes; empty: from the first key */
 	struct buf gc_cursor;
