@@ -425,9 +425,10 @@ static err *mvcc__load(struct mvcc *m, const struct mvcc_log_source *log)
 	TRY(mvcc__meta_get(m, "floor", &m->history.floor));
 	TRY(mvcc__meta_get(m, "gc", &m->gc_low_water));
 	/*
-	 * Both are written by every flush, the row also by a close and a state hash
-	 * (mvcc__row_note). An engine that lost unflushed batches has row <= metadata; one
-	 * that kept them (a memory engine reopened after a close) may have row > metadata.
+	 * A flush writes both, a close and a state hash the row (mvcc__row_sync); the row
+	 * names the last entry that installed a record. An engine that lost unflushed
+	 * batches has row <= metadata; one that kept them (a memory engine reopened after a
+	 * close) may have row > metadata.
 	 */
 	m->applied = stored > flushed ? stored : flushed;
 	m->last_record = m->applied_row = stored;
@@ -691,9 +692,8 @@ err *mvcc_apply(struct mvcc *m, const uint8_t *record, size_t len, uint64_t inde
 		if (!e)
 			e = mvcc__batch_apply(m);
 		kv_batch_clear(&m->batch);
-		if (!e) {
+		if (!e)
 			mvcc__row_note(m, index);
-		}
 	} else if (!e) {
 		e = mvcc__install(m, &r, index, out);
 	}
