@@ -294,8 +294,9 @@ static err *const_int(struct sql_planner *p, const struct sql_expr *ast, const c
 	struct sql_eval_ctx ctx = {0};
 	struct sql_value v;
 	TRY(sql_bexpr_eval(e, &ctx, &v));
-	if (v.type == SQL_FLOAT && v.u.f == (double)(int64_t)v.u.f)
-		v = sql_int((int64_t)v.u.f);
+	int64_t whole;
+	if (v.type == SQL_FLOAT && sql_float_is_int(v.u.f, &whole))
+		v = sql_int(whole);
 	if (v.type != SQL_INT) {
 		sql_value_free(&v);
 		return err_new(ERR_TYPE, "%s must be an INTEGER", what);

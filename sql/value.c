@@ -29,6 +29,15 @@ struct sql_value sql_float(double f)
 	return (struct sql_value){.type = SQL_FLOAT, .u.f = f};
 }
 
+bool sql_float_is_int(double f, int64_t *out)
+{
+	/* the range test comes first: casting a double beyond it is undefined behaviour */
+	if (!(f >= -9223372036854775808.0 && f < 9223372036854775808.0) || f != trunc(f))
+		return false;
+	*out = (int64_t)f;
+	return true;
+}
+
 /* ---- text and UTF-8 ---- */
 
 bool sql_utf8_valid(const char *bytes, size_t len)

@@ -88,6 +88,12 @@ static inline struct sql_value sql_int(int64_t i)
 struct sql_value sql_float(double f);
 
 /*
+ * True when `f` is a whole number that an INTEGER holds exactly (never NaN, an infinity
+ * or a value beyond the 64-bit range); then *out is that integer.
+ */
+bool sql_float_is_int(double f, int64_t *out);
+
+/*
  * Makes a text value holding a copy of `len` bytes. ERR_TYPE if the bytes are not valid
  * UTF-8, ERR_LIMIT past SQL_TEXT_MAX_BYTES. On error *out is NULL.
  */

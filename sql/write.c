@@ -61,9 +61,9 @@ err *sql__coerce(const struct sql_table *t, uint32_t col, struct sql_value *v)
 		*v = sql_float((double)v->u.i);
 		return NULL;
 	}
-	if (c->type == SQL_INT && v->type == SQL_FLOAT && v->u.f == (double)(int64_t)v->u.f &&
-	    v->u.f >= -9223372036854775808.0 && v->u.f < 9223372036854775808.0) {
-		*v = sql_int((int64_t)v->u.f);
+	int64_t whole;
+	if (c->type == SQL_INT && v->type == SQL_FLOAT && sql_float_is_int(v->u.f, &whole)) {
+		*v = sql_int(whole);
 		return NULL;
 	}
 	if (c->type == SQL_BOOL && v->type == SQL_INT && (v->u.i == 0 || v->u.i == 1)) {
