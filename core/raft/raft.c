@@ -250,6 +250,42 @@ static err *raft__step_from_leader(struct raft *r, const struct raft_message *m)
 	return NULL;
 }
 
+/*
+ * Rejects what no correct peer sends: terms and log positions that contradict each other.
+ * The steps below assume a peer follows the protocol (a leader's previous entry, entry
+ * terms and term agree); a message that does not is malformed, whatever its checksum.
+ */
+static err *raft__check_terms(const struct raft_message *m)
+{
+	bool from_leader = m->type == RAFT_MSG_APPEND || m->type == RAFT_MSG_HEARTBEAT;
+	bool vote_request = m->type == RAFT_MSG_VOTE || m->type == RAFT_MSG_PRE_VOTE;
+	if (!from_leader && !vote_request)
+		return m->hint_term <= m->term
+		           ? NULL
+		           : err_new(ERR_INVALID, "hint of term %llu in term %llu",
+		                     (unsigned long long)m->hint_term, (unsigned long long)m->term);
+	/*
+	 * A leader's or candidate's term is at least 1 and no entry of its log is newer; an
+	 * entry's term is at least 1, and only the empty log's index 0 has term 0.
+	 */
+	bool names_entry = m->type != RAFT_MSG_HEARTBEAT;
+	if (m->term == 0 || m->log_term > m->term ||
+	    (names_entry && (m->index == 0) != (m->log_term == 0)))
+		return err_new(ERR_INVALID, "%s of term %llu names entry %llu of term %llu",
+		               raft_message_type_name(m->type), (unsigned long long)m->term,
+		               (unsigned long long)m->index, (unsigned long long)m->log_term);
+	uint64_t floor = m->log_term > 0 ? m->log_term : 1;
+	for (size_t i = 0; i < m->n_entries; i++) {
+		if (m->entries[i].term < floor || m->entries[i].term > m->term)
+			return err_new(
+			    ERR_INVALID, "append of term %llu carries entry %llu of term %llu",
+			    (unsigned long long)m->term, (unsigned long long)m->entries[i].index,
+			    (unsigned long long)m->entries[i].term);
+		floor = m->entries[i].term;
+	}
+	return NULL;
+}
+
 static err *raft__step(struct raft *r, const struct raft_message *m)
 {
 	assert(!r->ready_outstanding);
@@ -258,6 +294,7 @@ static err *raft__step(struct raft *r, const struct raft_message *m)
 		               m->from, m->to, r->cfg.id);
 	if (raft__is_request(m->type))
 		return raft__step_request(r, m);
+	TRY(raft__check_terms(m));
 	if (!raft__step_term(r, m))
 		return NULL;
 	switch (m->type) {

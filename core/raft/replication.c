@@ -312,6 +312,12 @@ static err *raft__accept_entries(struct raft *r, const struct raft_message *m)
 				continue;
 			/* raft__on_append only gets here with m->index >= commit. */
 			assert(e->index > r->commit);
+			if (e->index <=
+			    r->ack_owed) /* this term's leader sent us its entry there */
+				return err_new(
+				    ERR_INVALID,
+				    "the leader of term %llu takes back entry %llu it sent",
+				    (unsigned long long)r->term, (unsigned long long)e->index);
 			raft__log_truncate(&r->log, e->index);
 		}
 		if (e->term > m->term || e->term < raft__log_last_term(&r->log))
