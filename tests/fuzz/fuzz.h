@@ -36,13 +36,13 @@ void fuzz_seeds(fuzz_add_fn *add, void *ctx);
 extern const char *const fuzz_tokens[];
 
 /* A property of the target that must hold for every input. */
-#define FUZZ_REQUIRE(cond)                                                                 \
-	do {                                                                               \
-		if (!(cond)) {                                                             \
-			fprintf(stderr, "%s:%d: fuzz property broken: %s\n", __FILE__,     \
-			        __LINE__, #cond);                                          \
-			abort();                                                           \
-		}                                                                          \
+#define FUZZ_REQUIRE(cond)                                                                       \
+	do {                                                                                     \
+		if (!(cond)) {                                                                   \
+			fprintf(stderr, "%s:%d: fuzz property broken: %s\n", __FILE__, __LINE__, \
+			        #cond);                                                          \
+			abort();                                                                 \
+		}                                                                                \
 	} while (0)
 
 #endif

@@ -71,8 +71,8 @@ static void fuzz_on_abort(int sig)
 			done += (size_t)n;
 		}
 		close(fd);
-		static const char note[] = "fuzz_replay: the failing input is in " FUZZ_FAILURE_FILE
-		                           "\n";
+		static const char note[] =
+		    "fuzz_replay: the failing input is in " FUZZ_FAILURE_FILE "\n";
 		ssize_t ignored = write(STDERR_FILENO, note, sizeof note - 1);
 		(void)ignored;
 	}
@@ -117,9 +117,9 @@ static void fuzz_edit(struct prng *p, struct fuzz_input *in, const uint8_t *othe
 		break;
 	case 1: /* set a byte */
 		if (in->len > 0)
-			in->bytes[at % in->len] = prng_chance(p, 0.5)
-			                              ? interesting[prng_below(p, sizeof interesting)]
-			                              : (uint8_t)prng_next(p);
+			in->bytes[at % in->len] =
+			    prng_chance(p, 0.5) ? interesting[prng_below(p, sizeof interesting)]
+			                        : (uint8_t)prng_next(p);
 		break;
 	case 2: { /* delete a range */
 		size_t n = 1 + (size_t)prng_below(p, 8);
@@ -281,7 +281,8 @@ int main(int argc, char **argv)
 		else if (strcmp(argv[i], "--write-seeds") == 0 && has_value)
 			seeds_dir = argv[++i];
 		else if (argv[i][0] == '-')
-			return fuzz_usage(argv[0], err_new(ERR_INVALID, "unknown flag %s", argv[i]));
+			return fuzz_usage(argv[0],
+			                  err_new(ERR_INVALID, "unknown flag %s", argv[i]));
 		else {
 			first_path = i;
 			break;

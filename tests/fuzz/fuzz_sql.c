@@ -20,14 +20,14 @@
 #define FUZZ_SQL_STATEMENTS 16
 
 static const char fuzz_sql_schema[] =
-	"CREATE TABLE c (id INTEGER PRIMARY KEY, name VARCHAR NOT NULL UNIQUE, v FLOAT "
-	"DEFAULT 1.5);"
-	"CREATE TABLE a (id INTEGER PRIMARY KEY, cid INTEGER REFERENCES c, b BOOLEAN, s "
-	"VARCHAR, n INTEGER DEFAULT 7);"
-	"CREATE INDEX a_s ON a (s);"
-	"INSERT INTO c VALUES (1, 'x', 2.5), (2, 'y', NULL), (3, 'z', -1.0);"
-	"INSERT INTO a VALUES (1, 1, TRUE, 'p', 10), (2, 1, FALSE, 'q', NULL), "
-	"(3, 2, NULL, NULL, 30), (4, NULL, TRUE, 'p', 5);";
+    "CREATE TABLE c (id INTEGER PRIMARY KEY, name VARCHAR NOT NULL UNIQUE, v FLOAT "
+    "DEFAULT 1.5);"
+    "CREATE TABLE a (id INTEGER PRIMARY KEY, cid INTEGER REFERENCES c, b BOOLEAN, s "
+    "VARCHAR, n INTEGER DEFAULT 7);"
+    "CREATE INDEX a_s ON a (s);"
+    "INSERT INTO c VALUES (1, 'x', 2.5), (2, 'y', NULL), (3, 'z', -1.0);"
+    "INSERT INTO a VALUES (1, 1, TRUE, 'p', 10), (2, 1, FALSE, 'q', NULL), "
+    "(3, 2, NULL, NULL, 30), (4, NULL, TRUE, 'p', 5);";
 
 /* Runs up to `max` statements of text[0..len); returns how many failed. */
 static int fuzz_sql_run(struct sql_session *s, const char *text, size_t len, int max)
@@ -88,25 +88,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 static const char *const fuzz_sql_seeds[] = {
-	"SELECT * FROM a JOIN c ON a.cid = c.id WHERE c.v > 0 ORDER BY a.id DESC LIMIT 2",
-	"SELECT cid, COUNT(*), SUM(n), AVG(n), MIN(s), MAX(s) FROM a GROUP BY cid HAVING "
-	"COUNT(*) > 1",
-	"SELECT a.id, c.name FROM a LEFT JOIN c ON a.cid = c.id WHERE a.s IS NULL OR a.b",
-	"SELECT * FROM a WHERE s = 'p' AND n BETWEEN 1 AND 20",
-	"SELECT id FROM c WHERE id IN (SELECT cid FROM a) UNION SELECT 9",
-	"SELECT CASE WHEN n > 5 THEN 'big' ELSE 'small' END, CAST(n AS FLOAT) / 3 FROM a",
-	"SELECT DISTINCT s || '!' FROM a WHERE s LIKE 'p%' OFFSET 1",
-	"EXPLAIN SELECT * FROM a, c WHERE a.cid = c.id AND c.name = 'x'",
-	"INSERT INTO a (id, cid, s) VALUES (5, 3, 'r'); UPDATE a SET n = n + 1 WHERE cid = 3",
-	"DELETE FROM c WHERE id = 3; DELETE FROM a WHERE cid = 3; DELETE FROM c WHERE id = 3",
-	"BEGIN; UPDATE c SET v = v * 2; SELECT * FROM c; ROLLBACK; SELECT * FROM c",
-	"BEGIN READ ONLY; SELECT COUNT(*) FROM a; COMMIT",
-	"CREATE TABLE t (k VARCHAR PRIMARY KEY, x INTEGER UNIQUE); INSERT INTO t VALUES "
-	"('a', 1); DROP TABLE t",
-	"INSERT INTO c VALUES (4, 'x', 0.0)",
-	"SELECT 9223372036854775807 + 1, -9223372036854775808 / -1, 1 / 0, 1e308 * 10",
-	"SELECT NULL = NULL, NULL IS NULL, NOT (TRUE AND NULL), 'a' < 'b'",
-	NULL,
+    "SELECT * FROM a JOIN c ON a.cid = c.id WHERE c.v > 0 ORDER BY a.id DESC LIMIT 2",
+    "SELECT cid, COUNT(*), SUM(n), AVG(n), MIN(s), MAX(s) FROM a GROUP BY cid HAVING "
+    "COUNT(*) > 1",
+    "SELECT a.id, c.name FROM a LEFT JOIN c ON a.cid = c.id WHERE a.s IS NULL OR a.b",
+    "SELECT * FROM a WHERE s = 'p' AND n BETWEEN 1 AND 20",
+    "SELECT id FROM c WHERE id IN (SELECT cid FROM a) UNION SELECT 9",
+    "SELECT CASE WHEN n > 5 THEN 'big' ELSE 'small' END, CAST(n AS FLOAT) / 3 FROM a",
+    "SELECT DISTINCT s || '!' FROM a WHERE s LIKE 'p%' OFFSET 1",
+    "EXPLAIN SELECT * FROM a, c WHERE a.cid = c.id AND c.name = 'x'",
+    "INSERT INTO a (id, cid, s) VALUES (5, 3, 'r'); UPDATE a SET n = n + 1 WHERE cid = 3",
+    "DELETE FROM c WHERE id = 3; DELETE FROM a WHERE cid = 3; DELETE FROM c WHERE id = 3",
+    "BEGIN; UPDATE c SET v = v * 2; SELECT * FROM c; ROLLBACK; SELECT * FROM c",
+    "BEGIN READ ONLY; SELECT COUNT(*) FROM a; COMMIT",
+    "CREATE TABLE t (k VARCHAR PRIMARY KEY, x INTEGER UNIQUE); INSERT INTO t VALUES "
+    "('a', 1); DROP TABLE t",
+    "INSERT INTO c VALUES (4, 'x', 0.0)",
+    "SELECT 9223372036854775807 + 1, -9223372036854775808 / -1, 1 / 0, 1e308 * 10",
+    "SELECT NULL = NULL, NULL IS NULL, NOT (TRUE AND NULL), 'a' < 'b'",
+    NULL,
 };
 
 void fuzz_seeds(fuzz_add_fn *add, void *ctx)
@@ -116,11 +116,50 @@ void fuzz_seeds(fuzz_add_fn *add, void *ctx)
 }
 
 const char *const fuzz_tokens[] = {
-	"SELECT ", " FROM ", " WHERE ", " JOIN ", " ON ", " GROUP BY ", " ORDER BY ",
-	" LIMIT ", " HAVING ", " UNION ", "INSERT INTO ", " VALUES ", "UPDATE ", " SET ",
-	"DELETE FROM ", "CREATE TABLE ", "DROP TABLE ", "CREATE INDEX ", "BEGIN", "COMMIT",
-	"ROLLBACK", "EXPLAIN ", " AND ", " OR ", " NOT ", " IS NULL", " IN (", "(", ")",
-	",", ";", "*", "'", "NULL", "TRUE", "9223372036854775807", "-1.5e300", " a ",
-	" c ", "a.id", "c.name", "COUNT(*)", " PRIMARY KEY", " UNIQUE", " REFERENCES c",
-	NULL,
+    "SELECT ",
+    " FROM ",
+    " WHERE ",
+    " JOIN ",
+    " ON ",
+    " GROUP BY ",
+    " ORDER BY ",
+    " LIMIT ",
+    " HAVING ",
+    " UNION ",
+    "INSERT INTO ",
+    " VALUES ",
+    "UPDATE ",
+    " SET ",
+    "DELETE FROM ",
+    "CREATE TABLE ",
+    "DROP TABLE ",
+    "CREATE INDEX ",
+    "BEGIN",
+    "COMMIT",
+    "ROLLBACK",
+    "EXPLAIN ",
+    " AND ",
+    " OR ",
+    " NOT ",
+    " IS NULL",
+    " IN (",
+    "(",
+    ")",
+    ",",
+    ";",
+    "*",
+    "'",
+    "NULL",
+    "TRUE",
+    "9223372036854775807",
+    "-1.5e300",
+    " a ",
+    " c ",
+    "a.id",
+    "c.name",
+    "COUNT(*)",
+    " PRIMARY KEY",
+    " UNIQUE",
+    " REFERENCES c",
+    NULL,
 };

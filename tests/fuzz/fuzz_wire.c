@@ -265,10 +265,10 @@ static err *fuzz_wire_read_version(void *ctx, bool validated_write, uint64_t *ve
 static void fuzz_wire_seed_records(struct fuzz_wire_seeder *s, struct buf *records, size_t n)
 {
 	static const char *const statements[] = {
-		"CREATE TABLE t (id INTEGER PRIMARY KEY, v VARCHAR UNIQUE, f FLOAT)",
-		"INSERT INTO t VALUES (1, 'a', 1.5), (2, 'b', NULL)",
-		"UPDATE t SET f = 2 WHERE id = 1",
-		"DELETE FROM t WHERE id = 2",
+	    "CREATE TABLE t (id INTEGER PRIMARY KEY, v VARCHAR UNIQUE, f FLOAT)",
+	    "INSERT INTO t VALUES (1, 'a', 1.5), (2, 'b', NULL)",
+	    "UPDATE t SET f = 2 WHERE id = 1",
+	    "DELETE FROM t WHERE id = 2",
 	};
 	assert(n == sizeof statements / sizeof statements[0]);
 	struct kv *kv;
@@ -287,12 +287,12 @@ static void fuzz_wire_seed_records(struct fuzz_wire_seeder *s, struct buf *recor
 		FUZZ_REQUIRE(sql_session_step(session, statements[i], strlen(statements[i]), &r,
 		                              &used) == SQL_STEP_COMMIT_PENDING);
 		buf_init(&records[i], MVCC_RECORD_MAX_BYTES);
-		FUZZ_REQUIRE(mvcc_txn_encode_commit(sql_session_pending_txn(session), &records[i]) ==
-		             NULL);
+		FUZZ_REQUIRE(
+		    mvcc_txn_encode_commit(sql_session_pending_txn(session), &records[i]) == NULL);
 		struct mvcc_outcome outcome;
 		uint64_t index = mvcc_applied_version(fuzz_wire_seed_store) + 1;
-		FUZZ_REQUIRE(mvcc_apply(fuzz_wire_seed_store, records[i].data, records[i].len, index,
-		                        &outcome) == NULL);
+		FUZZ_REQUIRE(mvcc_apply(fuzz_wire_seed_store, records[i].data, records[i].len,
+		                        index, &outcome) == NULL);
 		sql_session_commit_done(session, &outcome, NULL, &r);
 		FUZZ_REQUIRE(r.kind != SQL_RESULT_ERROR);
 		sql_result_free(&r);
@@ -308,17 +308,29 @@ static void fuzz_wire_seed_records(struct fuzz_wire_seeder *s, struct buf *recor
 static void fuzz_wire_seed_raft(struct fuzz_wire_seeder *s, const struct buf *records)
 {
 	struct raft_entry entries[2] = {
-		{.term = 3, .type = RAFT_ENTRY_NORMAL, .origin = 2, .id = 7, .data = records[1].data,
-		 .len = records[1].len},
-		{.term = 3, .type = RAFT_ENTRY_NOOP},
+	    {.term = 3,
+	     .type = RAFT_ENTRY_NORMAL,
+	     .origin = 2,
+	     .id = 7,
+	     .data = records[1].data,
+	     .len = records[1].len},
+	    {.term = 3, .type = RAFT_ENTRY_NOOP},
 	};
 	struct buf b;
 	buf_init(&b, FUZZ_WIRE_BUF_MAX);
 	for (uint8_t type = RAFT_MSG_APPEND; type <= RAFT_MSG_TYPE_MAX; type++) {
 		bool carries = type == RAFT_MSG_APPEND || type == RAFT_MSG_PROPOSE;
-		struct raft_message m = {.type = type, .term = 3, .from = 1, .to = 2, .index = 5,
-		                         .log_term = 2, .commit = 4, .reject = type % 2 == 0,
-		                         .hint_index = 3, .hint_term = 1, .ctx = 1,
+		struct raft_message m = {.type = type,
+		                         .term = 3,
+		                         .from = 1,
+		                         .to = 2,
+		                         .index = 5,
+		                         .log_term = 2,
+		                         .commit = 4,
+		                         .reject = type % 2 == 0,
+		                         .hint_index = 3,
+		                         .hint_term = 1,
+		                         .ctx = 1,
 		                         .entries = carries ? entries : NULL,
 		                         .n_entries = carries ? 2 : 0};
 		buf_clear(&b);
@@ -341,24 +353,27 @@ static void fuzz_wire_seed_client(struct fuzz_wire_seeder *s)
 	struct buf frames;
 	buf_init(&frames, FUZZ_WIRE_BUF_MAX);
 	for (int i = 0; i < 2; i++)
-		FUZZ_REQUIRE(net_frame_encode(&frames, b.data, b.len, NET_FRAME_MAX_REQUEST_BYTES) ==
-		             NULL);
+		FUZZ_REQUIRE(
+		    net_frame_encode(&frames, b.data, b.len, NET_FRAME_MAX_REQUEST_BYTES) == NULL);
 	fuzz_wire_seed(s, FUZZ_WIRE_FRAMES, frames.data, frames.len);
 	buf_free(&frames);
 
 	struct slice columns[2] = {{(const uint8_t *)"id", 2}, {(const uint8_t *)"v", 1}};
 	struct net_value values[4] = {
-		{.type = NET_VALUE_INTEGER, .as.integer = -5},
-		{.type = NET_VALUE_TEXT, .as.text = {(const uint8_t *)"hello", 5}},
-		{.type = NET_VALUE_FLOAT, .as.real = 2.5},
-		{.type = NET_VALUE_BOOLEAN, .as.boolean = true},
+	    {.type = NET_VALUE_INTEGER, .as.integer = -5},
+	    {.type = NET_VALUE_TEXT, .as.text = {(const uint8_t *)"hello", 5}},
+	    {.type = NET_VALUE_FLOAT, .as.real = 2.5},
+	    {.type = NET_VALUE_BOOLEAN, .as.boolean = true},
 	};
 	struct net_response responses[] = {
-		{.kind = NET_RESP_ROWS, .columns = columns, .column_count = 2, .values = values,
-		 .row_count = 2},
-		net_response_count(3),
-		net_response_ack("Created table"),
-		net_response_error(ERR_CONSTRAINT, "duplicate primary key"),
+	    {.kind = NET_RESP_ROWS,
+	     .columns = columns,
+	     .column_count = 2,
+	     .values = values,
+	     .row_count = 2},
+	    net_response_count(3),
+	    net_response_ack("Created table"),
+	    net_response_error(ERR_CONSTRAINT, "duplicate primary key"),
 	};
 	for (size_t i = 0; i < sizeof responses / sizeof responses[0]; i++) {
 		buf_clear(&b);
@@ -377,7 +392,7 @@ void fuzz_seeds(fuzz_add_fn *add, void *ctx)
 	fuzz_wire_seed_raft(&s, records);
 	fuzz_wire_seed_client(&s);
 	static const uint8_t msgpack[] = {0x93, 0x01, 0xa1, 'x', 0x82, 0xc0, 0xc3, 0x01, 0xcb,
-	                                  0x40, 0x04, 0, 0, 0, 0, 0, 0};
+	                                  0x40, 0x04, 0,    0,   0,    0,    0,    0};
 	fuzz_wire_seed(&s, FUZZ_WIRE_MSGPACK, msgpack, sizeof msgpack);
 	for (int i = 0; i < 4; i++)
 		buf_free(&records[i]);
@@ -386,8 +401,23 @@ void fuzz_seeds(fuzz_add_fn *add, void *ctx)
 
 /* Msgpack headers that claim much or little: no NUL bytes, since tokens are C strings. */
 const char *const fuzz_tokens[] = {
-	"\xff", "\xc0", "\xc2", "\xc3", "\xcc\xff", "\xcd\xff\xff", "\xce\xff\xff\xff\xff",
-	"\xcf\xff\xff\xff\xff\xff\xff\xff\xff", "\xd3\x80", "\xdc\xff\xff",
-	"\xdd\xff\xff\xff\xff", "\xda\xff\xff", "\xdb\x7f\xff\xff\xff", "\xc4\x10", "\x9f",
-	"\x8f", "\xbf", "\xcb\x7f\xf8", NULL,
+    "\xff",
+    "\xc0",
+    "\xc2",
+    "\xc3",
+    "\xcc\xff",
+    "\xcd\xff\xff",
+    "\xce\xff\xff\xff\xff",
+    "\xcf\xff\xff\xff\xff\xff\xff\xff\xff",
+    "\xd3\x80",
+    "\xdc\xff\xff",
+    "\xdd\xff\xff\xff\xff",
+    "\xda\xff\xff",
+    "\xdb\x7f\xff\xff\xff",
+    "\xc4\x10",
+    "\x9f",
+    "\x8f",
+    "\xbf",
+    "\xcb\x7f\xf8",
+    NULL,
 };
