@@ -297,7 +297,12 @@ void raft_clock(struct raft *r, uint64_t now_ms);
 /* Advances logical time by one tick (elections, heartbeats, CheckQuorum, timeouts). */
 err *raft_tick(struct raft *r);
 
-/* Decodes and steps a message; malformed bytes are counted and returned as ERR_DECODE. */
+/*
+ * Decodes and steps a message. Malformed bytes are counted and returned as ERR_DECODE; a
+ * message no correct peer sends (not addressed to this node of this cluster, terms and
+ * log positions that contradict each other, a leader taking back an entry it sent in its
+ * term) is counted too and returned as ERR_INVALID, having changed nothing.
+ */
 err *raft_receive(struct raft *r, const uint8_t *bytes, size_t len);
 
 /*

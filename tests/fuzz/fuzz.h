@@ -2,7 +2,8 @@
  * fuzz.h — what a fuzz target promises its two drivers.
  *
  * A target (fuzz_sql.c: SQL text through a whole database; fuzz_wire.c: every decoder of
- * bytes that arrive from a peer, a client or the log) defines
+ * bytes that arrive from a peer, a client or the log; fuzz_raft.c: a Raft node under any
+ * sequence of inputs and peers' messages) defines
  *
  *   - LLVMFuzzerTestOneInput(data, size): runs one input and returns 0. Bad input must
  *     end in an error value, never a crash, a leak or undefined behaviour (the sanitizers
