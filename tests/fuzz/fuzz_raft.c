@@ -133,7 +133,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		err *e = NULL;
 		switch (op) {
 		case FUZZ_RAFT_TICK: e = raft_tick(r); break;
-		case FUZZ_RAFT_PROPOSE: e = raft_propose(r, ++request, command, sizeof command); break;
+		case FUZZ_RAFT_PROPOSE:
+			e = raft_propose(r, ++request, command, sizeof command);
+			break;
 		case FUZZ_RAFT_READ: e = raft_read_index(r, ++request); break;
 		case FUZZ_RAFT_CLOCK:
 			now_ms += 10;
@@ -173,14 +175,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 /* Op bytes: 0 tick, 1 propose, 2 read, 3 clock, 4 message (then its ten field bytes). */
 static const uint8_t fuzz_raft_elected[] = {
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    4, 7, 1, 1, 0, 0, 0, 0, 0, 0, 0, /* a granted pre-vote from node 2 */
-    0, 4, 5, 1, 1, 0, 0, 0, 0, 0, 0, 0, /* a granted vote from node 2 */
-    1, 1, 2, 4, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, /* proposals, then node 2 acknowledges */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 4, 7, 1, 1, 0, 0, 0, 0, 0, 0, 0, /* a granted pre-vote from node 2 */
+    0, 4, 5, 1, 1, 0, 0, 0, 0, 0, 0, 0,                /* a granted vote from node 2 */
+    1, 1, 2, 4, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,          /* proposals, then node 2 acknowledges */
 };
 static const uint8_t fuzz_raft_follower[] = {
-    4, 0, 2, 1, 0, 0, 0, 0, 0, 0, 2, 1, 1, /* node 2, leader of term 2: entries 1 and 2 */
-    4, 2, 2, 1, 2, 1, 2, 0, 0, 0, 0,       /* a heartbeat with commit index 2 */
+    4, 0, 2, 1, 0, 0, 0, 0, 0, 0, 2, 1, 1,          /* node 2, leader of term 2: entries 1 and 2 */
+    4, 2, 2, 1, 2, 1, 2, 0, 0, 0, 0,                /* a heartbeat with commit index 2 */
     1, 2, 3, 0, 0, 4, 0, 3, 1, 2, 2, 5, 0, 0, 1, 2, /* requests, ticks, a term 3 append */
 };
 
@@ -192,8 +194,19 @@ void fuzz_seeds(fuzz_add_fn *add, void *ctx)
 
 /* Starts of a message of each type in term 1, a burst of proposals, an election's ticks. */
 const char *const fuzz_tokens[] = {
-    "\x04\x0c\x01", "\x04\x01\x01", "\x04\x02\x01", "\x04\x03\x01", "\x04\x04\x01",
-    "\x04\x05\x01", "\x04\x06\x01", "\x04\x07\x01", "\x04\x08\x01", "\x04\x09\x01",
-    "\x04\x0a\x01", "\x04\x0b\x01", "\x01\x01\x01\x01", "\x05\x05\x05\x05\x05\x05\x05\x05\x05\x05\x05\x05",
+    "\x04\x0c\x01",
+    "\x04\x01\x01",
+    "\x04\x02\x01",
+    "\x04\x03\x01",
+    "\x04\x04\x01",
+    "\x04\x05\x01",
+    "\x04\x06\x01",
+    "\x04\x07\x01",
+    "\x04\x08\x01",
+    "\x04\x09\x01",
+    "\x04\x0a\x01",
+    "\x04\x0b\x01",
+    "\x01\x01\x01\x01",
+    "\x05\x05\x05\x05\x05\x05\x05\x05\x05\x05\x05\x05",
     NULL,
 };

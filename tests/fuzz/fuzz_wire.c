@@ -4,6 +4,8 @@
  * documents, and commit records as the log hands them to MVCC. The input's first byte
  * picks the decoder, the rest is its input.
  *
+ * cairnd's configuration text is here too: it also comes from outside.
+ *
  * Properties, beyond the sanitizers' (no crash, leak or undefined behaviour):
  *   - a rejected input is an error with a message, and a frame stream stays dead after it;
  *   - what decodes re-encodes to bytes that decode to the same thing (Raft messages field
@@ -17,6 +19,7 @@
 #include "base/codec.h"
 #include "base/prng.h"
 #include "fuzz.h"
+#include "net/config.h"
 #include "net/frame.h"
 #include "net/protocol.h"
 #include "raft/message.h"
@@ -33,6 +36,7 @@ enum fuzz_wire_target {
 	FUZZ_WIRE_MSGPACK,
 	FUZZ_WIRE_RECORD,
 	FUZZ_WIRE_APPLY,
+	FUZZ_WIRE_CONFIG,
 	FUZZ_WIRE_TARGETS,
 };
 
@@ -213,6 +217,22 @@ static void fuzz_wire_apply(const uint8_t *data, size_t size)
 		             strcmp(a[i].message, b[i].message) == 0);
 }
 
+/* A configuration file's text, then the check that fills in defaults. */
+static void fuzz_wire_config(const uint8_t *data, size_t size)
+{
+	struct net_config c;
+	net_config_init(&c);
+	err *e = net_config_load_text(&c, (const char *)data, size, "fuzz.conf");
+	if (!e)
+		e = net_config_finish(&c);
+	if (e) {
+		fuzz_wire_rejected(e);
+		return;
+	}
+	FUZZ_REQUIRE(c.node_id != 0 && c.peer_count <= NET_TRANSPORT_MAX_NODES);
+	FUZZ_REQUIRE(memchr(c.data_dir, '\0', sizeof c.data_dir) != NULL);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size == 0)
@@ -227,6 +247,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case FUZZ_WIRE_MSGPACK: fuzz_wire_msgpack(rest, len); break;
 	case FUZZ_WIRE_RECORD: fuzz_wire_record(rest, len); break;
 	case FUZZ_WIRE_APPLY: fuzz_wire_apply(rest, len); break;
+	case FUZZ_WIRE_CONFIG: fuzz_wire_config(rest, len); break;
 	case FUZZ_WIRE_TARGETS: break;
 	}
 	return 0;
@@ -394,6 +415,10 @@ void fuzz_seeds(fuzz_add_fn *add, void *ctx)
 	static const uint8_t msgpack[] = {0x93, 0x01, 0xa1, 'x', 0x82, 0xc0, 0xc3, 0x01, 0xcb,
 	                                  0x40, 0x04, 0,    0,   0,    0,    0,    0};
 	fuzz_wire_seed(&s, FUZZ_WIRE_MSGPACK, msgpack, sizeof msgpack);
+	static const char config[] = "# node 2 of three\nid = 2\nsql_listen = 9602\n"
+	                             "peers = 1=127.0.0.1:9701, 2=127.0.0.1:9702, 3=9703\n"
+	                             "data_dir = data/n2\nfsync = off\nlog_level = debug\n";
+	fuzz_wire_seed(&s, FUZZ_WIRE_CONFIG, (const uint8_t *)config, sizeof config - 1);
 	for (int i = 0; i < 4; i++)
 		buf_free(&records[i]);
 	buf_free(&s.scratch);
