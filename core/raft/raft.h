@@ -301,7 +301,8 @@ err *raft_tick(struct raft *r);
  * Decodes and steps a message. Malformed bytes are counted and returned as ERR_DECODE; a
  * message no correct peer sends (not addressed to this node of this cluster, terms and
  * log positions that contradict each other, a leader taking back an entry it sent in its
- * term) is counted too and returned as ERR_INVALID, the log untouched.
+ * term, an answer about an entry beyond the leader's log) is counted too and returned as
+ * ERR_INVALID, the log untouched.
  */
 err *raft_receive(struct raft *r, const uint8_t *bytes, size_t len);
 

@@ -396,6 +396,10 @@ err *raft__on_append_resp(struct raft *r, const struct raft_message *m)
 	int slot = raft__peer_slot(r, m->from);
 	assert(slot >= 0);
 	struct raft__progress *pr = &r->progress[slot];
+	/* answers name an append this leader sent: in its log, rejected or acknowledged */
+	if (m->index > r->log.last)
+		return err_new(ERR_INVALID, "node %u answered for index %llu beyond our log",
+		               m->from, (unsigned long long)m->index);
 	pr->active = true;
 	pr->heard_tick = r->ticks;
 	if (m->reject) {
@@ -409,9 +413,6 @@ err *raft__on_append_resp(struct raft *r, const struct raft_message *m)
 			return raft__replicate_to(r, slot, true);
 		return NULL;
 	}
-	if (m->index > r->log.last)
-		return err_new(ERR_INVALID, "node %u acknowledged index %llu beyond our log",
-		               m->from, (unsigned long long)m->index);
 	if (raft__progress_ack(pr, m->index) && raft__maybe_commit(r))
 		r->commit_due = true;
 	r->replicate_due = true; /* the acknowledgement may have opened its window */

@@ -323,6 +323,37 @@ START_TEST(test_contradictions_rejected)
 }
 END_TEST
 
+/* A follower's answer names an append the leader sent: one beyond its log is malformed. */
+START_TEST(test_answer_beyond_the_log_rejected)
+{
+	static const uint64_t terms[] = {1, 1};
+	struct fixture f;
+	fix_init(&f, 1, 3, terms, 2, hs_term(1));
+	fix_make_leader(&f); /* term 2, its no-op at index 3 */
+	uint64_t term = fix_status(&f).term;
+	ck_assert_uint_eq(fix_status(&f).last_index, 3);
+	/* this rejection used to move node 2's next index past the log (an assertion) */
+	ck_assert_int_eq(fix_step(&f, (struct raft_message){.type = RAFT_MSG_APPEND_RESP,
+	                                                    .from = 2,
+	                                                    .to = 1,
+	                                                    .term = term,
+	                                                    .reject = true,
+	                                                    .index = 10,
+	                                                    .hint_index = 7}),
+	                 ERR_INVALID);
+	ck_assert_int_eq(fix_step(&f, (struct raft_message){.type = RAFT_MSG_APPEND_RESP,
+	                                                    .from = 2,
+	                                                    .to = 1,
+	                                                    .term = term,
+	                                                    .index = 4}),
+	                 ERR_INVALID);
+	ck_assert_uint_eq(fix_status(&f).malformed_messages, 2);
+	fix_ack_append(&f, 2, 3);
+	ck_assert_uint_eq(fix_status(&f).commit, 3);
+	fix_free(&f);
+}
+END_TEST
+
 static err *no_load(void *impl, uint64_t index, struct raft_entry *out)
 {
 	(void)impl;
@@ -606,6 +637,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_stale_leader_steps_down);
 	tcase_add_test(tc, test_bad_messages_counted);
 	tcase_add_test(tc, test_contradictions_rejected);
+	tcase_add_test(tc, test_answer_beyond_the_log_rejected);
 	tcase_add_test(tc, test_config_and_initial_state_checked);
 	tcase_add_test(tc, test_pending_bounded);
 	tcase_add_test(tc, test_read_round_per_batch);
