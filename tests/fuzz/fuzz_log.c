@@ -134,7 +134,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		n -= 1 + len;
 	}
 	struct buf segment;
-	buf_init(&segment, FUZZ_INPUT_MAX_BYTES * 2);
+	buf_init(&segment, 9 * size + 64); /* a record of one byte takes nine */
 	uint64_t first = 1;
 	if (records)
 		first = fuzz_log_records(d, n, &segment);
