@@ -95,16 +95,16 @@ static void fuzz_log_open(struct vfs *vfs)
 	if (e) {
 		FUZZ_REQUIRE(err_msg(e)[0] != '\0');
 		err_free(e);
-		hs = (struct raft_hard_state){.term = last > 0 ? raft_dlog_terms(log)[last - 1] : 0};
+		hs =
+		    (struct raft_hard_state){.term = last > 0 ? raft_dlog_terms(log)[last - 1] : 0};
 	}
 	static const uint32_t peers[] = {1, 2, 3};
 	struct raft_config config;
 	raft_config_default(&config, 1, peers, 3);
 	struct prng prng;
 	prng_seed(&prng, 1);
-	struct raft_initial initial = {.hard_state = hs,
-	                               .terms = raft_dlog_terms(log),
-	                               .last_index = last};
+	struct raft_initial initial = {
+	    .hard_state = hs, .terms = raft_dlog_terms(log), .last_index = last};
 	struct raft *r;
 	e = raft_new(&config, &initial, &prng, raft_dlog_source(log), &r);
 	if (e) {
@@ -163,10 +163,20 @@ static void fuzz_log_real(struct buf *out)
 	static const uint8_t command[] = {'s', 'e', 't', ' ', 'x'};
 	struct raft_entry entries[3] = {
 	    {.term = 1, .index = 1, .type = RAFT_ENTRY_NOOP},
-	    {.term = 1, .index = 2, .type = RAFT_ENTRY_NORMAL, .origin = 2, .id = 9,
-	     .data = command, .len = sizeof command},
-	    {.term = 2, .index = 3, .type = RAFT_ENTRY_NORMAL, .origin = 1, .id = 4,
-	     .data = command, .len = 3},
+	    {.term = 1,
+	     .index = 2,
+	     .type = RAFT_ENTRY_NORMAL,
+	     .origin = 2,
+	     .id = 9,
+	     .data = command,
+	     .len = sizeof command},
+	    {.term = 2,
+	     .index = 3,
+	     .type = RAFT_ENTRY_NORMAL,
+	     .origin = 1,
+	     .id = 4,
+	     .data = command,
+	     .len = 3},
 	};
 	FUZZ_REQUIRE(raft_dlog_append(log, entries, 2) == NULL);
 	FUZZ_REQUIRE(raft_dlog_append(log, entries + 2, 1) == NULL);
