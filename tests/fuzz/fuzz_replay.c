@@ -1,10 +1,13 @@
 /*
  * fuzz_replay.c — a fuzz target's driver in every build, with any compiler (fuzz.h).
  *
- *   fuzz_<target> [--mutations N] [--seed S] [--write-seeds DIR] [FILE|DIR]...
+ *   fuzz_<target> [--mutations N] [--seed S] [--regressions DIR] [--write-seeds DIR]
+ *                 [FILE|DIR]...
  *
  * Given files or directories of files (an input libFuzzer saved, a corpus), runs each
- * once. Given none, runs every seed of the target, then N mutations of them (default
+ * once. Given none, runs the files of the --regressions directory (inputs that once broke
+ * a property, kept in tests/fuzz/regress/<target>/), every seed of the target, then N
+ * mutations of the seeds (default
  * 20,000): each a seed changed by one to four edits (bits flipped, bytes set, ranges
  * deleted, inserted, repeated or spliced from another seed, tokens of the target's
  * inserted), drawn from a PRNG seeded with S (default 1), so a run repeats exactly. If an
@@ -261,7 +264,9 @@ static int fuzz_usage(const char *program, err *e)
 		fprintf(stderr, "%s: %s\n", program, err_msg(e));
 		err_free(e);
 	}
-	fprintf(stderr, "usage: %s [--mutations N] [--seed S] [--write-seeds DIR] [FILE|DIR]...\n",
+	fprintf(stderr,
+	        "usage: %s [--mutations N] [--seed S] [--regressions DIR] [--write-seeds DIR] "
+	        "[FILE|DIR]...\n",
 	        program);
 	return 2;
 }
@@ -269,7 +274,7 @@ static int fuzz_usage(const char *program, err *e)
 int main(int argc, char **argv)
 {
 	uint64_t mutations = 20000, seed = 1;
-	const char *seeds_dir = NULL;
+	const char *seeds_dir = NULL, *regressions = NULL;
 	int first_path = argc;
 	for (int i = 1; i < argc; i++) {
 		bool has_value = i + 1 < argc;
@@ -280,6 +285,8 @@ int main(int argc, char **argv)
 			e = number_parse_u64(argv[++i], UINT64_MAX, &seed);
 		else if (strcmp(argv[i], "--write-seeds") == 0 && has_value)
 			seeds_dir = argv[++i];
+		else if (strcmp(argv[i], "--regressions") == 0 && has_value)
+			regressions = argv[++i];
 		else if (argv[i][0] == '-')
 			return fuzz_usage(argv[0],
 			                  err_new(ERR_INVALID, "unknown flag %s", argv[i]));
@@ -302,6 +309,8 @@ int main(int argc, char **argv)
 			failures += fuzz_run_path(argv[i]);
 		printf("%d inputs run\n", argc - first_path);
 	} else {
+		if (regressions)
+			failures += fuzz_run_path(regressions);
 		for (size_t i = 0; i < corpus.count; i++)
 			fuzz_run(corpus.inputs[i], corpus.lens[i]);
 		fuzz_mutations(&corpus, (uint32_t)mutations, seed);
