@@ -438,8 +438,7 @@ static err *bt__check_page(const uint8_t *p, uint64_t pgno)
 /* Reads, verifies and caches page pgno from the file. */
 static err *bt__load(struct btree *bt, uint64_t pgno, const uint8_t **out)
 {
-	if (pgno < 2 || pgno >= bt->st.page_count)
-		return bt__corrupt(pgno, "page number out of range");
+	assert(pgno >= 2 && pgno < bt->st.page_count);
 	uint8_t *buf;
 	TRY(btree_cache_insert(&bt->cache, pgno, &buf));
 	err *e = vfs_read_exact(bt->file, pgno * PG, buf, PG);
@@ -463,6 +462,9 @@ static err *bt__load(struct btree *bt, uint64_t pgno, const uint8_t **out)
  */
 static err *bt__page(struct btree *bt, uint64_t pgno, const uint8_t **out)
 {
+	/* every page number comes from a page (a child, a chain, the free list) or a meta page */
+	if (pgno < 2 || pgno >= bt->st.page_count)
+		return err_wrap(bt__corrupt(pgno, "page number out of range"), "%s", bt->path);
 	struct bt_dirty *d = btree_pagemap_get(&bt->dirty, pgno);
 	if (d) {
 		*out = d->page;

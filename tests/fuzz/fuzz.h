@@ -4,7 +4,7 @@
  * A target (fuzz_sql.c: SQL text through a whole database; fuzz_wire.c: every decoder of
  * bytes that arrive from a peer, a client or the log; fuzz_raft.c: a Raft node under any
  * sequence of inputs and peers' messages; fuzz_log.c: a Raft log directory of any content
- * opened as a node starts) defines
+ * opened as a node starts; fuzz_btree.c: a damaged B+-tree file opened and used) defines
  *
  *   - LLVMFuzzerTestOneInput(data, size): runs one input and returns 0. Bad input must
  *     end in an error value, never a crash, a leak or undefined behaviour (the sanitizers
