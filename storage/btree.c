@@ -625,6 +625,9 @@ static err *bt__touch(struct btree *bt, uint64_t pgno, uint64_t *out_pgno, uint8
 	uint8_t *np;
 	/* allocating reads no page, so src stays valid */
 	TRY(bt__new_page(bt, (enum bt_page_type)src[12], out_pgno, &np));
+	if (*out_pgno == pgno) /* only a damaged file lists a page of its tree as free */
+		return err_wrap(bt__corrupt(pgno, "in the tree and on the free list"), "%s",
+		                bt->path);
 	memcpy(np, src, PG);
 	store_u64be(np + 4, *out_pgno);
 	*page = np;
