@@ -457,14 +457,23 @@ static err *bt__load(struct btree *bt, uint64_t pgno, const uint8_t **out)
 }
 
 /*
+ * Every page number the tree follows comes from a page (a child, an overflow link, the
+ * free list) or a meta page, so a damaged one is checked before any lookup by it.
+ */
+static err *bt__check_pgno(const struct btree *bt, uint64_t pgno)
+{
+	if (pgno < 2 || pgno >= bt->st.page_count)
+		return err_wrap(bt__corrupt(pgno, "page number out of range"), "%s", bt->path);
+	return NULL;
+}
+
+/*
  * The current image of page pgno: dirty if modified, else cached or loaded. A clean
  * page's pointer is valid until the next page is read.
  */
 static err *bt__page(struct btree *bt, uint64_t pgno, const uint8_t **out)
 {
-	/* every page number comes from a page (a child, a chain, the free list) or a meta page */
-	if (pgno < 2 || pgno >= bt->st.page_count)
-		return err_wrap(bt__corrupt(pgno, "page number out of range"), "%s", bt->path);
+	TRY(bt__check_pgno(bt, pgno));
 	struct bt_dirty *d = btree_pagemap_get(&bt->dirty, pgno);
 	if (d) {
 		*out = d->page;
@@ -612,6 +621,7 @@ static err *bt__save(struct btree *bt, uint64_t pgno, struct bt_dirty *d)
 static err *bt__touch(struct btree *bt, uint64_t pgno, uint64_t *out_pgno, uint8_t **page,
                       bool save)
 {
+	TRY(bt__check_pgno(bt, pgno));
 	struct bt_dirty *d = btree_pagemap_get(&bt->dirty, pgno);
 	if (d) {
 		if (save)
