@@ -560,6 +560,8 @@ static err *bt__new_page(struct btree *bt, enum bt_page_type type, uint64_t *pgn
 	if (!d)
 		return err_new(ERR_NOMEM, "b-tree: out of memory");
 	err *e = bt__alloc(bt, pgno);
+	if (!e && btree_pagemap_get(&bt->dirty, *pgno) != NULL) /* a free list naming it twice */
+		e = err_wrap(bt__corrupt(*pgno, "free, yet in use"), "%s", bt->path);
 	if (!e)
 		e = btree_pagemap_put(&bt->dirty, *pgno, d);
 	if (e) {
