@@ -106,7 +106,8 @@ static bool fuzz_btree_patch(const uint8_t *d, size_t n, struct buf *file)
 			len = FUZZ_BTREE_PAGE - offset;
 		size_t end = page * FUZZ_BTREE_PAGE + offset + len;
 		if (end > file->len) {
-			size_t grown = (end + FUZZ_BTREE_PAGE - 1) / FUZZ_BTREE_PAGE * FUZZ_BTREE_PAGE;
+			size_t grown =
+			    (end + FUZZ_BTREE_PAGE - 1) / FUZZ_BTREE_PAGE * FUZZ_BTREE_PAGE;
 			if (buf_reserve(file, grown - file->len) != NULL)
 				return false;
 			memset(file->data + file->len, 0, grown - file->len);

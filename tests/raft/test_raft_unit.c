@@ -14,6 +14,21 @@ static struct raft_hard_state hs_term(uint64_t term)
 	return (struct raft_hard_state){term, 0, 0};
 }
 
+/* Node 1's append to node 2 in `term`, after entry `index` of `log_term`; fix_step()'s code. */
+static int append_1_to_2(struct fixture *f, uint64_t term, uint64_t index, uint64_t log_term,
+                         uint64_t ctx, struct raft_entry *entries, size_t n_entries)
+{
+	return fix_step(f, (struct raft_message){.type = RAFT_MSG_APPEND,
+	                                         .from = 1,
+	                                         .to = 2,
+	                                         .term = term,
+	                                         .index = index,
+	                                         .log_term = log_term,
+	                                         .ctx = ctx,
+	                                         .entries = entries,
+	                                         .n_entries = n_entries});
+}
+
 /* §5.4.2 / Figure 8: a quorum holding an entry of an older term does not commit it. */
 START_TEST(test_commit_only_current_term_by_counting)
 {
@@ -234,15 +249,7 @@ START_TEST(test_bad_messages_counted)
 	                 ERR_INVALID);
 	/* A "leader" of term 2 sending an entry of term 5. */
 	struct raft_entry bad = {.term = 5, .type = RAFT_ENTRY_NORMAL};
-	ck_assert_int_eq(fix_step(&f, (struct raft_message){.type = RAFT_MSG_APPEND,
-	                                                    .from = 1,
-	                                                    .to = 2,
-	                                                    .term = 2,
-	                                                    .index = 2,
-	                                                    .log_term = 1,
-	                                                    .entries = &bad,
-	                                                    .n_entries = 1}),
-	                 ERR_INVALID);
+	ck_assert_int_eq(append_1_to_2(&f, 2, 2, 1, 0, &bad, 1), ERR_INVALID);
 	ck_assert_uint_eq(fix_status(&f).last_index, 2);
 	ck_assert_uint_eq(fix_status(&f).malformed_messages, 4);
 	fix_free(&f);
@@ -289,28 +296,11 @@ START_TEST(test_contradictions_rejected)
 	/* The leader of term 2 sends entries 3 and 4, which this follower writes lazily... */
 	struct raft_entry sent[2] = {{.term = 2, .type = RAFT_ENTRY_NORMAL},
 	                             {.term = 2, .type = RAFT_ENTRY_NORMAL}};
-	ck_assert_int_eq(fix_step(&f, (struct raft_message){.type = RAFT_MSG_APPEND,
-	                                                    .from = 1,
-	                                                    .to = 2,
-	                                                    .term = 2,
-	                                                    .index = 2,
-	                                                    .log_term = 1,
-	                                                    .ctx = RAFT_APPEND_LAZY,
-	                                                    .entries = sent,
-	                                                    .n_entries = 2}),
-	                 0);
+	ck_assert_int_eq(append_1_to_2(&f, 2, 2, 1, RAFT_APPEND_LAZY, sent, 2), 0);
 	fix_drain(&f);
 	/* ...then claims another entry 3: it cannot take back what it sent in its term. */
 	struct raft_entry other = {.term = 1, .type = RAFT_ENTRY_NORMAL};
-	ck_assert_int_eq(fix_step(&f, (struct raft_message){.type = RAFT_MSG_APPEND,
-	                                                    .from = 1,
-	                                                    .to = 2,
-	                                                    .term = 2,
-	                                                    .index = 2,
-	                                                    .log_term = 1,
-	                                                    .entries = &other,
-	                                                    .n_entries = 1}),
-	                 ERR_INVALID);
+	ck_assert_int_eq(append_1_to_2(&f, 2, 2, 1, 0, &other, 1), ERR_INVALID);
 	ck_assert_uint_eq(fix_status(&f).last_index, 4);
 	/* the deferred acknowledgement still goes out at the next tick, for what it holds */
 	err_free(raft_tick(f.raft));
