@@ -259,11 +259,13 @@ static err *raft__check_terms(const struct raft_message *m)
 {
 	bool from_leader = m->type == RAFT_MSG_APPEND || m->type == RAFT_MSG_HEARTBEAT;
 	bool vote_request = m->type == RAFT_MSG_VOTE || m->type == RAFT_MSG_PRE_VOTE;
-	if (!from_leader && !vote_request)
-		return m->hint_term <= m->term
-		           ? NULL
-		           : err_new(ERR_INVALID, "hint of term %llu in term %llu",
-		                     (unsigned long long)m->hint_term, (unsigned long long)m->term);
+	if (!from_leader && !vote_request) {
+		if (m->hint_term > m->term)
+			return err_new(ERR_INVALID, "hint of term %llu in term %llu",
+			               (unsigned long long)m->hint_term,
+			               (unsigned long long)m->term);
+		return NULL;
+	}
 	/*
 	 * A leader's or candidate's term is at least 1 and no entry of its log is newer; an
 	 * entry's term is at least 1, and only the empty log's index 0 has term 0.
@@ -276,12 +278,13 @@ static err *raft__check_terms(const struct raft_message *m)
 		               (unsigned long long)m->index, (unsigned long long)m->log_term);
 	uint64_t floor = m->log_term > 0 ? m->log_term : 1;
 	for (size_t i = 0; i < m->n_entries; i++) {
-		if (m->entries[i].term < floor || m->entries[i].term > m->term)
-			return err_new(
-			    ERR_INVALID, "append of term %llu carries entry %llu of term %llu",
-			    (unsigned long long)m->term, (unsigned long long)m->entries[i].index,
-			    (unsigned long long)m->entries[i].term);
-		floor = m->entries[i].term;
+		const struct raft_entry *e = &m->entries[i];
+		if (e->term < floor || e->term > m->term)
+			return err_new(ERR_INVALID,
+			               "append of term %llu carries entry %llu of term %llu",
+			               (unsigned long long)m->term, (unsigned long long)e->index,
+			               (unsigned long long)e->term);
+		floor = e->term;
 	}
 	return NULL;
 }

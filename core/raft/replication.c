@@ -312,11 +312,10 @@ static err *raft__accept_entries(struct raft *r, const struct raft_message *m)
 				continue;
 			/* raft__on_append only gets here with m->index >= commit. */
 			assert(e->index > r->commit);
-			if (e->index <=
-			    r->ack_owed) /* this term's leader sent us its entry there */
+			/* up to ack_owed, the entries came from this term's leader itself */
+			if (e->index <= r->ack_owed)
 				return err_new(
-				    ERR_INVALID,
-				    "the leader of term %llu takes back entry %llu it sent",
+				    ERR_INVALID, "leader of term %llu takes back entry %llu",
 				    (unsigned long long)r->term, (unsigned long long)e->index);
 			raft__log_truncate(&r->log, e->index);
 		}
