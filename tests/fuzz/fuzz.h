@@ -27,7 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* Inputs longer than this are not tried by the replay driver (libFuzzer has -max_len). */
+/* Seeds and the replay driver's mutations are at most this long (libFuzzer has -max_len). */
 #define FUZZ_INPUT_MAX_BYTES 4096
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
