@@ -22,7 +22,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "base/buf.h"
 #include "base/number.h"
 #include "base/prng.h"
 #include "fuzz.h"
