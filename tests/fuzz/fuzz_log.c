@@ -3,7 +3,7 @@
  * (fuzz.h): the durable log's recovery, the hard state, then Raft made from both.
  *
  * Input: the first byte's low bit picks raw mode (the rest of the input is the segment
- * file) or record mode (the harness writes a valid header for the first index the second
+ * file) or record mode (the harness writes a valid header for the first index the next
  * byte names, then records whose checksums it computes, so the fuzzer reaches what lies
  * behind a checksum: a record is a length byte below 0xf0 and that many payload bytes;
  * a byte from 0xf0 appends the rest of the input as it is, a torn tail). The first byte's
