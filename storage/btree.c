@@ -560,10 +560,12 @@ static err *bt__new_page(struct btree *bt, enum bt_page_type type, uint64_t *pgn
 	if (!d)
 		return err_new(ERR_NOMEM, "b-tree: out of memory");
 	err *e = bt__alloc(bt, pgno);
-	if (!e && btree_pagemap_get(&bt->dirty, *pgno) != NULL) /* a free list naming it twice */
-		e = err_wrap(bt__corrupt(*pgno, "free, yet in use"), "%s", bt->path);
 	if (!e)
 		e = btree_pagemap_put(&bt->dirty, *pgno, d);
+	if (e && err_is(e, ERR_EXISTS)) { /* a damaged free list named the page twice */
+		err_free(e);
+		e = err_wrap(bt__corrupt(*pgno, "free, yet in use"), "%s", bt->path);
+	}
 	if (e) {
 		bt__dirty_release(bt, d);
 		return e;

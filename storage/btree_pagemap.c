@@ -76,10 +76,13 @@ err *btree_pagemap_put(struct btree_pagemap *m, uint64_t pgno, void *val)
 		TRY(pagemap__grow(m));
 	size_t mask = m->cap - 1;
 	size_t i = pagemap__slot(pgno, m->cap);
-	while (m->keys[i] != 0 && m->keys[i] != pgno)
+	while (m->keys[i] != 0) {
+		if (m->keys[i] == pgno)
+			return err_new(ERR_EXISTS, "page map: page %llu is there already",
+			               (unsigned long long)pgno);
 		i = (i + 1) & mask;
-	if (m->keys[i] == 0)
-		m->count++;
+	}
+	m->count++;
 	m->keys[i] = pgno;
 	m->vals[i] = val;
 	assert(m->count * 2 <= m->cap);

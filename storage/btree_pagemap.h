@@ -28,7 +28,11 @@ struct btree_pagemap {
 void btree_pagemap_init(struct btree_pagemap *m);
 void btree_pagemap_free(struct btree_pagemap *m);
 void *btree_pagemap_get(const struct btree_pagemap *m, uint64_t pgno);
-/* Inserts or replaces; ERR_LIMIT past BTREE_PAGEMAP_MAX, ERR_NOMEM if growing fails. */
+/*
+ * Inserts a page number not in the map. ERR_EXISTS if it is there (the map keeps its
+ * entry: replacing it would lose the old value), ERR_LIMIT past BTREE_PAGEMAP_MAX,
+ * ERR_NOMEM if growing fails.
+ */
 err *btree_pagemap_put(struct btree_pagemap *m, uint64_t pgno, void *val);
 /* Removes the entry if present and returns its value (NULL if absent). */
 void *btree_pagemap_del(struct btree_pagemap *m, uint64_t pgno);
