@@ -790,6 +790,7 @@ err *sql_opt_join_order(struct sql_planner *p, struct sql_plan *n, struct sql_pl
 			for (uint32_t i = 1; i < c.count && pick == UINT32_MAX; i++)
 				if (!(joined & ((uint64_t)1 << i)))
 					pick = i;
+		assert(pick < c.count); /* k < c.count tables are joined: one is left */
 		changed |= pick != k;
 		order[k] = pick;
 		joined |= (uint64_t)1 << pick;
