@@ -2,8 +2,8 @@
 # test_cluster_nemesis.sh BUILD_DIR CLIENT — five real cairnd processes (fsync on) take
 # transfers and ledger inserts from eight clients (CLIENT, test_cluster_nemesis.c) while
 # this script, for CAIRN_NEMESIS_SECONDS (20), kills nodes with SIGKILL (a random one or
-# the leader, at most two down at a time), pauses one with SIGSTOP for up to 1.5 s, and
-# restarts the dead. Then every node is brought back, and CLIENT checks that all five
+# the leader, at most two down at a time; now and then all five at once), pauses one with
+# SIGSTOP for up to 1.5 s, and restarts the dead. Then every node is brought back, and CLIENT checks that all five
 # hold the same rows and that those rows agree with every answer a client was given.
 # The nemesis's choices follow CAIRN_NEMESIS_SEED (default: this process's PID; printed).
 set -u
@@ -63,7 +63,7 @@ restart_down() {
 client_pid=$!
 start=$SECONDS
 while [ $((SECONDS - start)) -lt $((run_s - 2)) ]; do
-    case $((RANDOM % 4)) in
+    case $((RANDOM % 9 / 2)) in
     0) [ ${#down[@]} -lt 2 ] && kill_node $((RANDOM % 5 + 1)) "" ;;
     1) [ ${#down[@]} -lt 2 ] && l=$(quick_leader) && kill_node "$l" " (the leader)" ;;
     2)
@@ -79,6 +79,10 @@ while [ $((SECONDS - start)) -lt $((run_s - 2)) ]; do
         fi
         ;;
     3) restart_down ;;
+    4) # the whole cluster at once, then back: recovery from the five logs alone
+        for i in 1 2 3 4 5; do kill_node "$i" ""; done
+        restart_down
+        ;;
     esac
     sleep "0.$((RANDOM % 9 + 1))"
 done
