@@ -110,9 +110,10 @@ static struct net_client *worker_client(struct nemesis_worker *w)
 }
 
 /*
- * What one statement's call came to: OK with `resp` filled (an ERROR response included,
- * its code in *code), or a lost connection (ERR_UNAVAILABLE: the request did not run;
- * ERR_UNKNOWN_OUTCOME: it may have). A lost connection also moves the worker on.
+ * What one statement's call came to: true with `resp` filled (an ERROR response
+ * included), or false for a lost connection, *lost saying ERR_UNAVAILABLE (the request
+ * did not run) or ERR_UNKNOWN_OUTCOME (it may have). A lost connection also moves the
+ * worker on to the next node.
  */
 static bool worker_call(struct nemesis_worker *w, const char *sql, struct net_response *resp,
                         enum err_code *lost)
