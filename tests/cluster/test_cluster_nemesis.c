@@ -392,6 +392,8 @@ static bool record_load(const char *path, struct nemesis_record *rec)
 	char kind, outcome;
 	int64_t id;
 	while (rec->ops && fscanf(in, " %c %" SCNd64 " %c", &kind, &id, &outcome) == 3) {
+		if (rec->n == (size_t)NEMESIS_WORKERS * NEMESIS_OPS_MAX)
+			break; /* more than `run` writes: not its list */
 		if (rec->n == cap) {
 			struct nemesis_op *more = realloc(rec->ops, 2 * cap * sizeof *more);
 			if (!more)
