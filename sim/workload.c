@@ -217,12 +217,7 @@ static void wl__step(struct sim_world *world, void *ctx)
 	cl->waiting = false;
 	if (state != SIM_CLIENT_IDLE) {
 		/* the node crashed, or the answer is overdue: the session is abandoned */
-		if (state == SIM_CLIENT_BUSY) {
-			sim_client_free(&cl->c);
-			sim_client_init(&cl->c, world);
-		}
-		cl->c.session = NULL;
-		cl->c.state = SIM_CLIENT_IDLE;
+		sim_client_abandon(&cl->c);
 		cl->in_txn = false;
 		wl__end(cl, cl->may_commit ? SIM_UNKNOWN : SIM_FAIL);
 		return;
@@ -278,12 +273,7 @@ static void wl__setup_step(struct sim_world *world, void *ctx)
 		            (wl->setup.first_error == 0 || wl->setup.first_error == ERR_CONSTRAINT);
 		if (state != SIM_CLIENT_IDLE) {
 			/* the node crashed, or the answer is overdue: the session is abandoned */
-			if (state == SIM_CLIENT_BUSY) {
-				sim_client_free(&wl->setup);
-				sim_client_init(&wl->setup, world);
-			}
-			wl->setup.session = NULL;
-			wl->setup.state = SIM_CLIENT_IDLE;
+			sim_client_abandon(&wl->setup);
 		}
 		if (done) {
 			const char *text = (const char *)wl->setup_script.data;

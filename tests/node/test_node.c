@@ -131,6 +131,38 @@ START_TEST(writes_through_a_follower_and_transactions)
 }
 END_TEST
 
+/*
+ * A client that gives up on a statement pending on a paused node cannot close that
+ * session until the node resumes; what the session answers then must reach no one. (The
+ * simulator's client used to take such a late answer as the answer to its next statement:
+ * a register write "acknowledged" by another write's reply, reported as a lost write.)
+ */
+START_TEST(abandoned_session_on_a_paused_node_answers_no_one)
+{
+	struct cluster c;
+	cluster_start(&c, 3, 4);
+	uint32_t leader = await_leader(&c, 5000);
+	uint32_t follower = leader % 3 + 1;
+	struct sim_client client;
+	sim_client_init(&client, c.world);
+	run_sql(&c, &client, leader, "CREATE TABLE kv (k INTEGER PRIMARY KEY, v INTEGER)");
+	ck_assert_ptr_null(
+	    sim_client_submit(&client, follower, "INSERT INTO kv VALUES (1, 1)", true));
+	sim_pause(c.world, follower);
+	sim_client_abandon(&client);
+	ck_assert_uint_eq(client.n_disowned, 1);
+	sim_resume(c.world, follower);
+	ck_assert_ptr_null(sim_run_until(c.world, sim_now_ms(c.world) + 2000));
+	ck_assert_int_eq(client.state, SIM_CLIENT_IDLE);
+	ck_assert_uint_eq(client.output.len, 0); /* the INSERT's answer went nowhere */
+	run_sql(&c, &client, leader, "SELECT k, v FROM kv");
+	ck_assert_str_eq((char *)client.output.data, "1|1\n"); /* it did commit, unanswered */
+	ck_assert_uint_eq(client.n_disowned, 0);               /* closed once its node was up */
+	sim_client_free(&client);
+	cluster_stop(&c);
+}
+END_TEST
+
 START_TEST(conflicting_transactions_one_aborts)
 {
 	struct cluster c;
@@ -819,6 +851,7 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, writes_on_leader_read_on_followers);
 	tcase_add_test(tc, writes_through_a_follower_and_transactions);
+	tcase_add_test(tc, abandoned_session_on_a_paused_node_answers_no_one);
 	tcase_add_test(tc, conflicting_transactions_one_aborts);
 	tcase_add_test(tc, leader_crash_keeps_acknowledged_writes);
 	tcase_add_test(tc, lost_state_machine_is_rebuilt_from_the_log);
