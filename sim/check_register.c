@@ -33,13 +33,14 @@
  * invocation, or never; left as it is, each pending one doubles the states. So:
  *  - Forced: the only writer of a value that a SIM_OK read (or swapped CAS) observed
  *    must have taken effect before that observer completed: it gets a return event at
- *    that deadline and is searched like an acknowledged operation.
+ *    that deadline and is searched like an acknowledged operation. A forced CAS observed
+ *    its expected value in turn, so forcing repeats along a chain of unknown operations.
  *  - The rest are optional and have no events. One is available once the frontier (the
  *    earliest return event left) reaches its invocation — exactly when the walk would
  *    have passed its call — and only the few that can matter are offered, merged into
  *    the walk in invocation order: CASes that find their expected value (a CAS that
- *    fails changes nothing), writes of values somebody may still look at, and one
- *    "pooled" write.
+ *    fails changes nothing), writes of values somebody may still look at (over junk
+ *    too: a forced CAS may expect one), and one "pooled" write.
  *  - Canonical states. Every value has lookers: the reads returning it and the CASes
  *    expecting it. Once every looker with a deadline is linearized (their deadlines are
  *    all before the frontier) and no optional CAS expects it, nothing can tell the value
@@ -396,8 +397,16 @@ static uint64_t check__candidates(struct check__key *k, const struct check__rsta
 {
 	uint64_t f = check__frontier(k, s), work = 1;
 	k->n_cand = 0;
+	/* Over junk a CAS finds no expected value and a pooled write changes nothing, but a
+	 * write somebody looks at matters: a forced CAS may expect its value. */
+	for (uint32_t e = s->exp_next; e < k->n_exp; e++) {
+		uint32_t i = k->exp_order[e];
+		work++;
+		if (!k->in_set[i] && k->ops[i].src->invoke_us <= f)
+			k->cand[k->n_cand++] = i;
+	}
 	if (s->junk)
-		return work; /* a CAS finds no expected value; any write would only be looked at */
+		return work;
 	size_t lo = 0, hi = k->n_cas;
 	while (lo < hi) { /* optional CASes are sorted by (expected, index) */
 		size_t mid = lo + (hi - lo) / 2;
@@ -408,12 +417,6 @@ static uint64_t check__candidates(struct check__key *k, const struct check__rsta
 	}
 	for (; lo < k->n_cas && k->ops[k->cas_order[lo]].src->expected == s->value; lo++) {
 		uint32_t i = k->cas_order[lo];
-		work++;
-		if (!k->in_set[i] && k->ops[i].src->invoke_us <= f)
-			k->cand[k->n_cand++] = i;
-	}
-	for (uint32_t e = s->exp_next; e < k->n_exp; e++) {
-		uint32_t i = k->exp_order[e];
 		work++;
 		if (!k->in_set[i] && k->ops[i].src->invoke_us <= f)
 			k->cand[k->n_cand++] = i;
@@ -658,28 +661,37 @@ static void check__lookers(const struct check__look *looks, size_t n, int64_t v,
 }
 
 /*
- * The earliest completion of a SIM_OK operation that observes `value`: a read returning
- * it or a swapped CAS expecting it. SIM_NEVER if none does.
+ * The earliest deadline of a required operation that observes `value`: a SIM_OK read
+ * returning it, or a CAS expecting it that swapped — a SIM_OK one, or an unknown one
+ * forced already (its own value was observed, so it found `value`). SIM_NEVER if none.
  */
 static uint64_t check__first_observer(const struct check__key *k, int64_t value)
 {
 	uint64_t first = SIM_NEVER;
 	for (uint32_t i = 0; i < k->n_ops; i++) {
-		const struct sim_reg_op *o = k->ops[i].src;
-		bool observes = o->outcome == SIM_OK &&
-		                ((o->kind == SIM_REG_READ && o->value == value) ||
-		                 (o->kind == SIM_REG_CAS && o->swapped && o->expected == value));
-		if (observes && o->complete_us < first)
-			first = o->complete_us;
+		const struct check__rop *op = &k->ops[i];
+		const struct sim_reg_op *o = op->src;
+		bool observes;
+		if (o->kind == SIM_REG_READ)
+			observes = o->outcome == SIM_OK && o->value == value;
+		else if (o->kind == SIM_REG_CAS)
+			observes = o->expected == value &&
+			           (o->outcome == SIM_OK ? o->swapped : !op->optional);
+		else
+			observes = false;
+		if (observes && op->deadline_us < first)
+			first = op->deadline_us;
 	}
 	return first;
 }
 
 /*
- * Forces unknown writes that must have happened: the only operation writing a value a
- * SIM_OK operation observes took effect before that observer completed, so it gets a
- * return event at that deadline and is no longer optional (unless the deadline precedes
- * its invocation: the observer then fails on its own).
+ * Forces unknown writes and CASes that must have happened: the only operation writing a
+ * value a required operation observes took effect before that observer's deadline, so it
+ * gets a return event at that deadline and is no longer optional (unless the deadline
+ * precedes its invocation: the observer then fails on its own). A forced CAS observes
+ * the value it expected in turn, so forcing repeats until nothing changes: a chain of
+ * unknown writes and CASes whose last value was read is required link by link.
  */
 static err *check__force(struct check__key *k)
 {
@@ -687,20 +699,26 @@ static err *check__force(struct check__key *k)
 	if (!written)
 		return err_new(ERR_NOMEM, "register checker: %u values", k->n_ops);
 	size_t n = 0;
-	for (uint32_t i = 0; i < k->n_ops; i++)
+	for (uint32_t i = 0; i < k->n_ops; i++) {
+		k->ops[i].deadline_us = k->ops[i].src->complete_us;
 		if (k->ops[i].src->kind != SIM_REG_READ)
 			written[n++] = k->ops[i].src->value;
+	}
 	qsort(written, n, sizeof *written, check__cmp_i64);
-	for (uint32_t i = 0; i < k->n_ops; i++) {
-		struct check__rop *op = &k->ops[i];
-		const struct sim_reg_op *o = op->src;
-		op->deadline_us = o->complete_us;
-		if (!op->optional || check__count(written, n, o->value) != 1)
-			continue;
-		uint64_t deadline = check__first_observer(k, o->value);
-		if (deadline != SIM_NEVER && deadline >= o->invoke_us) {
-			op->optional = false;
-			op->deadline_us = deadline;
+	bool changed = true;
+	for (uint32_t round = 0; changed && round <= k->n_ops; round++) { /* each forces one */
+		changed = false;
+		for (uint32_t i = 0; i < k->n_ops; i++) {
+			struct check__rop *op = &k->ops[i];
+			const struct sim_reg_op *o = op->src;
+			if (!op->optional || check__count(written, n, o->value) != 1)
+				continue;
+			uint64_t deadline = check__first_observer(k, o->value);
+			if (deadline != SIM_NEVER && deadline >= o->invoke_us) {
+				op->optional = false;
+				op->deadline_us = deadline;
+				changed = true;
+			}
 		}
 	}
 	free(written);

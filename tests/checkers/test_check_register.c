@@ -134,6 +134,23 @@ START_TEST(unknown_cas_chains)
 	/* an observed unknown write took effect before its first observer completed */
 	const struct sim_reg_op forced[] = {UWR(0, 5, 0), RD(0, 5, 10, 20), RD(0, 0, 30, 40)};
 	expect_violation(forced, N(forced), 0, "read 0");
+	/*
+	 * An unknown write, then an unknown CAS from its value, whose own value is read: the
+	 * read forces the CAS, so the CAS found its expected value, so the write happened too,
+	 * though nobody read it. (From a simulated run with 15 ms client timeouts, seed 8: the
+	 * checker offered no write over the junk initial value and judged it a violation.)
+	 */
+	const struct sim_reg_op behind[] = {UWR(3, 158, 4617000), UCAS(3, 158, 162, 4702000),
+	                                    RD(3, 162, 4819000, 4830999)};
+	expect_valid(behind, N(behind));
+	/* the same with the CAS's expected value written twice: no single writer is forced */
+	const struct sim_reg_op twice[] = {UWR(0, 5, 10), UWR(0, 5, 20), UCAS(0, 5, 7, 30),
+	                                   RD(0, 7, 40, 50)};
+	expect_valid(twice, N(twice));
+	/* ...but the forced chain still has to fit before its reader */
+	const struct sim_reg_op late[] = {RD(0, 0, 0, 5), UWR(0, 5, 60), UCAS(0, 5, 7, 30),
+	                                  RD(0, 7, 40, 50)};
+	expect_violation(late, N(late), 0, "cas 5->7");
 }
 END_TEST
 
