@@ -37,9 +37,9 @@
  *    its expected value in turn, so forcing repeats along a chain of unknown operations.
  *  - The rest are optional and have no events. One is available once the frontier (the
  *    earliest return event left) reaches its invocation — exactly when the walk would
- *    have passed its call — and only the few that can matter are offered, merged into
- *    the walk in invocation order: CASes that find their expected value (a CAS that
- *    fails changes nothing), writes of values somebody may still look at (over junk
+ *    have passed its call — and only the few that can matter are offered, after the
+ *    required calls the walk meets first: CASes that find their expected value (a CAS
+ *    that fails changes nothing), writes of values somebody may still look at (over junk
  *    too: a forced CAS may expect one), and one "pooled" write.
  *  - Canonical states. Every value has lookers: the reads returning it and the CASes
  *    expecting it. Once every looker with a deadline is linearized (their deadlines are
@@ -143,6 +143,8 @@ struct check__key {
 	uint32_t n_cas;
 	uint32_t *wr_order; /* optional writes by invocation */
 	uint32_t n_wr;
+	uint32_t *writers; /* every write and CAS by (value, index) */
+	uint32_t n_writers;
 	uint32_t *cand; /* the optional operations worth trying in the current state */
 	uint32_t n_cand;
 	bool zero_looked; /* who looks at the initial 0 */
@@ -452,14 +454,53 @@ static void check__note_block(struct check__key *k, uint32_t block, const struct
 }
 
 /*
+ * True when *s can lead nowhere: the required operation due first observes a value (a
+ * read, or a CAS that swapped: its expected value) that the register does not hold and
+ * that no operation left to linearize writes. Pruned at once — else every subset of the
+ * optional operations available is tried in front of it before the search gives up.
+ */
+static bool check__hopeless(const struct check__key *k, const struct check__rstate *s)
+{
+	if (s->req_next >= k->n_req)
+		return false;
+	const struct sim_reg_op *o = k->ops[k->req_order[s->req_next]].src;
+	int64_t v;
+	if (o->kind == SIM_REG_READ)
+		v = o->value;
+	else if (o->kind == SIM_REG_CAS && (o->outcome != SIM_OK || o->swapped))
+		v = o->expected; /* an unknown CAS is required only when it swapped */
+	else
+		return false;
+	if (!s->junk && s->value == v)
+		return false;
+	size_t lo = 0, hi = k->n_writers;
+	while (lo < hi) { /* writers are sorted by (value, index) */
+		size_t mid = lo + (hi - lo) / 2;
+		if (k->ops[k->writers[mid]].src->value < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < k->n_writers && k->ops[k->writers[lo]].src->value == v; lo++)
+		if (!k->in_set[k->writers[lo]])
+			return false;
+	return true;
+}
+
+/*
  * Runs the search on one key. *linearizable says the verdict; an error means none was
  * reached (ERR_LIMIT: the budget ran out; ERR_NOMEM).
  *
  * Required operations are tried in the order of the event list, as Porcupine does.
  * Optional ones have no events: one is available once the frontier (the first return
  * event left) is at or after its invocation, which is when the walk would pass its call.
- * The few worth trying in a state (check__candidates) are merged into the walk in
- * invocation order, so each state offers every available operation that can matter.
+ * The few worth trying in a state (check__candidates) are tried, in invocation order,
+ * where the walk meets the first return event: after every required call before it. So
+ * each state still offers every available operation that can matter, and the search
+ * takes optional ones last: a history is seldom explained by many unknown operations
+ * taking effect, and trying them first (as the walk used to, merging them by invocation)
+ * made a history with dozens of unknown outcomes per key exceed the budget before the
+ * search reached the linearization that needs none of them.
  */
 static err *check__search(struct check__key *k, const struct check__register_budget *budget,
                           bool *linearizable)
@@ -476,8 +517,7 @@ static err *check__search(struct check__key *k, const struct check__register_bud
 			return err_new(ERR_LIMIT, "more than %llu steps",
 			               (unsigned long long)budget->steps_per_key);
 		const struct check__node *node = &k->nodes[cur];
-		bool optional = j < k->n_cand && (node->is_return ||
-		                                  k->ops[k->cand[j]].src->invoke_us <= node->at_us);
+		bool optional = j < k->n_cand && node->is_return;
 		if (node->is_return && !optional) {
 			/* nothing left to try here: undo the last choice */
 			check__note_block(k, cur, &st);
@@ -497,7 +537,11 @@ static err *check__search(struct check__key *k, const struct check__register_bud
 		struct check__rstate next;
 		bool added = false;
 		if (check__enter(k, i, &st, &next)) {
-			err *e = check__memo_add(&k->memo, &next, &added);
+			bool hopeless = check__hopeless(k, &next);
+			if (hopeless) /* the walk would block at the return of the operation due */
+				check__note_block(k, k->ops[k->req_order[next.req_next]].ret,
+				                  &next);
+			err *e = hopeless ? NULL : check__memo_add(&k->memo, &next, &added);
 			if (e || !added)
 				k->in_set[i] = false;
 			TRY(e);
@@ -755,10 +799,11 @@ static err *check__classify(struct check__key *k)
 	k->exp_order = malloc(cap * sizeof *k->exp_order);
 	k->cas_order = malloc(cap * sizeof *k->cas_order);
 	k->wr_order = malloc(cap * sizeof *k->wr_order);
+	k->writers = malloc(cap * sizeof *k->writers);
 	k->cand = malloc(cap * sizeof *k->cand);
 	err *e = NULL;
 	if (!looks || !ranked || !k->in_set || !k->req_order || !k->exp_order || !k->cas_order ||
-	    !k->wr_order || !k->cand) {
+	    !k->wr_order || !k->writers || !k->cand) {
 		e = err_new(ERR_NOMEM, "register checker: %u operations", k->n_ops);
 		goto out;
 	}
@@ -809,6 +854,15 @@ static err *check__classify(struct check__key *k)
 	for (size_t i = 0; i < n_ranked; i++)
 		k->cas_order[i] = ranked[i].op;
 	k->n_cas = (uint32_t)n_ranked;
+	n_ranked = 0;
+	for (uint32_t i = 0; i < k->n_ops; i++)
+		if (k->ops[i].src->kind != SIM_REG_READ)
+			ranked[n_ranked++] = (struct check__ranked){
+			    (uint64_t)k->ops[i].src->value ^ (1ULL << 63), i};
+	qsort(ranked, n_ranked, sizeof *ranked, check__cmp_ranked);
+	for (size_t i = 0; i < n_ranked; i++)
+		k->writers[i] = ranked[i].op;
+	k->n_writers = (uint32_t)n_ranked;
 out:
 	free(looks);
 	free(ranked);
@@ -958,6 +1012,7 @@ err *check__register(const struct sim_reg_op *ops, size_t n,
 		free(k.exp_order);
 		free(k.cas_order);
 		free(k.wr_order);
+		free(k.writers);
 		free(k.cand);
 		free(k.memo.slots);
 	}

@@ -154,6 +154,34 @@ START_TEST(unknown_cas_chains)
 }
 END_TEST
 
+/*
+ * Dozens of unknown writes and CASes (chains of two, each CAS expecting its write's
+ * value) behind one unknown write that five reads observe; then, in the second history,
+ * a read of the last CAS's value. Both are linearizable: the first with none of the
+ * chains taking effect, the second with only the last, after the five reads. A search
+ * that tried the unknown operations first, or that did not see that a read due next
+ * could no longer be served, ran out of its budget on both (as histories of simulated
+ * runs with 15 ms client timeouts did).
+ */
+START_TEST(many_unknown_operations_are_decided)
+{
+	enum { CHAINS = 20, READS = 5 };
+	struct sim_reg_op ops[1 + 2 * CHAINS + READS + 1];
+	size_t n = 0;
+	uint64_t t = 1000;
+	ops[n++] = (struct sim_reg_op)UWR(0, 999, 500);
+	for (int i = 0; i < CHAINS; i++, t += 20) {
+		ops[n++] = (struct sim_reg_op)UWR(0, 10 * i + 1, t);
+		ops[n++] = (struct sim_reg_op)UCAS(0, 10 * i + 1, 10 * i + 2, t + 10);
+	}
+	for (int i = 0; i < READS; i++, t += 10)
+		ops[n++] = (struct sim_reg_op)RD(0, 999, t, t + 5);
+	expect_valid(ops, n);
+	ops[n++] = (struct sim_reg_op)RD(0, 10 * (CHAINS - 1) + 2, t, t + 5);
+	expect_valid(ops, n);
+}
+END_TEST
+
 START_TEST(stale_read_fails)
 {
 	const struct sim_reg_op ops[] = {WR(2, 1, 0, 10), RD(2, 0, 20, 30)};
@@ -440,6 +468,7 @@ static Suite *register_suite(void)
 	tcase_add_test(tc, cas_histories_pass);
 	tcase_add_test(tc, unknown_and_failed_operations_pass);
 	tcase_add_test(tc, unknown_cas_chains);
+	tcase_add_test(tc, many_unknown_operations_are_decided);
 	tcase_add_test(tc, stale_read_fails);
 	tcase_add_test(tc, lost_write_fails);
 	tcase_add_test(tc, impossible_cas_fails);
