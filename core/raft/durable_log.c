@@ -30,7 +30,10 @@
  * begin in, rewriting that block's earlier bytes as they were, and ends with zeros at a
  * block boundary; segment files are opened VFS_DIRECT, so the posix vfs writes them
  * around the page cache at the sync (rewriting a block with the bytes it holds cannot
- * harm them: a torn write keeps a prefix of the same bytes). An append
+ * harm them: a torn write keeps a prefix of the same bytes). Those bytes come from memory,
+ * or after an open or a truncation from the disk, whose read may return a flipped bit:
+ * the records they belong to are then read whole and checked before anything is written
+ * back, so a passing read error never becomes a lasting one. An append
  * may leave that sync to its caller (raft_dlog_append_unsynced(), run in the background),
  * one batch at a time, so the unsynced bytes are always the log's tail. The
  * segment size is a soft bound; a batch is never split, which keeps a batch in one file
@@ -86,6 +89,8 @@
 #define RAFT__PREALLOC_BYTES ((uint64_t)1 << 20)
 /* Every write starts and ends on a block boundary (VFS_DIRECT). */
 #define RAFT__BLOCK ((uint64_t)VFS_DIRECT_BLOCK)
+/* Reads of the records an append writes again before they count as damaged for good. */
+#define RAFT__TAIL_READS_MAX 3
 
 struct raft__segment {
 	char name[32];
@@ -605,12 +610,82 @@ static err *raft__zero_ahead(struct raft_dlog *log, const struct raft__segment *
 	return NULL;
 }
 
-/* Makes log->tail hold the `head` bytes of segment `s` from `base` up to where its records end. */
+/*
+ * Where the first record holding a byte at or after `pos` of the last segment `s` begins
+ * (0 when `pos` lies in the segment's header, before any record).
+ */
+static uint64_t raft__dlog_record_start(const struct raft_dlog *log, const struct raft__segment *s,
+                                        uint64_t pos)
+{
+	uint64_t lo = s->first_index, hi = log->last + 1; /* entries of s: [first_index, last] */
+	while (lo < hi) { /* the first entry whose record starts after pos */
+		uint64_t mid = lo + (hi - lo) / 2;
+		if (log->offset_of[mid - 1] <= pos)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo == s->first_index ? 0 : log->offset_of[lo - 2];
+}
+
+/*
+ * True if `bytes` (the last segment `s` from `from`, a record's start or 0, to where its
+ * records end) hold an intact header (from 0) and whole records whose checksums match.
+ */
+static bool raft__dlog_records_intact(const struct raft__segment *s, uint64_t from,
+                                      const uint8_t *bytes)
+{
+	uint64_t off = from;
+	if (off == 0) {
+		err *e = raft__check_header(s, bytes);
+		bool intact = e == NULL;
+		err_free(e); /* the caller reads again */
+		if (!intact)
+			return false;
+		off = RAFT__SEG_HEADER;
+	}
+	while (off < s->size) {
+		const uint8_t *rec = bytes + (off - from);
+		if (s->size - off < RAFT__REC_HEADER)
+			return false;
+		uint32_t len = load_u32be(rec);
+		if (len > RAFT__REC_MAX || s->size - off - RAFT__REC_HEADER < len ||
+		    checksum32(rec + RAFT__REC_HEADER, len) != load_u32be(rec + 4))
+			return false;
+		off += RAFT__REC_HEADER + len;
+	}
+	return off == s->size;
+}
+
+/*
+ * Makes log->tail hold the `head` bytes of segment `s` from `base` up to where its records
+ * end: the next append writes them again. A read may return a flipped bit (vfs.h), and
+ * writing it back would make it permanent in records already acknowledged, so every
+ * record those bytes belong to is read whole and checked first (in log->scratch, which
+ * the append fills afterwards); a read that fails the check is tried again, and one that
+ * keeps failing is ERR_CORRUPT.
+ */
 static err *raft__dlog_load_tail(struct raft_dlog *log, const struct raft__segment *s,
                                  uint64_t base, size_t head)
 {
 	assert(head < RAFT__BLOCK && base + head == s->size);
-	TRY(vfs_read_exact(s->file, base, log->tail, head));
+	assert(s == &log->segs[log->n_segs - 1]);
+	uint64_t from = raft__dlog_record_start(log, s, base);
+	assert(from <= base && s->size - from <= RAFT__REC_HEADER + RAFT__REC_MAX + RAFT__BLOCK);
+	size_t len = (size_t)(s->size - from);
+	for (int attempt = 0;; attempt++) {
+		buf_clear(&log->scratch);
+		TRY(buf_reserve(&log->scratch, len));
+		TRY(vfs_read_exact(s->file, from, log->scratch.data, len));
+		if (raft__dlog_records_intact(s, from, log->scratch.data))
+			break;
+		if (attempt == RAFT__TAIL_READS_MAX - 1)
+			return err_new(ERR_CORRUPT,
+			               "log segment %s: the records before offset %" PRIu64
+			               " fail their checksums in %d reads",
+			               s->name, s->size, RAFT__TAIL_READS_MAX);
+	}
+	memcpy(log->tail, log->scratch.data + (base - from), head);
 	log->tail_first = s->first_index;
 	log->tail_end = s->size;
 	return NULL;
