@@ -51,7 +51,9 @@
  * tail made of a short record, or of a last record that fails its checksum and is
  * followed by nothing but zeros (a bit flip in the final record is indistinguishable
  * from a torn one and harmless to drop: it was never acknowledged if it was torn, and if
- * it was synced the leader will send it again). A bad record that is followed by more
+ * it was synced the leader will send it again). A segment that shows any damage is read
+ * again first: a read may return a flipped bit that the disk does not store (vfs.h), and
+ * that must neither cut an entry off nor make the log refuse to open. A bad record that is followed by more
  * data, a bad header, a missing segment in the
  * sequence, or any damage in a segment other than the last is corruption of synced data:
  * ERR_CORRUPT, never a silent loss of acknowledged entries.
@@ -89,8 +91,8 @@
 #define RAFT__PREALLOC_BYTES ((uint64_t)1 << 20)
 /* Every write starts and ends on a block boundary (VFS_DIRECT). */
 #define RAFT__BLOCK ((uint64_t)VFS_DIRECT_BLOCK)
-/* Reads of the records an append writes again before they count as damaged for good. */
-#define RAFT__TAIL_READS_MAX 3
+/* Reads of damaged-looking records before the damage counts as the disk's, not a read's. */
+#define RAFT__REREADS_MAX 3
 
 struct raft__segment {
 	char name[32];
@@ -332,6 +334,41 @@ static err *raft__check_header(const struct raft__segment *s, const uint8_t *byt
 	return NULL;
 }
 
+/*
+ * True if `bytes` — a segment's bytes from `from` (a record's start, or 0: the header of
+ * a segment of entries from `first`) to `size` — hold an intact header and intact records
+ * up to `size`, or with `zeros_end` up to where only zeros follow.
+ */
+static bool raft__records_intact(uint64_t first, const uint8_t *bytes, uint64_t from, uint64_t size,
+                                 bool zeros_end)
+{
+	uint64_t off = from;
+	if (off == 0) {
+		struct raft__segment probe = {.first_index = first, .size = size};
+		err *e = raft__check_header(&probe, bytes);
+		bool intact = e == NULL;
+		err_free(e); /* the caller reads again */
+		if (!intact)
+			return false;
+		off = RAFT__SEG_HEADER;
+	}
+	while (off < size) {
+		const uint8_t *rec = bytes + (off - from);
+		uint64_t left = size - off;
+		if (zeros_end && (left < RAFT__REC_HEADER || load_u32be(rec) == 0) &&
+		    raft__all_zero(rec, left))
+			return true;
+		if (left < RAFT__REC_HEADER)
+			return false;
+		uint32_t len = load_u32be(rec);
+		if (len > RAFT__REC_MAX || left - RAFT__REC_HEADER < len ||
+		    checksum32(rec + RAFT__REC_HEADER, len) != load_u32be(rec + 4))
+			return false;
+		off += RAFT__REC_HEADER + len;
+	}
+	return off == size;
+}
+
 /* The last segment holds only part of its header: it was being created. Removes it. */
 static err *raft__dlog_drop_torn_segment(struct raft_dlog *log, struct raft_dlog_recovery *rec)
 {
@@ -411,8 +448,16 @@ static err *raft__dlog_load_segment(struct raft_dlog *log, const char *name, uin
 	buf_clear(b);
 	if (!e)
 		e = buf_reserve(b, (size_t)size);
-	if (!e && size > 0)
+	/*
+	 * A read may return a flipped bit (vfs.h): damage that a second read does not show is
+	 * the read's, not the disk's, and must not be cut off as a torn tail or refused as
+	 * corruption. What every read shows is judged by the scan.
+	 */
+	for (int read = 0; !e && size > 0 && read < RAFT__REREADS_MAX; read++) {
 		e = vfs_read_exact(f, 0, b->data, (size_t)size);
+		if (!e && raft__records_intact(first, b->data, 0, size, true))
+			break;
+	}
 	if (!e)
 		e = raft__dlog_add_segment(log, name, first, f, size);
 	if (e) {
@@ -629,35 +674,6 @@ static uint64_t raft__dlog_record_start(const struct raft_dlog *log, const struc
 }
 
 /*
- * True if `bytes` (the last segment `s` from `from`, a record's start or 0, to where its
- * records end) hold an intact header (from 0) and whole records whose checksums match.
- */
-static bool raft__dlog_records_intact(const struct raft__segment *s, uint64_t from,
-                                      const uint8_t *bytes)
-{
-	uint64_t off = from;
-	if (off == 0) {
-		err *e = raft__check_header(s, bytes);
-		bool intact = e == NULL;
-		err_free(e); /* the caller reads again */
-		if (!intact)
-			return false;
-		off = RAFT__SEG_HEADER;
-	}
-	while (off < s->size) {
-		const uint8_t *rec = bytes + (off - from);
-		if (s->size - off < RAFT__REC_HEADER)
-			return false;
-		uint32_t len = load_u32be(rec);
-		if (len > RAFT__REC_MAX || s->size - off - RAFT__REC_HEADER < len ||
-		    checksum32(rec + RAFT__REC_HEADER, len) != load_u32be(rec + 4))
-			return false;
-		off += RAFT__REC_HEADER + len;
-	}
-	return off == s->size;
-}
-
-/*
  * Makes log->tail hold the `head` bytes of segment `s` from `base` up to where its records
  * end: the next append writes them again. A read may return a flipped bit (vfs.h), and
  * writing it back would make it permanent in records already acknowledged, so every
@@ -677,13 +693,13 @@ static err *raft__dlog_load_tail(struct raft_dlog *log, const struct raft__segme
 		buf_clear(&log->scratch);
 		TRY(buf_reserve(&log->scratch, len));
 		TRY(vfs_read_exact(s->file, from, log->scratch.data, len));
-		if (raft__dlog_records_intact(s, from, log->scratch.data))
+		if (raft__records_intact(s->first_index, log->scratch.data, from, s->size, false))
 			break;
-		if (attempt == RAFT__TAIL_READS_MAX - 1)
+		if (attempt == RAFT__REREADS_MAX - 1)
 			return err_new(ERR_CORRUPT,
 			               "log segment %s: the records before offset %" PRIu64
 			               " fail their checksums in %d reads",
-			               s->name, s->size, RAFT__TAIL_READS_MAX);
+			               s->name, s->size, RAFT__REREADS_MAX);
 	}
 	memcpy(log->tail, log->scratch.data + (base - from), head);
 	log->tail_first = s->first_index;

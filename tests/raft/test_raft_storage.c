@@ -660,6 +660,38 @@ START_TEST(test_append_writes_back_no_flipped_read)
 }
 END_TEST
 
+/*
+ * Opening reads every segment; a read that returns a flipped bit must not make the log
+ * refuse to open (a bad record in the middle) nor cut off its last entry as torn (a bad
+ * last record before the zeros): damage that a second read does not show is the read's.
+ */
+START_TEST(test_open_reads_again_what_looks_damaged)
+{
+	struct shim s;
+	struct vfs *vfs = disk_new(&s);
+	struct raft_dlog_recovery rec;
+	struct raft_dlog *log = open_log(vfs, RAFT_DLOG_SEGMENT_BYTES, &rec);
+	append_range(log, 1, 10, 1);
+	raft_dlog_close(log);
+	uint64_t size;
+	struct vfs_file *f = last_segment(vfs, &size);
+	uint64_t end = records_end(f, size);
+	vfs_close(f);
+	uint64_t at[] = {20 + 8 + 3, end - 2}; /* entry 1's payload; the last entry's */
+	for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
+		s.flip_at = at[i];
+		s.flipped_reads = 1;
+		log = open_log(vfs, RAFT_DLOG_SEGMENT_BYTES, &rec);
+		ck_assert_int_eq(s.flipped_reads, 0);
+		ck_assert_uint_eq(rec.cut_bytes, 0);
+		for (uint64_t e = 1; e <= 10; e++)
+			assert_entry(log, e, 1);
+		raft_dlog_close(log);
+	}
+	disk_free(&s);
+}
+END_TEST
+
 /* ---- a node on its storage ---- */
 
 /* Persists and drains every ready batch of a single-node cluster. */
@@ -781,6 +813,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_reader_reads_runs);
 	tcase_add_test(tc, test_corruption_in_the_middle);
 	tcase_add_test(tc, test_append_writes_back_no_flipped_read);
+	tcase_add_test(tc, test_open_reads_again_what_looks_damaged);
 	tcase_add_test(tc, test_restart_keeps_term_vote_log);
 	tcase_add_test(tc, test_storage_reconciles_crash_between_syncs);
 	suite_add_tcase(s, tc);
