@@ -399,8 +399,10 @@ static uint64_t check__candidates(struct check__key *k, const struct check__rsta
 {
 	uint64_t f = check__frontier(k, s), work = 1;
 	k->n_cand = 0;
-	/* Over junk a CAS finds no expected value and a pooled write changes nothing, but a
-	 * write somebody looks at matters: a forced CAS may expect its value. */
+	/*
+	 * Over junk a CAS finds no expected value and a pooled write changes nothing, but a
+	 * write somebody looks at matters: a forced CAS may expect its value.
+	 */
 	for (uint32_t e = s->exp_next; e < k->n_exp; e++) {
 		uint32_t i = k->exp_order[e];
 		work++;

@@ -53,10 +53,10 @@
  * from a torn one and harmless to drop: it was never acknowledged if it was torn, and if
  * it was synced the leader will send it again). A segment that shows any damage is read
  * again first: a read may return a flipped bit that the disk does not store (vfs.h), and
- * that must neither cut an entry off nor make the log refuse to open. A bad record that is followed by more
- * data, a bad header, a missing segment in the
- * sequence, or any damage in a segment other than the last is corruption of synced data:
- * ERR_CORRUPT, never a silent loss of acknowledged entries.
+ * that must neither cut an entry off nor make the log refuse to open. A bad record that
+ * is followed by more data, a bad header, a missing segment in the sequence, or any damage
+ * in a segment other than the last is corruption of synced data: ERR_CORRUPT, never a
+ * silent loss of acknowledged entries.
  *
  * Reading. The state machine keeps the terms of all entries in memory and a bounded
  * cache of recent payloads (log.h). For anything older it calls raft_dlog_load(), which
@@ -656,8 +656,8 @@ static err *raft__zero_ahead(struct raft_dlog *log, const struct raft__segment *
 }
 
 /*
- * Where the first record holding a byte at or after `pos` of the last segment `s` begins
- * (0 when `pos` lies in the segment's header, before any record).
+ * Where the record holding byte `pos` (below where the records end) of the last segment
+ * `s` begins; 0 when `pos` lies in the segment's header.
  */
 static uint64_t raft__dlog_record_start(const struct raft_dlog *log, const struct raft__segment *s,
                                         uint64_t pos)
