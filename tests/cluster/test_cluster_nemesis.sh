@@ -3,8 +3,9 @@
 # transfers and ledger inserts from eight clients (CLIENT, test_cluster_nemesis.c) while
 # this script, for CAIRN_NEMESIS_SECONDS (20), kills nodes with SIGKILL (a random one or
 # the leader, at most two down at a time; now and then all five at once), pauses one with
-# SIGSTOP for up to 1.5 s, and restarts the dead. Then every node is brought back, and CLIENT checks that all five
-# hold the same rows and that those rows agree with every answer a client was given.
+# SIGSTOP for up to 1.5 s, and restarts the dead. Then every node is brought back, and
+# CLIENT checks that all five hold the same rows and that those rows agree with every
+# answer a client was given.
 # The nemesis's choices follow CAIRN_NEMESIS_SEED (default: this process's PID; printed).
 set -u
 source "$(dirname "$0")/cluster_lib.sh"
@@ -63,7 +64,7 @@ restart_down() {
 client_pid=$!
 start=$SECONDS
 while [ $((SECONDS - start)) -lt $((run_s - 2)) ]; do
-    case $((RANDOM % 9 / 2)) in
+    case $((RANDOM % 9 / 2)) in # actions 0-3 twice as often as 4
     0) [ ${#down[@]} -lt 2 ] && kill_node $((RANDOM % 5 + 1)) "" ;;
     1) [ ${#down[@]} -lt 2 ] && l=$(quick_leader) && kill_node "$l" " (the leader)" ;;
     2)
