@@ -508,6 +508,18 @@ static unsigned node_check(uint16_t sql_base, unsigned node, const struct nemesi
 			return 1;
 		}
 	}
+	static const uint32_t columns[3] = {4, 1, 2};
+	for (int i = 0; i < 3; i++) { /* every value read below is an INTEGER of these */
+		bool shaped = r[i].column_count == columns[i];
+		for (uint64_t j = 0; shaped && j < r[i].row_count * columns[i]; j++)
+			shaped = r[i].values[j].type == NET_VALUE_INTEGER;
+		if (!shaped) {
+			fprintf(stderr, "node %u: unexpected rows for: %s\n", node, queries[i]);
+			for (int k = 0; k < 3; k++)
+				net_response_free(&r[k]);
+			return 1;
+		}
+	}
 	struct node_view v = {.node = node, .rec = rec};
 	checksum_stream_init(&v.hash);
 	for (int i = 1; i <= NEMESIS_ACCOUNTS; i++)

@@ -202,6 +202,16 @@ static uint64_t records_end(struct vfs_file *f, uint64_t size)
 	return end;
 }
 
+/* Where the records of the test log's last segment end. */
+static uint64_t log_records_end(struct vfs *vfs)
+{
+	uint64_t size;
+	struct vfs_file *f = last_segment(vfs, &size);
+	uint64_t end = records_end(f, size);
+	vfs_close(f);
+	return end;
+}
+
 static void flip_byte(struct vfs_file *f, uint64_t offset)
 {
 	uint8_t b;
@@ -625,10 +635,7 @@ START_TEST(test_append_writes_back_no_flipped_read)
 	for (uint64_t i = 1; i <= 192; i += 32)
 		append_range(log, i, i + 31, 1);
 	raft_dlog_close(log);
-	uint64_t size;
-	struct vfs_file *f = last_segment(vfs, &size);
-	uint64_t end = records_end(f, size);
-	vfs_close(f);
+	uint64_t end = log_records_end(vfs);
 	uint64_t block = end - end % VFS_DIRECT_BLOCK;
 	ck_assert_uint_gt(block, 0);
 	ck_assert_uint_gt(end - block, 8); /* the append reads back at least 8 bytes */
@@ -673,10 +680,7 @@ START_TEST(test_open_reads_again_what_looks_damaged)
 	struct raft_dlog *log = open_log(vfs, RAFT_DLOG_SEGMENT_BYTES, &rec);
 	append_range(log, 1, 10, 1);
 	raft_dlog_close(log);
-	uint64_t size;
-	struct vfs_file *f = last_segment(vfs, &size);
-	uint64_t end = records_end(f, size);
-	vfs_close(f);
+	uint64_t end = log_records_end(vfs);
 	uint64_t at[] = {20 + 8 + 3, end - 2}; /* entry 1's payload; the last entry's */
 	for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
 		s.flip_at = at[i];
