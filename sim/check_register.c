@@ -33,8 +33,17 @@
  * invocation, or never; left as it is, each pending one doubles the states. So:
  *  - Forced: the only writer of a value that a SIM_OK read (or swapped CAS) observed
  *    must have taken effect before that observer completed: it gets a return event at
- *    that deadline and is searched like an acknowledged operation. A forced CAS observed
- *    its expected value in turn, so forcing repeats along a chain of unknown operations.
+ *    that deadline, which the search must not pass without it. A forced CAS observed its
+ *    expected value in turn, so forcing repeats along a chain of unknown operations. It
+ *    gets no call event: it is tried where the optional ones are (below), first among
+ *    them, so as late as it can be. Tried at its call, like an acknowledged operation,
+ *    each forced write went in as early as it could, and dozens of them (clients that
+ *    gave up early) had the search try their interleavings with the reads until the
+ *    budget ran out (simulator seeds 425 and 518 with 15 ms client timeouts).
+ *  - Dropped: an unknown CAS whose value no required operation observes (nor a CAS
+ *    that is needed in turn) can only replace one value by another nobody looks at. A
+ *    linearization that takes it is still one without it, unless an acknowledged CAS
+ *    that did not swap needed the old value gone; all the others are left out.
  *  - The rest are optional and have no events. One is available once the frontier (the
  *    earliest return event left) reaches its invocation — exactly when the walk would
  *    have passed its call — and only the few that can matter are offered, after the
@@ -42,15 +51,15 @@
  *    that fails changes nothing), writes of values somebody may still look at (over junk
  *    too: a forced CAS may expect one), and one "pooled" write.
  *  - Canonical states. Every value has lookers: the reads returning it and the CASes
- *    expecting it. Once every looker with a deadline is linearized (their deadlines are
- *    all before the frontier) and no optional CAS expects it, nothing can tell the value
- *    from any other unobserved value: the state says "junk" instead. Likewise an
- *    optional write whose lookers are all done is interchangeable with every other such
- *    write, and all of them stay available forever: the state counts how many of this
- *    pool were used rather than naming them, and a state with fewer used dominates one
- *    with more. A pooled write onto junk is pointless and never tried.
+ *    (not dropped) expecting it. Once every looker with a deadline is linearized (their
+ *    deadlines are all before the frontier) and no optional CAS expects it, nothing can
+ *    tell the value from any other unobserved value: the state says "junk" instead.
+ *    Likewise an optional write whose lookers are all done is interchangeable with every
+ *    other such write, and all of them stay available forever: the state counts how many
+ *    of this pool were used rather than naming them, and a state with fewer used
+ *    dominates one with more. A pooled write onto junk is pointless and never tried.
  * SIM_FAIL operations and unknown reads (which changed nothing and observed nothing) are
- * left out.
+ * left out too.
  *
  * Report. When a key is not linearizable, the error names the key, the operation whose
  * return event stopped the search furthest into the history (the one that "could not be
@@ -78,9 +87,11 @@
 struct check__rop {
 	const struct sim_reg_op *src;
 	bool optional;        /* may be linearized or not: SIM_UNKNOWN and not forced */
+	bool forced;          /* SIM_UNKNOWN but must be linearized: no call event */
+	bool dropped;         /* an optional CAS nothing needs (check__drop_pointless) */
 	bool looked;          /* some operation looks at the value it writes... */
 	uint64_t look_until;  /* ...the last of them by this deadline (SIM_NEVER: optional) */
-	uint32_t call;        /* event node of the invocation */
+	uint32_t call;        /* event node of the invocation; CHECK__NIL unless acknowledged */
 	uint32_t ret;         /* event node of the completion; CHECK__NIL when optional */
 	uint64_t deadline_us; /* when the return event falls: completion or forced deadline */
 	uint64_t zkey[2];     /* Zobrist keys: a set's hash is the XOR of its members' */
@@ -143,9 +154,11 @@ struct check__key {
 	uint32_t n_cas;
 	uint32_t *wr_order; /* optional writes by invocation */
 	uint32_t n_wr;
+	uint32_t *forced_order; /* forced operations by invocation */
+	uint32_t n_forced;
 	uint32_t *writers; /* every write and CAS by (value, index) */
 	uint32_t n_writers;
-	uint32_t *cand; /* the optional operations worth trying in the current state */
+	uint32_t *cand; /* the forced and optional operations to try in the current state */
 	uint32_t n_cand;
 	bool zero_looked; /* who looks at the initial 0 */
 	uint64_t zero_look_until;
@@ -299,9 +312,11 @@ static void check__relink(struct check__node *nodes, uint32_t i)
 		nodes[nodes[i].next].prev = i;
 }
 
+/* Takes op's events, if it has any, out of the live list. */
 static void check__lift(struct check__key *k, const struct check__rop *op)
 {
-	check__unlink(k->nodes, op->call);
+	if (op->call != CHECK__NIL)
+		check__unlink(k->nodes, op->call);
 	if (op->ret != CHECK__NIL)
 		check__unlink(k->nodes, op->ret);
 }
@@ -311,7 +326,8 @@ static void check__unlift(struct check__key *k, const struct check__rop *op)
 {
 	if (op->ret != CHECK__NIL)
 		check__relink(k->nodes, op->ret);
-	check__relink(k->nodes, op->call);
+	if (op->call != CHECK__NIL)
+		check__relink(k->nodes, op->call);
 }
 
 /* The frontier: the earliest deadline of a required operation not yet linearized. */
@@ -389,16 +405,26 @@ static int check__cmp_by_invoke(const struct check__key *k, uint32_t a, uint32_t
 }
 
 /*
- * Fills k->cand with the optional operations worth trying in state *s, by invocation:
- * available (invoked by the frontier), not linearized, and able to change something — a
- * CAS finding its expected value, a write somebody may still look at, and one pooled
- * write standing for all the others. Depends on *s and k->in_set only, so a state that
- * is restored gets the same list again. Returns the work done, for the step budget.
+ * Fills k->cand with the operations without a call event worth trying in state *s, all
+ * available (invoked by the frontier) and not linearized: first the forced ones, then,
+ * by invocation, the optional ones able to change something — a CAS finding its
+ * expected value, a write somebody may still look at, and one pooled write standing for
+ * all the others. Depends on *s and k->in_set only, so a state that is restored gets the
+ * same list again. Returns the work done, for the step budget.
  */
 static uint64_t check__candidates(struct check__key *k, const struct check__rstate *s)
 {
 	uint64_t f = check__frontier(k, s), work = 1;
 	k->n_cand = 0;
+	for (uint32_t w = 0; w < k->n_forced; w++) {
+		uint32_t i = k->forced_order[w];
+		work++;
+		if (k->ops[i].src->invoke_us > f)
+			break;
+		if (!k->in_set[i])
+			k->cand[k->n_cand++] = i;
+	}
+	uint32_t first_optional = k->n_cand;
 	/*
 	 * Over junk a CAS finds no expected value and a pooled write changes nothing, but a
 	 * write somebody looks at matters: a forced CAS may expect its value.
@@ -437,9 +463,9 @@ static uint64_t check__candidates(struct check__key *k, const struct check__rsta
 		}
 	}
 	assert(k->n_cand <= k->n_ops);
-	for (uint32_t a = 1; a < k->n_cand; a++) { /* few: insertion sort */
+	for (uint32_t a = first_optional + 1; a < k->n_cand; a++) { /* few: insertion sort */
 		uint32_t x = k->cand[a], b = a;
-		for (; b > 0 && check__cmp_by_invoke(k, k->cand[b - 1], x) > 0; b--)
+		for (; b > first_optional && check__cmp_by_invoke(k, k->cand[b - 1], x) > 0; b--)
 			k->cand[b] = k->cand[b - 1];
 		k->cand[b] = x;
 	}
@@ -493,16 +519,17 @@ static bool check__hopeless(const struct check__key *k, const struct check__rsta
  * Runs the search on one key. *linearizable says the verdict; an error means none was
  * reached (ERR_LIMIT: the budget ran out; ERR_NOMEM).
  *
- * Required operations are tried in the order of the event list, as Porcupine does.
- * Optional ones have no events: one is available once the frontier (the first return
- * event left) is at or after its invocation, which is when the walk would pass its call.
- * The few worth trying in a state (check__candidates) are tried, in invocation order,
- * where the walk meets the first return event: after every required call before it. So
- * each state still offers every available operation that can matter, and the search
- * takes optional ones last: a history is seldom explained by many unknown operations
- * taking effect, and trying them first (as the walk used to, merging them by invocation)
- * made a history with dozens of unknown outcomes per key exceed the budget before the
- * search reached the linearization that needs none of them.
+ * Acknowledged operations are tried in the order of the event list, as Porcupine does.
+ * Forced and optional ones have no call event: one is available once the frontier (the
+ * first return event left) is at or after its invocation, which is when the walk would
+ * pass its call. The forced ones and the few optional ones worth trying in a state
+ * (check__candidates) are tried where the walk meets the first return event: after
+ * every acknowledged call before it. So each state still offers every available
+ * operation that can matter, and the search takes unknown ones last: a history is
+ * seldom explained by many unknown operations taking effect, and trying them first (as
+ * the walk used to, merging them by invocation) made a history with dozens of unknown
+ * outcomes per key exceed the budget before the search reached the linearization that
+ * needs none of them.
  */
 static err *check__search(struct check__key *k, const struct check__register_budget *budget,
                           bool *linearizable)
@@ -519,23 +546,22 @@ static err *check__search(struct check__key *k, const struct check__register_bud
 			return err_new(ERR_LIMIT, "more than %llu steps",
 			               (unsigned long long)budget->steps_per_key);
 		const struct check__node *node = &k->nodes[cur];
-		bool optional = j < k->n_cand && node->is_return;
-		if (node->is_return && !optional) {
+		bool candidate = j < k->n_cand && node->is_return;
+		if (node->is_return && !candidate) {
 			/* nothing left to try here: undo the last choice */
 			check__note_block(k, cur, &st);
 			if (k->depth == 0)
 				return NULL;
 			struct check__frame top = k->stack[--k->depth];
 			k->in_set[top.op] = false;
-			if (!k->ops[top.op].optional)
-				check__unlift(k, &k->ops[top.op]);
+			check__unlift(k, &k->ops[top.op]);
 			st = top.before;
 			steps += check__candidates(k, &st);
 			cur = top.cur;
 			j = top.cand;
 			continue;
 		}
-		uint32_t i = optional ? k->cand[j] : node->op;
+		uint32_t i = candidate ? k->cand[j] : node->op;
 		struct check__rstate next;
 		bool added = false;
 		if (check__enter(k, i, &st, &next)) {
@@ -549,7 +575,7 @@ static err *check__search(struct check__key *k, const struct check__register_bud
 			TRY(e);
 		}
 		if (!added) {
-			if (optional)
+			if (candidate)
 				j++;
 			else
 				cur = node->next;
@@ -558,10 +584,9 @@ static err *check__search(struct check__key *k, const struct check__register_bud
 		assert(k->depth < k->n_ops);
 		k->stack[k->depth++] = (struct check__frame){.op = i,
 		                                             .before = st,
-		                                             .cur = optional ? cur : node->next,
-		                                             .cand = optional ? j + 1 : j};
-		if (!optional)
-			check__lift(k, &k->ops[i]);
+		                                             .cur = candidate ? cur : node->next,
+		                                             .cand = candidate ? j + 1 : j};
+		check__lift(k, &k->ops[i]);
 		st = next;
 		steps += check__candidates(k, &st);
 		cur = k->nodes[0].next;
@@ -762,6 +787,7 @@ static err *check__force(struct check__key *k)
 			uint64_t deadline = check__first_observer(k, o->value);
 			if (deadline != SIM_NEVER && deadline >= o->invoke_us) {
 				op->optional = false;
+				op->forced = true;
 				op->deadline_us = deadline;
 				changed = true;
 			}
@@ -785,6 +811,94 @@ static int check__cmp_ranked(const void *a, const void *b)
 	return (x->op > y->op) - (x->op < y->op);
 }
 
+/* The first of the n ranked entries whose rank is at least `rank`. */
+static size_t check__lower_rank(const struct check__ranked *a, size_t n, uint64_t rank)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (a[mid].rank < rank)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* A rank that orders signed values as they compare. */
+static uint64_t check__value_rank(int64_t v)
+{
+	return (uint64_t)v ^ (1ULL << 63);
+}
+
+/*
+ * Drops the unknown CASes nothing needs: those whose value no required operation
+ * observes (a read, a CAS that swapped, a forced CAS), nor a CAS needed in turn, and
+ * whose expected value no acknowledged CAS that did not swap expects. Such a CAS can
+ * only replace a value by one nobody looks at, and nobody needs the old value gone: take
+ * it (and the CASes it enabled) out of a linearization and what is left is one too.
+ * Left in, each kept the unknown writes of its expected value out of the pool, since
+ * somebody "looked at" them: a few dozen unknown writes and CASes between two
+ * acknowledged operations made the search try their subsets (simulator seed 425 with
+ * 15 ms client timeouts, key 2).
+ */
+static err *check__drop_pointless(struct check__key *k)
+{
+	size_t cap = 2 * (size_t)k->n_ops + 1;
+	struct check__ranked *cas = malloc(cap * sizeof *cas); /* optional CASes by value */
+	int64_t *work = malloc(cap * sizeof *work);            /* values needed, to visit */
+	int64_t *refused = malloc(cap * sizeof *refused);      /* expected by a refused CAS */
+	bool *needed = calloc(cap, sizeof *needed);            /* per entry of cas */
+	err *e = NULL;
+	if (!cas || !work || !refused || !needed) {
+		e = err_new(ERR_NOMEM, "register checker: %u operations", k->n_ops);
+		goto out;
+	}
+	size_t n_cas = 0, n_work = 0, n_refused = 0;
+	for (uint32_t i = 0; i < k->n_ops; i++) {
+		const struct check__rop *op = &k->ops[i];
+		const struct sim_reg_op *o = op->src;
+		if (o->kind == SIM_REG_READ)
+			work[n_work++] = o->value;
+		else if (o->kind != SIM_REG_CAS)
+			continue;
+		else if (o->outcome == SIM_OK && !o->swapped)
+			refused[n_refused++] = o->expected;
+		else if (o->outcome == SIM_OK || op->forced)
+			work[n_work++] = o->expected;
+		else if (op->optional)
+			cas[n_cas++] = (struct check__ranked){check__value_rank(o->value), i};
+	}
+	qsort(cas, n_cas, sizeof *cas, check__cmp_ranked);
+	qsort(refused, n_refused, sizeof *refused, check__cmp_i64);
+	for (size_t j = 0; j < n_cas; j++) {
+		int64_t expected = k->ops[cas[j].op].src->expected;
+		if (check__count(refused, n_refused, expected) > 0) {
+			needed[j] = true;
+			work[n_work++] = expected;
+		}
+	}
+	while (n_work > 0) { /* each CAS becomes needed once: at most 2 n_ops pushes in all */
+		uint64_t rank = check__value_rank(work[--n_work]);
+		for (size_t j = check__lower_rank(cas, n_cas, rank);
+		     j < n_cas && cas[j].rank == rank; j++) {
+			if (needed[j])
+				continue;
+			needed[j] = true;
+			assert(n_work < cap);
+			work[n_work++] = k->ops[cas[j].op].src->expected;
+		}
+	}
+	for (size_t j = 0; j < n_cas; j++)
+		k->ops[cas[j].op].dropped = !needed[j];
+out:
+	free(cas);
+	free(work);
+	free(refused);
+	free(needed);
+	return e;
+}
+
 /*
  * Prepares the canonical forms: who looks at each written value (and at 0), the
  * required operations by deadline and the optional writes somebody looks at by the time
@@ -793,6 +907,7 @@ static int check__cmp_ranked(const void *a, const void *b)
 static err *check__classify(struct check__key *k)
 {
 	TRY(check__force(k));
+	TRY(check__drop_pointless(k));
 	size_t cap = (size_t)k->n_ops + 1;
 	struct check__look *looks = malloc(cap * sizeof *looks);
 	struct check__ranked *ranked = malloc(cap * sizeof *ranked);
@@ -801,11 +916,12 @@ static err *check__classify(struct check__key *k)
 	k->exp_order = malloc(cap * sizeof *k->exp_order);
 	k->cas_order = malloc(cap * sizeof *k->cas_order);
 	k->wr_order = malloc(cap * sizeof *k->wr_order);
+	k->forced_order = malloc(cap * sizeof *k->forced_order);
 	k->writers = malloc(cap * sizeof *k->writers);
 	k->cand = malloc(cap * sizeof *k->cand);
 	err *e = NULL;
 	if (!looks || !ranked || !k->in_set || !k->req_order || !k->exp_order || !k->cas_order ||
-	    !k->wr_order || !k->writers || !k->cand) {
+	    !k->wr_order || !k->forced_order || !k->writers || !k->cand) {
 		e = err_new(ERR_NOMEM, "register checker: %u operations", k->n_ops);
 		goto out;
 	}
@@ -814,7 +930,7 @@ static err *check__classify(struct check__key *k)
 		const struct sim_reg_op *o = k->ops[i].src;
 		if (o->kind == SIM_REG_READ)
 			looks[n_looks++] = (struct check__look){o->value, o->complete_us};
-		else if (o->kind == SIM_REG_CAS)
+		else if (o->kind == SIM_REG_CAS && !k->ops[i].dropped)
 			looks[n_looks++] = (struct check__look){
 			    o->expected, o->outcome == SIM_OK ? o->complete_us : SIM_NEVER};
 	}
@@ -848,9 +964,11 @@ static err *check__classify(struct check__key *k)
 		const struct check__rop *op = &k->ops[i];
 		if (op->optional && op->src->kind == SIM_REG_WRITE)
 			k->wr_order[k->n_wr++] = i; /* k->ops is sorted by invocation */
-		if (op->optional && op->src->kind == SIM_REG_CAS)
+		if (op->forced)
+			k->forced_order[k->n_forced++] = i;
+		if (op->optional && op->src->kind == SIM_REG_CAS && !op->dropped)
 			ranked[n_ranked++] =
-			    (struct check__ranked){(uint64_t)op->src->expected ^ (1ULL << 63), i};
+			    (struct check__ranked){check__value_rank(op->src->expected), i};
 	}
 	qsort(ranked, n_ranked, sizeof *ranked, check__cmp_ranked);
 	for (size_t i = 0; i < n_ranked; i++)
@@ -859,8 +977,8 @@ static err *check__classify(struct check__key *k)
 	n_ranked = 0;
 	for (uint32_t i = 0; i < k->n_ops; i++)
 		if (k->ops[i].src->kind != SIM_REG_READ)
-			ranked[n_ranked++] = (struct check__ranked){
-			    (uint64_t)k->ops[i].src->value ^ (1ULL << 63), i};
+			ranked[n_ranked++] =
+			    (struct check__ranked){check__value_rank(k->ops[i].src->value), i};
 	qsort(ranked, n_ranked, sizeof *ranked, check__cmp_ranked);
 	for (size_t i = 0; i < n_ranked; i++)
 		k->writers[i] = ranked[i].op;
@@ -879,7 +997,7 @@ static err *check__build_events(struct check__key *k)
 {
 	uint32_t n_events = 0;
 	for (uint32_t i = 0; i < k->n_ops; i++)
-		n_events += k->ops[i].optional ? 0 : 2;
+		n_events += k->ops[i].optional ? 0 : k->ops[i].forced ? 1 : 2;
 	k->nodes = calloc((size_t)n_events + 1, sizeof *k->nodes);
 	k->stack = calloc((size_t)k->n_ops + 1, sizeof *k->stack);
 	if (!k->nodes || !k->stack)
@@ -891,7 +1009,8 @@ static err *check__build_events(struct check__key *k)
 	for (uint32_t i = 0; i < k->n_ops; i++) {
 		const struct sim_reg_op *o = k->ops[i].src;
 		if (!k->ops[i].optional) {
-			ev[e++] = (struct check__node){.op = i, .at_us = o->invoke_us};
+			if (!k->ops[i].forced)
+				ev[e++] = (struct check__node){.op = i, .at_us = o->invoke_us};
 			ev[e++] = (struct check__node){
 			    .op = i, .is_return = true, .at_us = k->ops[i].deadline_us};
 		}
@@ -1014,6 +1133,7 @@ err *check__register(const struct sim_reg_op *ops, size_t n,
 		free(k.exp_order);
 		free(k.cas_order);
 		free(k.wr_order);
+		free(k.forced_order);
 		free(k.writers);
 		free(k.cand);
 		free(k.memo.slots);

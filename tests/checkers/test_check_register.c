@@ -182,6 +182,68 @@ START_TEST(many_unknown_operations_are_decided)
 }
 END_TEST
 
+/*
+ * Twenty unknown writes invoked at the start, each observed by one of twenty reads at
+ * the end (so each is forced, and due by its reader's completion), and between them
+ * eight acknowledged writes each read back. Linearizable with the unknown writes as late
+ * as they can be. A search that tried a forced write at its call, as early as it could,
+ * went through the acknowledged operations once for every subset of the forced writes
+ * before the first late read showed the subset wrong, and ran out of its budget (as
+ * simulated runs with 15 ms client timeouts did: seeds 425 and 518).
+ */
+START_TEST(forced_writes_are_tried_late)
+{
+	enum { FORCED = 20, MIDDLE = 8 };
+	struct sim_reg_op ops[FORCED + 2 * MIDDLE + FORCED];
+	size_t n = 0;
+	for (int i = 0; i < FORCED; i++)
+		ops[n++] = (struct sim_reg_op)UWR(0, 100 + i, i);
+	for (int j = 0; j < MIDDLE; j++) {
+		uint64_t t = 100 + 20 * (uint64_t)j;
+		ops[n++] = (struct sim_reg_op)WR(0, 1 + j, t, t + 5);
+		ops[n++] = (struct sim_reg_op)RD(0, 1 + j, t + 10, t + 15);
+	}
+	for (int i = 0; i < FORCED; i++) {
+		uint64_t t = 1000 + 10 * (uint64_t)i;
+		ops[n++] = (struct sim_reg_op)RD(0, 100 + i, t, t + 5);
+	}
+	expect_valid(ops, n);
+}
+END_TEST
+
+/*
+ * Unknown CASes whose values nobody reads. Twenty unknown writes, each with an unknown
+ * CAS expecting its value, and then an acknowledged write whose call comes before a
+ * forced write's reader returns, so the search first tries the write too early and has
+ * to come back. The writes and CASes change nothing anyone can see, yet while each CAS
+ * "looked at" its write's value the search took every subset of them for a different
+ * state and ran out of its budget (simulator seed 425, key 2). But a CAS nobody reads is
+ * not always idle: it may be what replaced a value that a refused CAS must not find.
+ */
+START_TEST(unknown_cas_nobody_reads)
+{
+	enum { PAIRS = 20 };
+	struct sim_reg_op ops[2 * PAIRS + 4];
+	size_t n = 0;
+	for (int i = 0; i < PAIRS; i++) {
+		ops[n++] = (struct sim_reg_op)UWR(0, 1000 + i, 10 + (uint64_t)i);
+		ops[n++] = (struct sim_reg_op)UCAS(0, 1000 + i, 2000 + i, 10 + (uint64_t)i);
+	}
+	ops[n++] = (struct sim_reg_op)UWR(0, 7, 100);
+	ops[n++] = (struct sim_reg_op)WR(0, 8, 150, 220);
+	ops[n++] = (struct sim_reg_op)RD(0, 7, 200, 210);
+	ops[n++] = (struct sim_reg_op)RD(0, 8, 300, 310);
+	expect_valid(ops, n);
+
+	const struct sim_reg_op replaced[] = {WR(0, 5, 0, 10), UCAS(0, 5, 6, 20),
+	                                      CAS(0, 5, 7, false, 30, 40)};
+	expect_valid(replaced, N(replaced));
+	const struct sim_reg_op not_replaced[] = {WR(0, 5, 0, 10), UCAS(0, 4, 6, 20),
+	                                          CAS(0, 5, 7, false, 30, 40)};
+	expect_violation(not_replaced, N(not_replaced), 0, "cas 5->7 not swapped");
+}
+END_TEST
+
 START_TEST(stale_read_fails)
 {
 	const struct sim_reg_op ops[] = {WR(2, 1, 0, 10), RD(2, 0, 20, 30)};
@@ -469,6 +531,8 @@ static Suite *register_suite(void)
 	tcase_add_test(tc, unknown_and_failed_operations_pass);
 	tcase_add_test(tc, unknown_cas_chains);
 	tcase_add_test(tc, many_unknown_operations_are_decided);
+	tcase_add_test(tc, forced_writes_are_tried_late);
+	tcase_add_test(tc, unknown_cas_nobody_reads);
 	tcase_add_test(tc, stale_read_fails);
 	tcase_add_test(tc, lost_write_fails);
 	tcase_add_test(tc, impossible_cas_fails);
