@@ -138,6 +138,12 @@ struct check__frame {
 	uint32_t cand; /* ...and the next candidate to try */
 };
 
+/* An operation of a key (an index into its ops) with a 64-bit rank to order it by. */
+struct check__ranked {
+	uint64_t rank;
+	uint32_t op;
+};
+
 struct check__key {
 	uint32_t key;
 	struct check__rop *ops;
@@ -150,13 +156,13 @@ struct check__key {
 	uint32_t n_req;
 	uint32_t *exp_order; /* optional writes someone looks at, by look_until */
 	uint32_t n_exp;
-	uint32_t *cas_order; /* optional CASes by (expected, index) */
+	struct check__ranked *cas_order; /* optional CASes by (expected, index) */
 	uint32_t n_cas;
 	uint32_t *wr_order; /* optional writes by invocation */
 	uint32_t n_wr;
 	uint32_t *forced_order; /* forced operations by invocation */
 	uint32_t n_forced;
-	uint32_t *writers; /* every write and CAS by (value, index) */
+	struct check__ranked *writers; /* every write and CAS by (value, index) */
 	uint32_t n_writers;
 	uint32_t *cand; /* the forced and optional operations to try in the current state */
 	uint32_t n_cand;
@@ -167,6 +173,36 @@ struct check__key {
 	uint32_t worst_node;
 	struct check__rstate worst_state;
 };
+
+/* ---- ordering operations by a rank ---- */
+
+static int check__cmp_ranked(const void *a, const void *b)
+{
+	const struct check__ranked *x = a, *y = b;
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	return (x->op > y->op) - (x->op < y->op);
+}
+
+/* The first of the n ranked entries whose rank is at least `rank`. */
+static size_t check__lower_rank(const struct check__ranked *a, size_t n, uint64_t rank)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (a[mid].rank < rank)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* A rank that orders signed values as they compare. */
+static uint64_t check__value_rank(int64_t v)
+{
+	return (uint64_t)v ^ (1ULL << 63);
+}
 
 /* ---- the memo: an open-addressing set of canonical states ---- */
 
@@ -437,16 +473,10 @@ static uint64_t check__candidates(struct check__key *k, const struct check__rsta
 	}
 	if (s->junk)
 		return work;
-	size_t lo = 0, hi = k->n_cas;
-	while (lo < hi) { /* optional CASes are sorted by (expected, index) */
-		size_t mid = lo + (hi - lo) / 2;
-		if (k->ops[k->cas_order[mid]].src->expected < s->value)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (; lo < k->n_cas && k->ops[k->cas_order[lo]].src->expected == s->value; lo++) {
-		uint32_t i = k->cas_order[lo];
+	uint64_t rank = check__value_rank(s->value);
+	for (size_t c = check__lower_rank(k->cas_order, k->n_cas, rank);
+	     c < k->n_cas && k->cas_order[c].rank == rank; c++) {
+		uint32_t i = k->cas_order[c].op;
 		work++;
 		if (!k->in_set[i] && k->ops[i].src->invoke_us <= f)
 			k->cand[k->n_cand++] = i;
@@ -501,16 +531,10 @@ static bool check__hopeless(const struct check__key *k, const struct check__rsta
 		return false;
 	if (!s->junk && s->value == v)
 		return false;
-	size_t lo = 0, hi = k->n_writers;
-	while (lo < hi) { /* writers are sorted by (value, index) */
-		size_t mid = lo + (hi - lo) / 2;
-		if (k->ops[k->writers[mid]].src->value < v)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (; lo < k->n_writers && k->ops[k->writers[lo]].src->value == v; lo++)
-		if (!k->in_set[k->writers[lo]])
+	uint64_t rank = check__value_rank(v);
+	for (size_t w = check__lower_rank(k->writers, k->n_writers, rank);
+	     w < k->n_writers && k->writers[w].rank == rank; w++)
+		if (!k->in_set[k->writers[w].op])
 			return false;
 	return true;
 }
@@ -797,40 +821,6 @@ static err *check__force(struct check__key *k)
 	return NULL;
 }
 
-/* Orders k's operation indices by a 64-bit rank, then by index. */
-struct check__ranked {
-	uint64_t rank;
-	uint32_t op;
-};
-
-static int check__cmp_ranked(const void *a, const void *b)
-{
-	const struct check__ranked *x = a, *y = b;
-	if (x->rank != y->rank)
-		return x->rank < y->rank ? -1 : 1;
-	return (x->op > y->op) - (x->op < y->op);
-}
-
-/* The first of the n ranked entries whose rank is at least `rank`. */
-static size_t check__lower_rank(const struct check__ranked *a, size_t n, uint64_t rank)
-{
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (a[mid].rank < rank)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/* A rank that orders signed values as they compare. */
-static uint64_t check__value_rank(int64_t v)
-{
-	return (uint64_t)v ^ (1ULL << 63);
-}
-
 /*
  * Drops the unknown CASes nothing needs: those whose value no required operation
  * observes (a read, a CAS that swapped, a forced CAS), nor a CAS needed in turn, and
@@ -959,7 +949,6 @@ static err *check__classify(struct check__key *k)
 	for (size_t i = 0; i < n_ranked; i++)
 		k->exp_order[i] = ranked[i].op;
 	k->n_exp = (uint32_t)n_ranked;
-	n_ranked = 0;
 	for (uint32_t i = 0; i < k->n_ops; i++) {
 		const struct check__rop *op = &k->ops[i];
 		if (op->optional && op->src->kind == SIM_REG_WRITE)
@@ -967,22 +956,14 @@ static err *check__classify(struct check__key *k)
 		if (op->forced)
 			k->forced_order[k->n_forced++] = i;
 		if (op->optional && op->src->kind == SIM_REG_CAS && !op->dropped)
-			ranked[n_ranked++] =
+			k->cas_order[k->n_cas++] =
 			    (struct check__ranked){check__value_rank(op->src->expected), i};
+		if (op->src->kind != SIM_REG_READ)
+			k->writers[k->n_writers++] =
+			    (struct check__ranked){check__value_rank(op->src->value), i};
 	}
-	qsort(ranked, n_ranked, sizeof *ranked, check__cmp_ranked);
-	for (size_t i = 0; i < n_ranked; i++)
-		k->cas_order[i] = ranked[i].op;
-	k->n_cas = (uint32_t)n_ranked;
-	n_ranked = 0;
-	for (uint32_t i = 0; i < k->n_ops; i++)
-		if (k->ops[i].src->kind != SIM_REG_READ)
-			ranked[n_ranked++] =
-			    (struct check__ranked){check__value_rank(k->ops[i].src->value), i};
-	qsort(ranked, n_ranked, sizeof *ranked, check__cmp_ranked);
-	for (size_t i = 0; i < n_ranked; i++)
-		k->writers[i] = ranked[i].op;
-	k->n_writers = (uint32_t)n_ranked;
+	qsort(k->cas_order, k->n_cas, sizeof *k->cas_order, check__cmp_ranked);
+	qsort(k->writers, k->n_writers, sizeof *k->writers, check__cmp_ranked);
 out:
 	free(looks);
 	free(ranked);
