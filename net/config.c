@@ -201,6 +201,21 @@ void net_config_init(struct net_config *c)
 	c->log_level = LOG_INFO;
 }
 
+/* The setting named `key` (dashes or underscores), or NULL if there is none. */
+static const struct net__key *net__find(const char *key)
+{
+	char name[NET__KEY_MAX];
+	size_t len = strlen(key);
+	if (len >= sizeof name)
+		return NULL;
+	for (size_t i = 0; i <= len; i++)
+		name[i] = key[i] == '-' ? '_' : key[i];
+	for (size_t i = 0; i < sizeof net__keys / sizeof net__keys[0]; i++)
+		if (strcmp(name, net__keys[i].name) == 0)
+			return &net__keys[i];
+	return NULL;
+}
+
 /*
  * Sets `key` (dashes or underscores) to `value`; an error names the key as written where
  * it came from: "--key" for a flag, "key" in a file.
@@ -208,17 +223,11 @@ void net_config_init(struct net_config *c)
 static err *net__set(struct net_config *c, const char *key, const char *value, bool flag)
 {
 	const char *dashes = flag ? "--" : "";
-	char name[NET__KEY_MAX];
-	size_t len = strlen(key);
-	if (len >= sizeof name)
-		return err_new(ERR_INVALID, "unknown %s '%s%.*s...'", flag ? "flag" : "key", dashes,
-		               NET__KEY_MAX, key);
-	for (size_t i = 0; i <= len; i++)
-		name[i] = key[i] == '-' ? '_' : key[i];
-	for (size_t i = 0; i < sizeof net__keys / sizeof net__keys[0]; i++)
-		if (strcmp(name, net__keys[i].name) == 0)
-			return err_wrap(net__keys[i].set(c, value), "%s%s", dashes, key);
-	return err_new(ERR_INVALID, "unknown %s '%s%s'", flag ? "flag" : "key", dashes, key);
+	const struct net__key *k = net__find(key);
+	if (k)
+		return err_wrap(k->set(c, value), "%s%s", dashes, key);
+	return err_new(ERR_INVALID, "unknown %s '%s%.*s%s'", flag ? "flag" : "key", dashes,
+	               NET__KEY_MAX, key, strlen(key) > NET__KEY_MAX ? "..." : "");
 }
 
 err *net_config_set(struct net_config *c, const char *key, const char *value)
@@ -322,6 +331,8 @@ static err *net__flag(int argc, char **argv, int *i, char *name, size_t cap, con
 	if (eq) {
 		*value = eq + 1;
 	} else {
+		if (strcmp(name, "config") != 0 && !net__find(name))
+			return err_new(ERR_INVALID, "unknown flag '--%s'", name);
 		if (*i + 1 >= argc)
 			return err_new(ERR_INVALID, "flag '--%s' needs a value", name);
 		*value = argv[++*i];

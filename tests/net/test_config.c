@@ -159,6 +159,7 @@ START_TEST(bad_flags_are_one_clear_error)
 	    {2, {"cairnd", "stray"}, "unexpected argument 'stray'"},
 	    {2, {"cairnd", "--id"}, "'--id' needs a value"},
 	    {3, {"cairnd", "--colour", "red"}, "unknown flag '--colour'"},
+	    {2, {"cairnd", "--colour"}, "unknown flag '--colour'"},
 	    {3, {"cairnd", "--id", "-1"}, "--id: '-1' is not a number"},
 	    {3, {"cairnd", "--config", "/nonexistent/cairn.conf"}, "cannot read configuration"},
 	};
