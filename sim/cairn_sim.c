@@ -11,6 +11,7 @@
  * Exit status: 0 when every run passed (or the replay matched), 1 when a check failed,
  * 2 for a usage error.
  */
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -78,6 +79,29 @@ struct cli {
 	bool expect_failure; /* sweep: stop at the first failing seed; success means one failed */
 };
 
+/* What option `opt` of run and sweep takes, for the message when its value is refused. */
+static const char *option_expects(const char *opt)
+{
+	static_assert(SIM_HISTORY_ENTRIES_MAX == 1u << 20, "--history's message names 2^20");
+	static const struct {
+		const char *opt, *expects;
+	} table[] = {
+	    {"--seed", "a number"},
+	    {"--seeds", "A..B, numbers with A <= B"},
+	    {"--nodes", "a number from 1 to 9"},
+	    {"--time", "a duration of up to a day, such as 30s or 500ms"},
+	    {"--op-timeout", "a duration of up to a day, such as 10s or 15ms"},
+	    {"--history", "a number of records from 1 to 2^20"},
+	    {"--workload", "bank, register, append or mix"},
+	    {"--faults", "all, none or a list of net,partition,clog,disk,crash,pause,clock"},
+	    {"--scenario", "leader-crash, minority-leader, clogged-leader or figure-8"},
+	};
+	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+		if (strcmp(opt, table[i].opt) == 0)
+			return table[i].expects;
+	return NULL;
+}
+
 /* Parses the options shared by run and sweep; returns false (after a message) on error. */
 static bool parse_run_options(int argc, char **argv, struct cli *c)
 {
@@ -143,7 +167,11 @@ static bool parse_run_options(int argc, char **argv, struct cli *c)
 		}
 		continue;
 	bad:
-		fprintf(stderr, "cairn-sim: bad option %s %s\n", opt, val);
+		if (option_expects(opt))
+			fprintf(stderr, "cairn-sim: %s: expected %s, not '%s'\n", opt,
+			        option_expects(opt), val);
+		else
+			fprintf(stderr, "cairn-sim: unknown option %s\n", opt);
 		return false;
 	}
 	return true;
