@@ -730,23 +730,45 @@ err *mvcc_flush(struct mvcc *m, bool sync)
 /* ---- garbage collection ---- */
 
 /*
+ * The sweep has passed every version of a key: its newest version at or below the mark,
+ * if that is a deletion (held in *deletion), joins the batch now.
+ */
+static err *mvcc__gc_delete_deletion(struct mvcc *m, struct buf *deletion)
+{
+	if (deletion->len == 0)
+		return NULL;
+	err *e = kv_batch_delete(&m->batch, buf_slice(deletion));
+	buf_clear(deletion);
+	return e;
+}
+
+/*
  * Deletes the versions below `low` that no snapshot at or above it can see. A full sweep
  * (bounded = false) walks every version. A bounded one starts at m->gc_cursor, visits at
  * most max_entries versions and leaves the cursor where it stopped (empty once it reached
  * the end): at the first version of the key it was in, so that key's versions are judged
  * together next time. Only a key with more versions than a slice is resumed mid-key; that
  * is safe too (the first version seen is kept), merely leaving one extra version.
+ *
+ * A key's newest version at or below `low` that is a deletion goes last, once every
+ * older version of the key is gone, and not at all if the sweep stops within the key:
+ * deleted first and the rest left to the next slice, which judges the key again, the
+ * older live version it found first would have been kept — the deleted row back.
+ * *found counts the versions the sweep found to delete (for the pacing of slices), that
+ * deletion among them.
  */
 static err *mvcc__gc_sweep(struct mvcc *m, uint64_t low, bool bounded, uint64_t max_entries,
-                           uint64_t *deleted)
+                           uint64_t *found)
 {
-	*deleted = 0;
+	*found = 0;
 	assert(low <= m->applied && low == m->gc_low_water);
 	assert(m->batch.count == 0);
 	struct buf lo, hi, group;
+	struct buf deletion; /* the current key's newest version <= low, a deletion, if any */
 	buf_init(&lo, KV_KEY_MAX + 1);
 	buf_init(&hi, 8);
 	buf_init(&group, KV_KEY_MAX);
+	buf_init(&deletion, KV_KEY_MAX);
 	err *e = mvcc__data_range(NULL, NULL, &lo, &hi);
 	if (!e && bounded && m->gc_cursor.len > 0) {
 		buf_clear(&lo);
@@ -774,6 +796,9 @@ static err *mvcc__gc_sweep(struct mvcc *m, uint64_t low, bool bounded, uint64_t 
 			if (e)
 				break;
 			if (glen != group.len || memcmp(group.data, k.ptr, glen) != 0) {
+				e = mvcc__gc_delete_deletion(m, &deletion);
+				if (e)
+					break;
 				buf_clear(&group);
 				buf_append(&group, k.ptr, glen); /* glen < KV_KEY_MAX */
 				kept = false;
@@ -795,11 +820,17 @@ static err *mvcc__gc_sweep(struct mvcc *m, uint64_t low, bool bounded, uint64_t 
 			bool live = v.len > 0 && v.ptr[0] == MVCC__TAG_LIVE;
 			if (!kept) {
 				kept = true;
-				if (live)
-					continue;
+				if (!live) {
+					e = buf_append(&deletion, k.ptr,
+					               k.len); /* k.len <= KV_KEY_MAX */
+					++*found;
+				}
+				if (e)
+					break;
+				continue;
 			}
 			e = kv_batch_delete(&m->batch, k);
-			++*deleted;
+			++*found;
 			if (e || m->batch.count >= MVCC__GC_CHUNK) {
 				/* resume after k: the smallest key above it */
 				buf_clear(&lo);
@@ -811,6 +842,8 @@ static err *mvcc__gc_sweep(struct mvcc *m, uint64_t low, bool bounded, uint64_t 
 			}
 		}
 		kv_iter_close(it);
+		if (!e && finished)
+			e = mvcc__gc_delete_deletion(m, &deletion);
 		if (!e && m->batch.count > 0)
 			e = mvcc__batch_apply(m);
 	}
@@ -823,6 +856,7 @@ static err *mvcc__gc_sweep(struct mvcc *m, uint64_t low, bool bounded, uint64_t 
 	buf_free(&lo);
 	buf_free(&hi);
 	buf_free(&group);
+	buf_free(&deletion);
 	return e;
 }
 
@@ -919,8 +953,14 @@ err *mvcc_gc(struct mvcc *m, uint64_t low_water)
 	bool raised;
 	TRY(mvcc__gc_raise(m, low_water, &raised));
 	TRY(mvcc__gc_purge(m, UINT64_MAX));
-	uint64_t deleted;
-	return raised ? mvcc__gc_sweep(m, m->gc_low_water, false, 0, &deleted) : NULL;
+	/*
+	 * Sweep even at the same mark: slices (mvcc_gc_some) may have left a pass unfinished,
+	 * or versions of a key longer than a slice behind. The pass is complete afterwards.
+	 */
+	uint64_t found;
+	TRY(mvcc__gc_sweep(m, m->gc_low_water, false, 0, &found));
+	buf_clear(&m->gc_cursor);
+	return NULL;
 }
 
 err *mvcc_gc_some(struct mvcc *m, uint64_t low_water, uint64_t max_entries)
@@ -933,15 +973,15 @@ err *mvcc_gc_some(struct mvcc *m, uint64_t low_water, uint64_t max_entries)
 		return NULL; /* the last pass at this mark reached the end */
 	if (m->gc_budget == 0 || m->gc_budget > max_entries)
 		m->gc_budget = max_entries;
-	uint64_t deleted;
-	TRY(mvcc__gc_sweep(m, m->gc_low_water, true, m->gc_budget, &deleted));
+	uint64_t found;
+	TRY(mvcc__gc_sweep(m, m->gc_low_water, true, m->gc_budget, &found));
 	/*
 	 * A slice that found nothing to collect halves the next one, down to a sixteenth:
 	 * a store that only grows (inserts of new keys) is not walked at full speed for
 	 * nothing. Any garbage found restores the full slice.
 	 */
 	uint64_t least = max_entries / MVCC__GC_SLOWDOWN ? max_entries / MVCC__GC_SLOWDOWN : 1;
-	m->gc_budget = deleted > 0                ? max_entries
+	m->gc_budget = found > 0                  ? max_entries
 	               : m->gc_budget / 2 > least ? m->gc_budget / 2
 	                                          : least;
 	return NULL;
