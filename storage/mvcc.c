@@ -250,6 +250,8 @@ static err *mvcc__restore_entry(struct mvcc *m, uint64_t index, const struct buf
 {
 	struct mvcc__record r;
 	err *e = mvcc__record_decode(bytes->data, bytes->len, &r);
+	if (e && err_code(e) != ERR_DECODE)
+		return e; /* out of memory: the entry may well be in the window */
 	if (e) {
 		err_free(e);
 		return NULL;
@@ -676,6 +678,8 @@ err *mvcc_apply(struct mvcc *m, const uint8_t *record, size_t len, uint64_t inde
 	out->index = index;
 	struct mvcc__record r;
 	err *e = mvcc__record_decode(record, len, &r);
+	if (e && err_code(e) != ERR_DECODE)
+		return e; /* out of memory: no outcome, the other replicas may decode it */
 	if (e) {
 		mvcc__outcome_say(out, ERR_DECODE, "%s", err_msg(e));
 		err_free(e);

@@ -170,8 +170,9 @@ uint64_t mvcc_gc_low_water(const struct mvcc *m);
  * Applies the committed log entry `index` holding a commit record: decodes it (trusting
  * nothing), validates it and installs its writes at version `index`, filling *out. Every
  * replica gets the same outcome. `index` must be greater than the applied version
- * (ERR_INVALID otherwise, nothing changes). An `err *` means the engine failed; the
- * in-memory state is then unchanged too.
+ * (ERR_INVALID otherwise, nothing changes). An `err *` means the engine failed or memory
+ * ran out (ERR_NOMEM, even while decoding: a record is judged malformed only by its
+ * bytes); the in-memory state is then unchanged too.
  */
 err *mvcc_apply(struct mvcc *m, const uint8_t *record, size_t len, uint64_t index,
                 struct mvcc_outcome *out);

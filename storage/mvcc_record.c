@@ -83,7 +83,7 @@ static void mvcc__decode_ranges(struct codec_reader *in, uint32_t n, struct mvcc
 	                ? r->inline_ranges
 	                : malloc(r->range_count * sizeof *r->ranges);
 	if (!r->ranges) {
-		codec_reader_fail(in, "out of memory");
+		codec_reader_nomem(in, "the read set");
 		r->range_count = 0;
 		return;
 	}
@@ -117,7 +117,7 @@ static void mvcc__decode_writes(struct codec_reader *in, uint32_t n, struct mvcc
 	                ? r->inline_writes
 	                : malloc(r->write_count * sizeof *r->writes);
 	if (!r->writes) {
-		codec_reader_fail(in, "out of memory");
+		codec_reader_nomem(in, "the write set");
 		r->write_count = 0;
 		return;
 	}
@@ -152,7 +152,7 @@ static void mvcc__decode_deleted(struct codec_reader *in, uint32_t n, struct mvc
 	}
 	r->deleted = malloc(n / 2 * sizeof *r->deleted);
 	if (!r->deleted) {
-		codec_reader_fail(in, "out of memory");
+		codec_reader_nomem(in, "the deleted ranges");
 		return;
 	}
 	r->deleted_count = n / 2;

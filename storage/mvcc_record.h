@@ -81,7 +81,10 @@ err *mvcc__record_encode(struct buf *out, struct mvcc_txn_id id, uint64_t read_v
                          const struct mvcc__write_source *writes, const struct mvcc__range *deleted,
                          uint32_t deleted_count);
 
-/* Decodes a record; ERR_DECODE if it breaks any rule. On success free it with _free(). */
+/*
+ * Decodes a record; ERR_DECODE if it breaks any rule, ERR_NOMEM if memory ran out (the
+ * record may be fine). On success free it with _free().
+ */
 err *mvcc__record_decode(const uint8_t *bytes, size_t len, struct mvcc__record *r);
 void mvcc__record_free(struct mvcc__record *r);
 

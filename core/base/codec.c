@@ -671,6 +671,13 @@ void codec_reader_fail(struct codec_reader *r, const char *what)
 		                   (size_t)(r->pos - r->start), what);
 }
 
+void codec_reader_nomem(struct codec_reader *r, const char *what)
+{
+	if (!r->error)
+		r->error = err_new(ERR_NOMEM, "msgpack at byte %zu: no memory for %s",
+		                   (size_t)(r->pos - r->start), what);
+}
+
 size_t codec_reader_remaining(const struct codec_reader *r)
 {
 	return r->error ? 0 : (size_t)(r->end - r->pos);

@@ -141,8 +141,14 @@ bool codec_read_nil(struct codec_reader *r);
 /* Bytes not yet read (0 after an error). */
 size_t codec_reader_remaining(const struct codec_reader *r);
 
-/* Records a decoder-specific failure unless one is recorded. */
+/* Records a decoder-specific failure (ERR_DECODE) unless one is recorded. */
 void codec_reader_fail(struct codec_reader *r, const char *what);
+
+/*
+ * Records that the decoder could not allocate `what` (ERR_NOMEM) unless a failure is
+ * recorded: the bytes may be fine, so callers must not take it for a bad document.
+ */
+void codec_reader_nomem(struct codec_reader *r, const char *what);
 
 /* Ends reading: the first error, or an error if bytes are left. */
 err *codec_reader_end(struct codec_reader *r);
