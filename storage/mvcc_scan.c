@@ -20,7 +20,8 @@
  * that hides it, so after a change the reverse source reads that key again.
  * The write buffer can change under a scan: then the buffer cursor restarts just past the
  * last key the scan returned, so writes ahead of the scan are seen and writes behind it
- * are not.
+ * are not; a snapshot head already decided is judged again against the transaction's
+ * own range deletions, which may have grown.
  */
 #include <assert.h>
 #include <stdlib.h>
@@ -151,7 +152,8 @@ struct mvcc__snapshot {
 	uint64_t pending_generation; /* the kv generation it was read at */
 	struct buf pending_key, pending_value;
 	struct buf cand_value; /* reverse: the value of the newest visible row so far */
-	bool has;              /* a head is ready: its key is `group`, its value `value` */
+	bool has;              /* a head is ready: its key is `group`, its value `value`... */
+	uint64_t has_version;  /* ...written at this version */
 	bool exhausted;
 	bool key_valid; /* `key` holds the head's user key, decoded from `group` */
 	struct buf key, value;
@@ -212,6 +214,7 @@ static err *mvcc__snapshot_emit(struct mvcc__snapshot *s, struct slice v, uint64
 	TRY(mvcc__copy(&s->value, slice_of(v.ptr + 1, v.len - 1)));
 	s->key_valid = false;
 	s->has = true;
+	s->has_version = version;
 	return NULL;
 }
 
@@ -464,6 +467,9 @@ static err *mvcc__scan_fill_buffer(struct mvcc_scan *s)
 	if (s->w_generation != s->txn->write_generation) {
 		s->w_has = false;
 		s->w_generation = s->txn->write_generation;
+		/* a range the transaction deleted since may cover the snapshot's head too */
+		if (s->snap.has && mvcc__snapshot_hidden(&s->snap, s->snap.has_version))
+			s->snap.has = false;
 		struct slice last;
 		if (s->emitted)
 			TRY(mvcc_scan_key(s, &last));
@@ -499,8 +505,8 @@ err *mvcc_scan_step(struct mvcc_scan *s, struct slice *value, bool *done)
 	if (s->done)
 		return NULL;
 	for (;;) {
+		TRY(mvcc__scan_fill_buffer(s)); /* first: it may drop the snapshot's head */
 		TRY(mvcc__snapshot_fill(&s->snap));
-		TRY(mvcc__scan_fill_buffer(s));
 		bool a = s->snap.has, b = s->w_has;
 		if (!a && !b) {
 			s->done = true;

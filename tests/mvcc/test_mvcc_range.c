@@ -227,6 +227,48 @@ START_TEST(own_writes_around_the_deletion)
 END_TEST
 
 /*
+ * A range the transaction deletes while its scan is open, ahead of the scan's position:
+ * the scan shows none of it, forward or in reverse, although the next stored key was
+ * already read ahead as the scan's head when the range went (it used to be returned).
+ */
+START_TEST(range_deleted_ahead_of_an_open_scan)
+{
+	for (int reverse = 0; reverse < 2; reverse++) {
+		struct store s;
+		store_open(&s, 310);
+		const char *keys[] = {"a", "c", "e"};
+		write_keys(&s, keys, 3, "1");
+		struct mvcc_txn *t = begin(&s, MVCC_LATEST, 0);
+		put(t, reverse ? "d" : "b", "2"); /* buffered: the scan's second row */
+		struct mvcc_scan *sc;
+		ok(mvcc_scan_open(t, NULL, NULL, reverse, &sc));
+		struct slice k, v;
+		bool done;
+		char seen[64] = "";
+		for (int row = 0; row < 2; row++) { /* a, b (or e, d): the head is now c */
+			ok(mvcc_scan_next(sc, &k, &v, &done));
+			ck_assert(!done);
+			strncat(seen, (const char *)k.ptr, k.len);
+		}
+		if (reverse)
+			delete_range(t, "b", "d");
+		else
+			delete_range(t, "c", "d");
+		for (;;) {
+			ok(mvcc_scan_next(sc, &k, &v, &done));
+			if (done)
+				break;
+			strncat(seen, (const char *)k.ptr, k.len);
+		}
+		ck_assert_str_eq(seen, reverse ? "eda" : "abe");
+		mvcc_scan_close(sc);
+		mvcc_txn_free(t);
+		store_close(&s);
+	}
+}
+END_TEST
+
+/*
  * For validation the range is written at the deleting commit: transactions that read a
  * key in it (by get, forward or reverse scan) at an older version abort; a blind writer
  * in the range commits after it and its writes show; readers of keys outside the range,
@@ -693,6 +735,7 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, range_reads_empty_from_its_commit_on);
 	tcase_add_test(tc, own_writes_around_the_deletion);
+	tcase_add_test(tc, range_deleted_ahead_of_an_open_scan);
 	tcase_add_test(tc, validation_counts_the_range_as_written);
 	tcase_add_test(tc, gc_purges_the_range);
 	tcase_add_test(tc, range_deletion_survives_a_reopen);
