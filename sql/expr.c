@@ -84,18 +84,6 @@ static struct sql_value compare_result(enum sql_op op, int c)
 	return sql_null();
 }
 
-/* Compares as SQL does, with one allowance: booleans compare with numbers as 0/1. */
-static err *compare_values(const struct sql_value *a, const struct sql_value *b, int *c,
-                           bool *is_null)
-{
-	struct sql_value ca = *a, cb = *b;
-	if (ca.type == SQL_BOOL && sql_value_is_numeric(&cb))
-		ca = sql_int(ca.u.b);
-	if (cb.type == SQL_BOOL && sql_value_is_numeric(&ca))
-		cb = sql_int(cb.u.b);
-	return sql_value_compare(&ca, &cb, c, is_null);
-}
-
 static err *binary(enum sql_op op, const struct sql_value *a, const struct sql_value *b,
                    struct sql_value *out)
 {
@@ -125,7 +113,7 @@ static err *binary(enum sql_op op, const struct sql_value *a, const struct sql_v
 		if (a->type == SQL_NULL || b->type == SQL_NULL)
 			c = a->type == b->type ? 0 : 1;
 		else
-			TRY(compare_values(a, b, &c, &is_null));
+			TRY(sql_value_compare(a, b, &c, &is_null));
 		*out = sql_bool((c == 0) == (op == SQL_OP_IS));
 		return NULL;
 	}
@@ -137,7 +125,7 @@ static err *binary(enum sql_op op, const struct sql_value *a, const struct sql_v
 	case SQL_OP_GE: {
 		int c;
 		bool is_null;
-		TRY(compare_values(a, b, &c, &is_null));
+		TRY(sql_value_compare(a, b, &c, &is_null));
 		*out = is_null ? sql_null() : compare_result(op, c);
 		return NULL;
 	}
@@ -309,7 +297,7 @@ static err *eval_in_list(const struct sql_bexpr *e, const struct sql_eval_ctx *c
 			break;
 		int c;
 		bool is_null;
-		er = compare_values(&probe, &v, &c, &is_null);
+		er = sql_value_compare(&probe, &v, &c, &is_null);
 		if (!er) {
 			saw_null |= is_null;
 			found = !is_null && c == 0;
@@ -344,7 +332,7 @@ static err *eval_case(const struct sql_bexpr *e, const struct sql_eval_ctx *ctx,
 		if (e->has_operand) {
 			int c;
 			bool is_null;
-			er = compare_values(&operand, &w, &c, &is_null);
+			er = sql_value_compare(&operand, &w, &c, &is_null);
 			hit = !er && !is_null && c == 0;
 		} else {
 			hit = sql_value_truth(&w);

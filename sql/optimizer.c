@@ -407,12 +407,27 @@ err *sql_opt_constant_filter(struct sql_planner *p, struct sql_plan *n, struct s
 
 /* ---- rule 4: access paths ---- */
 
-/* Converts constant `v` to the key type of a column; false if it cannot match any key. */
+/*
+ * Converts constant `v` to the key type of a column, as SQL compares them (a BOOLEAN is 0
+ * or 1); false if it cannot match any key, or, for a bound (`round` -1 for a lower one, 1
+ * for an upper one), if the column's keys cannot take it: then the predicate alone decides.
+ */
 static bool key_value(enum sql_value_type col, const struct sql_value *v, int round,
                       struct sql_value *out)
 {
 	if (v->type == SQL_NULL)
 		return false;
+	if (v->type == SQL_BOOL && (col == SQL_INT || col == SQL_FLOAT)) {
+		struct sql_value n = sql_int(v->u.b);
+		return key_value(col, &n, round, out);
+	}
+	if (col == SQL_BOOL && (v->type == SQL_INT || v->type == SQL_FLOAT)) {
+		double x = v->type == SQL_INT ? (double)v->u.i : v->u.f;
+		if (round != 0 || (x != 0 && x != 1))
+			return false;
+		*out = sql_bool(x == 1);
+		return true;
+	}
 	/* a text longer than any key cannot be stored as one, nor bound a range usefully */
 	if (v->type == SQL_TEXT && v->u.s.len > SQL_KEY_MAX_BYTES)
 		return false;

@@ -174,12 +174,18 @@ static int type_rank(enum sql_value_type t)
 {
 	switch (t) {
 	case SQL_NULL: return 0;
-	case SQL_BOOL: return 1;
+	case SQL_BOOL:
 	case SQL_INT:
-	case SQL_FLOAT: return 2;
-	case SQL_TEXT: return 3;
+	case SQL_FLOAT: return 1;
+	case SQL_TEXT: return 2;
 	}
-	return 4;
+	return 3;
+}
+
+/* A BOOLEAN as the number it counts as (0 or 1); any other value as it is. */
+static struct sql_value as_number(const struct sql_value *v)
+{
+	return v->type == SQL_BOOL ? sql_int(v->u.b) : *v;
 }
 
 /* Compares an integer with a double exactly (no rounding of large integers). */
@@ -231,12 +237,13 @@ int sql_value_order(const struct sql_value *a, const struct sql_value *b)
 		return ra < rb ? -1 : 1;
 	switch (a->type) {
 	case SQL_NULL: return 0;
-	case SQL_BOOL: return (int)a->u.b - (int)b->u.b;
+	case SQL_BOOL:
 	case SQL_INT:
 	case SQL_FLOAT: {
-		int c = cmp_numbers(a, b);
-		if (c == 0 && a->type != b->type)
-			return a->type == SQL_INT ? -1 : 1;
+		struct sql_value x = as_number(a), y = as_number(b);
+		int c = cmp_numbers(&x, &y);
+		if (c == 0 && a->type != b->type) /* BOOLEAN, INTEGER, FLOAT: the enum's order */
+			return a->type < b->type ? -1 : 1;
 		return c;
 	}
 	case SQL_TEXT: return cmp_text(a, b);
@@ -251,14 +258,16 @@ err *sql_value_compare(const struct sql_value *a, const struct sql_value *b, int
 	*is_null = a->type == SQL_NULL || b->type == SQL_NULL;
 	if (*is_null)
 		return NULL;
-	if (sql_value_is_numeric(a) && sql_value_is_numeric(b)) {
-		*cmp = cmp_numbers(a, b);
+	struct sql_value x = as_number(a), y = as_number(b);
+	if (sql_value_is_numeric(&x) && sql_value_is_numeric(&y)) {
+		*cmp = cmp_numbers(&x, &y);
 		return NULL;
 	}
 	if (a->type != b->type)
 		return err_new(ERR_TYPE, "cannot compare %s with %s", sql_value_type_name(a->type),
 		               sql_value_type_name(b->type));
-	*cmp = a->type == SQL_TEXT ? cmp_text(a, b) : (int)a->u.b - (int)b->u.b;
+	assert(a->type == SQL_TEXT);
+	*cmp = cmp_text(a, b);
 	return NULL;
 }
 

@@ -149,16 +149,17 @@ static inline bool sql_value_is_numeric(const struct sql_value *v)
 
 /*
  * The total order used by ORDER BY, DISTINCT, GROUP BY and indexes: NULL first, then
- * BOOLEAN (FALSE < TRUE), then numbers (INTEGER and FLOAT compared numerically; an
- * INTEGER equal to a FLOAT sorts first, so the order is total), then TEXT (bytewise).
- * Returns <0, 0 or >0.
+ * numbers (BOOLEAN as 0 and 1, INTEGER and FLOAT compared numerically; of equal numbers
+ * a BOOLEAN sorts first, then an INTEGER, then a FLOAT, so the order is total), then TEXT
+ * (bytewise). Returns <0, 0 or >0.
  */
 int sql_value_order(const struct sql_value *a, const struct sql_value *b);
 
 /*
  * SQL comparison (=, <, ...): *out is NULL if either side is NULL, else -1, 0 or 1 in
- * *cmp with *is_null false. INTEGER and FLOAT compare numerically (1 = 1.0). Values of
- * otherwise different types are ERR_TYPE (the planner rejects them first).
+ * *cmp with *is_null false. BOOLEAN, INTEGER and FLOAT compare numerically (1 = 1.0,
+ * TRUE = 1: a BOOLEAN counts as 0 or 1). TEXT with anything else is ERR_TYPE (the
+ * planner rejects it first).
  */
 err *sql_value_compare(const struct sql_value *a, const struct sql_value *b, int *cmp,
                        bool *is_null);

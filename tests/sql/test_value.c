@@ -92,7 +92,12 @@ static int order(struct sql_value a, struct sql_value b)
 START_TEST(ordering)
 {
 	ck_assert_int_lt(order(sql_null(), sql_bool(false)), 0);
-	ck_assert_int_lt(order(sql_bool(true), sql_int(-5)), 0);
+	/* a BOOLEAN orders as the number it counts as; of equal ones it comes first */
+	ck_assert_int_gt(order(sql_bool(true), sql_int(-5)), 0);
+	ck_assert_int_lt(order(sql_bool(false), sql_float(0.5)), 0);
+	ck_assert_int_lt(order(sql_bool(true), sql_int(1)), 0);
+	ck_assert_int_lt(order(sql_bool(true), sql_float(1.0)), 0);
+	ck_assert_int_gt(order(sql_int(1), sql_bool(true)), 0);
 	ck_assert_int_lt(order(sql_int(1), sql_float(1.5)), 0);
 	ck_assert_int_gt(order(sql_float(2.5), sql_int(2)), 0);
 	ck_assert_int_lt(order(sql_int(1), sql_float(1.0)), 0); /* ties: INTEGER first */
@@ -109,6 +114,11 @@ START_TEST(ordering)
 	ck_assert_ptr_null(sql_value_compare(&a, &b, &c, &is_null));
 	ck_assert(!is_null);
 	ck_assert_int_eq(c, 0);
+	struct sql_value yes = sql_bool(true), one = sql_float(1.0);
+	ck_assert_ptr_null(sql_value_compare(&yes, &one, &c, &is_null)); /* TRUE = 1.0 */
+	ck_assert_int_eq(c, 0);
+	ck_assert_ptr_null(sql_value_compare(&yes, &a, &c, &is_null)); /* TRUE < 3 */
+	ck_assert_int_lt(c, 0);
 	ck_assert_ptr_null(sql_value_compare(&a, &n, &c, &is_null));
 	ck_assert(is_null);
 	err *e = sql_value_compare(&a, &t, &c, &is_null);
