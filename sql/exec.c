@@ -110,7 +110,34 @@ static err *nothing_next(struct sql_iter *it, const struct sql_value **row, bool
 
 /* ---- scans ---- */
 
-/* Sets it->key / it->end to range number it->pos of the access path; false past the end. */
+/*
+ * Cuts a range bound longer than any stored key to the longest key's length; an upper
+ * bound then ends after every key starting with what is left. Either way the range only
+ * grows: the scan's predicate still decides every row.
+ */
+static err *clamp_bound(struct buf *bound, bool upper)
+{
+	if (bound->len <= MVCC_KEY_MAX)
+		return NULL;
+	bound->len = MVCC_KEY_MAX;
+	if (!upper)
+		return NULL;
+	struct buf tmp;
+	buf_init(&tmp, MVCC_KEY_MAX + 64);
+	err *e = sql_key_prefix_end(buf_slice(bound), &tmp);
+	if (!e) {
+		buf_clear(bound);
+		e = buf_append(bound, tmp.data, tmp.len);
+	}
+	buf_free(&tmp);
+	return e;
+}
+
+/*
+ * Sets it->key / it->end to range number it->pos of the access path; false past the end.
+ * A point whose key would be longer than any stored key matches nothing and is passed
+ * over (it->pos moves past it).
+ */
 static err *scan_range(struct sql_iter *it, bool *have)
 {
 	const struct sql_plan *p = it->plan;
@@ -131,6 +158,10 @@ static err *scan_range(struct sql_iter *it, bool *have)
 		return e;
 	if (points) {
 		e = sql_key_put_value(&it->key, &a->points[it->pos]);
+		if (!e && it->key.len > MVCC_KEY_MAX) {
+			it->pos++; /* no stored key is that long */
+			return scan_range(it, have);
+		}
 		return e ? e : sql_key_prefix_end(buf_slice(&it->key), &it->end);
 	}
 	/* a range (FULL is the unbounded one) */
@@ -152,6 +183,8 @@ static err *scan_range(struct sql_iter *it, bool *have)
 	} else {
 		e = sql_key_prefix_end(buf_slice(prefix), &it->end);
 	}
+	if (!e)
+		e = clamp_bound(&it->end, true);
 	if (!e && a->has_lo && a->kind != SQL_ACCESS_FULL) {
 		e = sql_key_put_value(&it->key, &a->lo);
 		if (!e && !a->lo_inclusive) {
@@ -165,7 +198,7 @@ static err *scan_range(struct sql_iter *it, bool *have)
 			buf_free(&tmp);
 		}
 	}
-	return e;
+	return e ? e : clamp_bound(&it->key, false);
 }
 
 /*
