@@ -4,6 +4,7 @@
 #include "sql/value.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -386,9 +387,14 @@ err *sql_value_concat(const struct sql_value *a, const struct sql_value *b, stru
 
 /* ---- casts ---- */
 
-/* Reads the longest numeric prefix of text as SQLite does; *is_int says which kind. */
-static void text_number(const char *s, size_t len, int64_t *i, double *f, bool *is_int)
+/*
+ * Reads the longest numeric prefix of text as SQLite does; *is_int says which kind, and
+ * *too_big that it is an integer beyond 64 bits (then *f holds it, rounded).
+ */
+static void text_number(const char *s, size_t len, int64_t *i, double *f, bool *is_int,
+                        bool *too_big)
 {
+	*too_big = false;
 	size_t k = 0;
 	while (k < len && (s[k] == ' ' || s[k] == '\t' || s[k] == '\n' || s[k] == '\r'))
 		k++;
@@ -428,18 +434,20 @@ static void text_number(const char *s, size_t len, int64_t *i, double *f, bool *
 	*f = strtod(tmp, NULL);
 	*is_int = !dot && !exp;
 	if (*is_int) {
-		char *end;
-		long long v = strtoll(tmp, &end, 10);
-		if (*f >= 9223372036854775807.0 || *f <= -9223372036854775808.0)
-			*is_int = false; /* out of range: keep it a float */
-		else
+		errno = 0;
+		long long v = strtoll(tmp, NULL, 10);
+		if (errno == ERANGE) { /* keep it a float */
+			*is_int = false;
+			*too_big = true;
+		} else {
 			*i = v;
+		}
 	}
 }
 
 static err *float_to_int(double f, struct sql_value *out)
 {
-	if (!(f > -9223372036854775809.0 && f < 9223372036854775808.0))
+	if (!(f >= -9223372036854775808.0 && f < 9223372036854775808.0)) /* [-2^63, 2^63) */
 		return err_new(ERR_LIMIT, "integer overflow: %g does not fit in INTEGER", f);
 	*out = sql_int((int64_t)f);
 	return NULL;
@@ -497,12 +505,15 @@ err *sql_value_cast(const struct sql_value *v, enum sql_value_type to, struct sq
 		}
 		int64_t i = 0;
 		double f = 0;
-		bool is_int = true;
-		text_number(v->u.s.ptr, v->u.s.len, &i, &f, &is_int);
+		bool is_int = true, too_big = false;
+		text_number(v->u.s.ptr, v->u.s.len, &i, &f, &is_int, &too_big);
 		if (to == SQL_FLOAT)
 			*out = sql_float(is_int ? (double)i : f);
 		else if (is_int)
 			*out = sql_int(i);
+		else if (too_big) /* not through the double: -2^63 - 1 would round to fit */
+			return err_new(ERR_LIMIT, "integer overflow: %g does not fit in INTEGER",
+			               f);
 		else
 			return float_to_int(f, out);
 		return NULL;
