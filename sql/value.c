@@ -382,6 +382,11 @@ err *sql_value_concat(const struct sql_value *a, const struct sql_value *b, stru
 	if (!e)
 		e = sql_text(tmp.len ? (const char *)tmp.data : "", tmp.len, out);
 	buf_free(&tmp);
+	if (err_is(e, ERR_LIMIT)) {
+		err_free(e);
+		e = err_new(ERR_LIMIT, "text too long: || gives more than %d bytes",
+		            SQL_TEXT_MAX_BYTES);
+	}
 	return e;
 }
 
