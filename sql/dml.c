@@ -5,7 +5,7 @@
  * `WHERE id = 5` touches one key), then change them: reading completely before writing
  * means a statement never sees its own changes (no Halloween problem) and scans are never
  * open while the overlay changes. INSERT ... SELECT likewise runs its query to completion
- * before inserting.
+ * before inserting. Foreign keys are checked once every row is written (finish()).
  */
 #include <assert.h>
 #include <stdlib.h>
@@ -54,6 +54,19 @@ static err *load_table(struct sql__stmt *st, const char *name, const struct sql_
 	if (!*t)
 		return err_new(ERR_NOT_FOUND, "no such table: %s", name);
 	return NULL;
+}
+
+/*
+ * Ends a data statement whose writes returned `e`: when they succeeded, runs the foreign
+ * key checks they deferred (the statement fails with the first violation). Frees the
+ * checks either way.
+ */
+static err *finish(struct sql__stmt *st, err *e)
+{
+	if (!e)
+		e = sql__check_deferred(st);
+	sql__forget_deferred(st);
+	return e;
 }
 
 /* ---- INSERT ---- */
@@ -172,7 +185,7 @@ err *sql__insert(struct sql__stmt *st, const struct sql_stmt *s, uint64_t *count
 	free(map);
 	free(row);
 	free(given);
-	return e;
+	return finish(st, e);
 }
 
 /* ---- UPDATE and DELETE ---- */
@@ -203,7 +216,7 @@ static err *update_one(struct sql__stmt *st, const struct sql_table *t, struct s
 	TRY(sql__check_row(st, t, row));
 	const struct sql_value *new_pk = t->pk >= 0 ? &row[t->pk] : pk;
 	if (t->pk >= 0 && sql_value_order(pk, new_pk) != 0)
-		TRY(sql__check_unreferenced(st, t, pk));
+		TRY(sql__defer_unreferenced(st, t, pk));
 	TRY(sql__delete_row(st, t, old, pk));
 	return sql__insert_row(st, t, row, new_pk);
 }
@@ -246,7 +259,7 @@ err *sql__update(struct sql__stmt *st, const struct sql_stmt *s, uint64_t *count
 	}
 	free(row);
 	sql_rows_free(&rows);
-	return e;
+	return finish(st, e);
 }
 
 /*
@@ -292,12 +305,12 @@ err *sql__delete(struct sql__stmt *st, const struct sql_stmt *s, uint64_t *count
 	for (uint64_t r = 0; r < rows.count && !e; r++) {
 		const struct sql_value *old = sql_rows_at(&rows, r);
 		const struct sql_value *pk = &old[t->column_count];
-		e = sql__check_unreferenced(st, t, pk);
+		e = sql__defer_unreferenced(st, t, pk);
 		if (!e)
 			e = sql__delete_row(st, t, old, pk);
 		if (!e)
 			(*count)++;
 	}
 	sql_rows_free(&rows);
-	return e;
+	return finish(st, e);
 }

@@ -18,12 +18,29 @@
 #include "sql/exec.h"
 #include "sql/planner.h"
 
+/* One statement may defer at most this many foreign key checks (a few per row it writes). */
+#define SQL__MAX_DEFERRED_CHECKS (4 * SQL_STATEMENT_MAX_WRITES)
+
+/*
+ * A foreign key check a write deferred to the end of its statement (SQL checks foreign
+ * keys when the statement ends, so a row may reference itself or a row written after it).
+ */
+struct sql__deferred {
+	const struct sql_table *table; /* the referencing table, or the referenced one */
+	int32_t column;                /* the referencing column, or -1: `value` is an old key */
+	struct sql_value value;        /* owned: the referencing value, or a key that went away */
+};
+
 struct sql__stmt {
 	struct sql_arena *arena;
 	struct sql_txn *txn;
 	struct sql_planner planner;
 	struct sql_exec exec;
 	bool unoptimized; /* plan queries without any optimizer rule (sql_session_set_optimizer) */
+	/* the foreign key checks the statement's writes deferred (malloc'd, in write order) */
+	struct sql__deferred *deferred;
+	uint32_t deferred_count;
+	uint32_t deferred_cap;
 };
 
 /* ---- write.c ---- */
@@ -35,7 +52,10 @@ struct sql__stmt {
  */
 err *sql__coerce(const struct sql_table *t, uint32_t col, struct sql_value *v);
 
-/* Checks NOT NULL and FOREIGN KEY constraints of a full row. */
+/*
+ * Checks the NOT NULL constraints of a full row and defers its FOREIGN KEY checks (the
+ * parent rows must exist) to sql__check_deferred().
+ */
 err *sql__check_row(struct sql__stmt *st, const struct sql_table *t, const struct sql_value *row);
 
 /*
@@ -61,9 +81,21 @@ err *sql__delete_row(struct sql__stmt *st, const struct sql_table *t, const stru
 /* Whether some table (t itself included) has a foreign key to `t`. */
 err *sql__referenced(struct sql__stmt *st, const struct sql_table *t, bool *out);
 
-/* ERR_CONSTRAINT if some row of another table references primary key `pk` of `t`. */
-err *sql__check_unreferenced(struct sql__stmt *st, const struct sql_table *t,
+/*
+ * Defers to sql__check_deferred() the check that no row references primary key `pk` of
+ * `t` (the key of a row deleted, or changed, by the statement).
+ */
+err *sql__defer_unreferenced(struct sql__stmt *st, const struct sql_table *t,
                              const struct sql_value *pk);
+
+/*
+ * Runs the foreign key checks the statement's writes deferred, once they are all done:
+ * ERR_CONSTRAINT for the first one that fails. The checks stay recorded.
+ */
+err *sql__check_deferred(struct sql__stmt *st);
+
+/* Forgets the deferred checks (checked or not) and frees them. */
+void sql__forget_deferred(struct sql__stmt *st);
 
 /* ERR_CONSTRAINT if unique index `x` already holds the row's values (NULLs never clash). */
 err *sql__check_unique(struct sql__stmt *st, const struct sql_table *t, const struct sql_index *x,

@@ -4,7 +4,9 @@
  * Constraint errors are ERR_CONSTRAINT and name the constraint, the column and the
  * offending value, e.g. "UNIQUE constraint failed: users.email = 'a@b'". Writes go to the
  * statement overlay (txn.h), so later rows of the same statement see earlier ones: two
- * rows of one INSERT with the same key are a violation like any other.
+ * rows of one INSERT with the same key are a violation like any other. FOREIGN KEY
+ * constraints are checked when the statement's writes are done (sql__check_deferred), as
+ * SQL does, so a row may reference itself or a row the same statement writes after it.
  */
 #include <assert.h>
 #include <stdlib.h>
@@ -99,6 +101,29 @@ static err *row_exists(struct sql__stmt *st, const struct sql_table *ref, const 
 	return e;
 }
 
+/* Records a check for the statement's end (see struct sql__deferred); copies `v`. */
+static err *defer(struct sql__stmt *st, const struct sql_table *t, int32_t column,
+                  const struct sql_value *v)
+{
+	if (st->deferred_count >= SQL__MAX_DEFERRED_CHECKS)
+		return err_new(ERR_LIMIT, "a statement may defer at most %d foreign key checks",
+		               SQL__MAX_DEFERRED_CHECKS);
+	if (st->deferred_count == st->deferred_cap) {
+		uint32_t cap = st->deferred_cap ? st->deferred_cap * 2 : 16;
+		struct sql__deferred *d = realloc(st->deferred, sizeof *d * cap);
+		if (!d)
+			return err_new(ERR_NOMEM, "out of memory deferring a foreign key check");
+		st->deferred = d;
+		st->deferred_cap = cap;
+	}
+	struct sql__deferred *d = &st->deferred[st->deferred_count];
+	d->table = t;
+	d->column = column;
+	TRY(sql_value_copy(&d->value, v));
+	st->deferred_count++;
+	return NULL;
+}
+
 err *sql__check_row(struct sql__stmt *st, const struct sql_table *t, const struct sql_value *row)
 {
 	for (uint32_t i = 0; i < t->column_count; i++) {
@@ -106,21 +131,29 @@ err *sql__check_row(struct sql__stmt *st, const struct sql_table *t, const struc
 		if (row[i].type == SQL_NULL && (c->not_null || (int32_t)i == t->pk))
 			return err_new(ERR_CONSTRAINT, "NOT NULL constraint failed: %s.%s", t->name,
 			               c->name);
-		if (!c->ref_table || row[i].type == SQL_NULL)
-			continue;
-		const struct sql_table *ref;
-		TRY(sql_catalog_read(st->txn, st->arena, c->ref_table, &ref));
-		if (!ref)
-			return err_new(ERR_CONSTRAINT,
-			               "FOREIGN KEY constraint failed: %s.%s refers to "
-			               "missing table %s",
-			               t->name, c->name, c->ref_table);
-		bool found;
-		TRY(row_exists(st, ref, &row[i], &found));
-		if (!found)
-			return violation("FOREIGN KEY", t->name, c->name, &row[i],
-			                 " has no matching primary key in the referenced table");
+		if (c->ref_table && row[i].type != SQL_NULL)
+			TRY(defer(st, t, (int32_t)i, &row[i]));
 	}
+	return NULL;
+}
+
+/* ERR_CONSTRAINT unless the table column `col` of `t` refers to has a row with key `v`. */
+static err *check_reference(struct sql__stmt *st, const struct sql_table *t, uint32_t col,
+                            const struct sql_value *v)
+{
+	const struct sql_column *c = &t->columns[col];
+	const struct sql_table *ref;
+	TRY(sql_catalog_read(st->txn, st->arena, c->ref_table, &ref));
+	if (!ref)
+		return err_new(ERR_CONSTRAINT,
+		               "FOREIGN KEY constraint failed: %s.%s refers to "
+		               "missing table %s",
+		               t->name, c->name, c->ref_table);
+	bool found;
+	TRY(row_exists(st, ref, v, &found));
+	if (!found)
+		return violation("FOREIGN KEY", t->name, c->name, v,
+		                 " has no matching primary key in the referenced table");
 	return NULL;
 }
 
@@ -305,11 +338,11 @@ err *sql__referenced(struct sql__stmt *st, const struct sql_table *t, bool *out)
 	return NULL;
 }
 
-err *sql__check_unreferenced(struct sql__stmt *st, const struct sql_table *t,
-                             const struct sql_value *pk)
+/* ERR_CONSTRAINT if some row of any table (`t` included) references primary key `pk` of `t`. */
+static err *check_unreferenced(struct sql__stmt *st, const struct sql_table *t,
+                               const struct sql_value *pk)
 {
-	if (t->pk < 0)
-		return NULL; /* only primary keys can be referenced */
+	assert(t->pk >= 0); /* only primary keys can be referenced (sql__referenced) */
 	struct sql_table **all;
 	uint32_t n;
 	TRY(sql_catalog_list(st->txn, st->arena, &all, &n));
@@ -337,4 +370,32 @@ err *sql__check_unreferenced(struct sql__stmt *st, const struct sql_table *t,
 		}
 	}
 	return NULL;
+}
+
+err *sql__defer_unreferenced(struct sql__stmt *st, const struct sql_table *t,
+                             const struct sql_value *pk)
+{
+	bool referenced;
+	TRY(sql__referenced(st, t, &referenced));
+	return referenced ? defer(st, t, -1, pk) : NULL;
+}
+
+err *sql__check_deferred(struct sql__stmt *st)
+{
+	for (uint32_t i = 0; i < st->deferred_count; i++) {
+		const struct sql__deferred *d = &st->deferred[i];
+		TRY(d->column < 0 ? check_unreferenced(st, d->table, &d->value)
+		                  : check_reference(st, d->table, (uint32_t)d->column, &d->value));
+	}
+	return NULL;
+}
+
+void sql__forget_deferred(struct sql__stmt *st)
+{
+	for (uint32_t i = 0; i < st->deferred_count; i++)
+		sql_value_free(&st->deferred[i].value);
+	free(st->deferred);
+	st->deferred = NULL;
+	st->deferred_count = 0;
+	st->deferred_cap = 0;
 }
