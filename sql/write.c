@@ -214,10 +214,37 @@ err *sql__check_unique(struct sql__stmt *st, const struct sql_table *t, const st
 	sql_txn_scan_close(sc);
 	buf_free(&key);
 	TRY(e);
-	if (!done)
+	if (done)
+		return NULL;
+	if (x->column_count == 1)
 		return violation("UNIQUE", t->name, t->columns[x->columns[0]].name,
 		                 &row[x->columns[0]], " already exists");
-	return NULL;
+	/* several columns: t.(a, b) = (1, 'x') */
+	struct buf names, values;
+	buf_init(&names, 1024);
+	buf_init(&values, 1024);
+	for (uint32_t k = 0; k < x->column_count; k++) {
+		const char *sep = k ? ", " : "(";
+		const char *name = t->columns[x->columns[k]].name;
+		e = buf_append(&names, sep, strlen(sep));
+		if (!e)
+			e = buf_append(&names, name, strlen(name));
+		if (!e)
+			e = buf_append(&values, sep, strlen(sep));
+		struct buf one;
+		buf_init(&one, 256);
+		describe(&row[x->columns[k]], &one);
+		if (!e && one.len)
+			e = buf_append(&values, one.data, strlen((const char *)one.data));
+		buf_free(&one);
+		err_free(e); /* a message cut short at 1 KiB is still a message */
+	}
+	e = err_new(ERR_CONSTRAINT, "UNIQUE constraint failed: %s.%.*s) = %.*s) already exists",
+	            t->name, (int)names.len, (const char *)names.data, (int)values.len,
+	            (const char *)values.data);
+	buf_free(&names);
+	buf_free(&values);
+	return e;
 }
 
 err *sql__insert_row(struct sql__stmt *st, const struct sql_table *t, const struct sql_value *row,
@@ -236,8 +263,15 @@ err *sql__insert_row(struct sql__stmt *st, const struct sql_table *t, const stru
 	for (uint32_t i = 0; i < t->index_count && !e; i++)
 		if (t->indexes[i].unique)
 			e = sql__check_unique(st, t, &t->indexes[i], row);
-	if (!e)
+	if (!e) {
 		e = sql_row_encode(row, t->column_count, &val);
+		if (err_is(e, ERR_LIMIT)) {
+			err_free(e);
+			e = err_new(ERR_LIMIT,
+			            "row too large for table %s: more than %d bytes encoded",
+			            t->name, KV_VALUE_MAX);
+		}
+	}
 	if (!e)
 		e = sql_txn_put(st->txn, buf_slice(&key), buf_slice(&val));
 	for (uint32_t i = 0; i < t->index_count && !e; i++)
