@@ -71,12 +71,14 @@ const char *sql__expr_name(struct sql_planner *p, const struct sql_expr *ast)
 		return ast->column.name;
 	struct buf b;
 	buf_init(&b, 4096);
-	const char *name = "?";
-	if (!sql_format_expr(ast, &b)) {
+	const char *name = "?"; /* an expression longer than 4 KiB goes by "?" */
+	err *e = sql_format_expr(ast, &b);
+	if (!e) {
 		char *s = sql_arena_strndup(p->arena, b.len ? (const char *)b.data : "", b.len);
 		if (s)
 			name = s;
 	}
+	err_free(e);
 	buf_free(&b);
 	return name;
 }
