@@ -348,22 +348,31 @@ static err *start_aggregate(struct sql_planner *p, const struct sql_select *s,
 	n->input = *plan;
 	n->group_count = s->group_by.count;
 	TRY(sql__alloc(p, sizeof *n->groups * (n->group_count + 1), (void **)&n->groups));
+	TRY(sql__alloc(p, sizeof *agg->group_ast * (n->group_count + 1), (void **)&agg->group_ast));
 	for (uint32_t g = 0; g < n->group_count; g++) {
 		const struct sql_expr *ge = s->group_by.items[g];
-		if (ge->kind == SQL_EXPR_INT && ge->integer >= 1 &&
-		    ge->integer <= (int64_t)s->item_count &&
-		    s->items[ge->integer - 1].kind == SQL_ITEM_EXPR)
-			ge = s->items[ge->integer - 1].expr; /* GROUP BY position */
+		if (ge->kind == SQL_EXPR_INT) { /* GROUP BY position */
+			if (ge->integer < 1 || ge->integer > (int64_t)s->item_count)
+				return err_new(
+				    ERR_INVALID,
+				    "GROUP BY term out of range - should be between 1 and %u",
+				    s->item_count);
+			if (s->items[ge->integer - 1].kind != SQL_ITEM_EXPR)
+				return err_new(
+				    ERR_INVALID,
+				    "GROUP BY position %lld is a * item, not an expression",
+				    (long long)ge->integer);
+			ge = s->items[ge->integer - 1].expr;
+		}
 		if (sql__has_aggregate(ge))
 			return err_new(ERR_INVALID,
 			               "aggregate functions are not allowed in GROUP BY");
 		TRY(sql__bind(p, ge, from_scope, &n->groups[g]));
+		/* the expression, not a position: later terms equal to it use the group */
+		agg->group_ast[g] = ge;
 	}
 	agg->input = from_scope;
 	agg->node = n;
-	TRY(sql__alloc(p, sizeof *agg->group_ast * (n->group_count + 1), (void **)&agg->group_ast));
-	for (uint32_t g = 0; g < n->group_count; g++)
-		agg->group_ast[g] = s->group_by.items[g];
 	*plan = n;
 	return NULL;
 }
