@@ -376,6 +376,17 @@ static err *agg_slot(struct sql_planner *p, struct sql__agg_ctx *agg, const stru
 	return NULL;
 }
 
+/* Counts e's column references to this query's row (*local) and to enclosing ones. */
+static void count_columns(const struct sql_bexpr *e, uint32_t *local, uint32_t *outer)
+{
+	if (e->kind == SQL_BX_COLUMN) {
+		++*(e->outer_depth ? outer : local);
+		return;
+	}
+	for (uint32_t i = 0; i < e->arg_count; i++) /* as deep as the parser nests */
+		count_columns(e->args[i], local, outer);
+}
+
 static err *bind_aggregate(struct sql_planner *p, const struct sql_expr *ast,
                            struct sql__scope *scope, struct sql_bexpr **out)
 {
@@ -393,6 +404,13 @@ static err *bind_aggregate(struct sql_planner *p, const struct sql_expr *ast,
 		if (sql__has_aggregate(arg))
 			return err_new(ERR_INVALID, "aggregate functions cannot be nested");
 		TRY(sql__bind(p, arg, agg->input, &a.arg));
+		uint32_t local = 0, outer = 0;
+		count_columns(a.arg, &local, &outer);
+		if (outer > 0 && local == 0) /* SQL makes it an aggregate of the outer query */
+			return err_new(ERR_INVALID,
+			               "%s() over columns of an enclosing query only is not "
+			               "supported: aggregate in that query instead",
+			               n);
 		enum sql_value_type t = a.arg->type;
 		if (!strcmp(n, "count")) {
 			a.func = SQL_AGG_COUNT;
