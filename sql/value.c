@@ -4,7 +4,6 @@
 #include "sql/value.h"
 
 #include <assert.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -392,20 +391,19 @@ err *sql_value_concat(const struct sql_value *a, const struct sql_value *b, stru
 
 /* ---- casts ---- */
 
-/*
- * Reads the longest numeric prefix of text as SQLite does; *is_int says which kind, and
- * *too_big that it is an integer beyond 64 bits (then *f holds it, rounded).
- */
-static void text_number(const char *s, size_t len, int64_t *i, double *f, bool *is_int,
-                        bool *too_big)
+/* Where a numeric prefix of text begins: past leading white space. */
+static size_t text_number_start(const char *s, size_t len)
 {
-	*too_big = false;
 	size_t k = 0;
 	while (k < len && (s[k] == ' ' || s[k] == '\t' || s[k] == '\n' || s[k] == '\r'))
 		k++;
-	char tmp[128];
-	size_t n = 0;
-	size_t start = k;
+	return k;
+}
+
+/* The longest numeric prefix of text (0 if there is none) as a FLOAT, as SQLite reads it. */
+static double text_float(const char *s, size_t len)
+{
+	size_t k = text_number_start(s, len), start = k;
 	if (k < len && (s[k] == '+' || s[k] == '-'))
 		k++;
 	bool digits = false, dot = false, exp = false;
@@ -427,27 +425,44 @@ static void text_number(const char *s, size_t len, int64_t *i, double *f, bool *
 		}
 		k++;
 	}
-	n = k - start;
-	if (!digits || n >= sizeof tmp) {
-		*i = 0;
-		*f = 0;
-		*is_int = true;
-		return;
-	}
+	char tmp[128];
+	size_t n = k - start;
+	if (!digits || n >= sizeof tmp)
+		return 0;
 	memcpy(tmp, s + start, n);
 	tmp[n] = '\0';
-	*f = strtod(tmp, NULL);
-	*is_int = !dot && !exp;
-	if (*is_int) {
-		errno = 0;
-		long long v = strtoll(tmp, NULL, 10);
-		if (errno == ERANGE) { /* keep it a float */
-			*is_int = false;
-			*too_big = true;
-		} else {
-			*i = v;
-		}
+	return strtod(tmp, NULL);
+}
+
+/*
+ * The longest integer prefix of text (0 if there is none), as SQLite reads it for CAST
+ * AS INTEGER: a sign and digits, so '2.5e1' is 2; ERR_LIMIT past 64 bits.
+ */
+static err *text_integer(const char *s, size_t len, struct sql_value *out)
+{
+	size_t k = text_number_start(s, len), start = k;
+	bool negative = k < len && s[k] == '-';
+	if (k < len && (s[k] == '+' || s[k] == '-'))
+		k++;
+	uint64_t magnitude = 0, limit = negative ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	size_t end = k;
+	while (end < len && s[end] >= '0' && s[end] <= '9')
+		end++;
+	for (; k < end; k++) {
+		uint64_t digit = (uint64_t)(s[k] - '0');
+		if (magnitude > (limit - digit) / 10)
+			return err_new(ERR_LIMIT,
+			               "integer overflow: %.*s%s does not fit in INTEGER",
+			               (int)(end - start < 40 ? end - start : 40), s + start,
+			               end - start > 40 ? "..." : "");
+		magnitude = magnitude * 10 + digit;
 	}
+	if (!negative)
+		*out = sql_int((int64_t)magnitude);
+	else
+		*out =
+		    sql_int(magnitude == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)magnitude);
+	return NULL;
 }
 
 static err *float_to_int(double f, struct sql_value *out)
@@ -508,19 +523,9 @@ err *sql_value_cast(const struct sql_value *v, enum sql_value_type to, struct sq
 				return err_new(ERR_TYPE, "cannot cast '%s' to BOOLEAN", s);
 			return NULL;
 		}
-		int64_t i = 0;
-		double f = 0;
-		bool is_int = true, too_big = false;
-		text_number(v->u.s.ptr, v->u.s.len, &i, &f, &is_int, &too_big);
-		if (to == SQL_FLOAT)
-			*out = sql_float(is_int ? (double)i : f);
-		else if (is_int)
-			*out = sql_int(i);
-		else if (too_big) /* not through the double: -2^63 - 1 would round to fit */
-			return err_new(ERR_LIMIT, "integer overflow: %g does not fit in INTEGER",
-			               f);
-		else
-			return float_to_int(f, out);
+		if (to == SQL_INT)
+			return text_integer(v->u.s.ptr, v->u.s.len, out);
+		*out = sql_float(text_float(v->u.s.ptr, v->u.s.len));
 		return NULL;
 	}
 	case SQL_NULL: return NULL;
