@@ -139,7 +139,26 @@ static err *fn_round(struct sql_value *args, uint32_t n, struct sql_value *out)
 	return NULL;
 }
 
-/* trim(x [, chars]): strips the bytes of `chars` (default a space) from the chosen ends. */
+/* The length of the UTF-8 character s begins with (valid text), at most n. */
+static size_t char_len(const char *s, size_t n)
+{
+	unsigned char lead = (unsigned char)s[0];
+	size_t len = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+	return len <= n ? len : n;
+}
+
+/* Whether the character c (len bytes) is one of the characters of `set`. */
+static bool char_in_set(const char *set, size_t set_len, const char *c, size_t len)
+{
+	for (size_t k = 0, step; k < set_len; k += step) {
+		step = char_len(set + k, set_len - k);
+		if (step == len && !memcmp(set + k, c, len))
+			return true;
+	}
+	return false;
+}
+
+/* trim(x [, chars]): strips the characters of `chars` (default a space) from the chosen ends. */
 static err *fn_trim(struct sql_value *args, uint32_t n, bool left, bool right,
                     struct sql_value *out)
 {
@@ -150,14 +169,24 @@ static err *fn_trim(struct sql_value *args, uint32_t n, bool left, bool right,
 	err *e = n == 2 ? sql_value_cast(&args[1], SQL_TEXT, &c) : NULL;
 	const char *set = n == 2 && !e ? c.u.s.ptr : " ";
 	size_t set_len = n == 2 && !e ? c.u.s.len : 1;
+	const char *x = t.u.s.ptr;
 	size_t from = 0, to = t.u.s.len;
-	while (!e && left && from < to && memchr(set, t.u.s.ptr[from], set_len))
-		from++;
-	while (!e && right && to > from && memchr(set, t.u.s.ptr[to - 1], set_len))
-		to--;
-	/* cutting ASCII bytes only keeps UTF-8 valid; a multi-byte set may not */
+	while (!e && left && from < to) {
+		size_t len = char_len(x + from, to - from);
+		if (!char_in_set(set, set_len, x + from, len))
+			break;
+		from += len;
+	}
+	while (!e && right && to > from) {
+		size_t last = to - 1; /* back to the last character's first byte */
+		while (last > from && ((unsigned char)x[last] & 0xC0) == 0x80)
+			last--;
+		if (!char_in_set(set, set_len, x + last, to - last))
+			break;
+		to = last;
+	}
 	if (!e)
-		e = sql_text(t.u.s.ptr + from, to - from, out);
+		e = sql_text(x + from, to - from, out);
 	sql_value_free(&t);
 	sql_value_free(&c);
 	return e;
