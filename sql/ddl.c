@@ -39,7 +39,7 @@ static err *column_default(struct sql__stmt *st, struct sql_table *t, uint32_t i
 {
 	struct sql_column *c = &t->columns[i];
 	struct sql_bexpr *e;
-	TRY(sql_plan_const_expr(&st->planner, ast, &e));
+	TRY(sql_plan_const_expr(&st->planner, ast, "DEFAULT", &e));
 	struct sql_eval_ctx ctx = {.exec = &st->exec};
 	struct sql_value v;
 	TRY(sql_bexpr_eval(e, &ctx, &v));

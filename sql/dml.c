@@ -131,7 +131,7 @@ static err *values_row(struct sql__stmt *st, const struct sql_expr_list *exprs, 
 		if (ast->kind == SQL_EXPR_DEFAULT)
 			continue;
 		struct sql_bexpr *e;
-		TRY(sql_plan_const_expr(&st->planner, ast, &e));
+		TRY(sql_plan_const_expr(&st->planner, ast, NULL, &e));
 		struct sql_eval_ctx ctx = {.exec = &st->exec};
 		TRY(sql_bexpr_eval(e, &ctx, &row[map[i]]));
 		given[map[i]] = true;

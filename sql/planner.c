@@ -290,7 +290,7 @@ static err *const_int(struct sql_planner *p, const struct sql_expr *ast, const c
                       int64_t *out)
 {
 	struct sql_bexpr *e;
-	TRY(sql_plan_const_expr(p, ast, &e));
+	TRY(sql_plan_const_expr(p, ast, what, &e));
 	struct sql_eval_ctx ctx = {0};
 	struct sql_value v;
 	TRY(sql_bexpr_eval(e, &ctx, &v));

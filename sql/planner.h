@@ -54,8 +54,12 @@ err *sql_plan_select(struct sql_planner *p, const struct sql_select *s, struct s
 err *sql_plan_table_expr(struct sql_planner *p, const struct sql_table *table,
                          const struct sql_expr *e, struct sql_bexpr **out);
 
-/* Binds a constant expression (no columns): INSERT values, DEFAULT, LIMIT. */
-err *sql_plan_const_expr(struct sql_planner *p, const struct sql_expr *e, struct sql_bexpr **out);
+/*
+ * Binds a constant expression (no columns): INSERT values, DEFAULT, LIMIT. A subquery is
+ * allowed when `what` is NULL; otherwise it is ERR_INVALID naming `what` ("DEFAULT").
+ */
+err *sql_plan_const_expr(struct sql_planner *p, const struct sql_expr *e, const char *what,
+                         struct sql_bexpr **out);
 
 /* Converts an AST type name to a value type. */
 enum sql_value_type sql_plan_value_type(enum sql_type t);

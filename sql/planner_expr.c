@@ -893,10 +893,25 @@ err *sql_plan_table_expr(struct sql_planner *p, const struct sql_table *table,
 	return sql__bind(p, e, &scope, out);
 }
 
-err *sql_plan_const_expr(struct sql_planner *p, const struct sql_expr *e, struct sql_bexpr **out)
+/* Whether e contains a subquery. */
+static bool has_subquery(const struct sql_bexpr *e)
+{
+	if (e->kind == SQL_BX_SUBQUERY)
+		return true;
+	for (uint32_t i = 0; i < e->arg_count; i++) /* as deep as the parser nests */
+		if (has_subquery(e->args[i]))
+			return true;
+	return false;
+}
+
+err *sql_plan_const_expr(struct sql_planner *p, const struct sql_expr *e, const char *what,
+                         struct sql_bexpr **out)
 {
 	struct sql__scope scope = {0};
 	if (sql__has_aggregate(e))
 		return err_new(ERR_INVALID, "aggregate functions are not allowed here");
-	return sql__bind(p, e, &scope, out);
+	TRY(sql__bind(p, e, &scope, out));
+	if (what && has_subquery(*out))
+		return err_new(ERR_INVALID, "%s takes a constant expression, not a subquery", what);
+	return NULL;
 }

@@ -306,6 +306,12 @@ static enum sql_step begin(struct sql_session *s, const struct sql_stmt *stmt,
 		return SQL_STEP_DONE;
 	}
 	/* reading an old version is read-only: a write there could never commit */
+	if (stmt->begin.read_write && stmt->begin.has_as_of) {
+		result_error(out,
+		             err_new(ERR_INVALID, "a transaction AS OF SYSTEM TIME is read-only: "
+		                                  "READ WRITE cannot go with it"));
+		return SQL_STEP_DONE;
+	}
 	bool read_only = stmt->begin.read_only || stmt->begin.has_as_of;
 	err *e = begin_txn(s, stmt->begin.has_as_of, stmt->begin.as_of, read_only, false);
 	if (e) {
