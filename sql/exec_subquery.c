@@ -83,16 +83,20 @@ static err *cached(struct sql_exec *x, const struct sql_bexpr *e, const struct s
 			*out = &x->cache[i];
 			return NULL;
 		}
+	/* computed first: the subqueries it holds add their own entries to the cache */
+	struct sql__subquery_cache c;
+	TRY(compute(x, e, ctx, &c));
 	if (x->cache_count == x->cache_cap) {
 		uint32_t cap = x->cache_cap ? x->cache_cap * 2 : 8;
 		struct sql__subquery_cache *n = realloc(x->cache, sizeof *n * cap);
-		if (!n)
+		if (!n) {
+			sql_value_free(&c.scalar);
+			sql__rowset_free(&c.set);
 			return err_new(ERR_NOMEM, "out of memory caching a subquery");
+		}
 		x->cache = n;
 		x->cache_cap = cap;
 	}
-	struct sql__subquery_cache c;
-	TRY(compute(x, e, ctx, &c));
 	x->cache[x->cache_count] = c;
 	*out = &x->cache[x->cache_count++];
 	return NULL;
