@@ -17,7 +17,8 @@
  * so `NOT a = b` is NOT (a = b) and `- - 48 * + 92` is (-(-48)) * (+92).
  *
  * Bounds. parse_expr(), parse_select() and parenthesized FROM items count their nesting
- * in `depth` and fail past SQL_MAX_DEPTH, so no input recurses without bound. Lists
+ * in `depth`, and so does every operator a chain of them adds (the tree grows a level
+ * each), failing past SQL_MAX_DEPTH, so no input recurses without bound. Lists
  * stop at SQL_MAX_LIST_ITEMS, names at SQL_MAX_IDENT_BYTES and a statement at
  * SQL_MAX_STATEMENT_BYTES; every loop consumes a token per iteration.
  */
@@ -163,7 +164,8 @@ static err *expect_kw(struct parse *p, enum sql_keyword kw)
 static err *enter(struct parse *p)
 {
 	if (p->depth >= SQL_MAX_DEPTH)
-		return limit_error(p, "nested deeper than 200 levels");
+		return limit_error(p, "nested deeper than " SQL_MAX_DEPTH_TEXT " levels "
+		                      "(parentheses, subqueries, chained operators)");
 	p->depth++;
 	return NULL;
 }
@@ -740,18 +742,28 @@ static err *parse_expr(struct parse *p, enum sql_precedence min_prec, struct sql
 {
 	TRY(enter(p));
 	struct sql_expr *left;
+	uint32_t links = 0; /* operators chained at this level */
 	TRY(parse_prefix(p, &left));
 	for (;;) {
 		enum sql_binary_op op;
 		if (!binary_op_at(p, &op)) {
 			if (!at_keyword_op(p) || SQL_PREC_EQ < min_prec)
 				break;
+			TRY(enter(p)); /* x IS NULL IS NULL ... deepens the tree too */
+			links++;
 			TRY(parse_keyword_op(p, left, &left));
 			continue;
 		}
 		enum sql_precedence prec = sql_binary_op_precedence(op);
 		if (prec < min_prec)
 			break;
+		/*
+		 * Each operator of a chain (a + b + c ...) puts the tree one level deeper on its
+		 * left: it counts as nesting, or a long chain overflows every recursive walk (a
+		 * SELECT of 50,000 terms crashed a node).
+		 */
+		TRY(enter(p));
+		links++;
 		struct sql_expr *e;
 		TRY(new_expr(p, SQL_EXPR_BINARY, pos_of(&p->tok), &e));
 		e->binary.op = op;
@@ -760,6 +772,8 @@ static err *parse_expr(struct parse *p, enum sql_precedence min_prec, struct sql
 		TRY(parse_expr(p, (enum sql_precedence)(prec + 1), &e->binary.right));
 		left = e;
 	}
+	for (; links > 0; links--)
+		leave(p);
 	leave(p);
 	assert(left && left->kind >= SQL_EXPR_NULL && left->kind <= SQL_EXPR_DEFAULT);
 	*out = left;

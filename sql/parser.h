@@ -29,7 +29,8 @@
 
 /* Limits. Exceeding one is an ERR_LIMIT error, never a crash. */
 #define SQL_MAX_STATEMENT_BYTES ((size_t)1 << 20) /* one statement's text */
-#define SQL_MAX_DEPTH 200                         /* nesting of expressions and subqueries */
+#define SQL_MAX_DEPTH 1000 /* nesting of expressions and subqueries; an operator chain counts */
+#define SQL_MAX_DEPTH_TEXT "1000"
 #define SQL_MAX_IDENT_BYTES 128                   /* an identifier, after unquoting */
 #define SQL_MAX_LIST_ITEMS 65536                  /* items in any one list (columns, rows) */
 
