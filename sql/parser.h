@@ -28,11 +28,12 @@
 #include "sql/ast.h"
 
 /* Limits. Exceeding one is an ERR_LIMIT error, never a crash. */
-#define SQL_MAX_STATEMENT_BYTES ((size_t)1 << 20) /* one statement's text */
-#define SQL_MAX_DEPTH 1000 /* nesting of expressions and subqueries; an operator chain counts */
+/* Nesting of expressions and subqueries; each operator of a chain (a + b + c) counts. */
+#define SQL_MAX_DEPTH 1000
 #define SQL_MAX_DEPTH_TEXT "1000"
-#define SQL_MAX_IDENT_BYTES 128  /* an identifier, after unquoting */
-#define SQL_MAX_LIST_ITEMS 65536 /* items in any one list (columns, rows) */
+#define SQL_MAX_STATEMENT_BYTES ((size_t)1 << 20) /* one statement's text */
+#define SQL_MAX_IDENT_BYTES 128                   /* an identifier, after unquoting */
+#define SQL_MAX_LIST_ITEMS 65536                  /* items in any one list (columns, rows) */
 
 /* A cursor over a script. Caller-allocated; holds no heap memory. */
 struct sql_parser {
