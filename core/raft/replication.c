@@ -301,9 +301,13 @@ static void raft__reject_append(struct raft *r, const struct raft_message *m)
 	raft__send(r, &resp);
 }
 
-/* Appends m's entries after its matching previous entry, dropping a conflicting suffix. */
-static err *raft__accept_entries(struct raft *r, const struct raft_message *m)
+/*
+ * Appends m's entries after its matching previous entry, dropping a conflicting suffix;
+ * *truncated says whether it dropped one.
+ */
+static err *raft__accept_entries(struct raft *r, const struct raft_message *m, bool *truncated)
 {
+	*truncated = false;
 	for (size_t i = 0; i < m->n_entries; i++) {
 		const struct raft_entry *e = &m->entries[i];
 		assert(e->index == m->index + 1 + i);
@@ -318,6 +322,7 @@ static err *raft__accept_entries(struct raft *r, const struct raft_message *m)
 				    ERR_INVALID, "leader of term %llu takes back entry %llu",
 				    (unsigned long long)r->term, (unsigned long long)e->index);
 			raft__log_truncate(&r->log, e->index);
+			*truncated = true;
 		}
 		if (e->term > m->term || e->term < raft__log_last_term(&r->log))
 			return err_new(ERR_INVALID,
@@ -342,14 +347,20 @@ err *raft__on_append(struct raft *r, const struct raft_message *m)
 		raft__reject_append(r, m);
 		return NULL;
 	}
-	TRY(raft__accept_entries(r, m));
+	bool truncated;
+	TRY(raft__accept_entries(r, m, &truncated));
 	uint64_t last_new = m->index + m->n_entries;
 	if (m->commit > r->commit)
 		r->commit = m->commit < last_new ? m->commit : last_new;
 	bool quiet = m->n_entries == 0 && (m->ctx & RAFT_APPEND_QUIET) != 0;
 	if (last_new > r->ack_owed && !quiet)
 		r->ack_owed = last_new;
-	r->deferring = (m->ctx & RAFT_APPEND_LAZY) != 0 &&
+	/*
+	 * A conflicting suffix dropped in memory is still on disk: deferring the write, the
+	 * node would apply the new entries and commit its state over a log whose durable
+	 * entries at those indexes are the dropped ones (a crash then restarted it on them).
+	 */
+	r->deferring = (m->ctx & RAFT_APPEND_LAZY) != 0 && !truncated &&
 	               r->log.last - r->log.written < RAFT__DEFER_MAX_ENTRIES;
 	if (!r->deferring)
 		raft__end_deferral(r);

@@ -312,6 +312,46 @@ START_TEST(test_new_term_drops_the_owed_ack)
 }
 END_TEST
 
+/*
+ * A lazy append that replaces a conflicting suffix already on disk is written at once:
+ * deferred, the new entries were applied from memory while the durable log still held
+ * the replaced ones at the same indexes, and long enough that the node's guard on its
+ * state commit (applied <= durable last index) let the state become durable over them;
+ * after a crash the node took the stale entries for committed and never caught up.
+ */
+START_TEST(test_lazy_append_that_truncates_is_written_at_once)
+{
+	struct fixture f;
+	uint64_t terms[4] = {1, 1, 1, 1}; /* 3 and 4: an old leader's uncommitted entries */
+	fix_init(&f, 2, 3, terms, 4, (struct raft_hard_state){.term = 2, .vote = 0, .commit = 2});
+	struct raft_entry fresh[2] = {
+	    {.term = 2, .index = 3, .type = RAFT_ENTRY_NORMAL, .origin = 3, .id = 7},
+	    {.term = 2, .index = 4, .type = RAFT_ENTRY_NORMAL, .origin = 3, .id = 8},
+	};
+	ck_assert_int_eq(fix_step(&f, (struct raft_message){.type = RAFT_MSG_APPEND,
+	                                                    .from = 3,
+	                                                    .to = 2,
+	                                                    .term = 2,
+	                                                    .index = 2,
+	                                                    .log_term = 1,
+	                                                    .commit = 4,
+	                                                    .ctx = RAFT_APPEND_LAZY,
+	                                                    .entries = fresh,
+	                                                    .n_entries = 2}),
+	                 0);
+	/* the durable log now holds the leader's entries 3 and 4, of term 2 */
+	ck_assert_uint_eq(f.entries_handed, 2);
+	ck_assert_uint_eq(f.n_terms, 4);
+	ck_assert_uint_eq(f.terms[2], 2);
+	ck_assert_uint_eq(f.terms[3], 2);
+	ck_assert_uint_eq(fix_status(&f).persisted_index, 4);
+	uint64_t index;
+	ck_assert_uint_eq(acks(&f, &index), 1); /* and acknowledged, not owed */
+	ck_assert_uint_eq(index, 4);
+	fix_free(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("raft_lazy");
@@ -324,6 +364,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_lazy_follower_defers_writes_not_applies);
 	tcase_add_test(tc, test_append_asking_for_haste_ends_the_wait);
 	tcase_add_test(tc, test_new_term_drops_the_owed_ack);
+	tcase_add_test(tc, test_lazy_append_that_truncates_is_written_at_once);
 	suite_add_tcase(s, tc);
 	return s;
 }
