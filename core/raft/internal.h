@@ -23,6 +23,9 @@
 #include "raft/raft.h"
 #include "raft/read_index.h"
 
+/* The largest term a message may carry (raft__check_terms): a campaign's term + 1 never wraps. */
+#define RAFT__TERM_MAX (UINT64_MAX >> 1)
+
 struct raft {
 	struct raft_config cfg;
 	struct prng *prng;

@@ -257,6 +257,13 @@ static err *raft__step_from_leader(struct raft *r, const struct raft_message *m)
  */
 static err *raft__check_terms(const struct raft_message *m)
 {
+	/*
+	 * No cluster counts that far (a term a second for 2^63 seconds); a peer that claims
+	 * to would have every node adopt it, and the next campaign's term + 1 would wrap.
+	 */
+	if (m->term > RAFT__TERM_MAX)
+		return err_new(ERR_INVALID, "%s of term %llu, beyond any real term",
+		               raft_message_type_name(m->type), (unsigned long long)m->term);
 	bool from_leader = m->type == RAFT_MSG_APPEND || m->type == RAFT_MSG_HEARTBEAT;
 	bool vote_request = m->type == RAFT_MSG_VOTE || m->type == RAFT_MSG_PRE_VOTE;
 	if (!from_leader && !vote_request) {

@@ -287,11 +287,14 @@ START_TEST(test_contradictions_rejected)
 	     .reject = true,
 	     .hint_index = 1,
 	     .hint_term = 2},
+	    /* adopted, a term this large made the next campaign's term wrap to 0 */
+	    {.type = RAFT_MSG_HEARTBEAT, .from = 1, .to = 2, .term = UINT64_MAX},
+	    {.type = RAFT_MSG_VOTE_RESP, .from = 3, .to = 2, .term = (UINT64_MAX >> 1) + 1},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		ck_assert_int_eq(fix_step(&f, bad[i]), ERR_INVALID);
 	ck_assert_uint_eq(fix_status(&f).term, 1);
-	ck_assert_uint_eq(fix_status(&f).malformed_messages, 6);
+	ck_assert_uint_eq(fix_status(&f).malformed_messages, 8);
 
 	/* The leader of term 2 sends entries 3 and 4, which this follower writes lazily... */
 	struct raft_entry sent[2] = {{.term = 2, .type = RAFT_ENTRY_NORMAL},
