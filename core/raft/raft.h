@@ -98,10 +98,11 @@
  * the state machine applying entries de-duplicates by (origin, id) (design.md §5).
  *
  * A proposal is never dropped silently: it either commits (and appears in `committed` on
- * its proposer) or is reported in `failures` with RAFT_FAIL_NOT_PROPOSED (it provably
- * never entered a log) or RAFT_FAIL_UNKNOWN (it may still commit later; the caller must
- * not assume either way). A read request either appears in `reads` or in `failures` as
- * RAFT_FAIL_READ.
+ * its proposer) or is reported in `failures` with RAFT_FAIL_NOT_PROPOSED (the leader
+ * refused it: a copy the network duplicated may still have entered its log, so only a
+ * proposer that de-duplicates may retry) or RAFT_FAIL_UNKNOWN (it may still commit later;
+ * the caller must not assume either way). A read request either appears in `reads` or in
+ * `failures` as RAFT_FAIL_READ.
  *
  * Implemented from Ongaro & Ousterhout, "In Search of an Understandable Consensus
  * Algorithm" (2014), and Ongaro's dissertation (2014): PreVote (§9.6), CheckQuorum and
@@ -205,7 +206,7 @@ struct raft_initial {
 };
 
 enum raft_failure_kind {
-	RAFT_FAIL_NOT_PROPOSED = 1, /* never entered any log; safe to retry */
+	RAFT_FAIL_NOT_PROPOSED = 1, /* refused by the leader (see above); retry de-duplicated */
 	RAFT_FAIL_UNKNOWN = 2,      /* may or may not commit */
 	RAFT_FAIL_READ = 3,         /* a read request could not be served; safe to retry */
 };
