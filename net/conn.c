@@ -5,10 +5,11 @@
  *        \________________________\______________________________\__error/close__/
  *
  * Epoll is level-triggered; the interest mask is recomputed after every change: EPOLLIN
- * while OPEN, EPOLLOUT while connecting or while frames wait to be written. Pausing is
- * lazy: EPOLLIN stays on until input actually arrives while paused (a client with one
- * request in flight usually sends nothing more), which saves two epoll_ctl calls per
- * request. A read shorter than the buffer ends the reading until epoll reports again.
+ * while OPEN, EPOLLOUT while connecting or while frames wait to be written. Holding input
+ * (paused by the owner, or back-pressure while the peer leaves hold_input_above bytes
+ * unread) is lazy: EPOLLIN stays on until input actually arrives while held (a client with
+ * one request in flight usually sends nothing more), which saves two epoll_ctl calls per
+ * request; a flush that brings the queue under the mark takes input again. A read shorter than the buffer ends the reading until epoll reports again.
  * Reads are bounded per readiness event (NET__READS_PER_EVENT) so one busy peer cannot
  * starve the others. All endings funnel through net__end(), which closes the socket at once
  * and leaves on_close and the free to a deferred callback.
@@ -58,7 +59,8 @@ struct net_conn {
 	struct net_defer flush; /* writes the frames queued during this loop step */
 	enum net__conn_state state;
 	bool paused;
-	bool input_blocked; /* paused and input arrived: EPOLLIN is off until resumed */
+	bool input_blocked; /* held (paused, or back-pressure) and input arrived: EPOLLIN off */
+	bool frame_timed;   /* the timer runs for a partly received frame (net__watch_frame) */
 	struct net_conn_limits limits;
 	struct net_conn_callbacks cb;
 	void *data;
@@ -75,6 +77,13 @@ struct net_conn {
 };
 
 static void net__end(struct net_conn *c, err *reason);
+
+/* Whether frames wait undelivered: the owner paused, or the peer leaves too much unread. */
+static bool net__holding(const struct net_conn *c)
+{
+	return c->paused ||
+	       (c->limits.hold_input_above > 0 && c->out_bytes > c->limits.hold_input_above);
+}
 
 static void net__update_interest(struct net_conn *c)
 {
@@ -132,6 +141,7 @@ static void net__end(struct net_conn *c, err *reason)
 static void net__flush(struct net_conn *c)
 {
 	assert(c->state == NET__OPEN || c->state == NET__DRAINING);
+	bool was_holding = net__holding(c);
 	while (c->out_head) {
 		struct iovec iov[NET__IOV_MAX];
 		int n = 0;
@@ -174,6 +184,12 @@ static void net__flush(struct net_conn *c)
 	if (!c->out_head && c->state == NET__DRAINING) {
 		net__end(c, NULL);
 		return;
+	}
+	if (was_holding && !net__holding(c) && c->state == NET__OPEN) {
+		/* the peer read enough: take its input again, frames already here first */
+		c->input_blocked = false;
+		if (net_frame_decoder_pending(&c->decoder) > 0)
+			net_defer_queue(c->loop, &c->defer);
 	}
 	net__update_interest(c);
 }
@@ -220,10 +236,32 @@ void net_conn_flush(struct net_conn *c)
 
 /* ---- reading ---- */
 
-/* Hands out complete frames until paused, ended or out of frames. */
+/*
+ * While a frame is partly received (and not held up by us), its timer runs: the peer
+ * must complete it within frame_timeout_ms.
+ */
+static void net__watch_frame(struct net_conn *c)
+{
+	if (c->limits.frame_timeout_ms == 0 || c->state != NET__OPEN)
+		return;
+	if (net__holding(c) || net_frame_decoder_pending(&c->decoder) == 0) {
+		net_timer_stop(c->loop, &c->timer);
+		c->frame_timed = false;
+		return;
+	}
+	if (c->frame_timed)
+		return;
+	err *e = net_timer_start(c->loop, &c->timer, c->limits.frame_timeout_ms);
+	if (e)
+		net__end(c, e);
+	else
+		c->frame_timed = true;
+}
+
+/* Hands out complete frames until held, ended or out of frames. */
 static void net__deliver(struct net_conn *c)
 {
-	while (c->state == NET__OPEN && !c->paused) {
+	while (c->state == NET__OPEN && !net__holding(c)) {
 		struct slice payload;
 		bool ready;
 		err *e = net_frame_decoder_next(&c->decoder, &payload, &ready);
@@ -238,15 +276,17 @@ static void net__deliver(struct net_conn *c)
 			return;
 		}
 		if (!ready)
-			return;
+			break;
 		c->cb.on_frame(c, payload.ptr, payload.len, c->data);
 	}
+	net__watch_frame(c);
 }
 
 static void net__read(struct net_conn *c)
 {
 	uint8_t chunk[NET_FRAME_FEED_MAX_BYTES];
-	for (int i = 0; i < NET__READS_PER_EVENT && c->state == NET__OPEN && !c->paused; i++) {
+	for (int i = 0; i < NET__READS_PER_EVENT && c->state == NET__OPEN && !net__holding(c);
+	     i++) {
 		ssize_t n = read(c->fd, chunk, sizeof chunk);
 		if (n == 0) {
 			size_t partial = net_frame_decoder_pending(&c->decoder);
@@ -313,11 +353,12 @@ static void net__on_io(struct net_io *io, uint32_t events)
 		net__flush(c);
 	if (c->state == NET__ENDED)
 		return;
-	if (c->state == NET__OPEN && !c->paused && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
+	if (c->state == NET__OPEN && !net__holding(c) &&
+	    (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
 		net__read(c);
 		return;
 	}
-	if (c->state == NET__OPEN && c->paused && (events & EPOLLIN) &&
+	if (c->state == NET__OPEN && net__holding(c) && (events & EPOLLIN) &&
 	    !(events & (EPOLLHUP | EPOLLERR))) {
 		c->input_blocked = true;
 		net__update_interest(c);
@@ -335,6 +376,11 @@ static void net__on_timer(struct net_timer *t)
 		                    (unsigned long long)c->limits.connect_timeout_ms));
 	else if (c->state == NET__DRAINING)
 		net__end(c, NULL);
+	else if (c->state == NET__OPEN && c->frame_timed)
+		net__end(c, err_new(ERR_UNAVAILABLE,
+		                    "%s: sent %zu bytes of a frame and nothing more for %llums",
+		                    c->name, net_frame_decoder_pending(&c->decoder),
+		                    (unsigned long long)c->limits.frame_timeout_ms));
 }
 
 static void net__on_flush(struct net_defer *d)
@@ -432,6 +478,7 @@ void net_conn_shutdown(struct net_conn *c, err *reason)
 	err_free(c->reason);
 	c->reason = reason;
 	c->state = NET__DRAINING;
+	c->frame_timed = false; /* the timer is the linger's now */
 	err *e = net_timer_start(c->loop, &c->timer, c->limits.linger_ms);
 	if (e) {
 		net__end(c, e);

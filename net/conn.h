@@ -15,7 +15,9 @@
  * Bounds. The receive side never buffers more than one maximal frame plus one read; the
  * send queue holds at most `max_queue_bytes` and `max_queue_frames`; a send beyond either
  * is refused with ERR_LIMIT and the connection stays up (the caller decides whether a
- * dropped message matters).
+ * dropped message matters). With `hold_input_above`, input waits while the peer leaves
+ * that much unread; with `frame_timeout_ms`, a peer cannot hold a connection with half a
+ * frame.
  */
 #ifndef CAIRN_NET_CONN_H
 #define CAIRN_NET_CONN_H
@@ -36,6 +38,13 @@ struct net_conn_limits {
 	size_t max_queue_frames; /* queued outgoing frames */
 	uint64_t connect_timeout_ms;
 	uint64_t linger_ms; /* how long net_conn_shutdown waits for the queue to drain */
+	/*
+	 * Back-pressure (0: none): while more than this many bytes wait to be sent, no frame
+	 * is read or delivered, so a peer that sends without reading is held up by TCP.
+	 */
+	size_t hold_input_above;
+	/* A frame begun must be complete within this time, or the connection ends (0: none). */
+	uint64_t frame_timeout_ms;
 };
 
 struct net_conn_callbacks {

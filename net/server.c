@@ -24,6 +24,14 @@
 #define NET__LISTEN_BACKLOG 128
 #define NET__LINGER_MS 1000
 #define NET__QUEUE_FRAMES 64
+/* Replies a client leaves unread beyond this hold its next request back (back-pressure). */
+#define NET__HOLD_INPUT_ABOVE ((size_t)256 << 10)
+/*
+ * Replies all clients leave unread beyond this: new requests are refused, and a large
+ * reply is replaced by an error, until they read.
+ */
+#define NET__UNREAD_BUDGET_BYTES ((size_t)256 << 20)
+#define NET__LARGE_REPLY_BYTES ((size_t)1 << 20)
 
 struct net_session {
 	struct net_server *server;
@@ -68,18 +76,46 @@ static void net__logf(struct net_server *s, enum log_level level, const char *fm
  * is nothing to coalesce it with, and it must not wait for a sync later in this loop
  * step); on failure the connection is closed.
  */
+/* Bytes of replies waiting for their clients to read them, over every session (<= 256). */
+static size_t net__unread_bytes(const struct net_server *s)
+{
+	size_t total = 0;
+	for (const struct net_session *ss = s->sessions; ss; ss = ss->next)
+		total += net_conn_queued_bytes(ss->conn);
+	return total;
+}
+
+/* Encodes an error response in place of what s->reply holds. */
+static void net__reply_error(struct net_server *s, enum err_code code, const char *message)
+{
+	buf_clear(&s->reply);
+	struct net_response resp = net_response_error(code, message);
+	err *e = net_response_encode(&resp, &s->reply);
+	assert(!e); /* a short error always fits */
+	(void)e;
+}
+
 static void net__send(struct net_session *ss, const struct net_response *resp)
 {
 	struct net_server *s = ss->server;
 	buf_clear(&s->reply);
 	err *e = net_response_encode(resp, &s->reply);
 	if (e) {
-		buf_clear(&s->reply);
-		struct net_response too_big = net_response_error(ERR_LIMIT, err_msg(e));
-		err *e2 = net_response_encode(&too_big, &s->reply);
-		assert(!e2); /* a short error always fits */
-		(void)e2;
+		net__reply_error(s, ERR_LIMIT, err_msg(e));
 		err_free(e);
+	}
+	if (s->reply.len > NET__LARGE_REPLY_BYTES) {
+		/* requests that ran together (reads wait for a read point) may all answer big */
+		size_t unread = net__unread_bytes(s);
+		if (unread + s->reply.len > NET__UNREAD_BUDGET_BYTES) {
+			char message[160];
+			snprintf(
+			    message, sizeof message,
+			    "server busy: a result of %zu MiB not sent, %zu MiB of replies wait "
+			    "for their clients to read them; try again",
+			    s->reply.len >> 20, unread >> 20);
+			net__reply_error(s, ERR_UNAVAILABLE, message);
+		}
 	}
 	e = net_conn_send(ss->conn, s->reply.data, s->reply.len);
 	if (e)
@@ -115,6 +151,18 @@ static void net__on_frame(struct net_conn *conn, const uint8_t *payload, size_t 
 		return;
 	}
 	s->stats.requests++;
+	size_t unread = net__unread_bytes(s);
+	if (unread > NET__UNREAD_BUDGET_BYTES) {
+		/* each request may add a large reply: none runs until clients read theirs */
+		char message[128];
+		snprintf(message, sizeof message,
+		         "server busy: %zu MiB of replies wait for their clients to read them; "
+		         "try again",
+		         unread >> 20);
+		struct net_response resp = net_response_error(ERR_UNAVAILABLE, message);
+		net__send(ss, &resp);
+		return;
+	}
 	ss->in_flight = true;
 	net_conn_pause(ss->conn);
 	s->handler.request(s->handler.ctx, ss->state, ss, &req);
@@ -192,6 +240,8 @@ static void net__accept_one(struct net_server *s, int fd)
 	    .max_queue_bytes = s->config.max_response_bytes + NET_FRAME_OVERHEAD_BYTES,
 	    .max_queue_frames = NET__QUEUE_FRAMES,
 	    .linger_ms = NET__LINGER_MS,
+	    .hold_input_above = NET__HOLD_INPUT_ABOVE,
+	    .frame_timeout_ms = s->config.frame_timeout_ms,
 	};
 	err *e = net_conn_new(s->loop, fd, false, &limits, &cb, ss, name, &ss->conn);
 	if (e) {
@@ -254,6 +304,8 @@ err *net_server_new(struct net_loop *loop, const struct net_server_config *confi
 	s->handler = *handler;
 	if (s->config.max_connections == 0)
 		s->config.max_connections = 256;
+	if (s->config.frame_timeout_ms == 0)
+		s->config.frame_timeout_ms = 10000; /* no half frames held forever */
 	if (s->config.max_request_bytes == 0)
 		s->config.max_request_bytes = NET_FRAME_MAX_REQUEST_BYTES;
 	if (s->config.max_response_bytes == 0)

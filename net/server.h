@@ -10,8 +10,13 @@
  *   close(ctx, state)                  -> the session is over; free the state
  *
  * A session has at most one request in flight: the server stops reading from the
- * connection until the reply is given, so requests are answered in order and a client
- * that floods requests is throttled by TCP itself.
+ * connection until the reply is given, and while more than 256 KiB of replies wait for
+ * the client to read them, so requests are answered in order and a client that floods
+ * requests without reading is throttled by TCP itself (it used to be cut off once 64
+ * replies queued, some of its statements run and unreported). A client must complete a
+ * frame it began within 10 s. While more than 256 MiB of replies wait unread over all
+ * sessions, a new request is answered ERR_UNAVAILABLE ("server busy") instead of run: a
+ * few hundred clients that never read large results held gigabytes.
  *
  * Untrusted input: a bad frame (oversized, checksum failure) or a frame that is not a
  * request closes that connection after an error response is sent, if the socket still
@@ -48,6 +53,7 @@ struct net_server_config {
 	size_t max_connections;    /* 0: 256 */
 	size_t max_request_bytes;  /* 0: NET_FRAME_MAX_REQUEST_BYTES */
 	size_t max_response_bytes; /* 0: NET_FRAME_MAX_RESPONSE_BYTES */
+	uint64_t frame_timeout_ms; /* a frame begun must be complete in time; 0: 10 s */
 	net_log_fn log;            /* may be NULL */
 	void *log_ctx;
 };

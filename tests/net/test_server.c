@@ -108,6 +108,22 @@ static void fake_execute(struct fake_session *fs, struct net_session *session, c
 		net_session_reply(session, &r);
 		return;
 	}
+	if (strcmp(sql, "FILL") == 0) { /* about 100 KB: 1,000 rows of 100 bytes */
+		static char text[101];
+		memset(text, 'f', 100);
+		struct slice col = slice_of("x", 1);
+		static struct net_value vals[1000];
+		for (int i = 0; i < 1000; i++)
+			vals[i] = (struct net_value){.type = NET_VALUE_TEXT,
+			                             .as.text = slice_of(text, 100)};
+		struct net_response r = {.kind = NET_RESP_ROWS,
+		                         .columns = &col,
+		                         .column_count = 1,
+		                         .values = vals,
+		                         .row_count = 1000};
+		net_session_reply(session, &r);
+		return;
+	}
 	if (strncmp(sql, "DELETE", 6) == 0) {
 		struct net_response r = net_response_count(3);
 		net_session_reply(session, &r);
@@ -200,14 +216,16 @@ static void *server_main(void *arg)
  */
 static struct server_thread the_server;
 
-static struct server_thread *server_start(size_t max_connections)
+static struct server_thread *server_start_timeout(size_t max_connections, uint64_t frame_timeout_ms)
 {
 	struct server_thread *st = &the_server;
 	memset(st, 0, sizeof *st);
 	ck_assert_ptr_null(net_loop_init(&st->loop));
 	st->fake.loop = &st->loop;
-	struct net_server_config cfg = {
-	    .max_connections = max_connections, .log = on_log, .log_ctx = st};
+	struct net_server_config cfg = {.max_connections = max_connections,
+	                                .frame_timeout_ms = frame_timeout_ms,
+	                                .log = on_log,
+	                                .log_ctx = st};
 	ck_assert_ptr_null(net_addr_parse("127.0.0.1:0", &cfg.listen));
 	struct net_session_handler h = {&st->fake, fake_open, fake_request, fake_close};
 	ck_assert_ptr_null(net_server_new(&st->loop, &cfg, &h, &st->server));
@@ -219,6 +237,11 @@ static struct server_thread *server_start(size_t max_connections)
 	ck_assert_int_eq(pthread_create(&st->thread, NULL, server_main, st), 0);
 	st->running = true;
 	return st;
+}
+
+static struct server_thread *server_start(size_t max_connections)
+{
+	return server_start_timeout(max_connections, 0);
 }
 
 /* Stops the thread; afterwards the server's state may be read safely. */
@@ -641,6 +664,92 @@ START_TEST(a_server_going_away_is_a_lost_connection)
 }
 END_TEST
 
+/*
+ * A client that sends many requests and reads nothing for a while: the server stops
+ * reading its requests while its replies wait unread (TCP holds the client up), and
+ * answers every one, in order, once it reads. It used to cut the connection once 64
+ * replies queued, with statements run and never reported.
+ */
+START_TEST(a_client_that_does_not_read_is_held_not_cut_off)
+{
+	enum { REQUESTS = 200 }; /* 20 MB of replies, more than the queue ever took */
+	struct server_thread *st = server_start(0);
+	int fd = raw_connect(st);
+	int small = 65536;
+	ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small), 0);
+	struct buf req, frame;
+	buf_init(&req, 256);
+	buf_init(&frame, (size_t)1 << 20);
+	for (int i = 0; i < REQUESTS; i++) {
+		buf_clear(&req);
+		struct net_request r = {NET_REQ_EXECUTE, slice_of("FILL", 4)};
+		ck_assert_ptr_null(net_request_encode(&r, &req));
+		ck_assert_ptr_null(net_frame_encode(&frame, req.data, req.len, 1024));
+	}
+	/* the requests fit the socket's buffers; the server's replies do not */
+	ck_assert_int_eq(send(fd, frame.data, frame.len, MSG_NOSIGNAL | MSG_DONTWAIT),
+	                 (ssize_t)frame.len);
+	usleep(300 * 1000);
+	struct net_frame_decoder d;
+	net_frame_decoder_init(&d, NET_FRAME_MAX_RESPONSE_BYTES);
+	int answered = 0;
+	struct timeval tv = {.tv_sec = 5};
+	ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), 0);
+	while (answered < REQUESTS) {
+		uint8_t chunk[65536];
+		ssize_t n = recv(fd, chunk, sizeof chunk, 0);
+		ck_assert_msg(n > 0, "connection ended after %d replies", answered);
+		ck_assert_ptr_null(net_frame_decoder_feed(&d, chunk, (size_t)n));
+		for (;;) {
+			struct slice p;
+			bool ready;
+			ck_assert_ptr_null(net_frame_decoder_next(&d, &p, &ready));
+			if (!ready)
+				break;
+			struct net_response resp;
+			ck_assert_ptr_null(net_response_decode(p.ptr, p.len, &resp));
+			ck_assert_int_eq(resp.kind, NET_RESP_ROWS);
+			ck_assert_uint_eq(resp.row_count, 1000);
+			net_response_free(&resp);
+			answered++;
+		}
+	}
+	net_frame_decoder_free(&d);
+	buf_free(&req);
+	buf_free(&frame);
+	close(fd);
+	server_join(st);
+	ck_assert_int_eq(st->warnings, 0);
+	server_free(st);
+}
+END_TEST
+
+/* Half a frame, then nothing: the server closes that connection and serves the others. */
+START_TEST(half_a_frame_times_out)
+{
+	struct server_thread *st = server_start_timeout(0, 300);
+	struct buf req, frame;
+	buf_init(&req, 256);
+	buf_init(&frame, 1024);
+	struct net_request r = {NET_REQ_EXECUTE, slice_of("SELECT 1", 8)};
+	ck_assert_ptr_null(net_request_encode(&r, &req));
+	ck_assert_ptr_null(net_frame_encode(&frame, req.data, req.len, 1024));
+	int fd = raw_connect(st);
+	send_all(fd, frame.data, frame.len / 2);
+	struct net_client *good = client(st); /* waits for nothing of the stalled one */
+	expect_echo(good, "SELECT 2", 1);
+	ck_assert_int_eq(read_until_closed(fd), 0); /* closed after 300 ms, no reply */
+	expect_echo(good, "SELECT 3", 2);
+	close(fd);
+	net_client_close(good);
+	buf_free(&req);
+	buf_free(&frame);
+	server_join(st);
+	ck_assert_int_eq(st->warnings, 0);
+	server_free(st);
+}
+END_TEST
+
 static Suite *server_suite(void)
 {
 	Suite *s = suite_create("server");
@@ -654,6 +763,8 @@ static Suite *server_suite(void)
 	tcase_add_test(tc, connections_beyond_the_limit_are_refused);
 	tcase_add_test(tc, connecting_to_nothing_is_a_clear_error);
 	tcase_add_test(tc, a_server_going_away_is_a_lost_connection);
+	tcase_add_test(tc, a_client_that_does_not_read_is_held_not_cut_off);
+	tcase_add_test(tc, half_a_frame_times_out);
 	suite_add_tcase(s, tc);
 	return s;
 }
