@@ -164,7 +164,14 @@ static void net__reply_result(struct net_session *session, const struct sql_resu
 
 /* ---- executing a text ---- */
 
-/* The node's reply: keeps the first error, else the latest result; then continues. */
+static void net__ns_finish(struct net__ns_session *s);
+
+/*
+ * The node's reply: keeps the first error, else the latest result; then continues with
+ * the next statement from the loop (the node may not be re-entered from its callback),
+ * or, after the text's last one, answers at once: results held until a deferred step
+ * added up, a few hundred sessions' large results answered in one step to gigabytes.
+ */
 static void net__ns_reply(void *ctx, struct sql_result *result, bool last)
 {
 	struct net__ns_session *s = ctx;
@@ -177,7 +184,11 @@ static void net__ns_reply(void *ctx, struct sql_result *result, bool last)
 		s->failed = result->kind == SQL_RESULT_ERROR;
 		memset(result, 0, sizeof *result);
 	}
-	if (last)
+	if (!last)
+		return;
+	if (s->failed || net_sql_statement_end(s->text + s->pos, s->len - s->pos) == 0)
+		net__ns_finish(s); /* sends the reply; does not call into the node */
+	else
 		net_defer_queue(s->ns->loop, &s->defer);
 }
 
