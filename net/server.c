@@ -100,10 +100,17 @@ static void net__send(struct net_session *ss, const struct net_response *resp)
 	struct net_server *s = ss->server;
 	buf_clear(&s->reply);
 	err *e = net_response_encode(resp, &s->reply);
-	if (e) {
-		net__reply_error(s, ERR_LIMIT, err_msg(e));
-		err_free(e);
+	if (err_is(e, ERR_LIMIT)) {
+		char message[128];
+		snprintf(message, sizeof message,
+		         "result too large to send: at most %zu MiB and %d values (use LIMIT, "
+		         "or fewer columns)",
+		         s->config.max_response_bytes >> 20, NET_PROTOCOL_MAX_VALUES);
+		net__reply_error(s, ERR_LIMIT, message);
+	} else if (e) {
+		net__reply_error(s, err_code(e), err_msg(e));
 	}
+	err_free(e);
 	if (s->reply.len > NET__LARGE_REPLY_BYTES) {
 		/* requests that ran together (reads wait for a read point) may all answer big */
 		size_t unread = net__unread_bytes(s);

@@ -339,6 +339,7 @@ START_TEST(requests_and_sessions)
 	ck_assert_ptr_null(net_client_execute(a, "BIG", &r));
 	ck_assert_int_eq(r.kind, NET_RESP_ERROR);
 	ck_assert_int_eq(r.code, ERR_LIMIT);
+	ck_assert(memmem(r.message.ptr, r.message.len, "result too large to send", 24));
 	net_response_free(&r);
 	expect_echo(a, "SELECT 3", 6);
 
