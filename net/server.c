@@ -103,7 +103,7 @@ static void net__send(struct net_session *ss, const struct net_response *resp)
 	if (err_is(e, ERR_LIMIT)) {
 		char message[128];
 		snprintf(message, sizeof message,
-		         "result too large to send: at most %zu MiB and %d values (use LIMIT, "
+		         "result too large to send: at most %zu MiB and %zu values (use LIMIT, "
 		         "or fewer columns)",
 		         s->config.max_response_bytes >> 20, NET_PROTOCOL_MAX_VALUES);
 		net__reply_error(s, ERR_LIMIT, message);
