@@ -75,10 +75,21 @@ void sql_iter_close(struct sql_iter *it)
 	free(it);
 }
 
+err *sql__exec_work(struct sql_exec *x)
+{
+	if (++x->work <= SQL_EXEC_MAX_WORK)
+		return NULL;
+	return err_new(ERR_LIMIT,
+	               "statement too expensive: it looked at more than %llu rows (a join "
+	               "without a condition on its tables' keys? add a WHERE or a LIMIT)",
+	               (unsigned long long)SQL_EXEC_MAX_WORK);
+}
+
 err *sql_iter_next(struct sql_iter *it, const struct sql_value **row, bool *done)
 {
 	*row = NULL;
 	*done = false;
+	TRY(sql__exec_work(it->x));
 	return it->next(it, row, done);
 }
 

@@ -25,6 +25,13 @@
 /* A node may hold at most this many rows in memory. */
 #define SQL_EXEC_MAX_ROWS ((uint64_t)4 << 20)
 
+/*
+ * A statement may look at most this many rows (each row an iterator returns, each pair a
+ * nested loop join tries): a node runs one statement at a time, and a cross join of two
+ * large tables held it, and every client and Raft with it, for hours. Some seconds' work.
+ */
+#define SQL_EXEC_MAX_WORK ((uint64_t)100 * 1000 * 1000)
+
 struct sql__subquery_cache;
 
 /* One statement's execution state. */
@@ -32,6 +39,7 @@ struct sql_exec {
 	struct sql_txn *txn;
 	struct sql__subquery_cache *cache; /* results of uncorrelated subqueries */
 	uint32_t cache_count, cache_cap;
+	uint64_t work; /* rows looked at so far, up to SQL_EXEC_MAX_WORK */
 };
 
 struct sql_iter;

@@ -69,6 +69,9 @@ err *sql__iter_new(struct sql_exec *x, const struct sql_plan *plan,
 /* Frees the current values of `own` (width of the plan) so a new row can be written. */
 void sql__iter_clear_own(struct sql_iter *it);
 
+/* Counts one row looked at against SQL_EXEC_MAX_WORK: ERR_LIMIT past it. */
+err *sql__exec_work(struct sql_exec *x);
+
 /* Node families' open functions: set it->next (and it->cleanup), open children. */
 err *sql__join_open(struct sql_iter *it);
 err *sql__hash_join_open(struct sql_iter *it);

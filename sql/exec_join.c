@@ -131,6 +131,7 @@ static err *nested_next(struct sql_iter *it, const struct sql_value **row, bool 
 		}
 		while (it->pos < it->rows.count) {
 			uint64_t r = it->pos++;
+			TRY(sql__exec_work(it->x));
 			fill(it, it->left, sql_rows_at(&it->rows, r));
 			bool ok;
 			TRY(matches(it, &ok));
