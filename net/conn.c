@@ -9,10 +9,11 @@
  * (paused by the owner, or back-pressure while the peer leaves hold_input_above bytes
  * unread) is lazy: EPOLLIN stays on until input actually arrives while held (a client with
  * one request in flight usually sends nothing more), which saves two epoll_ctl calls per
- * request; a flush that brings the queue under the mark takes input again. A read shorter than the buffer ends the reading until epoll reports again.
- * Reads are bounded per readiness event (NET__READS_PER_EVENT) so one busy peer cannot
- * starve the others. All endings funnel through net__end(), which closes the socket at once
- * and leaves on_close and the free to a deferred callback.
+ * request; a flush that brings the queue under the mark takes input again. A read shorter
+ * than the buffer ends the reading until epoll reports again. Reads are bounded per
+ * readiness event (NET__READS_PER_EVENT) so one busy peer cannot starve the others. All
+ * endings funnel through net__end(), which closes the socket at once and leaves on_close
+ * and the free to a deferred callback.
  *
  * Sends are coalesced: net_conn_send() only queues, and a deferred callback writes the
  * queue at the end of the loop step, so every frame sent to one socket during a step
