@@ -28,9 +28,9 @@
  * Idempotency: outcomes are remembered by transaction id for as long as the transaction is
  * in the validation history (options.history_max_entries entries). Applying a record
  * whose id was applied before returns the first outcome (duplicate = true) and changes
- * no data (the store notes that the index held a duplicate). A record whose read version is older than the history returns
- * ERR_UNKNOWN_OUTCOME and changes nothing: it may be a late retry of a transaction whose
- * answer was forgotten, so "aborted" could be a lie.
+ * no data (the store notes that the index held a duplicate). A record whose read version
+ * is older than the history returns ERR_UNKNOWN_OUTCOME and changes nothing: it may be a
+ * late retry of a transaction whose answer was forgotten, so "aborted" could be a lie.
  *
  * Durability: mvcc_apply() writes into the KV with kv_apply(); mvcc_flush() makes every
  * applied entry durable in one kv_commit() (group commit). After a crash the node reopens
