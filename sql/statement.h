@@ -83,7 +83,8 @@ err *sql__referenced(struct sql__stmt *st, const struct sql_table *t, bool *out)
 
 /*
  * Defers to sql__check_deferred() the check that no row references primary key `pk` of
- * `t` (the key of a row deleted, or changed, by the statement).
+ * `t` (the key of a row deleted, or changed, by the statement). Callers ask
+ * sql__referenced() once per statement and defer only for a referenced table.
  */
 err *sql__defer_unreferenced(struct sql__stmt *st, const struct sql_table *t,
                              const struct sql_value *pk);

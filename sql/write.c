@@ -372,14 +372,14 @@ err *sql__referenced(struct sql__stmt *st, const struct sql_table *t, bool *out)
 	return NULL;
 }
 
-/* ERR_CONSTRAINT if some row of any table (`t` included) references primary key `pk` of `t`. */
-static err *check_unreferenced(struct sql__stmt *st, const struct sql_table *t,
-                               const struct sql_value *pk)
+/*
+ * ERR_CONSTRAINT if some row of a table of `all` (`t` included) references primary key `pk`
+ * of `t`.
+ */
+static err *check_unreferenced(struct sql__stmt *st, struct sql_table *const *all, uint32_t n,
+                               const struct sql_table *t, const struct sql_value *pk)
 {
 	assert(t->pk >= 0); /* only primary keys can be referenced (sql__referenced) */
-	struct sql_table **all;
-	uint32_t n;
-	TRY(sql_catalog_list(st->txn, st->arena, &all, &n));
 	for (uint32_t i = 0; i < n; i++) {
 		for (uint32_t c = 0; c < all[i]->column_count; c++) {
 			const char *ref = all[i]->columns[c].ref_table;
@@ -409,17 +409,22 @@ static err *check_unreferenced(struct sql__stmt *st, const struct sql_table *t,
 err *sql__defer_unreferenced(struct sql__stmt *st, const struct sql_table *t,
                              const struct sql_value *pk)
 {
-	bool referenced;
-	TRY(sql__referenced(st, t, &referenced));
-	return referenced ? defer(st, t, -1, pk) : NULL;
+	return defer(st, t, -1, pk);
 }
 
 err *sql__check_deferred(struct sql__stmt *st)
 {
+	struct sql_table **all = NULL; /* the catalog, read once for every old key's check */
+	uint32_t n = 0;
 	for (uint32_t i = 0; i < st->deferred_count; i++) {
 		const struct sql__deferred *d = &st->deferred[i];
-		TRY(d->column < 0 ? check_unreferenced(st, d->table, &d->value)
-		                  : check_reference(st, d->table, (uint32_t)d->column, &d->value));
+		if (d->column >= 0) {
+			TRY(check_reference(st, d->table, (uint32_t)d->column, &d->value));
+			continue;
+		}
+		if (!all)
+			TRY(sql_catalog_list(st->txn, st->arena, &all, &n));
+		TRY(check_unreferenced(st, all, n, d->table, &d->value));
 	}
 	return NULL;
 }
