@@ -121,6 +121,20 @@ static err *nothing_next(struct sql_iter *it, const struct sql_value **row, bool
 
 /* ---- scans ---- */
 
+/* Replaces the key in `b` by the first key after every key that starts with it. */
+static err *to_prefix_end(struct buf *b)
+{
+	struct buf tmp;
+	buf_init(&tmp, MVCC_KEY_MAX + 64);
+	err *e = sql_key_prefix_end(buf_slice(b), &tmp);
+	if (!e) {
+		buf_clear(b);
+		e = buf_append(b, tmp.data, tmp.len);
+	}
+	buf_free(&tmp);
+	return e;
+}
+
 /*
  * Cuts a range bound longer than any stored key to the longest key's length; an upper
  * bound then ends after every key starting with what is left. Either way the range only
@@ -131,17 +145,7 @@ static err *clamp_bound(struct buf *bound, bool upper)
 	if (bound->len <= MVCC_KEY_MAX)
 		return NULL;
 	bound->len = MVCC_KEY_MAX;
-	if (!upper)
-		return NULL;
-	struct buf tmp;
-	buf_init(&tmp, MVCC_KEY_MAX + 64);
-	err *e = sql_key_prefix_end(buf_slice(bound), &tmp);
-	if (!e) {
-		buf_clear(bound);
-		e = buf_append(bound, tmp.data, tmp.len);
-	}
-	buf_free(&tmp);
-	return e;
+	return upper ? to_prefix_end(bound) : NULL;
 }
 
 /*
@@ -155,59 +159,47 @@ static err *scan_range(struct sql_iter *it, bool *have)
 	const struct sql_access *a = &p->access;
 	bool index = a->kind == SQL_ACCESS_INDEX_POINTS || a->kind == SQL_ACCESS_INDEX_RANGE;
 	bool points = a->kind == SQL_ACCESS_PK_POINTS || a->kind == SQL_ACCESS_INDEX_POINTS;
-	*have = points ? it->pos < a->point_count : it->pos == 0;
-	if (!*have)
-		return NULL;
 	struct buf *prefix = &it->prefix;
 	buf_clear(prefix);
 	err *e = index ? sql_key_index_prefix(prefix, p->table->indexes[a->index_pos].id)
 	               : sql_key_row_prefix(prefix, p->table->id);
-	buf_clear(&it->key);
-	if (!e)
-		e = buf_append(&it->key, prefix->data, prefix->len);
 	if (e)
 		return e;
-	if (points) {
-		e = sql_key_put_value(&it->key, &a->points[it->pos]);
-		if (!e && it->key.len > MVCC_KEY_MAX) {
-			it->pos++; /* no stored key is that long */
-			return scan_range(it, have);
-		}
-		return e ? e : sql_key_prefix_end(buf_slice(&it->key), &it->end);
+	/* each round passes over one point (a bounded list) */
+	for (; points && it->pos < a->point_count; it->pos++) {
+		buf_clear(&it->key);
+		e = buf_append(&it->key, prefix->data, prefix->len);
+		if (!e)
+			e = sql_key_put_value(&it->key, &a->points[it->pos]);
+		if (e)
+			return e;
+		if (it->key.len > MVCC_KEY_MAX)
+			continue; /* no stored key is that long */
+		*have = true;
+		return sql_key_prefix_end(buf_slice(&it->key), &it->end);
 	}
+	*have = !points && it->pos == 0;
+	if (!*have)
+		return NULL;
 	/* a range (FULL is the unbounded one) */
-	if (a->has_hi && a->kind != SQL_ACCESS_FULL) {
+	buf_clear(&it->key);
+	e = buf_append(&it->key, prefix->data, prefix->len);
+	if (!e && a->has_hi && a->kind != SQL_ACCESS_FULL) {
 		buf_clear(&it->end);
 		e = buf_append(&it->end, prefix->data, prefix->len);
 		if (!e)
 			e = sql_key_put_value(&it->end, &a->hi);
-		if (!e && a->hi_inclusive) {
-			struct buf tmp;
-			buf_init(&tmp, MVCC_KEY_MAX + 64);
-			e = sql_key_prefix_end(buf_slice(&it->end), &tmp);
-			if (!e) {
-				buf_clear(&it->end);
-				e = buf_append(&it->end, tmp.data, tmp.len);
-			}
-			buf_free(&tmp);
-		}
-	} else {
+		if (!e && a->hi_inclusive)
+			e = to_prefix_end(&it->end);
+	} else if (!e) {
 		e = sql_key_prefix_end(buf_slice(prefix), &it->end);
 	}
 	if (!e)
 		e = clamp_bound(&it->end, true);
 	if (!e && a->has_lo && a->kind != SQL_ACCESS_FULL) {
 		e = sql_key_put_value(&it->key, &a->lo);
-		if (!e && !a->lo_inclusive) {
-			struct buf tmp;
-			buf_init(&tmp, MVCC_KEY_MAX + 64);
-			e = sql_key_prefix_end(buf_slice(&it->key), &tmp);
-			if (!e) {
-				buf_clear(&it->key);
-				e = buf_append(&it->key, tmp.data, tmp.len);
-			}
-			buf_free(&tmp);
-		}
+		if (!e && !a->lo_inclusive)
+			e = to_prefix_end(&it->key);
 	}
 	return e ? e : clamp_bound(&it->key, false);
 }
