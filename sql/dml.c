@@ -199,8 +199,27 @@ static err *collect_targets(struct sql__stmt *st, const struct sql_table *t,
 	return sql_exec_collect(&st->exec, plan, NULL, rows);
 }
 
-/* Applies the SET list to one old row of `t` (`referenced`: some foreign key names t). */
-static err *update_one(struct sql__stmt *st, const struct sql_table *t, bool referenced,
+/*
+ * Whether some foreign key names `t`, asked of the catalog once per statement and only
+ * when a row's key goes away: reading the catalog puts it in the transaction's read set.
+ */
+struct referenced_once {
+	bool asked;
+	bool answer;
+};
+
+static err *referenced(struct sql__stmt *st, const struct sql_table *t, struct referenced_once *r,
+                       bool *out)
+{
+	if (!r->asked)
+		TRY(sql__referenced(st, t, &r->answer));
+	r->asked = true;
+	*out = r->answer;
+	return NULL;
+}
+
+/* Applies the SET list to one old row of `t`. */
+static err *update_one(struct sql__stmt *st, const struct sql_table *t, struct referenced_once *ref,
                        struct sql_bexpr **sets, const uint32_t *cols, uint32_t set_count,
                        const struct sql_value *old, struct sql_value *row)
 {
@@ -215,7 +234,10 @@ static err *update_one(struct sql__stmt *st, const struct sql_table *t, bool ref
 	}
 	TRY(sql__check_row(st, t, row));
 	const struct sql_value *new_pk = t->pk >= 0 ? &row[t->pk] : pk;
-	if (referenced && sql_value_order(pk, new_pk) != 0)
+	bool is_referenced = false;
+	if (t->pk >= 0 && sql_value_order(pk, new_pk) != 0)
+		TRY(referenced(st, t, ref, &is_referenced));
+	if (is_referenced)
 		TRY(sql__defer_unreferenced(st, t, pk));
 	TRY(sql__delete_row(st, t, old, pk));
 	return sql__insert_row(st, t, row, new_pk);
@@ -246,15 +268,14 @@ err *sql__update(struct sql__stmt *st, const struct sql_stmt *s, uint64_t *count
 			               sql_value_type_name(vt), t->name, a->column,
 			               sql_value_type_name(ct));
 	}
-	bool referenced;
-	TRY(sql__referenced(st, t, &referenced));
+	struct referenced_once ref = {0};
 	struct sql_rows rows;
 	err *e = collect_targets(st, t, s->update.where, &rows);
 	struct sql_value *row = calloc(t->column_count + 1, sizeof *row);
 	if (!row && !e)
 		e = err_new(ERR_NOMEM, "out of memory updating");
 	for (uint64_t r = 0; r < rows.count && !e; r++) {
-		e = update_one(st, t, referenced, sets, cols, n, sql_rows_at(&rows, r), row);
+		e = update_one(st, t, &ref, sets, cols, n, sql_rows_at(&rows, r), row);
 		sql_values_free(row, t->column_count);
 		if (!e)
 			(*count)++;
@@ -296,16 +317,20 @@ err *sql__delete(struct sql__stmt *st, const struct sql_stmt *s, uint64_t *count
 	*count = 0;
 	const struct sql_table *t;
 	TRY(load_table(st, s->delete_.table, &t));
-	bool referenced;
-	TRY(sql__referenced(st, t, &referenced));
-	if (!s->delete_.where && !referenced)
-		return delete_all(st, t, count);
+	struct referenced_once ref = {0};
+	bool is_referenced = false;
+	if (!s->delete_.where) {
+		TRY(referenced(st, t, &ref, &is_referenced));
+		if (!is_referenced)
+			return delete_all(st, t, count);
+	}
 	struct sql_rows rows;
 	err *e = collect_targets(st, t, s->delete_.where, &rows);
 	for (uint64_t r = 0; r < rows.count && !e; r++) {
 		const struct sql_value *old = sql_rows_at(&rows, r);
 		const struct sql_value *pk = &old[t->column_count];
-		if (referenced)
+		e = referenced(st, t, &ref, &is_referenced);
+		if (!e && is_referenced)
 			e = sql__defer_unreferenced(st, t, pk);
 		if (!e)
 			e = sql__delete_row(st, t, old, pk);
