@@ -339,6 +339,49 @@ static bool query_aggregates(const struct sql_select *s)
 	return false;
 }
 
+/*
+ * What a GROUP BY term stands for: an output position's expression; an output alias's
+ * expression when no column of the FROM clause has that name (a column wins, as in
+ * PostgreSQL); otherwise the term itself.
+ */
+static err *group_term(const struct sql_select *s, const struct sql__scope *from_scope,
+                       const struct sql_expr *term, const struct sql_expr **out)
+{
+	*out = term;
+	if (term->kind == SQL_EXPR_INT) {
+		if (term->integer < 1 || term->integer > (int64_t)s->item_count)
+			return err_new(ERR_INVALID,
+			               "GROUP BY term out of range - should be between 1 and %u",
+			               s->item_count);
+		if (s->items[term->integer - 1].kind != SQL_ITEM_EXPR)
+			return err_new(ERR_INVALID,
+			               "GROUP BY position %lld is a * item, not an expression",
+			               (long long)term->integer);
+		*out = s->items[term->integer - 1].expr;
+		return NULL;
+	}
+	if (term->kind != SQL_EXPR_COLUMN || term->column.table)
+		return NULL;
+	int64_t pos;
+	TRY(sql__scope_find(from_scope, NULL, term->column.name, &pos));
+	if (pos >= 0)
+		return NULL;
+	const struct sql_expr *aliased = NULL;
+	for (uint32_t i = 0; i < s->item_count; i++) {
+		const struct sql_select_item *si = &s->items[i];
+		if (si->kind != SQL_ITEM_EXPR || !si->alias || strcmp(si->alias, term->column.name))
+			continue;
+		if (aliased && !sql__ast_equal(aliased, si->expr))
+			return err_new(ERR_INVALID,
+			               "GROUP BY %s is ambiguous: two outputs have that name",
+			               term->column.name);
+		aliased = si->expr;
+	}
+	if (aliased)
+		*out = aliased;
+	return NULL;
+}
+
 static err *start_aggregate(struct sql_planner *p, const struct sql_select *s,
                             struct sql__scope *from_scope, struct sql_plan **plan,
                             struct sql__agg_ctx *agg)
@@ -350,20 +393,8 @@ static err *start_aggregate(struct sql_planner *p, const struct sql_select *s,
 	TRY(sql__alloc(p, sizeof *n->groups * (n->group_count + 1), (void **)&n->groups));
 	TRY(sql__alloc(p, sizeof *agg->group_ast * (n->group_count + 1), (void **)&agg->group_ast));
 	for (uint32_t g = 0; g < n->group_count; g++) {
-		const struct sql_expr *ge = s->group_by.items[g];
-		if (ge->kind == SQL_EXPR_INT) { /* GROUP BY position */
-			if (ge->integer < 1 || ge->integer > (int64_t)s->item_count)
-				return err_new(
-				    ERR_INVALID,
-				    "GROUP BY term out of range - should be between 1 and %u",
-				    s->item_count);
-			if (s->items[ge->integer - 1].kind != SQL_ITEM_EXPR)
-				return err_new(
-				    ERR_INVALID,
-				    "GROUP BY position %lld is a * item, not an expression",
-				    (long long)ge->integer);
-			ge = s->items[ge->integer - 1].expr;
-		}
+		const struct sql_expr *ge;
+		TRY(group_term(s, from_scope, s->group_by.items[g], &ge));
 		if (sql__has_aggregate(ge))
 			return err_new(ERR_INVALID,
 			               "aggregate functions are not allowed in GROUP BY");

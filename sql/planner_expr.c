@@ -257,8 +257,7 @@ static const char *column_label(struct sql_planner *p, const struct sql__scope_c
 	return s;
 }
 
-/* Finds `table.name` (table may be NULL) in one scope's columns: position or -1. */
-static err *find_in(const struct sql__scope *s, const char *table, const char *name, int64_t *pos)
+err *sql__scope_find(const struct sql__scope *s, const char *table, const char *name, int64_t *pos)
 {
 	*pos = -1;
 	for (uint32_t i = 0; i < s->count; i++) {
@@ -289,7 +288,7 @@ static err *resolve_here(struct sql_planner *p, struct sql__scope *s, const stru
 	*found = false;
 	if (!s->agg) {
 		int64_t pos;
-		TRY(find_in(s, table, name, &pos));
+		TRY(sql__scope_find(s, table, name, &pos));
 		if (pos < 0)
 			return NULL;
 		*found = true;
@@ -299,7 +298,7 @@ static err *resolve_here(struct sql_planner *p, struct sql__scope *s, const stru
 	}
 	struct sql__agg_ctx *agg = s->agg;
 	int64_t pos;
-	TRY(find_in(agg->input, table, name, &pos));
+	TRY(sql__scope_find(agg->input, table, name, &pos));
 	if (pos < 0)
 		return NULL;
 	*found = true;

@@ -37,6 +37,12 @@ struct sql__scope {
 	bool correlated; /* some name resolved in an enclosing scope */
 };
 
+/*
+ * Finds `table.name` (table may be NULL) among the scope's own columns, not its outer
+ * scopes': *pos is its position, or -1. A name that two columns share is ambiguous.
+ */
+err *sql__scope_find(const struct sql__scope *s, const char *table, const char *name, int64_t *pos);
+
 /* Binds `ast` in `scope`. Aggregate calls are allowed only in aggregation scopes. */
 err *sql__bind(struct sql_planner *p, const struct sql_expr *ast, struct sql__scope *scope,
                struct sql_bexpr **out);
