@@ -41,7 +41,8 @@ struct parse {
 	size_t prev_end;      /* offset just past the last consumed token */
 	size_t stmt_start;    /* offset of the statement's first token */
 	struct sql_arena *arena;
-	unsigned depth; /* current nesting of expressions, selects, FROM parens */
+	unsigned depth;       /* current nesting of expressions, selects, FROM parens */
+	unsigned from_tables; /* tables and subqueries so far in the FROM clause being parsed */
 };
 
 /* A growable array in the arena: doubling, so copies cost O(n) in total. */
@@ -840,6 +841,9 @@ static err *parse_from_item(struct parse *p, struct sql_from **out)
 		leave(p);
 		return NULL;
 	}
+	if (++p->from_tables > SQL_MAX_JOIN_TABLES)
+		return limit_error(p, "more than " SQL_MAX_JOIN_TABLES_TEXT
+		                      " tables in one FROM clause");
 	void *node;
 	TRY(alloc(p, sizeof(struct sql_from), &node));
 	struct sql_from *f = node;
@@ -891,14 +895,12 @@ static err *parse_from(struct parse *p, struct sql_from **out)
 {
 	struct sql_from *left;
 	TRY(parse_from_item(p, &left));
-	for (uint32_t joins = 0;; joins++) {
+	for (;;) { /* bounded: each join adds a table, and their number is (parse_from_item) */
 		enum sql_join_kind kind;
 		bool comma;
 		TRY(parse_join_op(p, &kind, &comma));
 		if (kind == 0)
 			break;
-		if (joins >= SQL_MAX_LIST_ITEMS)
-			return limit_error(p, "more than 65536 joined tables");
 		void *node;
 		TRY(alloc(p, sizeof(struct sql_from), &node));
 		struct sql_from *j = node;
@@ -942,8 +944,13 @@ static err *parse_select_core(struct parse *p, struct sql_select **out)
 	s->items = items.items;
 	s->item_count = items.count;
 	TRY(accept_kw(p, SQL_KW_FROM, &found));
-	if (found)
+	if (found) {
+		unsigned outer_tables =
+		    p->from_tables; /* this may be a subquery of a FROM clause */
+		p->from_tables = 0;
 		TRY(parse_from(p, &s->from));
+		p->from_tables = outer_tables;
+	}
 	TRY(accept_kw(p, SQL_KW_WHERE, &found));
 	if (found)
 		TRY(parse_expr(p, SQL_PREC_ANY, &s->where));

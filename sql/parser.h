@@ -34,6 +34,9 @@
 #define SQL_MAX_STATEMENT_BYTES ((size_t)1 << 20) /* one statement's text */
 #define SQL_MAX_IDENT_BYTES 128                   /* an identifier, after unquoting */
 #define SQL_MAX_LIST_ITEMS 65536                  /* items in any one list (columns, rows) */
+/* Tables and subqueries joined in one FROM clause (SQLite's limit too). */
+#define SQL_MAX_JOIN_TABLES 64
+#define SQL_MAX_JOIN_TABLES_TEXT "64"
 
 /* A cursor over a script. Caller-allocated; holds no heap memory. */
 struct sql_parser {
