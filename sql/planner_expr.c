@@ -267,7 +267,8 @@ err *sql__scope_find(const struct sql__scope *s, const char *table, const char *
 		if (table && (!c->table || strcmp(c->table, table)))
 			continue;
 		if (*pos >= 0)
-			return err_new(ERR_INVALID, "ambiguous column name: %s", name);
+			return err_new(ERR_INVALID, "ambiguous column name: %s%s%s",
+			               table ? table : "", table ? "." : "", name);
 		*pos = i;
 	}
 	return NULL;

@@ -45,6 +45,9 @@ START_TEST(ambiguous_names)
 	ck_assert_str_eq(q(s, "SELECT id FROM t, u"), "Error(invalid): ambiguous column name: id");
 	ck_assert_str_eq(q(s, "SELECT t.id, u.id FROM t, u"), "");
 	ck_assert_str_eq(q(s, "SELECT a.id FROM t AS a, t AS b WHERE a.id = b.id"), "");
+	/* two tables under one alias: a qualified name is ambiguous, and the message says which */
+	ck_assert_str_eq(q(s, "SELECT x.id FROM t AS x, u AS x"),
+	                 "Error(invalid): ambiguous column name: x.id");
 }
 END_TEST
 
