@@ -9,11 +9,6 @@
 
 #include "sql/scope.h"
 
-static err *oom(void)
-{
-	return err_new(ERR_NOMEM, "out of memory planning the statement");
-}
-
 /* Makes a node of `width` columns with room for names and types. */
 static err *new_node(struct sql_planner *p, enum sql_plan_kind kind, uint32_t width,
                      struct sql_plan **out)
@@ -186,7 +181,7 @@ static err *expand_star(struct sql_planner *p, const struct sql_select_item *si,
 		} else {
 			e = sql__column_ref(p, i, c->name, c->type);
 			if (!e)
-				return oom();
+				return sql__oom();
 		}
 		TRY(items_push(p, items, (struct item){e, c->name, NULL, NULL}));
 	}
@@ -453,7 +448,7 @@ static err *trim(struct sql_planner *p, struct sql_plan **plan, const struct ite
 		struct sql_bexpr *c =
 		    sql__column_ref(p, i, items->v[i].name, items->v[i].expr->type);
 		if (!c)
-			return oom();
+			return sql__oom();
 		TRY(items_push(p, &refs, (struct item){c, items->v[i].name, NULL, NULL}));
 	}
 	return make_project(p, *plan, &refs, count, plan);

@@ -21,12 +21,15 @@
 
 /* ---- helpers ---- */
 
+err *sql__oom(void)
+{
+	return err_new(ERR_NOMEM, "out of memory planning the statement");
+}
+
 err *sql__alloc(struct sql_planner *p, size_t size, void **out)
 {
 	*out = sql_arena_alloc(p->arena, size ? size : 1);
-	if (!*out)
-		return err_new(ERR_NOMEM, "out of memory planning the statement");
-	return NULL;
+	return *out ? NULL : sql__oom();
 }
 
 struct sql_bexpr *sql__new_bexpr(struct sql_planner *p, enum sql_bexpr_kind kind)
@@ -49,11 +52,6 @@ struct sql_bexpr *sql__column_ref(struct sql_planner *p, uint32_t column, const 
 		e->type = type;
 	}
 	return e;
-}
-
-static err *oom(void)
-{
-	return err_new(ERR_NOMEM, "out of memory planning the statement");
 }
 
 static err *args_alloc(struct sql_planner *p, struct sql_bexpr *e, uint32_t n)
@@ -295,7 +293,7 @@ static err *resolve_here(struct sql_planner *p, struct sql__scope *s, const stru
 		*found = true;
 		*out = sql__column_ref(p, (uint32_t)pos, column_label(p, &s->cols[pos]),
 		                       s->cols[pos].type);
-		return *out ? NULL : oom();
+		return *out ? NULL : sql__oom();
 	}
 	struct sql__agg_ctx *agg = s->agg;
 	int64_t pos;
@@ -309,16 +307,16 @@ static err *resolve_here(struct sql_planner *p, struct sql__scope *s, const stru
 		const struct sql_bexpr *ge = agg->node->groups[g];
 		if (ge->kind == SQL_BX_COLUMN && ge->outer_depth == 0 && ge->column == pos) {
 			*out = sql__column_ref(p, g, name, type);
-			return *out ? NULL : oom();
+			return *out ? NULL : sql__oom();
 		}
 	}
 	struct sql_bexpr *arg = sql__column_ref(p, (uint32_t)pos, name, type);
 	if (!arg)
-		return oom();
+		return sql__oom();
 	uint32_t slot;
 	TRY(agg_slot(p, agg, NULL, (struct sql_agg){SQL_AGG_ANY, false, arg, type}, &slot));
 	*out = sql__column_ref(p, slot, name, type);
-	return *out ? NULL : oom();
+	return *out ? NULL : sql__oom();
 }
 
 static err *bind_column(struct sql_planner *p, const struct sql_expr *ast, struct sql__scope *scope,
@@ -433,7 +431,7 @@ static err *bind_aggregate(struct sql_planner *p, const struct sql_expr *ast,
 	uint32_t slot;
 	TRY(agg_slot(p, agg, ast, a, &slot));
 	*out = sql__column_ref(p, slot, sql__expr_name(p, ast), a.type);
-	return *out ? NULL : oom();
+	return *out ? NULL : sql__oom();
 }
 
 /* ---- types ---- */
@@ -486,7 +484,7 @@ static err *bind_binary(struct sql_planner *p, const struct sql_expr *ast, struc
 		return err_new(ERR_INTERNAL, "unknown binary operator %d", (int)ast->binary.op);
 	struct sql_bexpr *e = sql__new_bexpr(p, SQL_BX_BINARY);
 	if (!e)
-		return oom();
+		return sql__oom();
 	TRY(args_alloc(p, e, 2));
 	TRY(sql__bind(p, ast->binary.left, scope, &e->args[0]));
 	TRY(sql__bind(p, ast->binary.right, scope, &e->args[1]));
@@ -535,7 +533,7 @@ static err *bind_unary(struct sql_planner *p, const struct sql_expr *ast, struct
 	}
 	struct sql_bexpr *e = sql__new_bexpr(p, SQL_BX_UNARY);
 	if (!e)
-		return oom();
+		return sql__oom();
 	TRY(args_alloc(p, e, 1));
 	e->args[0] = arg;
 	if (ast->unary.op == SQL_UNARY_NOT) {
@@ -580,14 +578,14 @@ static err *bind_between(struct sql_planner *p, const struct sql_expr *ast,
 	struct sql_bexpr *le = make_binary(p, SQL_OP_LE, x, hi, SQL_BOOL);
 	struct sql_bexpr *both = ge && le ? make_binary(p, SQL_OP_AND, ge, le, SQL_BOOL) : NULL;
 	if (!both)
-		return oom();
+		return sql__oom();
 	if (!ast->between.negated) {
 		*out = both;
 		return NULL;
 	}
 	struct sql_bexpr *e = sql__new_bexpr(p, SQL_BX_UNARY);
 	if (!e || args_alloc(p, e, 1))
-		return oom();
+		return sql__oom();
 	e->op = SQL_OP_NOT;
 	e->type = SQL_BOOL;
 	e->args[0] = both;
@@ -600,7 +598,7 @@ static err *bind_in_list(struct sql_planner *p, const struct sql_expr *ast,
 {
 	struct sql_bexpr *e = sql__new_bexpr(p, SQL_BX_IN_LIST);
 	if (!e)
-		return oom();
+		return sql__oom();
 	TRY(args_alloc(p, e, ast->in_list.list.count + 1));
 	TRY(sql__bind(p, ast->in_list.operand, scope, &e->args[0]));
 	for (uint32_t i = 0; i < ast->in_list.list.count; i++) {
@@ -621,7 +619,7 @@ static err *bind_subquery(struct sql_planner *p, const struct sql_expr *ast,
 	                                                               : ast->subquery.select;
 	struct sql_bexpr *e = sql__new_bexpr(p, SQL_BX_SUBQUERY);
 	if (!e)
-		return oom();
+		return sql__oom();
 	if (p->depth >= SQL_BX_MAX_DEPTH)
 		return err_new(ERR_LIMIT, "subqueries nested too deeply");
 	p->depth++;
@@ -656,7 +654,7 @@ static err *bind_case(struct sql_planner *p, const struct sql_expr *ast, struct 
 {
 	struct sql_bexpr *e = sql__new_bexpr(p, SQL_BX_CASE);
 	if (!e)
-		return oom();
+		return sql__oom();
 	e->has_operand = ast->case_.operand != NULL;
 	e->has_else = ast->case_.else_result != NULL;
 	uint32_t n = ast->case_.when_count * 2 + e->has_operand + e->has_else;
@@ -716,7 +714,7 @@ static err *bind_function(struct sql_planner *p, const struct sql_expr *ast,
 		return err_new(ERR_INVALID, "wrong arguments to function %s()", name);
 	struct sql_bexpr *e = sql__new_bexpr(p, SQL_BX_FUNC);
 	if (!e)
-		return oom();
+		return sql__oom();
 	e->func = functions[f].func;
 	TRY(args_alloc(p, e, argc));
 	for (uint32_t i = 0; i < argc; i++)
@@ -770,7 +768,7 @@ static err *bind_literal(struct sql_planner *p, const struct sql_expr *ast, stru
 {
 	struct sql_bexpr *e = sql__new_bexpr(p, SQL_BX_CONST);
 	if (!e)
-		return oom();
+		return sql__oom();
 	switch (ast->kind) {
 	case SQL_EXPR_NULL: e->value = sql_null(); break;
 	case SQL_EXPR_BOOL: e->value = sql_bool(ast->boolean); break;
@@ -783,7 +781,7 @@ static err *bind_literal(struct sql_planner *p, const struct sql_expr *ast, stru
 			return err_new(ERR_TYPE, "string literal is not valid UTF-8");
 		char *s = sql_arena_strndup(p->arena, ast->string.ptr, ast->string.len);
 		if (!s)
-			return oom();
+			return sql__oom();
 		e->value.type = SQL_TEXT;
 		e->value.u.s.ptr = s;
 		e->value.u.s.len = (uint32_t)ast->string.len;
@@ -811,7 +809,7 @@ static err *bind_node(struct sql_planner *p, const struct sql_expr *ast, struct 
 	case SQL_EXPR_BINARY: return bind_binary(p, ast, scope, out);
 	case SQL_EXPR_IS_NULL:
 		if (!(e = sql__new_bexpr(p, SQL_BX_IS_NULL)))
-			return oom();
+			return sql__oom();
 		TRY(args_alloc(p, e, 1));
 		TRY(sql__bind(p, ast->is_null.operand, scope, &e->args[0]));
 		e->negated = ast->is_null.negated;
@@ -824,11 +822,11 @@ static err *bind_node(struct sql_planner *p, const struct sql_expr *ast, struct 
 		TRY(sql__bind(p, ast->is.right, scope, &b));
 		TRY(check_comparable(a->type, b->type, "IS"));
 		*out = make_binary(p, ast->is.negated ? SQL_OP_IS_NOT : SQL_OP_IS, a, b, SQL_BOOL);
-		return *out ? NULL : oom();
+		return *out ? NULL : sql__oom();
 	}
 	case SQL_EXPR_LIKE:
 		if (!(e = sql__new_bexpr(p, SQL_BX_LIKE)))
-			return oom();
+			return sql__oom();
 		TRY(args_alloc(p, e, 2));
 		TRY(sql__bind(p, ast->like.operand, scope, &e->args[0]));
 		TRY(sql__bind(p, ast->like.pattern, scope, &e->args[1]));
@@ -844,7 +842,7 @@ static err *bind_node(struct sql_planner *p, const struct sql_expr *ast, struct 
 	case SQL_EXPR_CASE: return bind_case(p, ast, scope, out);
 	case SQL_EXPR_CAST:
 		if (!(e = sql__new_bexpr(p, SQL_BX_CAST)))
-			return oom();
+			return sql__oom();
 		TRY(args_alloc(p, e, 1));
 		TRY(sql__bind(p, ast->cast.operand, scope, &e->args[0]));
 		e->cast_to = sql_plan_value_type(ast->cast.type.type);
@@ -868,7 +866,7 @@ err *sql__bind(struct sql_planner *p, const struct sql_expr *ast, struct sql__sc
 			if (sql__ast_equal(agg->group_ast[g], ast)) {
 				*out = sql__column_ref(p, g, sql__expr_name(p, ast),
 				                       agg->node->groups[g]->type);
-				return *out ? NULL : oom();
+				return *out ? NULL : sql__oom();
 			}
 		}
 	}

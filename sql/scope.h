@@ -53,7 +53,8 @@ bool sql__has_aggregate(const struct sql_expr *ast);
 /* Structural equality of two AST expressions (names compared exactly). */
 bool sql__ast_equal(const struct sql_expr *a, const struct sql_expr *b);
 
-/* Allocation helpers over the planner's arena (ERR_NOMEM on failure). */
+/* Allocation helpers over the planner's arena (ERR_NOMEM on failure, sql__oom()'s). */
+err *sql__oom(void);
 err *sql__alloc(struct sql_planner *p, size_t size, void **out);
 struct sql_bexpr *sql__new_bexpr(struct sql_planner *p, enum sql_bexpr_kind kind);
 struct sql_bexpr *sql__column_ref(struct sql_planner *p, uint32_t column, const char *label,
