@@ -79,5 +79,5 @@ err_after_db:
 	sql_db_close(l->db);
 err_after_alloc:
 	free(l);
-	return err_wrap(e, "opening %s", path);
+	return e; /* sql_db_open() names the path */
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <stdatomic.h>
 #include <linux/aio_abi.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -30,6 +31,7 @@
 struct vfs_posix {
 	struct vfs vfs;
 	char root[VFS_PATH_MAX];
+	int lock_fd; /* the LOCK file held by vfs_posix_lock(), or -1 */
 };
 
 /*
@@ -475,6 +477,7 @@ err *vfs_posix_new(const char *root_dir, struct vfs **out)
 	if (!v)
 		return err_new(ERR_NOMEM, "vfs_posix_new: out of memory");
 	memcpy(v->root, root, len + 1);
+	v->lock_fd = -1;
 	while (len > 1 && v->root[len - 1] == '/')
 		v->root[--len] = '\0';
 	v->vfs = (struct vfs){
@@ -583,10 +586,36 @@ bool vfs_posix_aio_sync_end(struct vfs_posix_aio *a, bool wait, err **result)
 	return true;
 }
 
+err *vfs_posix_lock(struct vfs *vfs, const char *what)
+{
+	assert(vfs->open == vfs_posix__open);
+	struct vfs_posix *v = vfs->impl;
+	assert(v->lock_fd < 0);
+	char path[VFS_PATH_MAX];
+	TRY(vfs_posix__full_path(v, VFS_POSIX_LOCK_FILE, path));
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return vfs_posix__errno(errno, "open lock file", path);
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int code = errno;
+		close(fd);
+		if (code == EWOULDBLOCK)
+			return err_new(ERR_UNAVAILABLE,
+			               "the %s is in use by another process, which holds the lock on %s",
+			               what, path);
+		return vfs_posix__errno(code, "lock", path);
+	}
+	v->lock_fd = fd;
+	return NULL;
+}
+
 void vfs_posix_free(struct vfs *vfs)
 {
 	if (!vfs)
 		return;
 	assert(vfs->open == vfs_posix__open);
-	free(vfs->impl);
+	struct vfs_posix *v = vfs->impl;
+	if (v->lock_fd >= 0)
+		close(v->lock_fd); /* releases the lock */
+	free(v);
 }

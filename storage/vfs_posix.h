@@ -29,7 +29,18 @@
  * directory must exist. Release with vfs_posix_free() after closing every file.
  */
 err *vfs_posix_new(const char *root_dir, struct vfs **out);
+/* Releases the vfs, and with it the lock of vfs_posix_lock() if it holds one. */
 void vfs_posix_free(struct vfs *vfs);
+
+/*
+ * Takes the root directory for this process alone: an exclusive lock (flock) on the file
+ * VFS_POSIX_LOCK_FILE in it, created if missing, held until vfs_posix_free() or the
+ * process ends, however it ends. When another process holds it, fails with
+ * ERR_UNAVAILABLE and a message naming `what` (such as "data directory") and the root.
+ * Two processes writing one database would each overwrite what the other committed.
+ */
+#define VFS_POSIX_LOCK_FILE "LOCK"
+err *vfs_posix_lock(struct vfs *vfs, const char *what);
 
 /*
  * Syncs that need no waiting thread (Linux AIO). The sync of a VFS_DIRECT file whose

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test_repl_persist.sh CAIRN — a database written through `cairn --local DIR` is there
-# after cairn exits and DIR is opened again; rolled-back work is not.
+# after cairn exits and DIR is opened again; rolled-back work is not; DIR is one
+# process's at a time, and a node's data directory is refused.
 set -u
 cairn=$1
 dir=$(mktemp -d)
@@ -51,5 +52,24 @@ check "updates survive a restart" "2016" "$got"
 
 got=$("$cairn" --local "$dir/db" -c '!tables')
 check "the catalog survives a restart" "movie" "$got"
+
+# One process at a time: a second opener is refused while the first holds the directory
+# (two used to write one file, and the confirmed writes of one were lost).
+coproc holder { "$cairn" --local "$dir/db" 2>&1; }
+echo "SELECT 'holding'" >&"${holder[1]}"
+read -r -t 10 line <&"${holder[0]}"
+check "the first opener runs" "holding" "$line"
+got=$("$cairn" --local "$dir/db" -c "INSERT INTO movie VALUES (9, 'Nine', 2009)" 2>&1)
+check "a second opener is refused" "in use by another process" "$(echo "$got" | grep -o 'in use by another process')"
+exec {holder[1]}>&-
+wait "$holder_PID"
+got=$("$cairn" --local "$dir/db" -c "SELECT COUNT(*) FROM movie WHERE id = 9")
+check "the refused statement did not run" "0" "$got"
+
+# A cairnd node's data directory is no single-node database.
+mkdir -p "$dir/node/raft"
+got=$("$cairn" --local "$dir/node" -c "SELECT 1" 2>&1)
+check "a node's data directory is refused" "holds a cairnd node's data" \
+    "$(echo "$got" | grep -o "holds a cairnd node's data")"
 
 [ $failures -eq 0 ] || { echo "$failures failure(s)"; exit 1; }

@@ -282,6 +282,25 @@ START_TEST(posix_aio_sync_writes_held_blocks_and_signals)
 }
 END_TEST
 
+/* A root locked by one vfs cannot be locked by another until the first is released. */
+START_TEST(posix_lock_keeps_a_second_opener_out)
+{
+	struct vfs *first = make_posix();
+	OK(vfs_posix_lock(first, "data directory"));
+	struct vfs *second;
+	OK(vfs_posix_new(tmpdir, &second));
+	err *e = vfs_posix_lock(second, "data directory");
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(err_code(e), ERR_UNAVAILABLE);
+	ck_assert_ptr_nonnull(strstr(err_msg(e), "in use by another process"));
+	err_free(e);
+	vfs_posix_free(first); /* releases the lock */
+	OK(vfs_posix_lock(second, "data directory"));
+	vfs_posix_free(second);
+	rm_tree(tmpdir);
+}
+END_TEST
+
 START_TEST(memory_conformance)
 {
 	struct vfs *v;
@@ -664,6 +683,7 @@ static Suite *vfs_suite(void)
 	TCase *tc = tcase_create("vfs");
 	tcase_add_test(tc, posix_conformance);
 	tcase_add_test(tc, posix_aio_sync_writes_held_blocks_and_signals);
+	tcase_add_test(tc, posix_lock_keeps_a_second_opener_out);
 	tcase_add_test(tc, memory_conformance);
 	tcase_add_test(tc, memory_paths_are_canonical);
 	tcase_add_test(tc, memory_crash_loses_unsynced_writes);
