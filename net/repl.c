@@ -232,10 +232,10 @@ static void repl__run_pending(struct repl *r)
 }
 
 /*
- * True when the pending text is a single line that parses as whole statements: such a
- * line runs without a final ';' (`SELECT * FROM movie`, `BEGIN; SELECT 1`). A statement
- * continued over several lines ends with ';', so its first line never runs early when it
- * happens to parse.
+ * True when the pending text is a single line that runs without a final ';': it parses
+ * as whole statements (`SELECT * FROM movie`, `BEGIN; SELECT 1`), or it has an error no
+ * further line could mend (`SELEC 1`), which is reported at once. A line that stops
+ * early (`SELECT a FROM`) waits for more, and the text then runs at its ';'.
  */
 static bool repl__one_line_statement(const struct repl *r)
 {
@@ -243,14 +243,7 @@ static bool repl__one_line_statement(const struct repl *r)
 	assert(r->pending.len > 0 && text[r->pending.len - 1] == '\n');
 	if (memchr(text, '\n', r->pending.len - 1))
 		return false;
-	struct sql_arena arena;
-	sql_arena_init(&arena, SQL_ARENA_DEFAULT_MAX_BYTES);
-	struct sql_stmt_list statements = {0};
-	err *e = sql_parse(text, r->pending.len, &arena, &statements);
-	bool whole = e == NULL && statements.count > 0;
-	err_free(e);
-	sql_arena_free(&arena);
-	return whole;
+	return !sql_text_unfinished(text, r->pending.len);
 }
 
 void repl_feed_line(struct repl *r, const char *line)

@@ -64,7 +64,8 @@ static err *refuse_node_data(struct vfs *vfs, const char *path)
 	TRY(vfs_list(vfs, ".", &names));
 	bool node = false;
 	for (size_t i = 0; i < names.count; i++)
-		node = node || !strcmp(names.names[i], "raft") || !strcmp(names.names[i], "state.db");
+		node =
+		    node || !strcmp(names.names[i], "raft") || !strcmp(names.names[i], "state.db");
 	vfs_names_free(&names);
 	if (node)
 		return err_new(ERR_INVALID,

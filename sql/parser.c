@@ -1488,6 +1488,7 @@ err *sql_parse_next(struct sql_parser *p, struct sql_arena *arena, struct sql_st
 	err *e = parse_next(p, &ps, out);
 	if (e) {
 		p->failed = true;
+		p->failed_at_end = ps.lx.unterminated || at(&ps, SQL_TOK_EOF);
 		*out = NULL;
 		return e;
 	}
@@ -1561,6 +1562,24 @@ err *sql_parse_expr(const char *text, size_t len, struct sql_arena *arena, struc
 		return expected(&ps, "end of input");
 	}
 	return NULL;
+}
+
+bool sql_text_unfinished(const char *text, size_t len)
+{
+	struct sql_arena arena;
+	sql_arena_init(&arena, SQL_ARENA_DEFAULT_MAX_BYTES);
+	struct sql_parser p;
+	sql_parser_init(&p, text ? text : "", len);
+	err *e = NULL;
+	for (uint32_t i = 0; i < SQL_MAX_LIST_ITEMS && !e; i++) {
+		struct sql_stmt *s;
+		e = sql_parse_next(&p, &arena, &s);
+		if (!e && !s)
+			break;
+	}
+	sql_arena_free(&arena);
+	err_free(e);
+	return e != NULL && p.failed_at_end;
 }
 
 bool sql_statement_complete(const char *text, size_t len)

@@ -42,10 +42,11 @@
 struct sql_parser {
 	const char *text;
 	size_t len;
-	size_t offset;     /* where the next statement starts */
-	unsigned line;     /* line at `offset` (1-based) */
-	size_t line_start; /* offset of the first byte of that line */
-	bool failed;       /* an error was returned; the cursor is spent */
+	size_t offset;      /* where the next statement starts */
+	unsigned line;      /* line at `offset` (1-based) */
+	size_t line_start;  /* offset of the first byte of that line */
+	bool failed;        /* an error was returned; the cursor is spent */
+	bool failed_at_end; /* ...and it was at the end of the text: more text might parse */
 };
 
 /* Starts a cursor over `text[0..len)`; the text must outlive the cursor and the AST. */
@@ -66,6 +67,14 @@ size_t sql_parser_offset(const struct sql_parser *p);
 /* Parses a whole script (zero or more statements separated by ';') into `arena`. A
  * script may hold at most SQL_MAX_LIST_ITEMS statements; use the cursor for longer ones. */
 err *sql_parse(const char *text, size_t len, struct sql_arena *arena, struct sql_stmt_list *out);
+
+/*
+ * Whether `text` fails to parse only because it stops early: its error is at the end of
+ * the text (`SELECT a FROM`, `SELECT (1`, an open string or comment), so more lines
+ * could complete it. False for text that parses, and for text with an error before its
+ * end (`SELEC 1`), which no further line can mend.
+ */
+bool sql_text_unfinished(const char *text, size_t len);
 
 /* Parses exactly one statement, with or without a trailing ';'. */
 err *sql_parse_one(const char *text, size_t len, struct sql_arena *arena, struct sql_stmt **out);

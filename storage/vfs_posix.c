@@ -600,9 +600,10 @@ err *vfs_posix_lock(struct vfs *vfs, const char *what)
 		int code = errno;
 		close(fd);
 		if (code == EWOULDBLOCK)
-			return err_new(ERR_UNAVAILABLE,
-			               "the %s is in use by another process, which holds the lock on %s",
-			               what, path);
+			return err_new(
+			    ERR_UNAVAILABLE,
+			    "the %s is in use by another process, which holds the lock on %s", what,
+			    path);
 		return vfs_posix__errno(code, "lock", path);
 	}
 	v->lock_fd = fd;

@@ -20,8 +20,9 @@ static void check_code(const char *text, size_t len, bool may_parse)
 	require(code == 0 || code == ERR_SYNTAX || code == ERR_LIMIT, "code %d for %.*s", code,
 	        (int)len, text);
 	require(may_parse || code != 0, "parsed: %.*s", (int)len, text);
-	/* completeness must answer for anything too */
+	/* completeness and unfinishedness must answer for anything too */
 	(void)sql_statement_complete(text, len);
+	(void)sql_text_unfinished(text, len);
 }
 
 /* Token boundaries of `text` (which must lex cleanly); returns the count. */

@@ -579,6 +579,25 @@ START_TEST(statement_completeness)
 }
 END_TEST
 
+/* Text that fails only at its end could be completed by more lines; other errors not. */
+START_TEST(unfinished_text)
+{
+	static const char *const unfinished[] = {
+	    "SELECT a FROM",         "SELECT (1",        "SELECT 'abc",
+	    "SELECT 1 /* open",      "CREATE TABLE t (", "SELECT 1; SELECT 2 +",
+	    "SELECT 1 FROM t WHERE", "SELECT \"a",       "INSERT INTO t VALUES (1, 2),"};
+	static const char *const finished[] = {
+	    "SELECT 1", "SELEC 1",           "SELECT 1 2", "SELECT * FROM t t t",
+	    "",         "SELECT 1; SELEC 2", "SELECT #",   "SELECT 1;"};
+	for (size_t i = 0; i < sizeof unfinished / sizeof *unfinished; i++)
+		ck_assert_msg(sql_text_unfinished(unfinished[i], strlen(unfinished[i])), "%s",
+		              unfinished[i]);
+	for (size_t i = 0; i < sizeof finished / sizeof *finished; i++)
+		ck_assert_msg(!sql_text_unfinished(finished[i], strlen(finished[i])), "%s",
+		              finished[i]);
+}
+END_TEST
+
 START_TEST(error_messages_are_exact)
 {
 	static const struct {
@@ -701,6 +720,7 @@ int main(void)
 	tcase_add_test(tc, cursor_is_spent_after_an_error);
 	tcase_add_test(tc, parse_script_and_parse_one);
 	tcase_add_test(tc, statement_completeness);
+	tcase_add_test(tc, unfinished_text);
 	tcase_add_test(tc, error_messages_are_exact);
 	tcase_add_test(tc, arena_reset_keeps_one_block);
 	suite_add_tcase(s, tc);

@@ -126,6 +126,17 @@ expect "one-line statements need no ';'" "1
 5
 4" "$got"
 
+# A line with an error no further line could mend is reported at once; it used to wait
+# for a ';' and swallow the lines after it.
+got=$(printf 'SELECT 1\nSELEC 2\nSELECT 3\nSELECT (4\n);\nSELECT '"'"'a\nb'"'"';\n' |
+    "$cairn" --local :memory: 2>&1)
+expect "a one-line error does not swallow the next lines" "1
+Error: syntax error at line 1, column 1: expected a statement, found 'SELEC'
+3
+4
+a
+b" "$got"
+
 # A statement still open at the end of input runs without its ';'.
 got=$(printf 'SELECT 40 +\n 2' | "$cairn" --local :memory:)
 expect "the last statement needs no ';'" "42" "$got"
