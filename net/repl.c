@@ -46,11 +46,43 @@ bool repl_pending(const struct repl *r)
 
 static void repl__fail(struct repl *r, const char *message)
 {
+	fflush(r->out); /* after the output before it, when both go to one file */
 	fprintf(r->errors, "Error: %s\n", message);
 	r->failures++;
 }
 
 /* ---- SQL ---- */
+
+/*
+ * An error's "at line L, column C" counts from the statement's own start: the text
+ * before it (earlier statements of the same input) is added, so that the position is
+ * where the user typed it. Messages without a position stay as they are.
+ */
+static void repl__locate_error(struct sql_result *res, const char *text, size_t at)
+{
+	static const char marker[] = " at line ";
+	const char *msg = err_msg(res->error);
+	const char *p = strstr(msg, marker);
+	unsigned line, column;
+	int used = 0;
+	if (at == 0 || !p ||
+	    sscanf(p + strlen(marker), "%u, column %u%n", &line, &column, &used) != 2)
+		return;
+	unsigned before_lines = 0;
+	size_t line_start = 0;
+	for (size_t i = 0; i < at; i++)
+		if (text[i] == '\n') {
+			before_lines++;
+			line_start = i + 1;
+		}
+	if (line == 1)
+		column += (unsigned)(at - line_start);
+	line += before_lines;
+	err *moved = err_new(err_code(res->error), "%.*s at line %u, column %u%s", (int)(p - msg),
+	                     msg, line, column, p + strlen(marker) + used);
+	err_free(res->error);
+	res->error = moved;
+}
 
 static void repl__run_sql(struct repl *r, const char *text, size_t len)
 {
@@ -58,10 +90,13 @@ static void repl__run_sql(struct repl *r, const char *text, size_t len)
 	for (int n = 0; at < len && n < REPL_MAX_STATEMENTS; n++) {
 		struct sql_result res;
 		size_t used = 0;
+		size_t start = at;
 		repl_conn_execute(r->conn, text + at, len - at, &res, &used);
 		at = used == 0 || used > len - at ? len : at + used;
-		if (res.kind == SQL_RESULT_ERROR)
+		if (res.kind == SQL_RESULT_ERROR) {
 			r->failures++;
+			repl__locate_error(&res, text, start);
+		}
 		if (res.kind == SQL_RESULT_ACK && res.ack == SQL_ACK_BEGIN) {
 			r->txn_version = res.version;
 			r->txn_read_only = res.read_only;

@@ -83,7 +83,10 @@ err *repl_print_result(const struct sql_result *r, bool headers, FILE *out, FILE
 	case SQL_RESULT_COUNT: repl__print_count(r, out); return NULL;
 	case SQL_RESULT_ACK: repl__print_ack(r, out); return NULL;
 	case SQL_RESULT_EXPLAIN: repl__print_text(&r->text, out); return NULL;
-	case SQL_RESULT_ERROR: fprintf(errors, "Error: %s\n", err_msg(r->error)); return NULL;
+	case SQL_RESULT_ERROR:
+		fflush(out); /* the error follows what came before it, where both reach one place */
+		fprintf(errors, "Error: %s\n", err_msg(r->error));
+		return NULL;
 	}
 	return NULL;
 }

@@ -137,6 +137,14 @@ Error: syntax error at line 1, column 1: expected a statement, found 'SELEC'
 a
 b" "$got"
 
+# An error's position counts from the start of what was typed, not of its statement, and
+# it is printed after the results before it (it used to come first when both went to one
+# file).
+got=$("$cairn" --local :memory: -c "SELECT 1; SELECT * FROM nowhere; SELEC 2" 2>&1)
+expect "errors in order, positions from the text's start" "1
+Error: no such table: nowhere
+Error: syntax error at line 1, column 34: expected a statement, found 'SELEC'" "$got"
+
 # A statement still open at the end of input runs without its ';'.
 got=$(printf 'SELECT 40 +\n 2' | "$cairn" --local :memory:)
 expect "the last statement needs no ';'" "42" "$got"
