@@ -19,6 +19,9 @@
  * Everything but reading lines is net/repl.h; the database is reached through a
  * connection (net/repl_conn.h).
  */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +80,71 @@ static bool cairn__entry_add(struct buf *entry, const char *line)
 	return e == NULL;
 }
 
+/*
+ * The terminal session, for readline's line callback (which takes no context). Ctrl-C
+ * (SIGINT) at a prompt forgets the line being typed and the unfinished statement, as in
+ * psql; while a statement runs it is ignored (the statement runs to its end).
+ */
+struct cairn__terminal {
+	struct repl *repl;
+	struct buf entry; /* the statement being typed, its lines joined, for the history */
+	bool entry_ok;
+	bool input_ended; /* Ctrl-D */
+	bool line_done;   /* a line was handled: the prompt may have changed */
+	bool prompting;   /* readline's line handler is installed */
+};
+
+static struct cairn__terminal *cairn__term;
+static volatile sig_atomic_t cairn__interrupted;
+
+static void cairn__on_sigint(int sig)
+{
+	(void)sig;
+	cairn__interrupted = 1;
+}
+
+static void cairn__on_line(char *line)
+{
+	struct cairn__terminal *t = cairn__term;
+	rl_callback_handler_remove(); /* the next prompt is installed once the line is handled */
+	t->prompting = false;
+	t->line_done = true;
+	if (!line) {
+		t->input_ended = true;
+		return;
+	}
+	t->entry_ok = t->entry_ok && cairn__entry_add(&t->entry, line);
+	repl_feed_line(t->repl, line);
+	free(line);
+	if (!repl_pending(t->repl)) {
+		if (t->entry_ok && t->entry.len > 0 && cairn__terminate(&t->entry))
+			add_history((const char *)t->entry.data);
+		buf_clear(&t->entry);
+		t->entry_ok = true;
+	}
+}
+
+static void cairn__prompt(struct cairn__terminal *t)
+{
+	char prompt[REPL_PROMPT_BYTES];
+	rl_callback_handler_install(repl_prompt(t->repl, prompt), cairn__on_line);
+	t->prompting = true;
+}
+
+/* Ctrl-C at the prompt: a fresh line, nothing pending. */
+static void cairn__interrupt(struct cairn__terminal *t)
+{
+	rl_free_line_state();
+	rl_callback_sigcleanup();
+	rl_callback_handler_remove();
+	t->prompting = false;
+	fputs("^C\n", stdout);
+	repl_discard_pending(t->repl);
+	buf_clear(&t->entry);
+	t->entry_ok = true;
+	cairn__prompt(t);
+}
+
 /* Reads lines with readline until !quit or Ctrl-D; whole statements go into the history. */
 static void cairn__interactive(struct repl *repl, const char *greeting)
 {
@@ -87,27 +155,39 @@ static void cairn__interactive(struct repl *repl, const char *greeting)
 	if (has_history)
 		read_history(history);
 	printf("%s Enter !help for instructions.\n", greeting);
-	struct buf entry; /* the statement being typed, its lines joined, for the history */
-	buf_init(&entry, REPL_PENDING_MAX_BYTES);
-	bool entry_ok = true;
-	while (!repl->quit) {
-		char prompt[REPL_PROMPT_BYTES];
-		char *line = readline(repl_prompt(repl, prompt));
-		if (!line) {
-			fputc('\n', stdout);
-			break;
+	struct cairn__terminal t = {.repl = repl, .entry_ok = true};
+	buf_init(&t.entry, REPL_PENDING_MAX_BYTES);
+	cairn__term = &t;
+	struct sigaction on_int = {.sa_handler = cairn__on_sigint}, before;
+	sigemptyset(&on_int.sa_mask);
+	sigaction(SIGINT, &on_int, &before); /* no SA_RESTART: poll() returns */
+	cairn__prompt(&t);
+	while (!repl->quit && !t.input_ended) {
+		struct pollfd in = {.fd = STDIN_FILENO, .events = POLLIN};
+		int ready = poll(&in, 1, -1);
+		if (cairn__interrupted) {
+			cairn__interrupted = 0;
+			cairn__interrupt(&t);
+			continue;
 		}
-		entry_ok = entry_ok && cairn__entry_add(&entry, line);
-		repl_feed_line(repl, line);
-		free(line);
-		if (!repl_pending(repl)) {
-			if (entry_ok && entry.len > 0 && cairn__terminate(&entry))
-				add_history((const char *)entry.data);
-			buf_clear(&entry);
-			entry_ok = true;
+		if (ready < 0 && errno != EINTR)
+			break;
+		if (ready <= 0)
+			continue;
+		t.line_done = false;
+		rl_callback_read_char();
+		if (t.line_done && !repl->quit && !t.input_ended) {
+			cairn__interrupted = 0; /* one pressed while the statement ran */
+			cairn__prompt(&t);
 		}
 	}
-	buf_free(&entry);
+	if (t.prompting)
+		rl_callback_handler_remove();
+	if (t.input_ended)
+		fputc('\n', stdout);
+	sigaction(SIGINT, &before, NULL);
+	cairn__term = NULL;
+	buf_free(&t.entry);
 	if (has_history) {
 		write_history(history);
 		history_truncate_file(history, CAIRN_HISTORY_ENTRIES);

@@ -44,6 +44,11 @@ bool repl_pending(const struct repl *r)
 	return r->pending.len > 0;
 }
 
+void repl_discard_pending(struct repl *r)
+{
+	buf_clear(&r->pending);
+}
+
 static void repl__fail(struct repl *r, const char *message)
 {
 	fflush(r->out); /* after the output before it, when both go to one file */

@@ -64,6 +64,9 @@ void repl_run_text(struct repl *r, const char *text, size_t len);
 /* True while a statement is unfinished (the next line continues it). */
 bool repl_pending(const struct repl *r);
 
+/* Forgets the unfinished statement's lines (the user pressed Ctrl-C). */
+void repl_discard_pending(struct repl *r);
+
 /* The prompt for the next line (see above), written into buf. */
 const char *repl_prompt(struct repl *r, char buf[REPL_PROMPT_BYTES]);
 
