@@ -106,6 +106,23 @@ bool net_client_is_connected(const struct net_client *c)
 	return !c->broken;
 }
 
+bool net_client_closed_by_peer(struct net_client *c)
+{
+	if (c->broken)
+		return true;
+	struct pollfd p = {.fd = c->fd, .events = POLLIN | POLLRDHUP};
+	if (poll(&p, 1, 0) <= 0)
+		return false;
+	char byte;
+	ssize_t n = recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n > 0 && !(p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+		return false; /* bytes nobody asked for: the next call reads them */
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return false;
+	c->broken = true;
+	return true;
+}
+
 void net_client_close(struct net_client *c)
 {
 	if (!c)

@@ -62,6 +62,14 @@ err *net_client_poll_response(struct net_client *c, struct net_response *resp, b
 /* True until a call failed for a connection reason. */
 bool net_client_is_connected(const struct net_client *c);
 
+/*
+ * Whether the server has closed the connection while no call was waiting on it (a
+ * restarted node closes its old connections): looks without waiting, and marks the
+ * client broken if so. A caller can then connect again before sending, instead of
+ * learning it from a call that fails.
+ */
+bool net_client_closed_by_peer(struct net_client *c);
+
 /* Closes the connection (the server ends the session) and frees the client. */
 void net_client_close(struct net_client *c);
 

@@ -54,6 +54,17 @@ static err *repl__remote_call(struct repl_conn_remote *r, enum net_request_kind 
                               const char *text, size_t len, struct net_response *resp)
 {
 	memset(resp, 0, sizeof *resp);
+	if (r->client && net_client_closed_by_peer(r->client)) {
+		/* the node closed it while cairn waited for input (it restarted, say) */
+		bool had_transaction = r->in_transaction;
+		net_client_close(r->client);
+		r->client = NULL;
+		r->in_transaction = false;
+		if (had_transaction)
+			return err_new(ERR_UNAVAILABLE,
+			               "the node closed the connection: the open transaction is gone "
+			               "(rolled back); cairn reconnects with the next statement");
+	}
 	TRY(repl__remote_connect(r));
 	struct net_request req = {kind, {(const uint8_t *)text, len}};
 	err *e = net_client_call(r->client, &req, resp);

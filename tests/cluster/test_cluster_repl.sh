@@ -53,6 +53,29 @@ check "a lost connection is reported" grep -qE '^Error: (connection to 127.0.0.1
 check "the REPL reconnects with the next statement" grep -qx 'Stalker' <<<"$got"
 echo "$got" | sed 's/^/    /'
 
+# The node restarts while the REPL waits for input: the next statement reconnects and
+# runs (it used to fail, reported as lost), unless a transaction was open, which is gone.
+got=$({
+    echo "SELECT COUNT(*) FROM movie"
+    sleep 0.5
+    cluster stop-node 5 >/dev/null
+    cluster start-node 5 >/dev/null
+    sleep 1
+    echo "SELECT title FROM movie WHERE id = 3"
+    echo "BEGIN"
+    sleep 0.5
+    cluster stop-node 5 >/dev/null
+    cluster start-node 5 >/dev/null
+    sleep 1
+    echo "SELECT title FROM movie WHERE id = 1"
+    echo "SELECT title FROM movie WHERE id = 1"
+} | timeout 60 "$cairn" -p "$port" 2>&1)
+check "a restart between statements goes unnoticed" same restart "3
+Her
+Began transaction at version $(grep -oE 'version [0-9]+' <<<"$got" | head -1 | cut -d' ' -f2)
+Error: the node closed the connection: the open transaction is gone (rolled back); cairn reconnects with the next statement
+Sicario" "$got"
+
 # A second cluster on the same ports is refused at once, naming the ports (it once started
 # nodes that could not listen and took the first cluster's answers for its own leader).
 second=$CAIRN_CLUSTER/second
