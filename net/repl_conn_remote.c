@@ -61,9 +61,10 @@ static err *repl__remote_call(struct repl_conn_remote *r, enum net_request_kind 
 		r->client = NULL;
 		r->in_transaction = false;
 		if (had_transaction)
-			return err_new(ERR_UNAVAILABLE,
-			               "the node closed the connection: the open transaction is gone "
-			               "(rolled back); cairn reconnects with the next statement");
+			return err_new(
+			    ERR_UNAVAILABLE,
+			    "the node closed the connection: the open transaction is gone "
+			    "(rolled back); cairn reconnects with the next statement");
 	}
 	TRY(repl__remote_connect(r));
 	struct net_request req = {kind, {(const uint8_t *)text, len}};
