@@ -25,7 +25,7 @@ static void usage(FILE *out)
 {
 	fprintf(
 	    out,
-	    "usage: cairn-sim run --seed N [--nodes 5] [--time 60s] "
+	    "usage: cairn-sim run [--seed 1] [--nodes 5] [--time 10s] "
 	    "[--workload bank|register|append|mix]\n"
 	    "                     [--faults all|none|LIST] [--trace FILE] [--mutation NAME]\n"
 	    "                     [--scenario leader-crash|minority-leader|clogged-leader|figure-8]\n"

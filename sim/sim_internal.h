@@ -271,6 +271,7 @@ void sim__trace_format_header(const struct sim_config *cfg, char *out, size_t ca
 
 struct sim_world {
 	struct sim_config cfg;
+	bool faults_configured; /* cfg.faults.enabled as given (the liveness phase clears it) */
 	const struct sim_node_ops *ops;
 	void *app;
 	struct sim__queue queue;

@@ -57,6 +57,7 @@ err *sim_world_new(const struct sim_config *cfg, const struct sim_node_ops *ops,
 	if (!w)
 		return err_new(ERR_NOMEM, "sim: no memory for a world");
 	w->cfg = *cfg;
+	w->faults_configured = cfg->faults.enabled;
 	w->ops = ops;
 	w->app = app;
 	w->heal_slot = SIM__NONE;
@@ -289,7 +290,7 @@ void sim_world_summary(const struct sim_world *w, FILE *out)
 	double wall_s = (double)s->wall_ns / 1e9;
 	double virtual_s = (double)w->now_us / 1e6;
 	fprintf(out, "sim: app=%s seed=%" PRIu64 " nodes=%u faults=%s%s\n", w->cfg.app, w->cfg.seed,
-	        w->cfg.nodes, w->cfg.faults.enabled ? "on" : "off", w->failure ? " FAILED" : "");
+	        w->cfg.nodes, w->faults_configured ? "on" : "off", w->failure ? " FAILED" : "");
 	fprintf(out,
 	        "  %.3fs virtual in %.3fs wall: %" PRIu64 " events, %.0f events/s, %.1fx "
 	        "real time\n",
