@@ -48,6 +48,7 @@ static void cairn__usage(FILE *out)
 	        "  --local DIR   open or create a single-node database in DIR, in process\n"
 	        "                (\":memory:\" keeps it in memory)\n"
 	        "  -c SQL        run SQL (or a !command) and exit\n"
+	        "  --version     print cairn's version\n"
 	        "Without -c, statements are read from the terminal or from stdin.\n");
 }
 
@@ -287,12 +288,20 @@ int main(int argc, char **argv)
 		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			cairn__usage(stdout);
 			return 0;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("cairn %s\n", CAIRN_VERSION);
+			return 0;
 		} else {
+			bool known = !strcmp(argv[i], "--local") || !strcmp(argv[i], "-H") ||
+			             !strcmp(argv[i], "-p") || !strcmp(argv[i], "-c");
+			fprintf(stderr, "cairn: %s %s\n", argv[i],
+			        known ? "needs a value" : "is not an option");
 			cairn__usage(stderr);
 			return 2;
 		}
 	}
 	if ((path != NULL) + embedded + (host || port) > 1) {
+		fprintf(stderr, "cairn: choose one of --local, --embedded, or a node (-H, -p)\n");
 		cairn__usage(stderr);
 		return 2;
 	}

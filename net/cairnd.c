@@ -158,6 +158,10 @@ int main(int argc, char **argv)
 			printf("usage: cairnd [--config FILE] [flags]\n%s", net_config_usage());
 			return 0;
 		}
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("cairnd %s\n", CAIRN_VERSION);
+			return 0;
+		}
 	}
 	struct net_config config;
 	net_config_init(&config);

@@ -415,5 +415,6 @@ const char *net_config_usage(void)
 	       "                       commits and send them as one (default on; off: each\n"
 	       "                       batch is written and sent as it comes)\n"
 	       "  --log-level LEVEL    debug, info, warn, error or off (default info)\n"
-	       "  --seed N             seed of the node's random choices (default: random)\n";
+	       "  --seed N             seed of the node's random choices (default: random)\n"
+	       "  --version            print cairnd's version and exit\n";
 }

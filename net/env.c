@@ -167,7 +167,12 @@ err *net_env_init(struct net_env *ne, struct net_loop *loop, const struct net_en
 	prng_seed(&ne->prng, ne->seed);
 	TRY(net__mkdirs(cfg->data_dir));
 	TRY(vfs_posix_new(cfg->data_dir, &ne->vfs));
-	TRY(vfs_posix_lock(ne->vfs, "data directory"));
+	err *locked = vfs_posix_lock(ne->vfs, "data directory");
+	if (locked) {
+		vfs_posix_free(ne->vfs);
+		ne->vfs = NULL;
+		return locked;
+	}
 	ne->env = (struct env){
 	    .impl = ne,
 	    .node_id = cfg->node_id,

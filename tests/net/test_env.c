@@ -57,6 +57,8 @@ static void fixture_stop(struct fixture *fx)
 	fclose(fx->log_stream);
 	free(fx->log);
 	char path[160];
+	snprintf(path, sizeof path, "%s/" VFS_POSIX_LOCK_FILE, fx->data_dir);
+	ck_assert_int_eq(unlink(path), 0);
 	ck_assert_int_eq(rmdir(fx->data_dir), 0);
 	snprintf(path, sizeof path, "%s/data", fx->root);
 	ck_assert_int_eq(rmdir(path), 0);
@@ -69,6 +71,25 @@ static void step_until(struct net_loop *loop, const int *count, int want, uint64
 	while (*count < want && net_loop_now_ms(loop) < end)
 		ck_assert_ptr_null(net_loop_step(loop, 5));
 }
+
+/* Two nodes on one data directory would overwrite each other's log and state. */
+START_TEST(a_second_env_on_one_data_dir_is_refused)
+{
+	struct fixture fx;
+	fixture_start(&fx, 1, 7);
+	struct net_loop loop;
+	ck_assert_ptr_null(net_loop_init(&loop));
+	struct net_env second;
+	struct net_env_config cfg = {.node_id = 1, .data_dir = fx.data_dir, .seed = 7};
+	err *e = net_env_init(&second, &loop, &cfg);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(err_code(e), ERR_UNAVAILABLE);
+	ck_assert_ptr_nonnull(strstr(err_msg(e), "in use by another process"));
+	err_free(e);
+	net_loop_close(&loop);
+	fixture_stop(&fx);
+}
+END_TEST
 
 START_TEST(timers_by_id)
 {
@@ -215,6 +236,9 @@ START_TEST(envs_send_through_transports)
 	net_transport_free(t[0]);
 	net_transport_free(t[1]);
 	net_env_close(&env2);
+	char lock2[sizeof dir2 + sizeof VFS_POSIX_LOCK_FILE + 1];
+	snprintf(lock2, sizeof lock2, "%s/" VFS_POSIX_LOCK_FILE, dir2);
+	ck_assert_int_eq(unlink(lock2), 0);
 	ck_assert_int_eq(rmdir(dir2), 0);
 	fixture_stop(&fx);
 }
@@ -225,6 +249,7 @@ static Suite *env_suite(void)
 	Suite *s = suite_create("env");
 	TCase *tc = tcase_create("env");
 	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, a_second_env_on_one_data_dir_is_refused);
 	tcase_add_test(tc, timers_by_id);
 	tcase_add_test(tc, logs_vfs_and_prng);
 	tcase_add_test(tc, envs_send_through_transports);

@@ -332,6 +332,8 @@ START_TEST(persistence)
 	char file[64];
 	snprintf(file, sizeof file, "%s/cairn.db", dir);
 	ck_assert_int_eq(unlink(file), 0);
+	snprintf(file, sizeof file, "%s/LOCK", dir); /* the database directory's lock */
+	ck_assert_int_eq(unlink(file), 0);
 	ck_assert_int_eq(rmdir(dir), 0);
 }
 END_TEST
