@@ -285,8 +285,14 @@ static enum raft__scan_result raft__scan_record(const uint8_t *bytes, uint64_t s
 		return RAFT__SCAN_TORN;
 	uint32_t len = load_u32be(bytes + off);
 	uint32_t sum = load_u32be(bytes + off + 4);
+	/*
+	 * No write makes such a length: a torn one keeps a prefix of a real length over
+	 * zeros, which is no larger. Unless zeros follow, it is damage to synced records,
+	 * whose entries must not be cut off with it.
+	 */
 	if (len > RAFT__REC_MAX)
-		return RAFT__SCAN_TORN; /* nothing after it can be located: treated as the tail */
+		return raft__all_zero(bytes + off + 4, size - off - 4) ? RAFT__SCAN_TORN
+		                                                       : RAFT__SCAN_BAD;
 	if (size - off - RAFT__REC_HEADER < len)
 		return RAFT__SCAN_TORN;
 	*end = off + RAFT__REC_HEADER + len;

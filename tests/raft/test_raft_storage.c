@@ -584,6 +584,23 @@ START_TEST(test_corruption_in_the_middle)
 	vfs_close(f);
 	assert_corrupt(vfs, RAFT_DLOG_SEGMENT_BYTES);
 	disk_free(&s);
+	/*
+	 * A length no write makes, in a record good ones follow: it was taken for a torn tail,
+	 * and the open cut the nine entries after it off the disk.
+	 */
+	vfs = disk_new(&s);
+	log = open_log(vfs, RAFT_DLOG_SEGMENT_BYTES, &rec);
+	append_range(log, 1, 10, 1);
+	raft_dlog_close(log);
+	f = last_segment(vfs, &size);
+	flip_byte(f, 20); /* the high byte of entry 1's length */
+	vfs_close(f);
+	assert_corrupt(vfs, RAFT_DLOG_SEGMENT_BYTES);
+	uint64_t after;
+	f = last_segment(vfs, &after);
+	vfs_close(f);
+	ck_assert_uint_eq(after, size); /* nothing was cut */
+	disk_free(&s);
 	/* A damaged segment header. */
 	vfs = disk_new(&s);
 	log = open_log(vfs, RAFT_DLOG_SEGMENT_BYTES, &rec);
