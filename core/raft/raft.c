@@ -71,6 +71,9 @@ static err *raft__initial_check(const struct raft_config *c, const struct raft_i
 	assert(c->n_peers <= RAFT_MAX_NODES);
 	assert(in->last_index == 0 || in->terms != NULL);
 	const struct raft_hard_state *hs = &in->hard_state;
+	if (hs->term > RAFT__TERM_MAX) /* the next campaign would wrap it */
+		return err_new(ERR_CORRUPT, "hard state term %llu beyond the largest, %llu",
+		               (unsigned long long)hs->term, (unsigned long long)RAFT__TERM_MAX);
 	if (hs->vote != 0) {
 		bool member = false;
 		for (uint32_t i = 0; i < c->n_peers; i++)

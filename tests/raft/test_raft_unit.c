@@ -381,6 +381,11 @@ START_TEST(test_config_and_initial_state_checked)
 	e = raft_new(&c, &init, &p, src, &r);
 	ck_assert(err_is(e, ERR_CORRUPT));
 	err_free(e);
+	/* a term whose next campaign would wrap to 0 (the node campaigned at term 0 for ever) */
+	init.hard_state = (struct raft_hard_state){UINT64_MAX, 0, 0};
+	e = raft_new(&c, &init, &p, src, &r);
+	ck_assert(err_is(e, ERR_CORRUPT));
+	err_free(e);
 	ck_assert_ptr_null(r);
 }
 END_TEST
