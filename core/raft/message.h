@@ -14,7 +14,7 @@
  *   APPEND_RESP     reject; index = last matching index (success) or the rejected
  *                   prev index; hint_index/hint_term = fast backtracking hint (§5.3 end)
  *   HEARTBEAT       commit (capped at the follower's match), ctx = ReadIndex round (§6.4)
- *   HEARTBEAT_RESP  ctx echoed
+ *   HEARTBEAT_RESP  ctx echoed, index = the follower's last index
  *   VOTE, PRE_VOTE  index/log_term = the candidate's last entry (§5.4.1, §9.6)
  *   *_VOTE_RESP     reject
  *   PROPOSE         entries forwarded by a follower (their terms are ignored)

@@ -79,10 +79,21 @@ bool raft__progress_ack(struct raft__progress *pr, uint64_t index)
 bool raft__progress_reject(struct raft__progress *pr, uint64_t rejected, uint64_t hint_next)
 {
 	assert(pr->match < pr->next);
-	if (rejected <= pr->match)
+	bool lost = rejected <= pr->match;
+	if (lost && hint_next > pr->match)
 		return false; /* the logs already agree past it: an old answer */
-	if (pr->state == RAFT__PROBE && rejected + 1 != pr->next)
+	if (!lost && pr->state == RAFT__PROBE && rejected + 1 != pr->next)
 		return false; /* not the answer to the probe in flight */
+	if (lost) {
+		/*
+		 * The follower says its log ends before entries it acknowledged: its disk lost
+		 * them (a data directory wiped or restored from a copy), or this is an answer
+		 * from before it had them. Ignoring it left a wiped follower unrepaired for as
+		 * long as this leader lived. Probing again from what it says is safe either way:
+		 * match only counts towards commits to come, and an old answer costs one probe.
+		 */
+		pr->match = 0;
+	}
 	uint64_t next = hint_next;
 	if (next > rejected)
 		next = rejected;

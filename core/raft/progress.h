@@ -67,7 +67,9 @@ bool raft__progress_ack(struct raft__progress *pr, uint64_t index);
 /*
  * A rejection of the append whose previous index was `rejected`, with the next index the
  * conflict hint suggests. Returns false for a stale rejection (ignored); otherwise moves
- * back to probe at the new `next` (clamped to (match, rejected]).
+ * back to probe at the new `next` (clamped to (match, rejected]). A rejection at or below
+ * `match` whose hint is too (the follower's log is shorter than what it acknowledged:
+ * its disk lost entries) resets match to 0 and probes from the hint.
  */
 bool raft__progress_reject(struct raft__progress *pr, uint64_t rejected, uint64_t hint_next);
 

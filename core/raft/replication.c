@@ -393,8 +393,11 @@ void raft__on_heartbeat(struct raft *r, const struct raft_message *m)
 	uint64_t commit = m->commit < r->log.last ? m->commit : r->log.last;
 	if (commit > r->commit)
 		r->commit = commit;
-	struct raft_message resp = {
-	    .type = RAFT_MSG_HEARTBEAT_RESP, .to = m->from, .term = r->term, .ctx = m->ctx};
+	struct raft_message resp = {.type = RAFT_MSG_HEARTBEAT_RESP,
+	                            .to = m->from,
+	                            .term = r->term,
+	                            .index = r->log.last,
+	                            .ctx = m->ctx};
 	raft__send(r, &resp);
 }
 
@@ -439,6 +442,13 @@ err *raft__on_heartbeat_resp(struct raft *r, const struct raft_message *m)
 	pr->heard_tick = r->ticks;
 	raft__progress_heartbeat_ack(pr);
 	raft__read_on_ack(r, m->from, m->ctx);
+	/*
+	 * Its log ends before what it acknowledged: its disk lost entries (a wiped data
+	 * directory). Without appends to reject (an idle leader sends none to a follower it
+	 * believes caught up) nothing else would start the repair.
+	 */
+	if (m->index < pr->match && raft__progress_reject(pr, pr->match, m->index + 1))
+		return raft__replicate_to(r, slot, true);
 	/*
 	 * The follower lags. If every entry it may have has been sent once (next is past
 	 * what this node wrote), the appends carrying them may have been lost, and an idle or

@@ -397,6 +397,42 @@ END_TEST
 
 /* ---- restarts ---- */
 
+/*
+ * A follower whose disk lost everything (a wiped data directory) rejects the leader's
+ * appends at an index below what it had acknowledged. The leader took that for an old
+ * answer and never repaired it while it led; now it probes from the follower's hint.
+ */
+START_TEST(test_wiped_follower_is_repaired_by_the_same_leader)
+{
+	struct harness h;
+	setup(&h, 3, 37);
+	uint32_t leader = h_elect(&h, ROUNDS);
+	ck_assert_uint_ne(leader, 0);
+	for (uint64_t i = 1; i <= 5; i++)
+		ck_assert_int_eq(h_propose(&h, leader, i, "entry"), 0);
+	ck_assert(run_until_applied(&h, leader, 5));
+	h_run(&h, 5);
+	uint32_t wiped = leader % 3 + 1;
+	ck_assert_uint_eq(h_status(&h, wiped).commit, h_status(&h, leader).commit);
+	h_crash(&h, wiped);
+	struct h_node *node = &h.nodes[wiped];
+	while (node->log_len > 0)
+		free((void *)node->log[--node->log_len].data);
+	node->hs = (struct raft_hard_state){0};
+	h_restart(&h, wiped);
+	h_run(&h, 20); /* idle: the heartbeats' answers show the loss */
+	ck_assert_uint_eq(h_status(&h, wiped).last_index, h_status(&h, leader).last_index);
+	ck_assert_int_eq(h_propose(&h, leader, 6, "after"), 0);
+	h_run(&h, 20);
+	ck_assert_uint_eq(h_leader(&h), leader); /* the same leader throughout */
+	struct raft_status st = h_status(&h, wiped);
+	ck_assert_uint_eq(st.last_index, h_status(&h, leader).last_index);
+	ck_assert_uint_eq(st.commit, h_status(&h, leader).commit);
+	ck_assert(h_applied_id(&h, wiped, leader, 6));
+	h_free(&h);
+}
+END_TEST
+
 START_TEST(test_restart_keeps_term_vote_log)
 {
 	struct harness h;
@@ -531,6 +567,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_forwarding);
 	tcase_add_test(tc, test_one_append_window_needs_no_ticks);
 	tcase_add_test(tc, test_leader_change_fails_pending_as_unknown);
+	tcase_add_test(tc, test_wiped_follower_is_repaired_by_the_same_leader);
 	tcase_add_test(tc, test_restart_keeps_term_vote_log);
 	tcase_add_test(tc, test_pipelining_and_batching);
 	tcase_add_test(tc, test_catch_up_from_disk);

@@ -94,10 +94,12 @@ START_TEST(test_silent_follower_hands_its_role_on)
 	for (int t = 0; t <= RAFT__LAZY_HEARD_TICKS; t++) {
 		tick(&f);
 		for (uint32_t from = 3; from <= 5; from++) /* everyone but 2 answers */
-			fix_step(&f, (struct raft_message){.type = RAFT_MSG_HEARTBEAT_RESP,
-			                                   .from = from,
-			                                   .to = 1,
-			                                   .term = fix_status(&f).term});
+			fix_step(&f, (struct raft_message){
+			                 .type = RAFT_MSG_HEARTBEAT_RESP,
+			                 .from = from,
+			                 .to = 1,
+			                 .index = fix_status(&f).last_index, /* its last */
+			                 .term = fix_status(&f).term});
 	}
 	fix_propose(&f, 1);
 	ck_assert(!lazy_to(&f, 2)); /* silent: asked for haste, in case it is only slow */
@@ -168,11 +170,13 @@ START_TEST(test_read_point_brings_the_commit)
 	ck_assert_ptr_nonnull(hb); /* the round that confirms leadership */
 	uint64_t round = hb->ctx;
 	for (uint32_t from = 2; from <= 3; from++)
-		fix_step(&f, (struct raft_message){.type = RAFT_MSG_HEARTBEAT_RESP,
-		                                   .from = from,
-		                                   .to = 1,
-		                                   .term = term,
-		                                   .ctx = round});
+		fix_step(&f,
+		         (struct raft_message){.type = RAFT_MSG_HEARTBEAT_RESP,
+		                               .from = from,
+		                               .to = 1,
+		                               .index = fix_status(&f).last_index, /* its last */
+		                               .term = term,
+		                               .ctx = round});
 	const struct raft_message *resp = fix_find(&f, RAFT_MSG_READ_INDEX_RESP, 4);
 	ck_assert_ptr_nonnull(resp);
 	ck_assert_uint_eq(resp->index, noop);

@@ -16,6 +16,7 @@ static void ack_heartbeat(struct fixture *f, uint32_t from, uint64_t ctx)
 	fix_step(f, (struct raft_message){.type = RAFT_MSG_HEARTBEAT_RESP,
 	                                  .from = from,
 	                                  .to = 1,
+	                                  .index = fix_status(f).last_index, /* its last */
 	                                  .term = fix_status(f).term,
 	                                  .ctx = ctx});
 }

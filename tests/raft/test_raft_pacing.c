@@ -140,6 +140,7 @@ START_TEST(test_a_lost_append_is_repaired_while_pacing)
 	fix_step(&f, (struct raft_message){.type = RAFT_MSG_HEARTBEAT_RESP,
 	                                   .from = 2,
 	                                   .to = 1,
+	                                   .index = fix_status(&f).last_index, /* its last */
 	                                   .term = fix_status(&f).term});
 	const struct raft_message *m = fix_find(&f, RAFT_MSG_APPEND, 2);
 	ck_assert_ptr_nonnull(m);

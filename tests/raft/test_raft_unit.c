@@ -469,11 +469,13 @@ START_TEST(test_read_round_per_batch)
 	ck_assert_uint_eq(heartbeats, 4); /* one round: one heartbeat per follower */
 	ck_assert_uint_ne(round, 0);
 	for (uint32_t from = 2; from <= 3; from++)
-		fix_step(&f, (struct raft_message){.type = RAFT_MSG_HEARTBEAT_RESP,
-		                                   .from = from,
-		                                   .to = 1,
-		                                   .term = 2,
-		                                   .ctx = round});
+		fix_step(&f,
+		         (struct raft_message){.type = RAFT_MSG_HEARTBEAT_RESP,
+		                               .from = from,
+		                               .to = 1,
+		                               .index = fix_status(&f).last_index, /* its last */
+		                               .term = 2,
+		                               .ctx = round});
 	for (uint32_t to = 4; to <= 5; to++) {
 		const struct raft_message *m = fix_find(&f, RAFT_MSG_READ_INDEX_RESP, to);
 		ck_assert_ptr_nonnull(m);
