@@ -230,6 +230,20 @@ static err *begin_txn(struct sql_session *s, bool has_version, uint64_t version,
 {
 	if (!has_version)
 		TRY(s->host.read_version(s->host.ctx, autocommit_write, &version));
+	if (has_version && version > mvcc_applied_version(s->host.store)) {
+		/*
+		 * AS OF a version this replica has not applied: it may be committed already (a
+		 * COMMIT answered on another node). A read point is at least every version
+		 * committed before it was asked for; the host waits for one and runs the
+		 * statement again, or refuses for a while (no leader).
+		 */
+		uint64_t latest;
+		TRY(s->host.read_version(s->host.ctx, false, &latest));
+		if (version > latest)
+			return err_new(ERR_INVALID,
+			               "version %llu is not committed yet (the latest is %llu)",
+			               (unsigned long long)version, (unsigned long long)latest);
+	}
 	return mvcc_begin(s->host.store, version, read_only ? MVCC_READ_ONLY : 0, &s->txn);
 }
 
