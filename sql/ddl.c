@@ -194,6 +194,10 @@ static err *build_table(struct sql__stmt *st, const struct sql_stmt *s, struct s
 			t->pk = (int32_t)i;
 		}
 	}
+	/* The key first: a column's REFERENCES to its own table (and UNIQUE) depend on it. */
+	for (uint32_t i = 0; i < s->create_table.constraint_count; i++)
+		if (s->create_table.constraints[i].kind == SQL_CONSTRAINT_PRIMARY_KEY)
+			TRY(table_constraint(st, t, &s->create_table.constraints[i]));
 	for (uint32_t i = 0; i < n; i++) {
 		const struct sql_column_def *d = &s->create_table.columns[i];
 		if (d->default_value)
@@ -206,7 +210,8 @@ static err *build_table(struct sql__stmt *st, const struct sql_stmt *s, struct s
 		}
 	}
 	for (uint32_t i = 0; i < s->create_table.constraint_count; i++)
-		TRY(table_constraint(st, t, &s->create_table.constraints[i]));
+		if (s->create_table.constraints[i].kind != SQL_CONSTRAINT_PRIMARY_KEY)
+			TRY(table_constraint(st, t, &s->create_table.constraints[i]));
 	if (t->pk >= 0)
 		t->columns[t->pk].not_null = true;
 	return NULL;
