@@ -1692,11 +1692,26 @@ static err *bt__open_file(struct btree *bt)
 	struct bt_meta meta[2];
 	bool valid[2] = {false, false};
 	if (size < 2 * PG) {
-		/* never committed: a crash during creation leaves at most this */
+		/*
+		 * Never committed: a crash during creation leaves at most this, a prefix of the
+		 * meta pages bt__format() writes (or zeros). Anything else is not ours to
+		 * format over: a damaged or foreign file.
+		 */
 		if (size >= PG)
 			TRY(bt__read_meta(bt, 0, &meta[0], &valid[0]));
 		if (valid[0] && meta[0].txn > 0)
 			return err_new(ERR_CORRUPT, "%s: file truncated", bt->path);
+		uint8_t head[8] = {0}, magic[8], zeros[8] = {0};
+		size_t n = size < sizeof head ? (size_t)size : sizeof head;
+		if (n > 0)
+			TRY(vfs_read_exact(bt->file, 0, head, n));
+		store_u64be(magic, BT_MAGIC);
+		if (!valid[0] && memcmp(head, magic, n) != 0 && memcmp(head, zeros, n) != 0)
+			return err_new(
+			    ERR_CORRUPT,
+			    "%s: %llu bytes that are not a b-tree of cairn's (no meta page); "
+			    "not formatting over them",
+			    bt->path, (unsigned long long)size);
 		return bt__format(bt);
 	}
 	TRY(bt__read_meta(bt, 0, &meta[0], &valid[0]));

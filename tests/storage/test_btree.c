@@ -637,6 +637,34 @@ START_TEST(a_file_of_garbage_does_not_open)
 		err_free(e);
 		OK(vfs_remove(v, "junk.db"));
 	}
+	/*
+	 * Shorter than two pages: a file creation cut short leaves a prefix of the meta
+	 * pages (or nothing, or zeros), which is formatted; other bytes used to be formatted
+	 * over too, destroying whatever file had the name.
+	 */
+	const size_t sizes[] = {1, 100, 6000};
+	for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+		struct vfs_file *f;
+		OK(vfs_open(v, "short.db", VFS_CREATE, &f));
+		OK(vfs_write(f, 0, junk, sizes[i]));
+		OK(vfs_sync(f));
+		struct kv *kv = NULL;
+		err *e = btree_open(v, "short.db", NULL, &kv);
+		ck_assert_msg(err_is(e, ERR_CORRUPT), "formatted %zu random bytes", sizes[i]);
+		err_free(e);
+		uint64_t size;
+		OK(vfs_size(f, &size));
+		ck_assert_uint_eq(size, sizes[i]); /* left as it was */
+		memset(junk, 0, sizes[i]);
+		OK(vfs_write(f, 0, junk, sizes[i]));
+		OK(vfs_sync(f));
+		vfs_close(f);
+		OK(btree_open(v, "short.db", NULL, &kv)); /* zeros: a creation cut short */
+		kv_close(kv);
+		OK(vfs_remove(v, "short.db"));
+		for (size_t k = 0; k < sizeof junk; k++)
+			junk[k] = (uint8_t)prng_next(&p);
+	}
 	vfs_memory_free(v);
 }
 END_TEST
