@@ -44,6 +44,7 @@ void sql_txn_discard(struct sql_txn *t)
 	}
 	free(t->writes);
 	free(t->slots);
+	free(t->sorted);
 	for (uint32_t i = 0; i < t->range_count; i++) {
 		free((void *)t->ranges[i].from.ptr);
 		free((void *)t->ranges[i].to.ptr);
@@ -202,8 +203,10 @@ err *sql_txn_delete_range(struct sql_txn *t, struct slice from, struct slice to)
 	}
 	t->ranges[t->range_count++] =
 	    (struct sql__range){slice_of(f, from.len), slice_of(o, to.len)};
+	/* only this range: writes made after an earlier range deletion stay (they came later) */
 	for (uint32_t i = 0; i < t->write_count; i++)
-		if (in_deleted_range(t, wkey(&t->writes[i])))
+		if (slice_cmp(wkey(&t->writes[i]), from) >= 0 &&
+		    slice_cmp(wkey(&t->writes[i]), to) < 0)
 			t->writes[i].dropped = true;
 	return NULL;
 }
@@ -288,6 +291,99 @@ struct sql_txn_scan {
 	const struct sql__write *returned; /* the overlay entry returned last, or NULL */
 };
 
+/*
+ * Writes the statement made since `sorted` was brought up to date, at most this many
+ * plus a 256th of the sorted ones, are looked at one by one by every scan; beyond that
+ * they are merged in (a pass over all). Either way a statement's scans cost about
+ * W * sqrt(W) for W writes, where sorting every write for every scan cost W * W.
+ */
+#define SQL__UNSORTED_MIN 64
+
+/* Merges writes[sorted_count..write_count) into `sorted`. */
+static err *sorted_catch_up(struct sql_txn *t)
+{
+	uint32_t old = t->sorted_count, n = t->write_count, tail = n - old;
+	uint32_t *merged = malloc(sizeof *merged * n);
+	const struct sql__write **fresh = malloc(sizeof *fresh * tail);
+	const struct sql__write **tmp = malloc(sizeof *tmp * tail);
+	if (!merged || !fresh || !tmp) {
+		free(merged);
+		free(fresh);
+		free(tmp);
+		return err_new(ERR_NOMEM, "out of memory opening a scan");
+	}
+	for (uint32_t i = 0; i < tail; i++)
+		fresh[i] = &t->writes[old + i];
+	merge_sort(fresh, tmp, tail);
+	uint32_t i = 0, j = 0, k = 0;
+	while (i < old && j < tail)
+		merged[k++] = slice_cmp(wkey(fresh[j]), wkey(&t->writes[t->sorted[i]])) < 0
+		                  ? (uint32_t)(fresh[j++] - t->writes)
+		                  : t->sorted[i++];
+	while (i < old)
+		merged[k++] = t->sorted[i++];
+	while (j < tail)
+		merged[k++] = (uint32_t)(fresh[j++] - t->writes);
+	free(fresh);
+	free(tmp);
+	free(t->sorted);
+	t->sorted = merged;
+	t->sorted_count = n;
+	return NULL;
+}
+
+/* Adds `w` to the scan's overlay, growing it by doubling. */
+static err *overlay_push(struct sql_txn_scan *sc, uint32_t *cap, const struct sql__write *w)
+{
+	if (sc->overlay_count == *cap) {
+		uint32_t grown = *cap ? *cap * 2 : 16;
+		const struct sql__write **a = realloc(sc->overlay, sizeof *a * grown);
+		if (!a)
+			return err_new(ERR_NOMEM, "out of memory opening a scan");
+		sc->overlay = a;
+		*cap = grown;
+	}
+	sc->overlay[sc->overlay_count++] = w;
+	return NULL;
+}
+
+/* The statement's writes in [from, to), not dropped, in key order, into sc->overlay. */
+static err *overlay_collect(struct sql_txn *t, struct slice from, struct slice to,
+                            struct sql_txn_scan *sc)
+{
+	if (t->write_count - t->sorted_count > SQL__UNSORTED_MIN + t->sorted_count / 256)
+		TRY(sorted_catch_up(t));
+	uint32_t cap = 0, lo = 0, hi = t->sorted_count;
+	while (lo < hi) { /* the first sorted write at or after `from` */
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (slice_cmp(wkey(&t->writes[t->sorted[mid]]), from) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (uint32_t i = lo; i < t->sorted_count; i++) {
+		const struct sql__write *w = &t->writes[t->sorted[i]];
+		if (slice_cmp(wkey(w), to) >= 0)
+			break;
+		if (!w->dropped)
+			TRY(overlay_push(sc, &cap, w));
+	}
+	uint32_t in_order = sc->overlay_count;
+	for (uint32_t i = t->sorted_count; i < t->write_count; i++) {
+		const struct sql__write *w = &t->writes[i];
+		if (!w->dropped && slice_cmp(wkey(w), from) >= 0 && slice_cmp(wkey(w), to) < 0)
+			TRY(overlay_push(sc, &cap, w));
+	}
+	if (sc->overlay_count == in_order)
+		return NULL;
+	const struct sql__write **tmp = malloc(sizeof *tmp * sc->overlay_count);
+	if (!tmp)
+		return err_new(ERR_NOMEM, "out of memory opening a scan");
+	merge_sort(sc->overlay, tmp, sc->overlay_count);
+	free(tmp);
+	return NULL;
+}
+
 err *sql_txn_scan_open(struct sql_txn *t, struct slice from, struct slice to,
                        struct sql_txn_scan **out)
 {
@@ -295,23 +391,8 @@ err *sql_txn_scan_open(struct sql_txn *t, struct slice from, struct slice to,
 	struct sql_txn_scan *sc = calloc(1, sizeof *sc);
 	if (!sc)
 		return err_new(ERR_NOMEM, "out of memory opening a scan");
-	err *e = NULL;
-	if (t->write_count) {
-		sc->overlay = malloc(sizeof *sc->overlay * t->write_count);
-		const struct sql__write **tmp = malloc(sizeof *tmp * t->write_count);
-		if (!sc->overlay || !tmp)
-			e = err_new(ERR_NOMEM, "out of memory opening a scan");
-		for (uint32_t i = 0; !e && i < t->write_count; i++) {
-			struct slice k = wkey(&t->writes[i]);
-			if (!t->writes[i].dropped && slice_cmp(k, from) >= 0 &&
-			    slice_cmp(k, to) < 0)
-				sc->overlay[sc->overlay_count++] = &t->writes[i];
-		}
-		if (!e)
-			merge_sort(sc->overlay, tmp, sc->overlay_count);
-		free(tmp);
-	}
 	sc->txn = t;
+	err *e = overlay_collect(t, from, to, sc);
 	if (!e)
 		e = mvcc_scan_open(t->mvcc, &from, &to, false, &sc->mvcc);
 	if (e) {

@@ -37,6 +37,10 @@ struct sql_txn {
 	uint32_t write_cap;
 	uint32_t *slots; /* open addressing: index + 1 into writes, 0 empty */
 	uint32_t slot_count;
+	/* indexes of writes[0..sorted_count) in key order: a scan's overlay is a binary
+	 * search there plus the few writes after them, not a sort of every write */
+	uint32_t *sorted;
+	uint32_t sorted_count;
 	/* ranges the statement deleted whole, in order; the flush applies them first */
 	struct sql__range *ranges;
 	uint32_t range_count;

@@ -87,11 +87,12 @@ static err *node__load_record(void *ctx, uint64_t index, struct buf *out)
 	struct raft_entry entry;
 	err *e = raft_dlog_reader_get(ctx, index, &entry);
 	if (err_is(e, ERR_NOT_FOUND)) {
-		err *why = err_new(ERR_CORRUPT,
-		                   "%s: the state machine (" NODE_STATE_FILE ") has applied entries "
-		                   "its Raft log (" NODE_RAFT_DIR "/) does not hold; restore the log, "
-		                   "or remove " NODE_STATE_FILE " to rebuild it from the log",
-		                   err_msg(e));
+		err *why =
+		    err_new(ERR_CORRUPT,
+		            "%s: the state machine (" NODE_STATE_FILE ") has applied entries "
+		            "its Raft log (" NODE_RAFT_DIR "/) does not hold; restore the log, "
+		            "or remove " NODE_STATE_FILE " to rebuild it from the log",
+		            err_msg(e));
 		err_free(e);
 		return why;
 	}
