@@ -81,7 +81,13 @@ static void net__reply_rows(struct net_session *session, const struct sql_result
 {
 	uint64_t values = r->row_count * r->column_count;
 	if (r->column_count > NET_PROTOCOL_MAX_COLUMNS || values > NET_PROTOCOL_MAX_VALUES) {
-		net__reply_error(session, ERR_LIMIT, "the result is too large to send");
+		char message[128];
+		snprintf(
+		    message, sizeof message,
+		    "result too large to send: at most %d columns and %zu values (use LIMIT, or "
+		    "fewer columns)",
+		    NET_PROTOCOL_MAX_COLUMNS, NET_PROTOCOL_MAX_VALUES);
+		net__reply_error(session, ERR_LIMIT, message);
 		return;
 	}
 	struct net_response resp = {

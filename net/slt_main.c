@@ -305,6 +305,9 @@ int main(int argc, char **argv)
 	}
 	printf("total: %" PRIu64 " passed, %" PRIu64 " failed, %" PRIu64 " skipped\n", total.passed,
 	       total.failed, total.skipped);
+	if (total.failed > 0 && !opt.verbose)
+		printf(
+		    "(--verbose shows each failure: its line, the SQL, what was expected and got)\n");
 	if (mode == SLT_CHECK_RATCHET)
 		ok &= slt__check_missing(&ratchet, &files);
 	if (mode == SLT_CHECK_RATCHET && rose > 0)

@@ -43,7 +43,8 @@ static void check_scan(struct sql_txn *t, uint32_t from, uint32_t to)
 		bool done;
 		ck_assert_ptr_null(sql_txn_scan_next(sc, &k, &v, &done));
 		if (done) {
-			ck_assert_msg(want == to, "scan [%u, %u) ended before key %u", from, to, want);
+			ck_assert_msg(want == to, "scan [%u, %u) ended before key %u", from, to,
+			              want);
 			break;
 		}
 		ck_assert_uint_eq(k.len, 3);
@@ -79,7 +80,8 @@ START_TEST(scans_agree_with_a_model)
 		uint8_t kb[3], eb[3];
 		if (roll < 600) {
 			uint32_t value = next_value++;
-			ck_assert_ptr_null(sql_txn_put(&t, key_of(k, kb), slice_of(&value, sizeof value)));
+			ck_assert_ptr_null(
+			    sql_txn_put(&t, key_of(k, kb), slice_of(&value, sizeof value)));
 			model[k] = value;
 		} else if (roll < 800) {
 			ck_assert_ptr_null(sql_txn_delete(&t, key_of(k, kb)));
@@ -87,11 +89,13 @@ START_TEST(scans_agree_with_a_model)
 		} else if (roll < 805) {
 			uint32_t end = k + 1 + (uint32_t)prng_below(&p, 40);
 			end = end > KEYS ? KEYS : end;
-			ck_assert_ptr_null(sql_txn_delete_range(&t, key_of(k, kb), key_of(end, eb)));
+			ck_assert_ptr_null(
+			    sql_txn_delete_range(&t, key_of(k, kb), key_of(end, eb)));
 			for (uint32_t i = k; i < end; i++)
 				model[i] = 0;
 		} else if (roll < 808) {
-			ck_assert_ptr_null(sql_txn_flush(&t)); /* the statement ends; a new one starts */
+			ck_assert_ptr_null(
+			    sql_txn_flush(&t)); /* the statement ends; a new one starts */
 		} else {
 			uint32_t end = k + (uint32_t)prng_below(&p, roll < 990 ? 20 : KEYS) + 1;
 			check_scan(&t, k, end > KEYS ? KEYS : end);
