@@ -111,8 +111,9 @@ sed -i "s/6f8d53e1e3ad8b1f0c94d3f3d1b3e0b2/$hash/" "$dir/judged.slt"
 
 got=$("$slt" "$dir/judged.slt")
 status=$?
-check "counts" "$dir/judged.slt: 6 passed, 6 failed, 3 skipped
-total: 6 passed, 6 failed, 3 skipped" "$got"
+check "counts, and where to see the failures" "$dir/judged.slt: 6 passed, 6 failed, 3 skipped
+total: 6 passed, 6 failed, 3 skipped
+(--verbose shows each failure: its line, the SQL, what was expected and got)" "$got"
 check "failures make the exit status 1" 1 $status
 
 verbose=$("$slt" --verbose "$dir/judged.slt")
