@@ -5,7 +5,11 @@
 #include "net/repl_conn.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+
+#include "node/node.h"
 
 struct repl_conn_local {
 	struct repl_conn base; /* first, so a struct repl_conn * converts back */
@@ -58,10 +62,34 @@ static const struct repl_conn_ops repl_conn__local_ops = {
     .close = repl_conn__local_close,
 };
 
+/*
+ * Refuses a cairnd node's data directory: a single-node database there would be a new,
+ * empty one beside the node's.
+ */
+static err *repl__refuse_node_data(const char *path)
+{
+	static const char *const node_files[] = {NODE_RAFT_DIR, NODE_STATE_FILE};
+	for (size_t i = 0; i < sizeof node_files / sizeof *node_files; i++) {
+		char file[4096];
+		struct stat st;
+		if ((size_t)snprintf(file, sizeof file, "%s/%s", path, node_files[i]) <
+		        sizeof file &&
+		    stat(file, &st) == 0)
+			return err_new(ERR_INVALID,
+			               "%s holds a cairnd node's data (" NODE_RAFT_DIR
+			               "/, " NODE_STATE_FILE
+			               "), not a single-node database: connect "
+			               "to the node instead (cairn -p PORT)",
+			               path);
+	}
+	return NULL;
+}
+
 err *repl_conn_open_local(const char *path, struct repl_conn **out)
 {
 	assert(path != NULL && out != NULL);
 	*out = NULL;
+	TRY(repl__refuse_node_data(path));
 	struct repl_conn_local *l = calloc(1, sizeof *l);
 	if (!l)
 		return err_new(ERR_NOMEM, "out of memory opening %s", path);

@@ -41,8 +41,10 @@
  * 2: the MVCC validation window drops records in chunks (MVCC format 3).
  * 3: a higher-id node answers on the connection the lower id dialled (version 2 closes a
  *    connection it dialled when frames come back on it).
+ * 4: a heartbeat's answer carries the follower's last index, which a leader reads as a
+ *    lost log when it is below the follower's match (version 3 sends 0 there).
  */
-#define NET_TRANSPORT_VERSION 3
+#define NET_TRANSPORT_VERSION 4
 
 struct net_transport;
 

@@ -54,27 +54,6 @@ static err *commit_local(void *ctx, struct mvcc_txn *txn, struct mvcc_outcome *o
 	return mvcc_gc_periodic(db->mvcc, before, DB_GC_INTERVAL, DB_GC_RETAIN, DB_GC_SLICE);
 }
 
-/*
- * Refuses a cairnd node's data directory (its Raft log in raft/, its state in state.db):
- * a single-node database there would be a new, empty one beside the node's.
- */
-static err *refuse_node_data(struct vfs *vfs, const char *path)
-{
-	struct vfs_names names;
-	TRY(vfs_list(vfs, ".", &names));
-	bool node = false;
-	for (size_t i = 0; i < names.count; i++)
-		node =
-		    node || !strcmp(names.names[i], "raft") || !strcmp(names.names[i], "state.db");
-	vfs_names_free(&names);
-	if (node)
-		return err_new(ERR_INVALID,
-		               "%s holds a cairnd node's data (raft/, state.db), not a single-node "
-		               "database: connect to the node instead (cairn -p PORT)",
-		               path);
-	return NULL;
-}
-
 static err *open_kv(struct sql_db *db, const char *path)
 {
 	if (!strcmp(path, ":memory:"))
@@ -86,7 +65,6 @@ static err *open_kv(struct sql_db *db, const char *path)
 	TRY(err_wrap(e, "creating database directory %s", path));
 	TRY(vfs_posix_new(path, &db->vfs));
 	TRY(vfs_posix_lock(db->vfs, "database directory"));
-	TRY(refuse_node_data(db->vfs, path));
 	return btree_open(db->vfs, DB_FILE, NULL, &db->kv);
 }
 

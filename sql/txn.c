@@ -173,11 +173,17 @@ err *sql_txn_delete(struct sql_txn *t, struct slice key)
 	return record(t, key, slice_of(NULL, 0), true);
 }
 
+/* Whether `key` lies in [from, to). */
+static bool key_in(struct slice key, struct slice from, struct slice to)
+{
+	return slice_cmp(key, from) >= 0 && slice_cmp(key, to) < 0;
+}
+
 /* Whether a range the statement deleted holds `key`. */
 static bool in_deleted_range(const struct sql_txn *t, struct slice key)
 {
 	for (uint32_t i = 0; i < t->range_count; i++)
-		if (slice_cmp(key, t->ranges[i].from) >= 0 && slice_cmp(key, t->ranges[i].to) < 0)
+		if (key_in(key, t->ranges[i].from, t->ranges[i].to))
 			return true;
 	return false;
 }
@@ -205,8 +211,7 @@ err *sql_txn_delete_range(struct sql_txn *t, struct slice from, struct slice to)
 	    (struct sql__range){slice_of(f, from.len), slice_of(o, to.len)};
 	/* only this range: writes made after an earlier range deletion stay (they came later) */
 	for (uint32_t i = 0; i < t->write_count; i++)
-		if (slice_cmp(wkey(&t->writes[i]), from) >= 0 &&
-		    slice_cmp(wkey(&t->writes[i]), to) < 0)
+		if (key_in(wkey(&t->writes[i]), from, to))
 			t->writes[i].dropped = true;
 	return NULL;
 }
@@ -371,7 +376,7 @@ static err *overlay_collect(struct sql_txn *t, struct slice from, struct slice t
 	uint32_t in_order = sc->overlay_count;
 	for (uint32_t i = t->sorted_count; i < t->write_count; i++) {
 		const struct sql__write *w = &t->writes[i];
-		if (!w->dropped && slice_cmp(wkey(w), from) >= 0 && slice_cmp(wkey(w), to) < 0)
+		if (!w->dropped && key_in(wkey(w), from, to))
 			TRY(overlay_push(sc, &cap, w));
 	}
 	if (sc->overlay_count == in_order)

@@ -52,8 +52,6 @@
 #include "storage/btree.h"
 #include "storage/vfs_nosync.h"
 
-#define NODE_RAFT_DIR "raft"
-#define NODE_STATE_FILE "state.db"
 /* Ready batches handled per input; Raft produces at most a few per input. */
 #define NODE_READY_ROUNDS_MAX 1024
 

@@ -128,9 +128,14 @@ struct node_config {
 struct node;
 struct node_session;
 
+/* What a node's data directory holds: the Raft hard state and log, the state machine. */
+#define NODE_RAFT_DIR "raft"
+#define NODE_STATE_FILE "state.db"
+
 /*
  * Opens node `config->id` over `env` (which must outlive it), recovering from what its
- * disk holds: the Raft hard state and log under "raft/", the state machine in "state.db".
+ * disk holds: the Raft hard state and log under NODE_RAFT_DIR, the state machine in
+ * NODE_STATE_FILE.
  * Arms its tick timer.
  */
 err *node_open(const struct env *env, const struct node_config *config, struct node **out);
