@@ -18,7 +18,9 @@ has() { # NAME PATTERN: the transcript must match the extended regular expressio
     fi
 }
 
-# Each line waits a little so readline sees it at a prompt, as if typed.
+# Each line waits a little so readline sees it at a prompt, as if typed. `script` runs the
+# command through $SHELL or /bin/sh; exec leaves no shell in the terminal's process group
+# for Ctrl-C to kill (dash, unlike bash, dies of it while it waits).
 {
     for line in "CREATE TABLE t (id INTEGER PRIMARY KEY);" "BEGIN;" "INSERT INTO t" \
                 "VALUES (7);" "SELECT id * 6 FROM t;" "COMMIT;" "SELECT 100 +" "^C" \
@@ -29,7 +31,7 @@ has() { # NAME PATTERN: the transcript must match the extended regular expressio
         *) printf '%s\n' "$line" ;;
         esac
     done
-} | HOME=$home TERM=dumb timeout 20 script -qec "'$cairn' --local :memory:" /dev/null \
+} | HOME=$home TERM=dumb timeout 20 script -qec "exec '$cairn' --local :memory:" /dev/null \
     | tr -d '\r' >"$home/out"
 status=${PIPESTATUS[1]}
 
