@@ -97,7 +97,7 @@ static err *cairnd__start(struct cairnd *d, const struct net_config *c)
 	}
 	struct node_config nc;
 	cairnd__node_config(c, &nc);
-	TRY(node_open(&d->env.env, &nc, &d->node));
+	TRY(err_wrap(node_open(&d->env.env, &nc, &d->node), "%s", c->data_dir));
 	struct net_transport_config tc = {
 	    .self_id = c->node_id,
 	    .listen = c->raft_listen,

@@ -117,7 +117,7 @@ static err *node__recover(struct node *n, struct raft_hard_state *hs)
 		         "node: cut %llu bytes of torn or corrupt log tail at %s offset %llu",
 		         (unsigned long long)recovery.cut_bytes, recovery.cut_segment,
 		         (unsigned long long)recovery.cut_offset);
-	TRY(raft_hard_state_load(n->raft_vfs, NODE_RAFT_DIR, hs));
+	TRY(raft_hard_state_load(n->raft_vfs, NODE_RAFT_DIR, n->config.id, hs));
 	TRY(btree_open(vfs, NODE_STATE_FILE, NULL, &n->kv));
 	struct raft_dlog_reader reader;
 	raft_dlog_reader_init(&reader, n->dlog);
@@ -286,7 +286,8 @@ static err *node__persist(struct node *n, const struct raft_ready *rd)
 {
 	if (rd->hard_state_changed &&
 	    (rd->hard_state.term != n->saved.term || rd->hard_state.vote != n->saved.vote)) {
-		TRY(raft_hard_state_save(n->raft_vfs, NODE_RAFT_DIR, &rd->hard_state));
+		TRY(raft_hard_state_save(n->raft_vfs, NODE_RAFT_DIR, n->config.id,
+		                         &rd->hard_state));
 		n->saved = rd->hard_state;
 	}
 	if (rd->n_entries > 0)

@@ -20,7 +20,7 @@
  *      and append the entries (one sync); if `hard_state_changed`, write and sync the hard
  *      state. Both must be durable before step 3: a vote or an acknowledgement sent before
  *      it is on disk could be forgotten by a crash, which breaks Election Safety.
- *      raft_storage_persist() (storage.h) does exactly this.
+ *      core/node does it (node__persist(): the hard state first, then the entries).
  *   3. Send `messages` (best effort; loss is fine).
  *   4. Apply `committed` in order (each entry carries the proposer's node id and the
  *      proposal id it chose, so the proposer can answer its client).
@@ -30,7 +30,7 @@
  *      commitment only from here on) and the batch memory is released.
  * No other input may be given between raft_ready_get() and raft_advance(). If step 2
  * fails, nothing of the batch may be sent or served: the node discards this state machine
- * and restarts from its durable state (raft_storage_open(), then raft_new()).
+ * and restarts from its durable state (the hard state and the log, then raft_new()).
  *
  * Syncing in the background. A node need not stop while its disk syncs: only what it
  * promises about that disk must wait. When raft_ready_changes_vote() is false before the

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_cluster_cairnd.sh BUILD_DIR EXECUTE_TEST — cairnd as a program: bad configuration is
 # one line on stderr and exit status 2; a port already in use, or a data directory it
-# cannot open, is exit status 1 (the message naming the node once); the SQL port answers
+# cannot open or another node's data directory, is exit status 1 (the message naming the
+# node once); the SQL port answers
 # each kind of request as net/node_server.h says (the Check suite EXECUTE_TEST,
 # test_cluster_execute.c); SIGTERM closes the node and exits 0, and a restart over the
 # same directory has every acknowledged row; with fsync off the same holds across a clean
@@ -90,6 +91,11 @@ check "and the message names the node once" \
     [ "$(grep -o "node 1:" <<<"$garbage" | wc -l)" -eq 1 ]
 check "SIGTERM: exit status 0" stop
 check "it says it closed the node" grep -q 'closing the node' "$dir/n1.log"
+stranger=$(timeout 10 "$cairnd" --id 2 --sql-listen "127.0.0.1:0" --raft-listen "127.0.0.1:0" \
+    --data-dir "$dir/n1" 2>&1)
+check "node 1's data directory refuses node 2: exit 1" [ $? -eq 1 ]
+printf "%s\n" "$stranger" | sed "s/^/    /"
+check "and says whose it is" grep -q "saved by node 1, and this is node 2" <<<"$stranger"
 check "a restart over the same directory" start on
 check "has every acknowledged row" [ "$(q 'SELECT COUNT(*) FROM t')" = 3 ]
 check "SIGTERM again" stop

@@ -91,7 +91,7 @@ static void fuzz_log_open(struct vfs *vfs)
 		free((void *)entry.data);
 	}
 	struct raft_hard_state hs;
-	e = raft_hard_state_load(vfs, FUZZ_LOG_DIR, &hs);
+	e = raft_hard_state_load(vfs, FUZZ_LOG_DIR, 1, &hs);
 	if (e) {
 		FUZZ_REQUIRE(err_msg(e)[0] != '\0');
 		err_free(e);
@@ -221,7 +221,7 @@ void fuzz_seeds(fuzz_add_fn *add, void *ctx)
 	struct vfs *vfs;
 	FUZZ_REQUIRE(vfs_memory_new(FUZZ_LOG_DISK_BYTES, &vfs) == NULL);
 	FUZZ_REQUIRE(vfs_mkdir(vfs, FUZZ_LOG_DIR) == NULL);
-	FUZZ_REQUIRE(raft_hard_state_save(vfs, FUZZ_LOG_DIR,
+	FUZZ_REQUIRE(raft_hard_state_save(vfs, FUZZ_LOG_DIR, 1,
 	                                  &(struct raft_hard_state){.term = 2, .vote = 1}) == NULL);
 	struct vfs_file *f;
 	FUZZ_REQUIRE(vfs_open(vfs, FUZZ_LOG_DIR "/hardstate", 0, &f) == NULL);

@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include "check_main.h"
-#include "raft/storage.h"
+#include "base/checksum.h"
+#include "raft/durable_log.h"
+#include "raft/hard_state.h"
 #include "storage/vfs_memory.h"
 
 #define DISK_BYTES ((size_t)64 << 20)
@@ -229,33 +231,33 @@ START_TEST(test_hard_state_atomic)
 	struct vfs *vfs = disk_new(&s);
 	ck_assert_ptr_null(vfs_mkdir(vfs, DIR));
 	struct raft_hard_state hs;
-	ck_assert_ptr_null(raft_hard_state_load(vfs, DIR, &hs));
+	ck_assert_ptr_null(raft_hard_state_load(vfs, DIR, 1, &hs));
 	ck_assert_uint_eq(hs.term, 0); /* a new node */
 	struct raft_hard_state a = {5, 3, 17};
-	ck_assert_ptr_null(raft_hard_state_save(vfs, DIR, &a));
+	ck_assert_ptr_null(raft_hard_state_save(vfs, DIR, 1, &a));
 	vfs_memory_crash(s.inner, NULL);
-	ck_assert_ptr_null(raft_hard_state_load(vfs, DIR, &hs));
+	ck_assert_ptr_null(raft_hard_state_load(vfs, DIR, 1, &hs));
 	ck_assert_uint_eq(hs.term, 5);
 	ck_assert_uint_eq(hs.vote, 3);
 	ck_assert_uint_eq(hs.commit, 17);
 	/* A save whose temp file never got synced leaves the old state after a crash. */
 	s.fail_sync = true;
 	struct raft_hard_state b = {6, 0, 17};
-	err *e = raft_hard_state_save(vfs, DIR, &b);
+	err *e = raft_hard_state_save(vfs, DIR, 1, &b);
 	ck_assert(err_is(e, ERR_IO));
 	err_free(e);
 	s.fail_sync = false;
 	struct prng p;
 	prng_seed(&p, 3);
 	vfs_memory_crash(s.inner, &p);
-	ck_assert_ptr_null(raft_hard_state_load(vfs, DIR, &hs));
+	ck_assert_ptr_null(raft_hard_state_load(vfs, DIR, 1, &hs));
 	ck_assert_uint_eq(hs.term, 5);
 	/* A damaged file is corruption, not a zero term. */
 	struct vfs_file *f;
 	ck_assert_ptr_null(vfs_open(vfs, DIR "/hardstate", 0, &f));
 	flip_byte(f, 14);
 	vfs_close(f);
-	e = raft_hard_state_load(vfs, DIR, &hs);
+	e = raft_hard_state_load(vfs, DIR, 1, &hs);
 	ck_assert(err_is(e, ERR_CORRUPT));
 	err_free(e);
 	disk_free(&s);
@@ -715,13 +717,32 @@ END_TEST
 
 /* ---- a node on its storage ---- */
 
-/* Persists and drains every ready batch of a single-node cluster. */
-static void drain(struct raft *r, struct raft_storage *st, uint64_t *applied)
+/* A node's durable state as core/node keeps it: the hard state and the log in DIR. */
+struct disk_state {
+	struct raft_hard_state hs;
+	struct raft_dlog *log;
+};
+
+static void disk_state_open(struct vfs *vfs, struct disk_state *d)
+{
+	struct raft_dlog_recovery rec;
+	d->log = open_log(vfs, 512, &rec);
+	ck_assert_uint_eq(rec.cut_bytes, 0);
+	ck_assert_ptr_null(raft_hard_state_load(vfs, DIR, 1, &d->hs));
+}
+
+/* Persists and drains every ready batch of a single-node cluster: a changed term or vote
+ * first, then the entries (node.c's order). */
+static void drain(struct raft *r, struct vfs *vfs, struct disk_state *d, uint64_t *applied)
 {
 	for (int i = 0; i < 16 && raft_has_ready(r); i++) {
 		struct raft_ready rd;
 		ck_assert_ptr_null(raft_ready_get(r, &rd));
-		ck_assert_ptr_null(raft_storage_persist(st, &rd));
+		if (rd.hard_state_changed) {
+			ck_assert_ptr_null(raft_hard_state_save(vfs, DIR, 1, &rd.hard_state));
+			d->hs = rd.hard_state;
+		}
+		ck_assert_ptr_null(raft_dlog_append(d->log, rd.entries, rd.n_entries));
 		for (size_t k = 0; k < rd.n_committed; k++) {
 			ck_assert_uint_eq(rd.committed[k].index, *applied + 1);
 			*applied = rd.committed[k].index;
@@ -730,16 +751,19 @@ static void drain(struct raft *r, struct raft_storage *st, uint64_t *applied)
 	}
 }
 
-static struct raft *start_node(struct raft_storage *st, struct prng *p)
+static struct raft *start_node(const struct disk_state *d, struct prng *p)
 {
 	uint32_t peers[1] = {1};
 	struct raft_config c;
 	raft_config_default(&c, 1, peers, 1);
 	c.max_cache_bytes = 0; /* read every persisted entry back from the log */
-	struct raft_initial init;
-	raft_storage_initial(st, 0, &init);
+	struct raft_initial init = {
+	    .hard_state = d->hs,
+	    .terms = raft_dlog_terms(d->log),
+	    .last_index = raft_dlog_last_index(d->log),
+	};
 	struct raft *r = NULL;
-	ck_assert_ptr_null(raft_new(&c, &init, p, raft_dlog_source(st->log), &r));
+	ck_assert_ptr_null(raft_new(&c, &init, p, raft_dlog_source(d->log), &r));
 	return r;
 }
 
@@ -747,12 +771,12 @@ START_TEST(test_restart_keeps_term_vote_log)
 {
 	struct shim s;
 	struct vfs *vfs = disk_new(&s);
+	ck_assert_ptr_null(vfs_mkdir(vfs, DIR));
 	struct prng p;
 	prng_seed(&p, 5);
-	struct raft_dlog_recovery rec;
-	struct raft_storage *st;
-	ck_assert_ptr_null(raft_storage_open(vfs, DIR, 512, &st, &rec));
-	struct raft *r = start_node(st, &p);
+	struct disk_state d;
+	disk_state_open(vfs, &d);
+	struct raft *r = start_node(&d, &p);
 	uint64_t applied = 0;
 	for (int t = 0; t < 40; t++) {
 		struct raft_status now;
@@ -760,11 +784,11 @@ START_TEST(test_restart_keeps_term_vote_log)
 		if (now.role == RAFT_LEADER)
 			break;
 		ck_assert_ptr_null(raft_tick(r));
-		drain(r, st, &applied);
+		drain(r, vfs, &d, &applied);
 	}
 	for (uint64_t id = 1; id <= 40; id++) {
 		ck_assert_ptr_null(raft_propose(r, id, "some command", 12));
-		drain(r, st, &applied);
+		drain(r, vfs, &d, &applied);
 	}
 	struct raft_status before;
 	raft_status_get(r, &before);
@@ -772,11 +796,10 @@ START_TEST(test_restart_keeps_term_vote_log)
 	ck_assert_uint_eq(before.commit, 41);
 	ck_assert_uint_eq(applied, 41);
 	raft_free(r);
-	raft_storage_close(st);
+	raft_dlog_close(d.log);
 	vfs_memory_crash(s.inner, &p);
-	ck_assert_ptr_null(raft_storage_open(vfs, DIR, 512, &st, &rec));
-	ck_assert_uint_eq(rec.cut_bytes, 0);
-	r = start_node(st, &p);
+	disk_state_open(vfs, &d);
+	r = start_node(&d, &p);
 	struct raft_status after;
 	raft_status_get(r, &after);
 	ck_assert_uint_eq(after.term, before.term);
@@ -785,36 +808,46 @@ START_TEST(test_restart_keeps_term_vote_log)
 	ck_assert_uint_eq(after.commit, before.commit);
 	/* The committed log is re-applied from disk after the restart. */
 	applied = 0;
-	drain(r, st, &applied);
+	drain(r, vfs, &d, &applied);
 	ck_assert_uint_eq(applied, 41);
 	raft_free(r);
-	raft_storage_close(st);
+	raft_dlog_close(d.log);
 	disk_free(&s);
 }
 END_TEST
 
-START_TEST(test_storage_reconciles_crash_between_syncs)
+/* A data directory belongs to the node that saved its hard state: started as another
+ * node, that node would take the owner's vote for its own. */
+START_TEST(test_hard_state_belongs_to_its_node)
 {
 	struct shim s;
 	struct vfs *vfs = disk_new(&s);
-	struct raft_dlog_recovery rec;
-	struct raft_storage *st;
-	ck_assert_ptr_null(raft_storage_open(vfs, DIR, 512, &st, &rec));
-	/* Entries of term 4 made it to disk, the hard state of term 4 did not. */
-	struct raft_hard_state old = {3, 2, 0};
-	ck_assert_ptr_null(raft_hard_state_save(vfs, DIR, &old));
-	append_range(st->log, 1, 3, 4);
-	raft_storage_close(st);
-	ck_assert_ptr_null(raft_storage_open(vfs, DIR, 512, &st, &rec));
-	ck_assert_uint_eq(st->hs.term, 4);
-	ck_assert_uint_eq(st->hs.vote, 0);
-	raft_storage_close(st);
-	/* A commit index past the log's end is corruption. */
-	struct raft_hard_state bad = {4, 0, 9};
-	ck_assert_ptr_null(raft_hard_state_save(vfs, DIR, &bad));
-	err *e = raft_storage_open(vfs, DIR, 512, &st, &rec);
-	ck_assert(err_is(e, ERR_CORRUPT));
+	ck_assert_ptr_null(vfs_mkdir(vfs, DIR));
+	struct raft_hard_state a = {7, 3, 2}, hs;
+	ck_assert_ptr_null(raft_hard_state_save(vfs, DIR, 3, &a));
+	ck_assert_ptr_null(raft_hard_state_load(vfs, DIR, 3, &hs));
+	ck_assert_uint_eq(hs.vote, 3);
+	err *e = raft_hard_state_load(vfs, DIR, 4, &hs);
+	ck_assert(err_is(e, ERR_INVALID));
+	ck_assert_ptr_nonnull(strstr(err_msg(e), "saved by node 3, and this is node 4"));
 	err_free(e);
+	ck_assert_uint_eq(hs.term, 0);
+	/* A file written before the node id was kept ([term, vote, commit]) is any node's. */
+	static const uint8_t payload[] = {0x93, 0x07, 0x03, 0x02};
+	uint8_t old[8 + 4 + sizeof payload + 4];
+	memcpy(old, "CRNHS001", 8);
+	store_u32be(old + 8, sizeof payload);
+	memcpy(old + 12, payload, sizeof payload);
+	store_u32be(old + 12 + sizeof payload, checksum32(payload, sizeof payload));
+	struct vfs_file *f;
+	ck_assert_ptr_null(vfs_open(vfs, DIR "/hardstate", 0, &f));
+	ck_assert_ptr_null(vfs_truncate(f, 0));
+	ck_assert_ptr_null(vfs_write(f, 0, old, sizeof old));
+	vfs_close(f);
+	ck_assert_ptr_null(raft_hard_state_load(vfs, DIR, 4, &hs));
+	ck_assert_uint_eq(hs.term, 7);
+	ck_assert_uint_eq(hs.vote, 3);
+	ck_assert_uint_eq(hs.commit, 2);
 	disk_free(&s);
 }
 END_TEST
@@ -836,7 +869,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_append_writes_back_no_flipped_read);
 	tcase_add_test(tc, test_open_reads_again_what_looks_damaged);
 	tcase_add_test(tc, test_restart_keeps_term_vote_log);
-	tcase_add_test(tc, test_storage_reconciles_crash_between_syncs);
+	tcase_add_test(tc, test_hard_state_belongs_to_its_node);
 	suite_add_tcase(s, tc);
 	return s;
 }
