@@ -34,22 +34,24 @@
 #include "base/number.h"
 #include "net/repl.h"
 #include "net/repl_cluster.h"
+#include "net/sock.h"
 
 #define CAIRN_HISTORY_ENTRIES 1000
 #define CAIRN_HISTORY_FILE ".cairn_history"
 
 static void cairn__usage(FILE *out)
 {
-	fprintf(out,
-	        "usage: cairn [-H HOST] [-p PORT] [--embedded] [--local DIR|:memory:] [-c SQL]\n"
-	        "  -H HOST       the node to connect to (default 127.0.0.1)\n"
-	        "  -p PORT       its SQL port (default 9601)\n"
-	        "  --embedded    run a five-node cluster in this process (simulated network)\n"
-	        "  --local DIR   open or create a single-node database in DIR, in process\n"
-	        "                (\":memory:\" keeps it in memory)\n"
-	        "  -c SQL        run SQL (or a !command) and exit\n"
-	        "  --version     print cairn's version\n"
-	        "Without -c, statements are read from the terminal or from stdin.\n");
+	fprintf(
+	    out,
+	    "usage: cairn [-H HOST[:PORT]] [-p PORT] [--embedded] [--local DIR|:memory:] [-c SQL]\n"
+	    "  -H HOST       the node to connect to (default 127.0.0.1); HOST:PORT gives its port\n"
+	    "  -p PORT       its SQL port (default 9601)\n"
+	    "  --embedded    run a five-node cluster in this process (simulated network)\n"
+	    "  --local DIR   open or create a single-node database in DIR, in process\n"
+	    "                (\":memory:\" keeps it in memory)\n"
+	    "  -c SQL        run SQL (or a !command) and exit\n"
+	    "  --version     print cairn's version\n"
+	    "Without -c, statements are read from the terminal or from stdin.\n");
 }
 
 /* NUL-terminates the buffer's text; false if there was no room. */
@@ -299,6 +301,18 @@ int main(int argc, char **argv)
 			cairn__usage(stderr);
 			return 2;
 		}
+	}
+	struct net_addr at; /* -H HOST:PORT, as cairn-bench's -H takes it */
+	if (host && strchr(host, ':')) {
+		err *e = port ? err_new(ERR_INVALID, "the port is given twice, here and by -p")
+		              : net_addr_parse(host, &at);
+		if (e) {
+			fprintf(stderr, "cairn: -H %s: %s\n", host, err_msg(e));
+			err_free(e);
+			return 2;
+		}
+		host = at.host;
+		port = at.port;
 	}
 	if ((path != NULL) + embedded + (host || port) > 1) {
 		fprintf(stderr, "cairn: choose one of --local, --embedded, or a node (-H, -p)\n");

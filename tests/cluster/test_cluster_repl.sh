@@ -28,6 +28,9 @@ Inserted 3 rows
 3|Her" "$got"
 check "node 1 reads what node 5 wrote" same read "3" "$(sql 1 'SELECT COUNT(*) FROM movie')"
 
+check "-H HOST:PORT names a node" same read "3" \
+    "$(timeout 60 "$cairn" -H "127.0.0.1:$port" -c 'SELECT COUNT(*) FROM movie' 2>&1)"
+
 got=$(printf '!status\n!tables\n!table movie\n!help\n' | timeout 60 "$cairn" -p "$port" 2>&1)
 check "!status names the node, term and leader" grep -qE '^node 5: [a-z-]+, term [0-9]+, leader [1-5]$' <<<"$got"
 check "!status shows commit and applied index and transactions" \

@@ -164,6 +164,10 @@ for port in 0 65536 " 9601" 9601x -1; do
     "$cairn" -p "$port" -c "SELECT 1" >/dev/null 2>&1 </dev/null
     expect_status "-p '$port' is a usage error" 2 $?
 done
+for address in 127.0.0.1:x 127.0.0.1:70000 "127.0.0.1:9601 -p 9601"; do
+    "$cairn" -H $address -c "SELECT 1" >/dev/null 2>&1 </dev/null
+    expect_status "-H $address is a usage error" 2 $?
+done
 
 got=$("$cairn" --local :memory: 2>&1 <<'SQL'
 BEGIN;
