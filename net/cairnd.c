@@ -55,6 +55,12 @@ static void cairnd__receive(void *ctx, uint32_t from, const uint8_t *bytes, size
 		cairnd__fail(d, e, "a message");
 }
 
+static uint64_t cairnd__cluster_id(void *ctx)
+{
+	const struct cairnd *d = ctx;
+	return node_cluster_id(d->node);
+}
+
 static void cairnd__timer(void *ctx, uint32_t timer_id)
 {
 	struct cairnd *d = ctx;
@@ -105,6 +111,7 @@ static err *cairnd__start(struct cairnd *d, const struct net_config *c)
 	    .peer_count = c->peer_count,
 	    .receive = cairnd__receive,
 	    .receive_ctx = d,
+	    .cluster_id = cairnd__cluster_id,
 	    .log = net_env_log,
 	    .log_ctx = &d->env,
 	};

@@ -37,6 +37,7 @@ struct net__peer {
 	struct net_conn *in;     /* their dial, once its hello arrived */
 	struct net_timer redial; /* armed while backing off */
 	uint64_t backoff_ms;     /* the next back-off */
+	uint64_t connected_ms;   /* when our dial last connected (loop time) */
 };
 
 struct net__inbound {
@@ -94,30 +95,42 @@ static struct net_conn_limits net__limits(const struct net_transport *t)
 
 /* ---- the hello ---- */
 
-static err *net__hello_encode(uint32_t from, uint32_t to, struct buf *out)
+/* This node's cluster id as the hello carries it (0: not known). */
+static uint64_t net__cluster_id(const struct net_transport *t)
+{
+	return t->config.cluster_id ? t->config.cluster_id(t->config.receive_ctx) : 0;
+}
+
+static err *net__hello_encode(uint32_t from, uint32_t to, uint64_t cluster, struct buf *out)
 {
 	struct codec_out o;
 	codec_out_init(&o, out);
-	codec_put_array(&o, 4);
+	codec_put_array(&o, 5);
 	codec_put_str(&o, NET_TRANSPORT_HELLO_MAGIC, strlen(NET_TRANSPORT_HELLO_MAGIC));
 	codec_put_u64(&o, NET_TRANSPORT_VERSION);
 	codec_put_u64(&o, from);
 	codec_put_u64(&o, to);
+	codec_put_u64(&o, cluster);
 	return codec_out_end(&o);
 }
 
-/* Checks a hello addressed to `self` and returns the sender's id in *from. */
-static err *net__hello_decode(const uint8_t *bytes, size_t len, uint32_t self, uint32_t *from)
+/*
+ * Checks a hello addressed to `self`, a node of cluster `cluster`, and returns the
+ * sender's id in *from.
+ */
+static err *net__hello_decode(const uint8_t *bytes, size_t len, uint32_t self, uint64_t cluster,
+                              uint32_t *from)
 {
 	struct codec_doc doc;
 	const msgpack_object *root;
 	TRY(codec_parse(&doc, bytes, len, &root));
 	struct codec_in in;
-	codec_in_init(&in, root, 4, 4);
+	codec_in_init(&in, root, 4, 5);
 	struct slice magic = codec_get_str(&in, NET__HELLO_MAX_BYTES);
 	uint64_t version = codec_get_u64(&in);
 	uint64_t sender = codec_get_u64(&in);
 	uint64_t receiver = codec_get_u64(&in);
+	uint64_t theirs = codec_in_remaining(&in) > 0 ? codec_get_u64(&in) : 0;
 	err *e = codec_in_end(&in, false);
 	codec_doc_free(&doc);
 	if (e)
@@ -133,6 +146,13 @@ static err *net__hello_decode(const uint8_t *bytes, size_t len, uint32_t self, u
 		               (unsigned long long)receiver, self);
 	if (sender == 0 || sender > UINT32_MAX)
 		return err_new(ERR_DECODE, "bad hello: sender id %llu", (unsigned long long)sender);
+	if (cluster != 0 && theirs != 0 && theirs != cluster)
+		return err_new(ERR_INVALID,
+		               "hello from node %llu of another cluster (id %016llx; this node's "
+		               "cluster is %016llx): was that node started on another cluster's "
+		               "data directory?",
+		               (unsigned long long)sender, (unsigned long long)theirs,
+		               (unsigned long long)cluster);
 	*from = (uint32_t)sender;
 	return NULL;
 }
@@ -158,7 +178,7 @@ static void net__out_connected(struct net_conn *conn, void *data)
 {
 	struct net__peer *p = data;
 	(void)conn;
-	p->backoff_ms = p->t->config.backoff_min_ms;
+	p->connected_ms = net_loop_now_ms(p->t->loop);
 	net__logf(p->t, LOG_INFO, "transport: connected to peer %u at %s:%u", p->id, p->addr.host,
 	          p->addr.port);
 }
@@ -184,6 +204,15 @@ static void net__out_closed(struct net_conn *conn, const err *reason, void *data
 	assert(p->out == conn);
 	(void)conn;
 	p->out = NULL;
+	/*
+	 * The back-off starts again only after a connection that lasted: one the peer closes
+	 * at once (it refused the hello: another cluster, another build) is redialled ever
+	 * more slowly, not twenty times a second.
+	 */
+	uint64_t now = net_loop_now_ms(p->t->loop);
+	if (p->connected_ms && now - p->connected_ms >= p->t->config.backoff_max_ms)
+		p->backoff_ms = p->t->config.backoff_min_ms;
+	p->connected_ms = 0;
 	net__logf(p->t, LOG_INFO, "transport: connection to peer %u lost (%s); redial in %llums",
 	          p->id, reason ? err_msg(reason) : "closed", (unsigned long long)p->backoff_ms);
 	net__schedule_redial(p);
@@ -209,7 +238,7 @@ static void net__dial(struct net__peer *p)
 	if (!e) {
 		struct buf hello;
 		buf_init(&hello, NET__HELLO_MAX_BYTES);
-		e = net__hello_encode(t->config.self_id, p->id, &hello);
+		e = net__hello_encode(t->config.self_id, p->id, net__cluster_id(t), &hello);
 		if (!e)
 			e = net_conn_send(p->out, hello.data, hello.len);
 		buf_free(&hello);
@@ -243,7 +272,7 @@ static void net__in_frame(struct net_conn *conn, const uint8_t *payload, size_t 
 		return;
 	}
 	uint32_t from = 0;
-	err *e = net__hello_decode(payload, len, t->config.self_id, &from);
+	err *e = net__hello_decode(payload, len, t->config.self_id, net__cluster_id(t), &from);
 	struct net__peer *p = e ? NULL : net__find_peer(t, from);
 	if (!e && !p)
 		e = err_new(ERR_DECODE, "hello from node %u, which is not a peer", from);

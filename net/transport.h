@@ -7,19 +7,24 @@
  * instead of costing a packet of its own. The other dial is the fallback, for both: each
  * sends on it while the shared one is not connected (a restarting, or one of the two
  * unable to reach the other). No node ever has to decide which of two crossing dials
- * wins. The first frame on a connection is a hello naming sender and receiver:
+ * wins. The first frame on a connection is a hello naming sender, receiver and the
+ * sender's cluster:
  *
- *     hello = ["cairn-raft", version, from_id, to_id]      (msgpack)
+ *     hello = ["cairn-raft", version, from_id, to_id, cluster_id]      (msgpack)
  *
  * A receiver accepts a connection only after a hello from a configured peer addressed to
- * itself; a newer connection from the same peer replaces the older one (the peer
- * restarted). Everything after the hello, in either direction, is one Raft message per
+ * itself, of its own cluster: two nodes that both know their cluster's id (the node's,
+ * core/node/node.h; 0 while unknown) and differ refuse each other, so a node started on a
+ * data directory of another cluster cannot join in, and least of all lead. A newer
+ * connection from the same peer replaces the older one (the peer restarted). Everything after the hello, in either direction, is one Raft message per
  * frame, delivered as `receive(ctx, from_id, bytes, len)`.
  *
  * Sending is best effort, as env.h promises: a message for a peer that is not connected
  * (or whose bounded queue is full) is dropped and counted — Raft retransmits. A lost
  * outgoing connection is re-dialled after a back-off that doubles from backoff_min_ms to
- * backoff_max_ms and resets once a connection is established.
+ * backoff_max_ms, and starts again from backoff_min_ms after a connection that lasted
+ * backoff_max_ms (a peer that closes at once, refusing the hello, is not redialled twenty
+ * times a second).
  */
 #ifndef CAIRN_NET_TRANSPORT_H
 #define CAIRN_NET_TRANSPORT_H
@@ -43,8 +48,9 @@
  *    connection it dialled when frames come back on it).
  * 4: a heartbeat's answer carries the follower's last index, which a leader reads as a
  *    lost log when it is below the follower's match (version 3 sends 0 there).
+ * 5: the hello carries the cluster's id.
  */
-#define NET_TRANSPORT_VERSION 4
+#define NET_TRANSPORT_VERSION 5
 
 struct net_transport;
 
@@ -56,6 +62,9 @@ struct net_transport_peer {
 /* Receives one message from node `from`; the bytes are valid only during the call. */
 typedef void (*net_transport_receive_fn)(void *ctx, uint32_t from, const uint8_t *bytes,
                                          size_t len);
+
+/* The id of the cluster this node belongs to, 0 while it does not know it. */
+typedef uint64_t (*net_transport_cluster_id_fn)(void *ctx);
 
 /* Receives one log message (no prefix, no newline); the env adds time and node. */
 typedef void (*net_log_fn)(void *ctx, enum log_level level, const char *line);
@@ -74,7 +83,8 @@ struct net_transport_config {
 	uint64_t hello_timeout_ms;   /* an incoming connection must say hello by then; 0: 5000 */
 	net_transport_receive_fn receive;
 	void *receive_ctx;
-	net_log_fn log; /* may be NULL */
+	net_transport_cluster_id_fn cluster_id; /* may be NULL: no cluster id; ctx: receive_ctx */
+	net_log_fn log;                         /* may be NULL */
 	void *log_ctx;
 };
 

@@ -36,6 +36,8 @@ struct sim_cluster_check {
 	uint64_t verified[SIM_NODES_MAX + 1]; /* per node: committed prefix already checked */
 	uint32_t incarnation[SIM_NODES_MAX + 1];
 	struct hash_sample hashes[CHECK_HASHES];
+	uint64_t cluster_id; /* the first a node reported; 0: none yet */
+	uint32_t cluster_id_node;
 	uint64_t leaders_seen, entries_seen, hashes_compared;
 };
 
@@ -150,6 +152,32 @@ static void check__hash(struct sim_cluster_check *c, uint32_t id)
 		                 (unsigned long long)slot->hash, (unsigned long long)hash));
 }
 
+/* A node that applied an entry knows the cluster's id, and every node knows the same. */
+static void check__cluster_id(struct sim_cluster_check *c, uint32_t id, struct node *n,
+                              const struct node_status *st)
+{
+	uint64_t mine = node_cluster_id(n);
+	if (mine == 0) {
+		if (st->applied > 0)
+			sim_fail(c->world,
+			         err_new(ERR_INTERNAL,
+			                 "node %u applied %llu entries but knows no cluster id", id,
+			                 (unsigned long long)st->applied));
+		return;
+	}
+	if (c->cluster_id == 0) {
+		c->cluster_id = mine;
+		c->cluster_id_node = id;
+	} else if (mine != c->cluster_id) {
+		sim_fail(c->world,
+		         err_new(ERR_INTERNAL,
+		                 "nodes %u and %u know different cluster ids (%016llx, "
+		                 "%016llx)",
+		                 c->cluster_id_node, id, (unsigned long long)c->cluster_id,
+		                 (unsigned long long)mine));
+	}
+}
+
 void sim_cluster_check_now(struct sim_cluster_check *c, bool hashes)
 {
 	uint32_t nodes = sim_world_config(c->world)->nodes;
@@ -161,6 +189,7 @@ void sim_cluster_check_now(struct sim_cluster_check *c, bool hashes)
 		node_status_get(n, &st);
 		check__leader(c, id, &st);
 		check__committed(c, id, n, &st);
+		check__cluster_id(c, id, n, &st);
 		if (hashes)
 			check__hash(c, id);
 	}

@@ -69,6 +69,7 @@ struct node {
 	struct mvcc *mvcc;
 
 	struct raft_hard_state saved; /* the hard state last written to disk */
+	uint64_t cluster_id;          /* node_cluster_id() */
 	uint64_t unflushed;           /* entries applied since the last B+-tree commit */
 	uint32_t flush_ticks;         /* ticks since the last B+-tree commit */
 	uint64_t next_request_id;     /* boot salt in the high half, a counter in the low half */

@@ -129,6 +129,15 @@ static err *node__recover(struct node *n, struct raft_hard_state *hs)
 	return e;
 }
 
+/* Takes the cluster's id from log entry 1, which the caller knows is committed. */
+static void node__learn_cluster_id(struct node *n, const struct raft_entry *first)
+{
+	n->cluster_id = raft_cluster_id_of(first);
+	if (n->cluster_id)
+		env_logf(n->env, LOG_INFO, "node: cluster id %016llx",
+		         (unsigned long long)n->cluster_id);
+}
+
 err *node_open(const struct env *env, const struct node_config *config, struct node **out)
 {
 	assert(env && config && out);
@@ -164,6 +173,14 @@ err *node_open(const struct env *env, const struct node_config *config, struct n
 		hs.commit = applied;
 	if (hs.commit > last)
 		hs.commit = last;
+	if (hs.commit >= 1) {
+		struct raft_entry first;
+		e = raft_dlog_load(n->dlog, 1, &first);
+		if (e)
+			goto fail;
+		node__learn_cluster_id(n, &first);
+		free((void *)first.data);
+	}
 	struct raft_initial initial = {
 	    .hard_state = hs,
 	    .terms = raft_dlog_terms(n->dlog),
@@ -349,6 +366,8 @@ static err *node__apply(struct node *n, const struct raft_ready *rd, uint64_t en
 	for (size_t i = 0; i < rd->n_committed && rd->committed[i].index < end; i++) {
 		const struct raft_entry *entry = &rd->committed[i];
 		assert(i == 0 || entry->index == rd->committed[i - 1].index + 1);
+		if (entry->index == 1 && n->cluster_id == 0)
+			node__learn_cluster_id(n, entry);
 		if (entry->index <= mvcc_applied_version(n->mvcc))
 			continue; /* applied before a restart or by the first call; the store has it */
 		applied_now++;
@@ -585,6 +604,11 @@ void node_status_get(struct node *n, struct node_status *out)
 		out->kv_file_bytes = ks.file_bytes;
 	}
 	err_free(e);
+}
+
+uint64_t node_cluster_id(const struct node *n)
+{
+	return n->cluster_id;
 }
 
 err *node_log_term(struct node *n, uint64_t index, uint64_t *term)

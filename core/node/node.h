@@ -203,6 +203,12 @@ struct node_status {
 
 void node_status_get(struct node *n, struct node_status *out);
 
+/*
+ * The cluster's id (raft.h) once this node knows log entry 1 is committed; 0 before, and
+ * for a cluster a build before ids began. Nodes of two clusters refuse each other by it.
+ */
+uint64_t node_cluster_id(const struct node *n);
+
 /* The term of log entry `index` (for checkers: committed entries never change). */
 err *node_log_term(struct node *n, uint64_t index, uint64_t *term);
 

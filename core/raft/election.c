@@ -63,7 +63,21 @@ err *raft__become_leader(struct raft *r)
 	self->match = r->log.stable;
 	self->next = r->log.last + 1;
 	self->state = RAFT__REPLICATE;
-	return raft__leader_append(r, RAFT_ENTRY_NOOP, 0, 0, NULL, 0);
+	if (r->log.last > 0)
+		return raft__leader_append(r, RAFT_ENTRY_NOOP, 0, 0, NULL, 0);
+	uint64_t cluster = 0;
+	while (cluster == 0)
+		cluster = prng_next(r->prng);
+	uint8_t id[RAFT_CLUSTER_ID_BYTES];
+	store_u64be(id, cluster);
+	return raft__leader_append(r, RAFT_ENTRY_NOOP, 0, 0, id, sizeof id);
+}
+
+uint64_t raft_cluster_id_of(const struct raft_entry *first)
+{
+	assert(first->index == 1);
+	bool has_id = first->type == RAFT_ENTRY_NOOP && first->len == RAFT_CLUSTER_ID_BYTES;
+	return has_id ? load_u64be(first->data) : 0;
 }
 
 /* Counts votes: granted and rejected. */

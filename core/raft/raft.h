@@ -151,6 +151,15 @@ struct raft_entry {
 	size_t len;
 };
 
+/*
+ * The cluster's id: the first leader, whose log is empty, draws a random nonzero u64 and
+ * writes it big-endian as the data of its no-op at index 1. Once entry 1 is committed the
+ * id is every replica's for good (a no-op at index 1 that holds no id comes from a build
+ * before ids: no id). raft_cluster_id_of() reads it from entry 1.
+ */
+#define RAFT_CLUSTER_ID_BYTES 8
+uint64_t raft_cluster_id_of(const struct raft_entry *first);
+
 struct raft_hard_state {
 	uint64_t term;
 	uint32_t vote; /* 0: no vote in this term */

@@ -2,7 +2,8 @@
  * Transport tests: three transports in one process on 127.0.0.1 exchange messages; one is
  * restarted and the others reconnect to it; two nodes of which only one can dial the
  * other talk both ways over that dial; a full send queue drops; strangers with a bad
- * hello or garbage are disconnected while the peers keep talking.
+ * hello or garbage are disconnected while the peers keep talking; a node of another
+ * cluster is refused both ways.
  */
 #include <errno.h>
 #include <poll.h>
@@ -21,6 +22,7 @@
 
 struct inbox {
 	uint32_t self;
+	uint64_t cluster_id; /* what the node says its cluster is; 0: unknown */
 	int count;
 	int from_count[NODES + 1];
 	char last[64];
@@ -37,6 +39,12 @@ static void on_receive(void *ctx, uint32_t from, const uint8_t *bytes, size_t le
 	box->last[len] = '\0';
 	box->count++;
 	box->from_count[from]++;
+}
+
+static uint64_t box_cluster_id(void *ctx)
+{
+	const struct inbox *box = ctx;
+	return box->cluster_id;
 }
 
 /* A port that was free a moment ago (bind to 0, read it back, release it). */
@@ -77,6 +85,7 @@ static void start_node_with(struct cluster *c, uint32_t id, const struct net_tra
 	    .hello_timeout_ms = 200,
 	    .receive = on_receive,
 	    .receive_ctx = &c->box[id],
+	    .cluster_id = box_cluster_id,
 	};
 	c->box[id].self = id;
 	ck_assert_ptr_null(net_transport_new(&c->loop, &cfg, &c->t[id]));
@@ -317,18 +326,20 @@ static bool closed_by_peer(struct cluster *c, int fd, uint64_t limit_ms)
 	return false;
 }
 
-/* A framed hello of `version` from `from` to `to`, into `frame`. */
-static void raw_hello(struct buf *frame, uint64_t version, uint64_t from, uint64_t to)
+/* A framed hello of `version` from `from` to `to` of cluster `cluster`, into `frame`. */
+static void raw_hello(struct buf *frame, uint64_t version, uint64_t from, uint64_t to,
+                      uint64_t cluster)
 {
 	struct buf hello;
 	buf_init(&hello, 256);
 	struct codec_out o;
 	codec_out_init(&o, &hello);
-	codec_put_array(&o, 4);
+	codec_put_array(&o, 5);
 	codec_put_str(&o, NET_TRANSPORT_HELLO_MAGIC, strlen(NET_TRANSPORT_HELLO_MAGIC));
 	codec_put_u64(&o, version);
 	codec_put_u64(&o, from);
 	codec_put_u64(&o, to);
+	codec_put_u64(&o, cluster);
 	ck_assert_ptr_null(codec_out_end(&o));
 	buf_clear(frame);
 	ck_assert_ptr_null(net_frame_encode(frame, hello.data, hello.len, 256));
@@ -347,15 +358,21 @@ START_TEST(strangers_are_disconnected)
 	/* a valid frame holding a hello from a node that is not a peer */
 	struct buf frame;
 	buf_init(&frame, 256);
-	raw_hello(&frame, NET_TRANSPORT_VERSION, 7, 1);
+	raw_hello(&frame, NET_TRANSPORT_VERSION, 7, 1, 0);
 	int h = raw_connect_and_write(&c, 1, frame.data, frame.len);
 	ck_assert(closed_by_peer(&c, h, 3000));
 	close(h);
 	/* a peer of another build: the version an older one says */
-	raw_hello(&frame, NET_TRANSPORT_VERSION - 1, 2, 1);
+	raw_hello(&frame, NET_TRANSPORT_VERSION - 1, 2, 1, 0);
 	int v = raw_connect_and_write(&c, 1, frame.data, frame.len);
 	ck_assert(closed_by_peer(&c, v, 3000));
 	close(v);
+	/* a peer's id, of another cluster */
+	c.box[1].cluster_id = 0xa;
+	raw_hello(&frame, NET_TRANSPORT_VERSION, 2, 1, 0xb);
+	int o = raw_connect_and_write(&c, 1, frame.data, frame.len);
+	ck_assert(closed_by_peer(&c, o, 3000));
+	close(o);
 	/* a frame that is not msgpack at all */
 	buf_clear(&frame);
 	ck_assert_ptr_null(net_frame_encode(&frame, "\xc1\xc1", 2, 256));
@@ -367,7 +384,7 @@ START_TEST(strangers_are_disconnected)
 	int q = raw_connect_and_write(&c, 1, "", 0);
 	ck_assert(closed_by_peer(&c, q, 3000));
 	close(q);
-	ck_assert_uint_ge(net_transport_stats(c.t[1]).rejected, 5);
+	ck_assert_uint_ge(net_transport_stats(c.t[1]).rejected, 6);
 	/* the peers still talk */
 	for (int round = 0; round < 10; round++)
 		for (uint32_t a = 1; a <= NODES; a++)
@@ -375,6 +392,35 @@ START_TEST(strangers_are_disconnected)
 				if (a != b)
 					send_str(c.t[a], b, "still here");
 	ck_assert(pump(&c, everyone_heard_from_everyone, 5000));
+	cluster_stop(&c);
+}
+END_TEST
+
+/*
+ * Nodes 1 and 2 know their cluster as A, node 3 (as if started on another cluster's data
+ * directory) as B: 1 and 2 talk, node 3 and they never hear each other. A node that knows
+ * no cluster yet (a new data directory) is let in.
+ */
+START_TEST(a_node_of_another_cluster_is_refused)
+{
+	struct cluster c;
+	cluster_init(&c);
+	c.box[1].cluster_id = c.box[2].cluster_id = 0xa;
+	c.box[3].cluster_id = 0xb;
+	for (uint32_t id = 1; id <= NODES; id++)
+		start_node(&c, id, 0);
+	ck_assert(hears(&c, 2, 1, "same cluster"));
+	ck_assert(hears(&c, 1, 2, "same cluster"));
+	c.listener = 1, c.speaker = 3, c.offer = "another cluster";
+	ck_assert(!pump(&c, heard, 1000));
+	c.listener = 3, c.speaker = 2, c.offer = "another cluster";
+	ck_assert(!pump(&c, heard, 1000));
+	ck_assert(!net_transport_connected(c.t[1], 3) && !net_transport_connected(c.t[3], 2));
+	ck_assert_uint_ge(net_transport_stats(c.t[1]).rejected, 1);
+	ck_assert_uint_ge(net_transport_stats(c.t[3]).rejected, 1);
+	c.box[3].cluster_id = 0;
+	ck_assert(hears(&c, 1, 3, "new here"));
+	ck_assert(hears(&c, 3, 2, "welcome"));
 	cluster_stop(&c);
 }
 END_TEST
@@ -389,6 +435,7 @@ static Suite *transport_suite(void)
 	tcase_add_test(tc, a_dial_that_connects_carries_both_ways);
 	tcase_add_test(tc, a_full_queue_drops);
 	tcase_add_test(tc, strangers_are_disconnected);
+	tcase_add_test(tc, a_node_of_another_cluster_is_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -156,6 +156,39 @@ START_TEST(test_reelection_after_leader_partitioned)
 }
 END_TEST
 
+/* The first leader draws the cluster's id into entry 1; a later leader's no-op is empty. */
+START_TEST(test_first_leader_writes_the_cluster_id)
+{
+	struct harness h;
+	setup(&h, 5, 11);
+	uint32_t first = h_elect(&h, ROUNDS);
+	ck_assert_uint_ne(first, 0);
+	h_run(&h, 10);
+	uint64_t id = raft_cluster_id_of(&h.nodes[first].log[0]);
+	ck_assert_uint_ne(id, 0);
+	for (uint32_t n = 1; n <= 5; n++) {
+		ck_assert_uint_ge(h.nodes[n].log_len, 1);
+		ck_assert_uint_eq(raft_cluster_id_of(&h.nodes[n].log[0]), id);
+	}
+	h_partition(&h, 1u << first);
+	uint32_t next = 0;
+	for (int r = 0; r < ROUNDS && (next == 0 || next == first); r++) {
+		h_run(&h, 1);
+		next = h_leader(&h);
+	}
+	ck_assert_uint_ne(next, first);
+	h_run(&h, 10);
+	const struct h_node *n = &h.nodes[next];
+	const struct raft_entry *noop = &n->log[n->log_len - 1];
+	ck_assert_uint_eq(noop->term, h_status(&h, next).term);
+	ck_assert_uint_eq(noop->type, RAFT_ENTRY_NOOP);
+	ck_assert_uint_eq(noop->len, 0);
+	ck_assert_uint_eq(raft_cluster_id_of(&n->log[0]), id);
+	assert_safe(&h);
+	h_free(&h);
+}
+END_TEST
+
 START_TEST(test_prevote_rejoin_does_not_disrupt)
 {
 	struct harness h;
@@ -558,6 +591,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_election_5);
 	tcase_add_test(tc, test_election_7);
 	tcase_add_test(tc, test_reelection_after_leader_partitioned);
+	tcase_add_test(tc, test_first_leader_writes_the_cluster_id);
 	tcase_add_test(tc, test_prevote_rejoin_does_not_disrupt);
 	tcase_add_test(tc, test_isolated_leader_steps_down);
 	tcase_add_test(tc, test_figure7_logs_repaired);
