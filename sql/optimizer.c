@@ -439,11 +439,13 @@ static bool key_value(enum sql_value_type col, const struct sql_value *v, int ro
 		*out = sql_float((double)v->u.i);
 		return true;
 	}
-	if (col == SQL_INT && v->type == SQL_FLOAT && fabs(v->u.f) < 9.0e18) {
+	if (col == SQL_INT && v->type == SQL_FLOAT) {
+		/* a float equal to no integer matches no key; beyond them it bounds no range */
 		double f = round < 0 ? floor(v->u.f) : round > 0 ? ceil(v->u.f) : v->u.f;
-		if (f != v->u.f && round == 0)
+		int64_t i;
+		if (!sql_float_is_int(f, &i))
 			return false;
-		*out = sql_int((int64_t)f);
+		*out = sql_int(i);
 		return true;
 	}
 	return false;
