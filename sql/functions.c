@@ -70,6 +70,14 @@ static size_t cp_offset(const char *s, size_t len, int64_t cp)
 	return i;
 }
 
+/* Farther than any text's length from either end; two such values sum without overflow. */
+#define SUBSTR_FAR ((int64_t)1 << 60)
+
+static int64_t clamp_far(int64_t v)
+{
+	return v > SUBSTR_FAR ? SUBSTR_FAR : v < -SUBSTR_FAR ? -SUBSTR_FAR : v;
+}
+
 /* substr(x, start [, count]) with SQLite's 1-based and negative-start rules. */
 static err *fn_substr(struct sql_value *args, uint32_t n, struct sql_value *out)
 {
@@ -82,8 +90,9 @@ static err *fn_substr(struct sql_value *args, uint32_t n, struct sql_value *out)
 	struct sql_value t;
 	TRY(sql_value_cast(&args[0], SQL_TEXT, &t));
 	int64_t chars = (int64_t)sql_utf8_length(t.u.s.ptr, t.u.s.len);
-	int64_t start = args[1].u.i;
-	int64_t count = n == 3 ? args[2].u.i : INT64_MAX / 4;
+	/* positions beyond any text act alike */
+	int64_t start = clamp_far(args[1].u.i);
+	int64_t count = n == 3 ? clamp_far(args[2].u.i) : SUBSTR_FAR;
 	if (start < 0)
 		start = chars + start + 1;
 	else if (start == 0) {
@@ -131,10 +140,11 @@ static err *fn_round(struct sql_value *args, uint32_t n, struct sql_value *out)
 		digits = 0;
 	if (digits > 30)
 		digits = 30;
-	double scale = pow(10.0, (double)digits);
-	double r = round(x * scale) / scale;
-	if (!isfinite(r))
-		r = x;
+	double scaled = x * pow(10.0, (double)digits);
+	/* from 2^52 on a double has no fraction left to round */
+	double r = isfinite(scaled) && fabs(scaled) < 4503599627370496.0
+	               ? round(scaled) / pow(10.0, (double)digits)
+	               : x;
 	*out = sql_float(r);
 	return NULL;
 }

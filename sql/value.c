@@ -315,6 +315,19 @@ static err *arith_int(enum sql_arith op, int64_t x, int64_t y, struct sql_value 
 	return NULL;
 }
 
+/* A number's integer part, as SQLite's % takes it: beyond the integers, the nearer end. */
+static int64_t int_part(const struct sql_value *v)
+{
+	if (v->type == SQL_INT)
+		return v->u.i;
+	double t = trunc(v->u.f);
+	if (t >= 9223372036854775808.0)
+		return INT64_MAX;
+	if (t <= -9223372036854775808.0)
+		return INT64_MIN;
+	return t == t ? (int64_t)t : 0;
+}
+
 static double as_double(const struct sql_value *v)
 {
 	return v->type == SQL_INT ? (double)v->u.i : v->u.f;
@@ -338,15 +351,10 @@ err *sql_value_arith(enum sql_arith op, const struct sql_value *a, const struct 
 	case SQL_MUL: *out = sql_float(x * y); break;
 	case SQL_DIV: *out = y == 0.0 ? sql_null() : sql_float(x / y); break;
 	case SQL_MOD: {
-		/* SQLite computes % on the integer parts of its operands */
-		double tx = trunc(x), ty = trunc(y);
-		if (ty == 0.0 || fabs(tx) >= 9.2e18 || fabs(ty) >= 9.2e18) {
-			*out = ty == 0.0 ? sql_null() : sql_float(fmod(tx, ty));
-			break;
-		}
+		/* SQLite computes % on the integer parts of its operands, as a FLOAT here */
 		struct sql_value iv;
-		TRY(arith_int(SQL_MOD, (int64_t)tx, (int64_t)ty, &iv));
-		*out = sql_float((double)iv.u.i);
+		TRY(arith_int(SQL_MOD, int_part(a), int_part(b), &iv));
+		*out = iv.type == SQL_NULL ? iv : sql_float((double)iv.u.i);
 		break;
 	}
 	}
