@@ -764,6 +764,55 @@ static err *bind_function(struct sql_planner *p, const struct sql_expr *ast,
 	return NULL;
 }
 
+/* A BOOLEAN constant. */
+static struct sql_bexpr *make_bool(struct sql_planner *p, bool b)
+{
+	struct sql_bexpr *e = sql__new_bexpr(p, SQL_BX_CONST);
+	if (e) {
+		e->value = sql_bool(b);
+		e->type = SQL_BOOL;
+	}
+	return e;
+}
+
+/*
+ * x IS [NOT] TRUE|FALSE: a truth test, as in SQLite (and PostgreSQL, for a BOOLEAN x):
+ * x IS TRUE when x counts as true (TRUE, or a number other than 0), x IS FALSE when it
+ * counts as false; never NULL. Bound as CASE WHEN [NOT] x THEN TRUE ELSE FALSE END, the
+ * two constants swapped by IS NOT.
+ */
+static err *bind_truth_test(struct sql_planner *p, const struct sql_expr *ast,
+                            struct sql__scope *scope, struct sql_bexpr **out)
+{
+	struct sql_bexpr *x;
+	TRY(sql__bind(p, ast->is.left, scope, &x));
+	if (x->type == SQL_TEXT)
+		return err_new(ERR_TYPE,
+		               "IS TRUE and IS FALSE test a BOOLEAN or a number, not TEXT");
+	struct sql_bexpr *when = x;
+	if (!ast->is.right->boolean) {
+		if (!(when = sql__new_bexpr(p, SQL_BX_UNARY)))
+			return sql__oom();
+		TRY(args_alloc(p, when, 1));
+		when->args[0] = x;
+		when->op = SQL_OP_NOT;
+		when->type = SQL_BOOL;
+	}
+	struct sql_bexpr *e = sql__new_bexpr(p, SQL_BX_CASE);
+	if (!e)
+		return sql__oom();
+	e->has_else = true;
+	TRY(args_alloc(p, e, 3));
+	e->args[0] = when;
+	e->args[1] = make_bool(p, !ast->is.negated);
+	e->args[2] = make_bool(p, ast->is.negated);
+	if (!e->args[1] || !e->args[2])
+		return sql__oom();
+	e->type = SQL_BOOL;
+	*out = e;
+	return NULL;
+}
+
 static err *bind_literal(struct sql_planner *p, const struct sql_expr *ast, struct sql_bexpr **out)
 {
 	struct sql_bexpr *e = sql__new_bexpr(p, SQL_BX_CONST);
@@ -817,6 +866,8 @@ static err *bind_node(struct sql_planner *p, const struct sql_expr *ast, struct 
 		*out = e;
 		return NULL;
 	case SQL_EXPR_IS: {
+		if (ast->is.right->kind == SQL_EXPR_BOOL)
+			return bind_truth_test(p, ast, scope, out);
 		struct sql_bexpr *a, *b;
 		TRY(sql__bind(p, ast->is.left, scope, &a));
 		TRY(sql__bind(p, ast->is.right, scope, &b));
