@@ -613,6 +613,73 @@ START_TEST(read_set_escalation_keeps_conflicts)
 }
 END_TEST
 
+/*
+ * Escalation coalesces a range with the ranges nested in it without shrinking it: a scan
+ * of [a, y) followed by many point reads inside it must still cover "x".
+ */
+START_TEST(read_set_escalation_keeps_an_enclosing_range)
+{
+	struct store s;
+	store_open(&s, 21);
+	write_one(&s, "a", "1");
+	struct mvcc_txn *t = begin(&s, MVCC_LATEST, 0);
+	char out[64], key[16], v[16];
+	scan_all(t, "a", "y", false, out, sizeof out); /* reads [a, y) whole */
+	for (int i = 0; i < 3 * MVCC_READ_SET_MAX_RANGES; i++) {
+		snprintf(key, sizeof key, "k%06d", 2 * i);
+		get(t, key, v, sizeof v);
+	}
+	put(t, "z", "1");
+	write_one(&s, "x", "phantom"); /* inside [a, y), past every point read */
+	ck_assert_int_eq(commit(&s, t), ERR_CONFLICT);
+	store_close(&s);
+}
+END_TEST
+
+/* A read range is half-open: a write at exactly its end is no conflict. */
+START_TEST(a_write_at_a_scanned_range_s_end_is_no_conflict)
+{
+	struct store s;
+	store_open(&s, 22);
+	write_one(&s, "b", "1");
+	write_one(&s, "c", "1");
+	struct mvcc_txn *t = begin(&s, MVCC_LATEST, 0);
+	char out[64];
+	ck_assert_str_eq(scan_all(t, "b", "d", false, out, sizeof out), "b=1,c=1");
+	put(t, "z", "1");
+	write_one(&s, "d", "w"); /* the range's end bound, outside [b, d) */
+	ck_assert_int_eq(commit(&s, t), 0);
+	t = begin(&s, MVCC_LATEST, 0);
+	ck_assert_str_eq(scan_all(t, "b", "d", false, out, sizeof out), "b=1,c=1");
+	put(t, "z", "2");
+	write_one(&s, "c", "w"); /* inside it */
+	ck_assert_int_eq(commit(&s, t), ERR_CONFLICT);
+	store_close(&s);
+}
+END_TEST
+
+/* A scan that found nothing still read its range: an insert into it conflicts. */
+START_TEST(an_empty_scan_reads_its_range)
+{
+	struct store s;
+	store_open(&s, 23);
+	write_one(&s, "shift/mon/1", "ann");
+	struct mvcc_txn *t = begin(&s, MVCC_LATEST, 0);
+	char out[64];
+	ck_assert_str_eq(scan_all(t, "shift/wed/", "shift/wed0", false, out, sizeof out), "");
+	put(t, "shift/wed/1", "dan");
+	write_one(&s, "shift/wed/2", "eve");
+	ck_assert_int_eq(commit(&s, t), ERR_CONFLICT);
+	/* and reversed */
+	t = begin(&s, MVCC_LATEST, 0);
+	ck_assert_str_eq(scan_all(t, "shift/thu/", "shift/thu0", true, out, sizeof out), "");
+	put(t, "shift/thu/1", "dan");
+	write_one(&s, "shift/thu/2", "eve");
+	ck_assert_int_eq(commit(&s, t), ERR_CONFLICT);
+	store_close(&s);
+}
+END_TEST
+
 /* A scan stopped early only read up to its last key. */
 START_TEST(partial_scan_reads_only_what_it_returned)
 {
@@ -999,6 +1066,9 @@ int main(void)
 	tcase_add_test(tc, no_log_means_no_history_before_the_reopen);
 	tcase_add_test(tc, history_window_bounds_validation);
 	tcase_add_test(tc, read_set_escalation_keeps_conflicts);
+	tcase_add_test(tc, read_set_escalation_keeps_an_enclosing_range);
+	tcase_add_test(tc, a_write_at_a_scanned_range_s_end_is_no_conflict);
+	tcase_add_test(tc, an_empty_scan_reads_its_range);
 	tcase_add_test(tc, partial_scan_reads_only_what_it_returned);
 	tcase_add_test(tc, limits);
 	tcase_add_test(tc, gc_removes_only_unreadable_versions);

@@ -225,6 +225,27 @@ START_TEST(range_deletions_conflict_with_concurrent_writers)
 }
 END_TEST
 
+/*
+ * A UNIQUE check that finds no clash reads the empty index range: two transactions
+ * inserting the same value under different keys cannot both commit.
+ */
+START_TEST(concurrent_unique_inserts_conflict)
+{
+	struct sql_session *a = open_session(), *b = open_session();
+	char *out;
+	step(a, "CREATE TABLE u (id INTEGER PRIMARY KEY, email TEXT UNIQUE)", &out);
+	replicate(a);
+	second_conflicts(a, "INSERT INTO u VALUES (1, 'x')", b, "INSERT INTO u VALUES (2, 'x')");
+	step(a, "SELECT count(*) FROM u", &out);
+	ck_assert_str_eq(out, "1");
+	/* a read of an empty table is a read too */
+	second_conflicts(a, "INSERT INTO u SELECT 10 + count(*), 'a' FROM u WHERE id > 5", b,
+	                 "INSERT INTO u SELECT 20 + count(*), 'b' FROM u WHERE id > 5");
+	sql_session_close(a);
+	sql_session_close(b);
+}
+END_TEST
+
 START_TEST(read_only_and_time_travel)
 {
 	struct sql_session *s = open_session();
@@ -530,6 +551,7 @@ static Suite *suite(void)
 	tcase_add_test(t, explicit_transactions);
 	tcase_add_test(t, serialization_failure);
 	tcase_add_test(t, range_deletions_conflict_with_concurrent_writers);
+	tcase_add_test(t, concurrent_unique_inserts_conflict);
 	tcase_add_test(t, read_only_and_time_travel);
 	tcase_add_test(t, host_failure_and_catalog_views);
 	tcase_add_test(t, scripts_and_syntax_errors);
