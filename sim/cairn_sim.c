@@ -1,7 +1,7 @@
 /*
  * cairn_sim.c — the cairn-sim program: run one seed, sweep many, replay a trace.
  *
- *   cairn-sim run --seed N [--nodes 5] [--time 60s] [--workload bank|register|append|mix]
+ *   cairn-sim run --seed N [--nodes 5] [--time 60s] [--workload bank|register|append|groups|mix]
  *                 [--faults all|none|LIST] [--trace FILE] [--mutation NAME]
  *                 [--op-timeout 10s] (a client gives up on an answer after this long)
  *                 [--history N] (the nodes' MVCC validation window, in records)
@@ -26,7 +26,7 @@ static void usage(FILE *out)
 	fprintf(
 	    out,
 	    "usage: cairn-sim run [--seed 1] [--nodes 5] [--time 10s] "
-	    "[--workload bank|register|append|mix]\n"
+	    "[--workload bank|register|append|groups|mix]\n"
 	    "                     [--faults all|none|LIST] [--trace FILE] [--mutation NAME]\n"
 	    "                     [--scenario leader-crash|minority-leader|clogged-leader|figure-8]\n"
 	    "                     [--op-timeout 10s] [--history RECORDS]\n"
@@ -92,7 +92,7 @@ static const char *option_expects(const char *opt)
 	    {"--time", "a duration of up to a day, such as 30s or 500ms"},
 	    {"--op-timeout", "a duration of up to a day, such as 10s or 15ms"},
 	    {"--history", "a number of records from 1 to 2^20"},
-	    {"--workload", "bank, register, append or mix"},
+	    {"--workload", "bank, register, append, groups or mix"},
 	    {"--faults", "all, none or a list of net,partition,clog,disk,crash,pause,clock"},
 	    {"--scenario", "leader-crash, minority-leader, clogged-leader or figure-8"},
 	};

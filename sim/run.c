@@ -527,13 +527,12 @@ static void run__liveness(struct sim_world *world, void *ctx)
 /* The name of an enabled workload that has not succeeded since `since_ms`, or NULL. */
 static const char *run__stalled_workload(const struct run *r, uint64_t since_ms)
 {
-	static const char *const names[] = {"bank", "register", "append"};
 	if (!sim_workload_running(r->wl))
 		return "setup";
-	for (unsigned k = 0; k < 3; k++)
+	for (unsigned k = 0; k < SIM_WL_KINDS; k++)
 		if ((r->o.workloads & (1u << k)) &&
 		    sim_workload_stats(r->wl, k)->last_ok_ms <= since_ms)
-			return names[k];
+			return sim_wl_kind_name(k);
 	return NULL;
 }
 
@@ -650,10 +649,7 @@ static err *run__build(const struct sim_config *cfg, const struct sim_run_option
 
 static void run__command(const struct sim_run_options *o, char *out, size_t cap)
 {
-	static const char *const wl_names[8] = {"",       "bank", "register", "",
-	                                        "append", "",     "",         "mix"};
-	const char *wl =
-	    o->workloads < 8 && wl_names[o->workloads][0] ? wl_names[o->workloads] : "mix";
+	const char *wl = sim_wl_name(o->workloads) ? sim_wl_name(o->workloads) : "mix";
 	int n = snprintf(out, cap,
 	                 "build/cairn-sim run --seed %" PRIu64 " --nodes %u --time %" PRIu64
 	                 "ms --workload %s --faults %s",

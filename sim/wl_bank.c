@@ -57,7 +57,6 @@ static void bank__check_audit(struct wl_client *cl)
 	struct sim_workload *wl = cl->wl;
 	long long sum, min, count;
 	const char *out = wl__output(cl);
-	wl->audits++;
 	if (sscanf(out, "%lld|%lld|%lld", &sum, &min, &count) != 3) {
 		wl__violation(wl, err_new(ERR_INTERNAL, "bank: unreadable audit: %s", out));
 		return;

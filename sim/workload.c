@@ -29,17 +29,33 @@ void sim_wl_config_default(struct sim_wl_config *cfg)
 	cfg->op_timeout_ms = 10000;
 }
 
+static const struct wl_kind *const wl__kinds[SIM_WL_KINDS] = {&wl_bank, &wl_register, &wl_append,
+                                                              &wl_groups};
+
 unsigned sim_wl_parse(const char *name)
 {
-	if (strcmp(name, "bank") == 0)
-		return SIM_WL_BANK;
-	if (strcmp(name, "register") == 0)
-		return SIM_WL_REGISTER;
-	if (strcmp(name, "append") == 0)
-		return SIM_WL_APPEND;
 	if (strcmp(name, "mix") == 0)
 		return SIM_WL_ALL;
+	for (unsigned k = 0; k < SIM_WL_KINDS; k++)
+		if (strcmp(name, wl__kinds[k]->name) == 0)
+			return 1u << k;
 	return 0;
+}
+
+const char *sim_wl_name(unsigned kinds)
+{
+	if (kinds == SIM_WL_ALL)
+		return "mix";
+	for (unsigned k = 0; k < SIM_WL_KINDS; k++)
+		if (kinds == 1u << k)
+			return wl__kinds[k]->name;
+	return NULL;
+}
+
+const char *sim_wl_kind_name(unsigned kind_index)
+{
+	assert(kind_index < SIM_WL_KINDS);
+	return wl__kinds[kind_index]->name;
 }
 
 void wl__violation(struct sim_workload *wl, err *e)
@@ -328,19 +344,18 @@ err *sim_workload_new(struct sim_world *world, const struct sim_wl_config *cfg, 
 	wl->world = world;
 	wl->cfg = *cfg;
 	prng_seed(&wl->prng, seed);
-	static const struct wl_kind *const all[SIM_WL_KINDS] = {&wl_bank, &wl_register, &wl_append};
 	buf_init(&wl->setup_script, (size_t)1 << 20);
 	sim_client_init(&wl->setup, world);
 	for (unsigned k = 0; k < SIM_WL_KINDS; k++) {
 		if (!(cfg->kinds & (1u << k)))
 			continue;
-		wl->kinds[k] = all[k];
-		all[k]->setup(wl, &wl->setup_script);
+		wl->kinds[k] = wl__kinds[k];
+		wl__kinds[k]->setup(wl, &wl->setup_script);
 		for (uint32_t i = 0; i <= cfg->clients; i++) {
 			bool final = i == cfg->clients;
 			struct wl_client *cl = final ? &wl->finals[k] : &wl->clients[k][i];
 			cl->wl = wl;
-			cl->kind = all[k];
+			cl->kind = wl__kinds[k];
 			cl->kind_index = k;
 			cl->id = final ? 1000 + k : k * SIM_WL_CLIENTS_MAX + i;
 			cl->final = final;

@@ -7,7 +7,10 @@
  *   register  single-key reads, writes and compare-and-sets, checked for
  *             linearizability per key;
  *   append    transactions appending to and reading lists, checked for G0, G1 and G2
- *             anomalies and for lost acknowledged appends.
+ *             anomalies and for lost acknowledged appends;
+ *   groups    transactions that count a group's rows and insert one only below a limit,
+ *             or delete one, some rows with a UNIQUE tag; audits require no group over
+ *             the limit and no tag twice (phantoms, write skew through new keys).
  *
  * Every client runs one operation at a time, one statement at a time, on a node chosen at
  * random among those up; it retries nothing itself (an aborted operation is recorded as
@@ -26,10 +29,11 @@ enum sim_wl_kind {
 	SIM_WL_BANK = 1u << 0,
 	SIM_WL_REGISTER = 1u << 1,
 	SIM_WL_APPEND = 1u << 2,
-	SIM_WL_ALL = 7u,
+	SIM_WL_GROUPS = 1u << 3,
+	SIM_WL_ALL = 15u,
 };
 
-#define SIM_WL_KINDS 3
+#define SIM_WL_KINDS 4
 #define SIM_WL_CLIENTS_MAX 32
 
 struct sim_wl_config {
@@ -41,8 +45,14 @@ struct sim_wl_config {
 
 void sim_wl_config_default(struct sim_wl_config *cfg);
 
-/* Parses "bank", "register", "append" or "mix" into a kind mask; 0 if unknown. */
+/* Parses "bank", "register", "append", "groups" or "mix" into a kind mask; 0 if unknown. */
 unsigned sim_wl_parse(const char *name);
+
+/* The name of a kind mask sim_wl_parse() reads back ("mix" for all of them); NULL if none. */
+const char *sim_wl_name(unsigned kinds);
+
+/* The name of the kind at index `kind_index` (the bit of its mask). */
+const char *sim_wl_kind_name(unsigned kind_index);
 
 struct sim_wl_stats {
 	uint64_t ok, fail, unknown;
@@ -74,7 +84,7 @@ void sim_workload_drain(struct sim_workload *wl);
  */
 bool sim_workload_idle(struct sim_workload *wl);
 
-/* Per kind (index 0 bank, 1 register, 2 append). */
+/* Per kind (index 0 bank, 1 register, 2 append, 3 groups). */
 const struct sim_wl_stats *sim_workload_stats(const struct sim_workload *wl, unsigned kind_index);
 
 /*

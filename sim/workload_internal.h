@@ -1,6 +1,6 @@
 /*
- * workload_internal.h — what the workload driver (workload.c) shares with the three
- * workloads (wl_bank.c, wl_register.c, wl_append.c). Not an API.
+ * workload_internal.h — what the workload driver (workload.c) shares with the four
+ * workloads (wl_bank.c, wl_register.c, wl_append.c, wl_groups.c). Not an API.
  *
  * A client runs one operation as a sequence of statements. The driver submits a
  * statement, polls until its answer arrives, classifies errors, rolls back a transaction
@@ -27,6 +27,10 @@
 #define WL_APPEND_KEYS 512   /* lists created by the setup */
 #define WL_APPEND_ACTIVE 6   /* lists in use at a time */
 #define WL_APPEND_PER_KEY 48 /* appends before a list retires (text stays under 1 KiB) */
+#define WL_GROUPS 4          /* groups of slots */
+#define WL_GROUP_LIMIT 3     /* slots a group may hold */
+#define WL_TAGS 8            /* distinct tags (UNIQUE) */
+#define WL_KIND_GROUPS 3     /* wl_groups' index among the kinds */
 
 struct wl_client;
 
@@ -60,10 +64,11 @@ struct wl_client {
 	struct sim_reg_op reg;
 	/* append */
 	struct sim_txn txn;
-	/* bank */
+	/* bank; groups (from: the group) */
 	uint32_t from, to;
 	int64_t amount;
 	bool audit;
+	bool claim; /* groups: a claim, not a release */
 };
 
 struct sim_workload {
@@ -97,13 +102,12 @@ struct sim_workload {
 	size_t n_txns;
 	uint32_t append_base;
 	uint32_t append_count[WL_APPEND_KEYS];
-	/* bank */
-	uint64_t audits;
 };
 
 extern const struct wl_kind wl_bank;
 extern const struct wl_kind wl_register;
 extern const struct wl_kind wl_append;
+extern const struct wl_kind wl_groups;
 
 /* Submits the operation's next statement (on the operation's node once it has begun). */
 void wl__submit(struct wl_client *cl, bool may_commit, const char *fmt, ...)
