@@ -26,6 +26,8 @@
 #define NET__LISTEN_BACKLOG 64
 #define NET__HELLO_MAX_BYTES 64
 #define NET__LINGER_MS 1000
+/* A peer's new connection this soon after its last, still open, is a second process. */
+#define NET__REPLACED_SOON_MS 1000
 
 struct net_transport;
 
@@ -38,6 +40,7 @@ struct net__peer {
 	struct net_timer redial; /* armed while backing off */
 	uint64_t backoff_ms;     /* the next back-off */
 	uint64_t connected_ms;   /* when our dial last connected (loop time) */
+	uint64_t in_since_ms;    /* when `in` said hello */
 };
 
 struct net__inbound {
@@ -282,13 +285,23 @@ static void net__in_frame(struct net_conn *conn, const uint8_t *payload, size_t 
 		return;
 	}
 	net_timer_stop(t->loop, &slot->hello_timer);
-	if (p->in)
+	uint64_t now = net_loop_now_ms(t->loop);
+	if (p->in) {
+		/* a restarted peer replaces a connection it left behind, not one it just made */
+		if (now - p->in_since_ms < NET__REPLACED_SOON_MS)
+			net__logf(
+			    t, LOG_WARN,
+			    "transport: peer %u connected again %llums after its last "
+			    "connection, which is still open: do two processes run as node %u?",
+			    p->id, (unsigned long long)(now - p->in_since_ms), p->id);
 		net_conn_close(p->in, err_new(ERR_UNAVAILABLE,
 		                              "replaced by a newer connection "
 		                              "from peer %u",
 		                              p->id));
+	}
 	slot->peer = p;
 	p->in = conn;
+	p->in_since_ms = now;
 	net__logf(t, LOG_INFO, "transport: peer %u connected", p->id);
 }
 

@@ -16,7 +16,9 @@
  * itself, of its own cluster: two nodes that both know their cluster's id (the node's,
  * core/node/node.h; 0 while unknown) and differ refuse each other, so a node started on a
  * data directory of another cluster cannot join in, and least of all lead. A newer
- * connection from the same peer replaces the older one (the peer restarted). Everything after the hello, in either direction, is one Raft message per
+ * connection from the same peer replaces the older one (the peer restarted); one within
+ * a second of the last, while that is still open, is also logged as a warning: two
+ * processes run as that node. Everything after the hello, in either direction, is one Raft message per
  * frame, delivered as `receive(ctx, from_id, bytes, len)`.
  *
  * Sending is best effort, as env.h promises: a message for a peer that is not connected

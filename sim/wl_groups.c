@@ -79,7 +79,8 @@ static void groups__check_audit(struct wl_client *cl, const char *what)
 	struct sim_workload *wl = cl->wl;
 	const char *out = wl__output(cl);
 	if (out[0] != '\0')
-		wl__violation(wl, err_new(ERR_INTERNAL, "groups: audit at %" PRIu64 "ms found %s: %.200s",
+		wl__violation(wl, err_new(ERR_INTERNAL,
+		                          "groups: audit at %" PRIu64 "ms found %s: %.200s",
 		                          sim_now_ms(wl->world), what, out));
 }
 
@@ -119,7 +120,8 @@ static void groups__result(struct wl_client *cl)
 		cl->phase = GROUPS_INSERT;
 		if (prng_below(&wl->prng, 2))
 			wl__submit(cl, false, "INSERT INTO slot VALUES (%" PRId64 ", %u, %u)",
-			           ++wl->next_value, cl->from, (unsigned)prng_below(&wl->prng, WL_TAGS));
+			           ++wl->next_value, cl->from,
+			           (unsigned)prng_below(&wl->prng, WL_TAGS));
 		else
 			wl__submit(cl, false, "INSERT INTO slot (id, grp) VALUES (%" PRId64 ", %u)",
 			           ++wl->next_value, cl->from);

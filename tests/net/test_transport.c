@@ -23,6 +23,7 @@
 struct inbox {
 	uint32_t self;
 	uint64_t cluster_id; /* what the node says its cluster is; 0: unknown */
+	bool second_process_warned;
 	int count;
 	int from_count[NODES + 1];
 	char last[64];
@@ -39,6 +40,13 @@ static void on_receive(void *ctx, uint32_t from, const uint8_t *bytes, size_t le
 	box->last[len] = '\0';
 	box->count++;
 	box->from_count[from]++;
+}
+
+static void box_log(void *ctx, enum log_level level, const char *line)
+{
+	struct inbox *box = ctx;
+	if (level == LOG_WARN && strstr(line, "do two processes run as node"))
+		box->second_process_warned = true;
 }
 
 static uint64_t box_cluster_id(void *ctx)
@@ -86,6 +94,8 @@ static void start_node_with(struct cluster *c, uint32_t id, const struct net_tra
 	    .receive = on_receive,
 	    .receive_ctx = &c->box[id],
 	    .cluster_id = box_cluster_id,
+	    .log = box_log,
+	    .log_ctx = &c->box[id],
 	};
 	c->box[id].self = id;
 	ck_assert_ptr_null(net_transport_new(&c->loop, &cfg, &c->t[id]));
@@ -373,6 +383,14 @@ START_TEST(strangers_are_disconnected)
 	int o = raw_connect_and_write(&c, 1, frame.data, frame.len);
 	ck_assert(closed_by_peer(&c, o, 3000));
 	close(o);
+	/* two processes as node 2: the second's hello replaces the first's connection at once */
+	raw_hello(&frame, NET_TRANSPORT_VERSION, 2, 1, 0);
+	int twin1 = raw_connect_and_write(&c, 1, frame.data, frame.len);
+	int twin2 = raw_connect_and_write(&c, 1, frame.data, frame.len);
+	ck_assert(closed_by_peer(&c, twin1, 3000));
+	ck_assert(c.box[1].second_process_warned);
+	close(twin1);
+	close(twin2);
 	/* a frame that is not msgpack at all */
 	buf_clear(&frame);
 	ck_assert_ptr_null(net_frame_encode(&frame, "\xc1\xc1", 2, 256));
