@@ -25,6 +25,13 @@
 
 /* The largest term a message may carry (raft__check_terms): a campaign's term + 1 never wraps. */
 #define RAFT__TERM_MAX (UINT64_MAX >> 1)
+/*
+ * A message's term at most this far past the node's own: 2^32 elections lie beyond any
+ * partition a node comes back from (one every 50 ms would take 6.8 years), so a larger
+ * jump is a forged or damaged message, and refusing it keeps one message from taking a
+ * cluster to RAFT__TERM_MAX, where no node could campaign again.
+ */
+#define RAFT__TERM_JUMP_MAX ((uint64_t)1 << 32)
 
 struct raft {
 	struct raft_config cfg;

@@ -308,6 +308,13 @@ static err *raft__step(struct raft *r, const struct raft_message *m)
 	if (raft__is_request(m->type))
 		return raft__step_request(r, m);
 	TRY(raft__check_terms(m));
+	if (m->term > r->term + RAFT__TERM_JUMP_MAX)
+		return err_new(ERR_INVALID,
+		               "%s of term %llu, more than %llu terms past this node's %llu: no "
+		               "cluster elects that often",
+		               raft_message_type_name(m->type), (unsigned long long)m->term,
+		               (unsigned long long)RAFT__TERM_JUMP_MAX,
+		               (unsigned long long)r->term);
 	if (!raft__step_term(r, m))
 		return NULL;
 	switch (m->type) {

@@ -290,11 +290,20 @@ START_TEST(test_contradictions_rejected)
 	    /* adopted, a term this large made the next campaign's term wrap to 0 */
 	    {.type = RAFT_MSG_HEARTBEAT, .from = 1, .to = 2, .term = UINT64_MAX},
 	    {.type = RAFT_MSG_VOTE_RESP, .from = 3, .to = 2, .term = (UINT64_MAX >> 1) + 1},
+	    /* adopted, the largest term left every node unable to campaign, for good (a forged
+	     * heartbeat, found by a review); no jump of more than 2^32 terms is real */
+	    {.type = RAFT_MSG_HEARTBEAT, .from = 1, .to = 2, .term = UINT64_MAX >> 1},
+	    {.type = RAFT_MSG_PRE_VOTE,
+	     .from = 3,
+	     .to = 2,
+	     .term = 1 + ((uint64_t)1 << 32) + 1,
+	     .index = 2,
+	     .log_term = 1},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		ck_assert_int_eq(fix_step(&f, bad[i]), ERR_INVALID);
 	ck_assert_uint_eq(fix_status(&f).term, 1);
-	ck_assert_uint_eq(fix_status(&f).malformed_messages, 8);
+	ck_assert_uint_eq(fix_status(&f).malformed_messages, 10);
 
 	/* The leader of term 2 sends entries 3 and 4, which this follower writes lazily... */
 	struct raft_entry sent[2] = {{.term = 2, .type = RAFT_ENTRY_NORMAL},
@@ -312,6 +321,13 @@ START_TEST(test_contradictions_rejected)
 	ck_assert_ptr_nonnull(ack);
 	ck_assert(!ack->reject);
 	ck_assert_uint_eq(ack->index, 4);
+	/* a jump of exactly 2^32 terms is still taken */
+	ck_assert_int_eq(fix_step(&f, (struct raft_message){.type = RAFT_MSG_HEARTBEAT,
+	                                                    .from = 1,
+	                                                    .to = 2,
+	                                                    .term = 2 + ((uint64_t)1 << 32)}),
+	                 0);
+	ck_assert_uint_eq(fix_status(&f).term, 2 + ((uint64_t)1 << 32));
 	fix_free(&f);
 }
 END_TEST
