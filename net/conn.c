@@ -507,6 +507,12 @@ void net_conn_resume(struct net_conn *c)
 		net_defer_queue(c->loop, &c->defer);
 }
 
+void net_conn_set_max_frame(struct net_conn *c, size_t max_frame_bytes)
+{
+	c->limits.max_frame_bytes = max_frame_bytes;
+	net_frame_decoder_set_max(&c->decoder, max_frame_bytes);
+}
+
 bool net_conn_is_open(const struct net_conn *c)
 {
 	return c->state == NET__OPEN || c->state == NET__CONNECTING;

@@ -100,6 +100,9 @@ void net_conn_destroy(struct net_conn *conn);
 void net_conn_pause(struct net_conn *conn);
 void net_conn_resume(struct net_conn *conn);
 
+/* Changes the largest incoming payload, for frames not yet received (a handshake done). */
+void net_conn_set_max_frame(struct net_conn *conn, size_t max_frame_bytes);
+
 bool net_conn_is_open(const struct net_conn *conn);
 bool net_conn_is_connected(const struct net_conn *conn);
 const char *net_conn_name(const struct net_conn *conn);

@@ -39,6 +39,15 @@ void net_frame_decoder_free(struct net_frame_decoder *d)
 	d->start = 0;
 }
 
+void net_frame_decoder_set_max(struct net_frame_decoder *d, size_t max_payload_bytes)
+{
+	assert(max_payload_bytes > 0 && max_payload_bytes <= UINT32_MAX);
+	size_t cap = max_payload_bytes + NET_FRAME_OVERHEAD_BYTES + NET_FRAME_FEED_MAX_BYTES;
+	assert(d->in.len <= cap);
+	d->in.max_bytes = cap;
+	d->max_payload_bytes = max_payload_bytes;
+}
+
 err *net_frame_decoder_feed(struct net_frame_decoder *d, const void *bytes, size_t len)
 {
 	assert(len <= NET_FRAME_FEED_MAX_BYTES);

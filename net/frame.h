@@ -50,6 +50,10 @@ struct net_frame_decoder {
 void net_frame_decoder_init(struct net_frame_decoder *d, size_t max_payload_bytes);
 void net_frame_decoder_free(struct net_frame_decoder *d);
 
+/* Changes the largest payload accepted, for the frames not yet handed out; never below
+ * what is buffered now. */
+void net_frame_decoder_set_max(struct net_frame_decoder *d, size_t max_payload_bytes);
+
 /*
  * Adds received bytes (at most NET_FRAME_FEED_MAX_BYTES). The caller drains complete
  * frames with net_frame_decoder_next() between feeds; feeding a decoder whose buffer

@@ -60,6 +60,7 @@ struct net_transport {
 	struct net_io listen_io;
 	uint16_t port;
 	struct net_transport_stats stats;
+	uint64_t learned_cluster_id; /* while the node knows none: the one peers' hellos carry */
 };
 
 static void net__logf(struct net_transport *t, enum log_level level, const char *fmt, ...)
@@ -98,10 +99,46 @@ static struct net_conn_limits net__limits(const struct net_transport *t)
 
 /* ---- the hello ---- */
 
-/* This node's cluster id as the hello carries it (0: not known). */
+/* The id of the cluster this node knows it belongs to (0: none yet). */
 static uint64_t net__cluster_id(const struct net_transport *t)
 {
 	return t->config.cluster_id ? t->config.cluster_id(t->config.receive_ctx) : 0;
+}
+
+/* The id this node's hellos carry: its own, or else the one its peers' hellos carried. */
+static uint64_t net__hello_cluster_id(const struct net_transport *t)
+{
+	uint64_t own = net__cluster_id(t);
+	return own ? own : t->learned_cluster_id;
+}
+
+/*
+ * Admits a hello of cluster `theirs` from node `from`. A node that knows its cluster
+ * admits only that cluster's id, so a stranger must know it; a node that knows none yet
+ * (a new data directory) admits anyone and learns the first id it is told, which its own
+ * hellos then carry.
+ */
+static err *net__admit_cluster(struct net_transport *t, uint32_t from, uint64_t theirs)
+{
+	uint64_t own = net__cluster_id(t);
+	uint64_t known = own ? own : t->learned_cluster_id;
+	if (theirs != 0 && known != 0 && theirs != known)
+		return err_new(ERR_INVALID,
+		               "hello from node %u of another cluster (id %016llx; this node's "
+		               "cluster is %016llx): was that node started on another cluster's "
+		               "data directory?",
+		               from, (unsigned long long)theirs, (unsigned long long)known);
+	if (theirs == 0 && own != 0)
+		return err_new(ERR_INVALID,
+		               "hello from node %u without the cluster's id: a node of a build "
+		               "before ids, or not of this cluster",
+		               from);
+	if (known == 0 && theirs != 0) {
+		t->learned_cluster_id = theirs;
+		net__logf(t, LOG_INFO, "transport: node %u says the cluster's id is %016llx", from,
+		          (unsigned long long)theirs);
+	}
+	return NULL;
 }
 
 static err *net__hello_encode(uint32_t from, uint32_t to, uint64_t cluster, struct buf *out)
@@ -117,12 +154,9 @@ static err *net__hello_encode(uint32_t from, uint32_t to, uint64_t cluster, stru
 	return codec_out_end(&o);
 }
 
-/*
- * Checks a hello addressed to `self`, a node of cluster `cluster`, and returns the
- * sender's id in *from.
- */
-static err *net__hello_decode(const uint8_t *bytes, size_t len, uint32_t self, uint64_t cluster,
-                              uint32_t *from)
+/* Checks a hello addressed to `self`; returns the sender's id and its cluster's. */
+static err *net__hello_decode(const uint8_t *bytes, size_t len, uint32_t self, uint32_t *from,
+                              uint64_t *cluster)
 {
 	struct codec_doc doc;
 	const msgpack_object *root;
@@ -149,14 +183,8 @@ static err *net__hello_decode(const uint8_t *bytes, size_t len, uint32_t self, u
 		               (unsigned long long)receiver, self);
 	if (sender == 0 || sender > UINT32_MAX)
 		return err_new(ERR_DECODE, "bad hello: sender id %llu", (unsigned long long)sender);
-	if (cluster != 0 && theirs != 0 && theirs != cluster)
-		return err_new(ERR_INVALID,
-		               "hello from node %llu of another cluster (id %016llx; this node's "
-		               "cluster is %016llx): was that node started on another cluster's "
-		               "data directory?",
-		               (unsigned long long)sender, (unsigned long long)theirs,
-		               (unsigned long long)cluster);
 	*from = (uint32_t)sender;
+	*cluster = theirs;
 	return NULL;
 }
 
@@ -241,7 +269,7 @@ static void net__dial(struct net__peer *p)
 	if (!e) {
 		struct buf hello;
 		buf_init(&hello, NET__HELLO_MAX_BYTES);
-		e = net__hello_encode(t->config.self_id, p->id, net__cluster_id(t), &hello);
+		e = net__hello_encode(t->config.self_id, p->id, net__hello_cluster_id(t), &hello);
 		if (!e)
 			e = net_conn_send(p->out, hello.data, hello.len);
 		buf_free(&hello);
@@ -275,10 +303,13 @@ static void net__in_frame(struct net_conn *conn, const uint8_t *payload, size_t 
 		return;
 	}
 	uint32_t from = 0;
-	err *e = net__hello_decode(payload, len, t->config.self_id, net__cluster_id(t), &from);
+	uint64_t cluster = 0;
+	err *e = net__hello_decode(payload, len, t->config.self_id, &from, &cluster);
 	struct net__peer *p = e ? NULL : net__find_peer(t, from);
 	if (!e && !p)
 		e = err_new(ERR_DECODE, "hello from node %u, which is not a peer", from);
+	if (!e)
+		e = net__admit_cluster(t, from, cluster);
 	if (e) {
 		t->stats.rejected++;
 		net_conn_close(conn, err_wrap(e, "%s", net_conn_name(conn)));
@@ -302,6 +333,7 @@ static void net__in_frame(struct net_conn *conn, const uint8_t *payload, size_t 
 	slot->peer = p;
 	p->in = conn;
 	p->in_since_ms = now;
+	net_conn_set_max_frame(conn, t->config.max_frame_bytes);
 	net__logf(t, LOG_INFO, "transport: peer %u connected", p->id);
 }
 
@@ -359,7 +391,10 @@ static void net__accept_one(struct net_transport *t, int fd)
 	    .on_bad_frame = net__in_bad_frame,
 	    .on_close = net__in_closed,
 	};
+	/* until its hello, a stranger may send no more than a hello */
 	struct net_conn_limits limits = net__limits(t);
+	limits.max_send_bytes = limits.max_frame_bytes;
+	limits.max_frame_bytes = NET__HELLO_MAX_BYTES;
 	char peer[64], name[96];
 	net_sock_peer_name(fd, peer, sizeof peer);
 	snprintf(name, sizeof name, "raft connection from %s", peer);

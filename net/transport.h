@@ -13,9 +13,13 @@
  *     hello = ["cairn-raft", version, from_id, to_id, cluster_id]      (msgpack)
  *
  * A receiver accepts a connection only after a hello from a configured peer addressed to
- * itself, of its own cluster: two nodes that both know their cluster's id (the node's,
- * core/node/node.h; 0 while unknown) and differ refuse each other, so a node started on a
- * data directory of another cluster cannot join in, and least of all lead. A newer
+ * itself, of its own cluster: a node that knows its cluster's id (core/node/node.h)
+ * accepts only hellos carrying it, so a node started on a data directory of another
+ * cluster cannot join in, and least of all lead, and a sender must know the id to be
+ * heard; a node that knows no id yet (a new data directory) accepts any hello and learns
+ * the first id it is told, which its own hellos then carry. Until its hello a connection
+ * may send frames no larger than a hello. The id is no secret (it travels in clear, and
+ * the nodes log it): the Raft port belongs on a network only the cluster's nodes reach. A newer
  * connection from the same peer replaces the older one (the peer restarted); one within
  * a second of the last, while that is still open, is also logged as a warning: two
  * processes run as that node. Everything after the hello, in either direction, is one Raft message per

@@ -383,8 +383,13 @@ START_TEST(strangers_are_disconnected)
 	int o = raw_connect_and_write(&c, 1, frame.data, frame.len);
 	ck_assert(closed_by_peer(&c, o, 3000));
 	close(o);
-	/* two processes as node 2: the second's hello replaces the first's connection at once */
+	/* a peer's id without the cluster's, to a node that knows it */
 	raw_hello(&frame, NET_TRANSPORT_VERSION, 2, 1, 0);
+	int z = raw_connect_and_write(&c, 1, frame.data, frame.len);
+	ck_assert(closed_by_peer(&c, z, 3000));
+	close(z);
+	/* two processes as node 2: the second's hello replaces the first's connection at once */
+	raw_hello(&frame, NET_TRANSPORT_VERSION, 2, 1, 0xa);
 	int twin1 = raw_connect_and_write(&c, 1, frame.data, frame.len);
 	int twin2 = raw_connect_and_write(&c, 1, frame.data, frame.len);
 	ck_assert(closed_by_peer(&c, twin1, 3000));
@@ -402,7 +407,7 @@ START_TEST(strangers_are_disconnected)
 	int q = raw_connect_and_write(&c, 1, "", 0);
 	ck_assert(closed_by_peer(&c, q, 3000));
 	close(q);
-	ck_assert_uint_ge(net_transport_stats(c.t[1]).rejected, 6);
+	ck_assert_uint_ge(net_transport_stats(c.t[1]).rejected, 7);
 	/* the peers still talk */
 	for (int round = 0; round < 10; round++)
 		for (uint32_t a = 1; a <= NODES; a++)
@@ -417,7 +422,7 @@ END_TEST
 /*
  * Nodes 1 and 2 know their cluster as A, node 3 (as if started on another cluster's data
  * directory) as B: 1 and 2 talk, node 3 and they never hear each other. A node that knows
- * no cluster yet (a new data directory) is let in.
+ * no cluster yet (a new data directory) learns A from their hellos and is let in.
  */
 START_TEST(a_node_of_another_cluster_is_refused)
 {
@@ -443,6 +448,36 @@ START_TEST(a_node_of_another_cluster_is_refused)
 }
 END_TEST
 
+/*
+ * Before its hello a connection may send no more than a hello: the header of a 1 MiB
+ * frame ends it at once, where the node used to buffer such frames from every stranger
+ * until the hello timeout.
+ */
+START_TEST(a_stranger_sends_no_more_than_a_hello)
+{
+	struct cluster c;
+	cluster_init(&c);
+	struct net_transport_config cfg = {
+	    .self_id = 1,
+	    .listen = c.peers[0].addr,
+	    .peers = c.peers,
+	    .peer_count = NODES,
+	    .hello_timeout_ms = 60000,
+	    .receive = on_receive,
+	    .receive_ctx = &c.box[1],
+	};
+	ck_assert_ptr_null(net_transport_new(&c.loop, &cfg, &c.t[1]));
+	uint8_t header[4];
+	store_u32be(header, 1u << 20);
+	int fd = raw_connect_and_write(&c, 1, header, sizeof header);
+	ck_assert(closed_by_peer(&c, fd, 3000));
+	close(fd);
+	ck_assert_uint_eq(net_transport_stats(c.t[1]).rejected, 1);
+	net_transport_free(c.t[1]);
+	net_loop_close(&c.loop);
+}
+END_TEST
+
 static Suite *transport_suite(void)
 {
 	Suite *s = suite_create("transport");
@@ -454,6 +489,7 @@ static Suite *transport_suite(void)
 	tcase_add_test(tc, a_full_queue_drops);
 	tcase_add_test(tc, strangers_are_disconnected);
 	tcase_add_test(tc, a_node_of_another_cluster_is_refused);
+	tcase_add_test(tc, a_stranger_sends_no_more_than_a_hello);
 	suite_add_tcase(s, tc);
 	return s;
 }
