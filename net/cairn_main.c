@@ -286,6 +286,11 @@ int main(int argc, char **argv)
 		} else if (strcmp(argv[i], "--embedded") == 0) {
 			embedded = true;
 		} else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+			if (command) {
+				fprintf(stderr, "cairn: -c given twice; give one, its statements "
+				                "separated by ';'\n");
+				return 2;
+			}
 			command = argv[++i];
 		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			cairn__usage(stdout);

@@ -13,6 +13,7 @@
  * node_on_message or node_on_timer) is never called again: the process stops without
  * writing anything more and exits 1, for a supervisor to restart it over its files.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -71,18 +72,24 @@ static void cairnd__timer(void *ctx, uint32_t timer_id)
 		cairnd__fail(d, e, "a timer");
 }
 
-/* The node's voters: every id in `peers`, and this node's own. */
+_Static_assert(NET_TRANSPORT_MAX_NODES == RAFT_MAX_NODES,
+               "the configuration takes as many nodes as Raft counts");
+
+/* The node's voters: every id in `peers`, and this node's own (net_config_finish() left
+ * room for it). */
 static void cairnd__node_config(const struct net_config *c, struct node_config *out)
 {
 	memset(out, 0, sizeof *out);
 	out->id = c->node_id;
 	bool self = false;
-	for (size_t i = 0; i < c->peer_count && out->n_peers < RAFT_MAX_NODES; i++) {
+	for (size_t i = 0; i < c->peer_count; i++) {
 		out->peers[out->n_peers++] = c->peers[i].id;
 		self = self || c->peers[i].id == c->node_id;
 	}
-	if (!self && out->n_peers < RAFT_MAX_NODES)
+	if (!self) {
+		assert(out->n_peers < RAFT_MAX_NODES);
 		out->peers[out->n_peers++] = c->node_id;
+	}
 	out->read_lease_ms = c->read_lease ? 0 : NODE_READ_LEASE_OFF; /* 0: the node's default */
 	out->eager_followers = !c->lazy_followers;
 	out->unpaced = !c->pacing;

@@ -368,6 +368,12 @@ err *net_config_finish(struct net_config *c)
 	for (size_t i = 0; i < c->peer_count; i++)
 		if (c->peers[i].id == c->node_id)
 			self = &c->peers[i];
+	if (!self && c->peer_count == NET_TRANSPORT_MAX_NODES)
+		return err_new(
+		    ERR_LIMIT,
+		    "the peers list holds %d nodes besides node %u: a cluster has at most "
+		    "%d",
+		    NET_TRANSPORT_MAX_NODES, c->node_id, NET_TRANSPORT_MAX_NODES);
 	if (!c->raft_listen_set && self) {
 		c->raft_listen = self->addr;
 		c->raft_listen_set = true;

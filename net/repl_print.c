@@ -31,7 +31,8 @@ static err *repl__print_rows(const struct sql_result *r, bool headers, FILE *out
 				e = sql_value_format(&values[c], &line);
 		}
 		if (!e) {
-			fwrite(line.data, 1, line.len, out);
+			if (line.len)
+				fwrite(line.data, 1, line.len, out);
 			fputc('\n', out);
 		}
 	}

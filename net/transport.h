@@ -43,8 +43,8 @@
 #include "net/loop.h"
 #include "net/sock.h"
 
-/* A cluster has at most this many nodes. */
-#define NET_TRANSPORT_MAX_NODES 16
+/* A cluster has at most this many nodes (Raft's RAFT_MAX_NODES; cairnd checks they agree). */
+#define NET_TRANSPORT_MAX_NODES 9
 #define NET_TRANSPORT_HELLO_MAGIC "cairn-raft"
 /*
  * Raised whenever two builds could not share a cluster: a different wire format, or

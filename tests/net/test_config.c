@@ -142,6 +142,12 @@ START_TEST(bad_files_are_one_clear_error)
 		snprintf(many + strlen(many), sizeof many - strlen(many), "%s%d=h:%d",
 		         i > 1 ? "," : "", i, 1000 + i);
 	expect_file_error(many, "more than");
+	/* as many as Raft counts, but not this node: with it the cluster would be one too many */
+	char full[1024] = "id = 1\npeers = ";
+	for (int i = 2; i <= NET_TRANSPORT_MAX_NODES + 1; i++)
+		snprintf(full + strlen(full), sizeof full - strlen(full), "%s%d=h:%d",
+		         i > 2 ? "," : "", i, 1000 + i);
+	expect_file_error(full, "a cluster has at most 9");
 	char long_line[5000];
 	memset(long_line, 'x', sizeof long_line - 1);
 	long_line[sizeof long_line - 1] = '\0';

@@ -149,6 +149,13 @@ Error: syntax error at line 1, column 34: expected a statement, found 'SELEC'" "
 got=$(printf 'SELECT 40 +\n 2' | "$cairn" --local :memory:)
 expect "the last statement needs no ';'" "42" "$got"
 
+got=$("$cairn" --local :memory: -c "SELECT ''; SELECT 'x'")
+expect "an empty text is an empty line" "
+x" "$got"
+
+"$cairn" --local :memory: -c "SELECT 1" -c "SELECT 2" >/dev/null 2>&1
+expect_status "-c twice is a usage error" 2 $?
+
 got=$("$cairn" --local :memory: -c "SELECT 'a', 1; SELECT NULL, TRUE")
 status=$?
 expect "-c runs every statement" "a|1
