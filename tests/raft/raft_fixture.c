@@ -88,6 +88,7 @@ void fix_drain(struct fixture *f)
 			memcpy(copy, rd.messages[i].bytes, rd.messages[i].len);
 			e = raft_message_decode(copy, rd.messages[i].len, &f->out[f->n_out]);
 			assert(e == NULL);
+			f->out_early[f->n_out] = rd.messages[i].before_persist;
 			f->out_bytes[f->n_out++] = copy;
 		}
 		e = unsynced && rd.n_entries > 0 ? raft_advance_unsynced(f->raft)
@@ -95,6 +96,12 @@ void fix_drain(struct fixture *f)
 		assert(e == NULL);
 		(void)e;
 	}
+}
+
+bool fix_early(const struct fixture *f, const struct raft_message *m)
+{
+	assert(m >= f->out && m < f->out + f->n_out);
+	return f->out_early[m - f->out];
 }
 
 int fix_step(struct fixture *f, struct raft_message m)

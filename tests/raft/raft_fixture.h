@@ -20,6 +20,7 @@ struct fixture {
 	/* Messages from the last fix_drain(), decoded. */
 	struct raft_message out[FIX_MAX_OUT];
 	uint8_t *out_bytes[FIX_MAX_OUT];
+	bool out_early[FIX_MAX_OUT]; /* before_persist: may leave before the batch is durable */
 	uint32_t n_out;
 	/*
 	 * Batches that may (raft_ready_changes_vote() false) end with raft_advance_unsynced():
@@ -52,6 +53,9 @@ int fix_step(struct fixture *f, struct raft_message m);
 
 /* Node `from` acknowledges the node's appends up to `index` in its current term. */
 void fix_ack_append(struct fixture *f, uint32_t from, uint64_t index);
+
+/* Whether drained message `m` (from fix_find) was marked to leave before persisting. */
+bool fix_early(const struct fixture *f, const struct raft_message *m);
 
 /* The first drained message of `type` to `to` (0: anyone), or NULL. */
 const struct raft_message *fix_find(const struct fixture *f, uint8_t type, uint32_t to);

@@ -93,6 +93,17 @@ START_TEST(test_reject_hint_follower)
 END_TEST
 
 /* The leader jumps `next` past the follower's conflicting term in one step. */
+/* What the leader knows node `id` holds. */
+static uint64_t peer_match(const struct fixture *f, uint32_t id)
+{
+	struct raft_status st = fix_status(f);
+	for (uint32_t i = 0; i < st.n_peers; i++)
+		if (st.peers[i].id == id)
+			return st.peers[i].match;
+	ck_abort_msg("node %u is no peer", id);
+	return 0;
+}
+
 START_TEST(test_reject_hint_leader)
 {
 	static const uint64_t terms[] = {1, 1, 1, 4, 4, 5, 5, 6, 6, 6};
@@ -114,6 +125,8 @@ START_TEST(test_reject_hint_leader)
 	ck_assert_uint_eq(m->index, 5);
 	ck_assert_uint_eq(m->log_term, 4);
 	ck_assert_uint_eq(m->n_entries, 6); /* 6..11 in one batch */
+	/* a rejection moves where the leader probes, never what it knows the follower holds */
+	ck_assert_uint_eq(peer_match(&f, 2), 0);
 	/* A term we never had: fall back to the follower's index. Answers to stale probes
 	 * are ignored. */
 	fix_step(&f, (struct raft_message){.type = RAFT_MSG_APPEND_RESP,
@@ -136,6 +149,7 @@ START_TEST(test_reject_hint_leader)
 	m = fix_find(&f, RAFT_MSG_APPEND, 2);
 	ck_assert_ptr_nonnull(m);
 	ck_assert_uint_eq(m->index, 1);
+	ck_assert_uint_eq(peer_match(&f, 2), 0);
 	fix_free(&f);
 }
 END_TEST
@@ -199,6 +213,8 @@ START_TEST(test_vote_rules)
 	    (struct raft_message){
 	        .type = RAFT_MSG_VOTE, .from = 3, .to = 2, .term = 3, .index = 3, .log_term = 2});
 	ck_assert(!fix_find(&f, RAFT_MSG_VOTE_RESP, 3)->reject);
+	/* a granted vote leaves only once the vote is on disk (§5.2: else a crash forgets it) */
+	ck_assert(!fix_early(&f, fix_find(&f, RAFT_MSG_VOTE_RESP, 3)));
 	ck_assert_uint_eq(fix_status(&f).vote, 3);
 	fix_step(
 	    &f,
@@ -207,6 +223,72 @@ START_TEST(test_vote_rules)
 	ck_assert(fix_find(&f, RAFT_MSG_VOTE_RESP, 1)->reject); /* already voted this term */
 	/* The vote is in the hard state handed out to be persisted. */
 	ck_assert_uint_eq(fix_status(&f).vote, 3);
+	fix_free(&f);
+}
+END_TEST
+
+/*
+ * PreVote asks the same question as a vote: a candidate whose log is behind is refused,
+ * or it would raise its term, depose the leader and then lose the real vote (found by a
+ * mutation review: no test noticed a PreVote granted without the log check).
+ */
+START_TEST(test_prevote_refuses_a_log_behind)
+{
+	static const uint64_t terms[] = {1, 2};
+	struct fixture f;
+	fix_init(&f, 2, 3, terms, 2, hs_term(2));
+	for (int t = 0; t < 40; t++) /* the election timeout passes: no leader, no lease */
+		err_free(raft_tick(f.raft));
+	fix_drain(&f);
+	fix_step(&f, (struct raft_message){.type = RAFT_MSG_PRE_VOTE,
+	                                   .from = 3,
+	                                   .to = 2,
+	                                   .term = 3,
+	                                   .index = 1,
+	                                   .log_term = 1});
+	const struct raft_message *m = fix_find(&f, RAFT_MSG_PRE_VOTE_RESP, 3);
+	ck_assert_ptr_nonnull(m);
+	ck_assert(m->reject);
+	fix_step(&f, (struct raft_message){.type = RAFT_MSG_PRE_VOTE,
+	                                   .from = 3,
+	                                   .to = 2,
+	                                   .term = 3,
+	                                   .index = 2,
+	                                   .log_term = 2});
+	m = fix_find(&f, RAFT_MSG_PRE_VOTE_RESP, 3);
+	ck_assert_ptr_nonnull(m);
+	ck_assert(!m->reject);
+	fix_free(&f);
+}
+END_TEST
+
+/*
+ * A follower's commit index stops at the last entry the append vouched for: entries
+ * after it may be a deposed leader's (§5.3, "min(leaderCommit, index of last new entry)").
+ * An append that ends inside a stale suffix it matches so far commits none of the rest.
+ */
+START_TEST(test_commit_stops_at_the_last_new_entry)
+{
+	static const uint64_t terms[] = {1, 1, 2, 2};
+	struct fixture f;
+	fix_init(&f, 2, 3, terms, 4, hs_term(2));
+	struct raft_entry second = {.term = 1, .index = 2, .type = RAFT_ENTRY_NORMAL};
+	ck_assert_int_eq(fix_step(&f, (struct raft_message){.type = RAFT_MSG_APPEND,
+	                                                    .from = 1,
+	                                                    .to = 2,
+	                                                    .term = 3,
+	                                                    .index = 1,
+	                                                    .log_term = 1,
+	                                                    .commit = 4,
+	                                                    .entries = &second,
+	                                                    .n_entries = 1}),
+	                 0);
+	ck_assert_uint_eq(fix_status(&f).commit, 2);
+	const struct raft_message *m = fix_find(&f, RAFT_MSG_APPEND_RESP, 1);
+	ck_assert_ptr_nonnull(m);
+	ck_assert(!m->reject);
+	/* and the acknowledgement waits for the entries' sync */
+	ck_assert(!fix_early(&f, m));
 	fix_free(&f);
 }
 END_TEST
@@ -650,6 +732,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_prevote_keeps_term);
 	tcase_add_test(tc, test_lease_ignores_votes);
 	tcase_add_test(tc, test_vote_rules);
+	tcase_add_test(tc, test_prevote_refuses_a_log_behind);
+	tcase_add_test(tc, test_commit_stops_at_the_last_new_entry);
 	tcase_add_test(tc, test_stale_leader_steps_down);
 	tcase_add_test(tc, test_bad_messages_counted);
 	tcase_add_test(tc, test_contradictions_rejected);
