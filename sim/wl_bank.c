@@ -112,22 +112,10 @@ static void bank__result(struct wl_client *cl)
 	}
 }
 
-static void bank__end(struct wl_client *cl, uint8_t outcome)
-{
-	(void)cl;
-	(void)outcome; /* the audits are the check; nothing is recorded per transfer */
-}
-
+/* The audits are the check: nothing is recorded per transfer. */
 static err *bank__check(struct sim_workload *wl)
 {
-	if (wl->finals[0].final_tries && !wl->finals[0].final_done)
-		return err_new(ERR_UNAVAILABLE, "bank: the final audit never succeeded");
-	return NULL;
-}
-
-static void bank__free(struct sim_workload *wl)
-{
-	(void)wl;
+	return wl__check_final_audit(wl, WL_KIND_BANK);
 }
 
 const struct wl_kind wl_bank = {
@@ -135,7 +123,5 @@ const struct wl_kind wl_bank = {
     .setup = bank__setup,
     .begin = bank__begin,
     .result = bank__result,
-    .end = bank__end,
     .check = bank__check,
-    .free = bank__free,
 };

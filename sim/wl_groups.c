@@ -146,22 +146,10 @@ static void groups__result(struct wl_client *cl)
 	}
 }
 
-static void groups__end(struct wl_client *cl, uint8_t outcome)
-{
-	(void)cl;
-	(void)outcome; /* the audits are the check; nothing is recorded per claim */
-}
-
+/* The audits are the check: nothing is recorded per claim. */
 static err *groups__check(struct sim_workload *wl)
 {
-	if (wl->finals[WL_KIND_GROUPS].final_tries && !wl->finals[WL_KIND_GROUPS].final_done)
-		return err_new(ERR_UNAVAILABLE, "groups: the final audit never succeeded");
-	return NULL;
-}
-
-static void groups__free(struct sim_workload *wl)
-{
-	(void)wl;
+	return wl__check_final_audit(wl, WL_KIND_GROUPS);
 }
 
 const struct wl_kind wl_groups = {
@@ -169,7 +157,5 @@ const struct wl_kind wl_groups = {
     .setup = groups__setup,
     .begin = groups__begin,
     .result = groups__result,
-    .end = groups__end,
     .check = groups__check,
-    .free = groups__free,
 };

@@ -58,6 +58,15 @@ const char *sim_wl_kind_name(unsigned kind_index)
 	return wl__kinds[kind_index]->name;
 }
 
+err *wl__check_final_audit(struct sim_workload *wl, unsigned kind_index)
+{
+	const struct wl_client *final = &wl->finals[kind_index];
+	if (final->final_tries && !final->final_done)
+		return err_new(ERR_UNAVAILABLE, "%s: the final audit never succeeded",
+		               wl__kinds[kind_index]->name);
+	return NULL;
+}
+
 void wl__violation(struct sim_workload *wl, err *e)
 {
 	if (wl->violation) {
@@ -150,7 +159,8 @@ void wl__end(struct wl_client *cl, uint8_t outcome)
 	struct sim_workload *wl = cl->wl;
 	if (!cl->rolling_back) {
 		/* the operation's outcome is decided now; record it once */
-		cl->kind->end(cl, outcome);
+		if (cl->kind->end)
+			cl->kind->end(cl, outcome);
 		struct sim_wl_stats *st = &wl->stats[cl->kind_index];
 		if (cl->final) {
 			/* the register's final read records its reads itself and ends as SIM_FAIL */
@@ -390,7 +400,8 @@ void sim_workload_free(struct sim_workload *wl)
 		for (uint32_t i = 0; i < wl->cfg.clients; i++)
 			wl__client_release(wl, &wl->clients[k][i].c);
 		wl__client_release(wl, &wl->finals[k].c);
-		wl->kinds[k]->free(wl);
+		if (wl->kinds[k]->free)
+			wl->kinds[k]->free(wl);
 	}
 	wl__client_release(wl, &wl->setup);
 	buf_free(&wl->setup_script);

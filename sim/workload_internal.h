@@ -30,6 +30,7 @@
 #define WL_GROUPS 4          /* groups of slots */
 #define WL_GROUP_LIMIT 3     /* slots a group may hold */
 #define WL_TAGS 8            /* distinct tags (UNIQUE) */
+#define WL_KIND_BANK 0       /* wl_bank's index among the kinds */
 #define WL_KIND_GROUPS 3     /* wl_groups' index among the kinds */
 
 struct wl_client;
@@ -39,9 +40,9 @@ struct wl_kind {
 	void (*setup)(struct sim_workload *wl, struct buf *script); /* ';'-separated statements */
 	void (*begin)(struct wl_client *cl);
 	void (*result)(struct wl_client *cl);
-	void (*end)(struct wl_client *cl, uint8_t outcome);
+	void (*end)(struct wl_client *cl, uint8_t outcome); /* NULL: nothing to record */
 	err *(*check)(struct sim_workload *wl);
-	void (*free)(struct sim_workload *wl);
+	void (*free)(struct sim_workload *wl); /* NULL: nothing to free */
 };
 
 struct wl_client {
@@ -115,6 +116,9 @@ void wl__submit(struct wl_client *cl, bool may_commit, const char *fmt, ...)
 
 /* Ends the operation; the driver rolls back first if a transaction is open. */
 void wl__end(struct wl_client *cl, uint8_t outcome);
+
+/* For workloads judged by audits: the final client's audit must have succeeded. */
+err *wl__check_final_audit(struct sim_workload *wl, unsigned kind_index);
 
 /* Records a violation of an invariant (the first one wins). */
 void wl__violation(struct sim_workload *wl, err *e);
