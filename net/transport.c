@@ -130,8 +130,8 @@ static err *net__admit_cluster(struct net_transport *t, uint32_t from, uint64_t 
 		               from, (unsigned long long)theirs, (unsigned long long)known);
 	if (theirs == 0 && own != 0)
 		return err_new(ERR_INVALID,
-		               "hello from node %u without the cluster's id: a node of a build "
-		               "before ids, or not of this cluster",
+		               "hello from node %u without the cluster's id (a node on a new data "
+		               "directory learns it from its peers' hellos, then dials again)",
 		               from);
 	if (known == 0 && theirs != 0) {
 		t->learned_cluster_id = theirs;
