@@ -122,7 +122,24 @@ static void net__sync_done(void *ctx)
 static void net__log_line(void *impl, enum log_level level, const char *line)
 {
 	struct net_env *ne = net__env(impl);
-	(void)level;
+	uint64_t second = (net_loop_now_ms(ne->loop) - ne->origin_ms) / 1000;
+	if (second != ne->log_second) {
+		uint64_t dropped = ne->log_dropped, was = ne->log_second;
+		ne->log_second = second;
+		ne->log_lines = 0;
+		ne->log_dropped = 0;
+		if (dropped) /* written through this function, in the new second's budget */
+			env_logf(
+			    &ne->env, LOG_WARN,
+			    "log: %llu lines not written in second %llu (more than %d a second)",
+			    (unsigned long long)dropped, (unsigned long long)was,
+			    NET_ENV_LOG_LINES_PER_SECOND);
+	}
+	if (level < LOG_ERROR && ne->log_lines >= NET_ENV_LOG_LINES_PER_SECOND) {
+		ne->log_dropped++;
+		return;
+	}
+	ne->log_lines++;
 	fprintf(ne->log_stream, "%s\n", line);
 	fflush(ne->log_stream);
 }

@@ -61,7 +61,18 @@ struct net_env {
 	size_t timer_cap;
 	struct net_syncer syncer; /* when background_sync */
 	uint32_t sync_timer_id;   /* fired when the sync in the background ends */
+	/* the log's budget: lines below `error` written in the current second, and dropped */
+	uint64_t log_second;
+	uint32_t log_lines;
+	uint64_t log_dropped;
 };
+
+/*
+ * Lines below `error` a node logs in one second at most: hostile input (a stranger's
+ * connections or messages, each refused with a line) cannot fill the disk through the
+ * log. The lines past it are counted, and the count is logged with the next line.
+ */
+#define NET_ENV_LOG_LINES_PER_SECOND 200
 
 /* Makes the env; creates the data directory (and its parents) if missing. */
 err *net_env_init(struct net_env *ne, struct net_loop *loop, const struct net_env_config *cfg);

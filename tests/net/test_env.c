@@ -244,6 +244,36 @@ START_TEST(envs_send_through_transports)
 }
 END_TEST
 
+/*
+ * A flood of lines below `error` (a stranger's refused connections, say) is cut to
+ * NET_ENV_LOG_LINES_PER_SECOND a second, and the cut is counted in a later line; errors
+ * are always written.
+ */
+START_TEST(a_log_flood_is_cut)
+{
+	struct fixture fx;
+	fixture_start(&fx, 1, 7);
+	for (int i = 0; i < 1000; i++)
+		env_logf(&fx.env.env, LOG_WARN, "flood %d", i);
+	env_logf(&fx.env.env, LOG_ERROR, "an error gets through");
+	uint64_t second = (net_loop_now_ms(&fx.loop) - fx.env.origin_ms) / 1000;
+	uint64_t end = net_loop_now_ms(&fx.loop) + 3000;
+	while ((net_loop_now_ms(&fx.loop) - fx.env.origin_ms) / 1000 == second &&
+	       net_loop_now_ms(&fx.loop) < end)
+		ck_assert_ptr_null(net_loop_step(&fx.loop, 50));
+	env_logf(&fx.env.env, LOG_INFO, "a new second");
+	fflush(fx.log_stream);
+	int floods = 0;
+	for (const char *p = fx.log; (p = strstr(p, " flood ")) != NULL; p++)
+		floods++;
+	ck_assert_int_le(floods, 2 * NET_ENV_LOG_LINES_PER_SECOND);
+	ck_assert_ptr_nonnull(strstr(fx.log, "an error gets through"));
+	ck_assert_ptr_nonnull(strstr(fx.log, "lines not written in second"));
+	ck_assert_ptr_nonnull(strstr(fx.log, "a new second"));
+	fixture_stop(&fx);
+}
+END_TEST
+
 static Suite *env_suite(void)
 {
 	Suite *s = suite_create("env");
@@ -253,6 +283,7 @@ static Suite *env_suite(void)
 	tcase_add_test(tc, timers_by_id);
 	tcase_add_test(tc, logs_vfs_and_prng);
 	tcase_add_test(tc, envs_send_through_transports);
+	tcase_add_test(tc, a_log_flood_is_cut);
 	suite_add_tcase(s, tc);
 	return s;
 }
