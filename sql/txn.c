@@ -254,30 +254,51 @@ static void merge_sort(const struct sql__write **a, const struct sql__write **tm
 	memcpy(a, tmp, sizeof *a * n);
 }
 
+/* Merges writes[sorted_count..write_count) into `sorted`. */
+static err *sorted_catch_up(struct sql_txn *t)
+{
+	uint32_t old = t->sorted_count, n = t->write_count, tail = n - old;
+	uint32_t *merged = malloc(sizeof *merged * n);
+	const struct sql__write **fresh = malloc(sizeof *fresh * tail);
+	const struct sql__write **tmp = malloc(sizeof *tmp * tail);
+	if (!merged || !fresh || !tmp) {
+		free(merged);
+		free(fresh);
+		free(tmp);
+		return err_new(ERR_NOMEM, "out of memory sorting a statement's writes");
+	}
+	for (uint32_t i = 0; i < tail; i++)
+		fresh[i] = &t->writes[old + i];
+	merge_sort(fresh, tmp, tail);
+	uint32_t i = 0, j = 0, k = 0;
+	while (i < old && j < tail)
+		merged[k++] = slice_cmp(wkey(fresh[j]), wkey(&t->writes[t->sorted[i]])) < 0
+		                  ? (uint32_t)(fresh[j++] - t->writes)
+		                  : t->sorted[i++];
+	while (i < old)
+		merged[k++] = t->sorted[i++];
+	while (j < tail)
+		merged[k++] = (uint32_t)(fresh[j++] - t->writes);
+	free(fresh);
+	free(tmp);
+	free(t->sorted);
+	t->sorted = merged;
+	t->sorted_count = n;
+	return NULL;
+}
+
 err *sql_txn_flush(struct sql_txn *t)
 {
-	err *e = NULL;
-	const struct sql__write **sorted = malloc(sizeof *sorted * (t->write_count + 1));
-	const struct sql__write **tmp = malloc(sizeof *tmp * (t->write_count + 1));
-	if (!sorted || !tmp) {
-		e = err_new(ERR_NOMEM, "out of memory flushing a statement");
-		goto out;
-	}
-	for (uint32_t i = 0; i < t->write_count; i++)
-		sorted[i] = &t->writes[i];
-	merge_sort(sorted, tmp, t->write_count);
+	err *e = t->write_count > t->sorted_count ? sorted_catch_up(t) : NULL;
 	for (uint32_t i = 0; i < t->range_count && !e; i++)
 		e = mvcc_delete_range(t->mvcc, t->ranges[i].from, t->ranges[i].to);
-	for (uint32_t i = 0; i < t->write_count && !e; i++) {
-		const struct sql__write *w = sorted[i];
+	for (uint32_t i = 0; i < t->sorted_count && !e; i++) {
+		const struct sql__write *w = &t->writes[t->sorted[i]];
 		if (w->dropped)
 			continue;
 		e = w->deleted ? mvcc_delete(t->mvcc, wkey(w))
 		               : mvcc_put(t->mvcc, wkey(w), slice_of(w->value, w->value_len));
 	}
-out:
-	free(sorted);
-	free(tmp);
 	sql_txn_discard(t);
 	return e;
 }
@@ -303,39 +324,6 @@ struct sql_txn_scan {
  * W * sqrt(W) for W writes, where sorting every write for every scan cost W * W.
  */
 #define SQL__UNSORTED_MIN 64
-
-/* Merges writes[sorted_count..write_count) into `sorted`. */
-static err *sorted_catch_up(struct sql_txn *t)
-{
-	uint32_t old = t->sorted_count, n = t->write_count, tail = n - old;
-	uint32_t *merged = malloc(sizeof *merged * n);
-	const struct sql__write **fresh = malloc(sizeof *fresh * tail);
-	const struct sql__write **tmp = malloc(sizeof *tmp * tail);
-	if (!merged || !fresh || !tmp) {
-		free(merged);
-		free(fresh);
-		free(tmp);
-		return err_new(ERR_NOMEM, "out of memory opening a scan");
-	}
-	for (uint32_t i = 0; i < tail; i++)
-		fresh[i] = &t->writes[old + i];
-	merge_sort(fresh, tmp, tail);
-	uint32_t i = 0, j = 0, k = 0;
-	while (i < old && j < tail)
-		merged[k++] = slice_cmp(wkey(fresh[j]), wkey(&t->writes[t->sorted[i]])) < 0
-		                  ? (uint32_t)(fresh[j++] - t->writes)
-		                  : t->sorted[i++];
-	while (i < old)
-		merged[k++] = t->sorted[i++];
-	while (j < tail)
-		merged[k++] = (uint32_t)(fresh[j++] - t->writes);
-	free(fresh);
-	free(tmp);
-	free(t->sorted);
-	t->sorted = merged;
-	t->sorted_count = n;
-	return NULL;
-}
 
 /* Adds `w` to the scan's overlay, growing it by doubling. */
 static err *overlay_push(struct sql_txn_scan *sc, uint32_t *cap, const struct sql__write *w)
